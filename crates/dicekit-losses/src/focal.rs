@@ -1,0 +1,196 @@
+//! Focal loss (Lin et al. 2017), sigmoid and softmax forms.
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::expect_valid;
+use crate::pixel::{binary_terms, reduce_terms};
+use crate::target::{encode, per_class, Target};
+use crate::{Activation, ConfigError, MeanOver, Reduction};
+
+/// The `alpha` balance of a focal loss.
+///
+/// ```text
+/// Balanced(a), sigmoid:  positives weighted a, negatives 1 - a       (MONAI, smp, kornia)
+/// Balanced(a), softmax:  class 0 weighted 1 - a, classes 1.. a        (MONAI, kornia)
+/// PerClass(a_c), softmax: class c weighted a_c; sigmoid: positives a_c, negatives 1 - a_c
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FocalAlpha {
+    /// No balance.
+    None,
+    /// One value in [0, 1].
+    Balanced(f64),
+    /// One value per class.
+    PerClass(Vec<f64>),
+}
+
+/// Configuration of [`FocalLoss`]. Defaults: softmax focal with `gamma = 2`, no alpha.
+#[derive(Config, Debug)]
+pub struct FocalLossConfig {
+    /// `Sigmoid` (one-vs-rest, per element) or `Softmax` (over classes); `Identity` = sigmoid
+    /// form on probabilities.
+    #[config(default = "Activation::Softmax")]
+    pub activation: Activation,
+    /// Focusing exponent. Finite, >= 0 (0 = cross-entropy).
+    #[config(default = 2.0)]
+    pub gamma: f64,
+    /// Balance between positives and negatives or between classes.
+    #[config(default = "FocalAlpha::None")]
+    pub alpha: FocalAlpha,
+    /// One weight per channel, multiplying that channel's terms (MONAI `weight`).
+    pub class_weights: Option<Vec<f64>>,
+    /// One weight per channel on the positive part (sigmoid form; kornia `pos_weight`).
+    pub pos_weight: Option<Vec<f64>>,
+    /// Label (or dense target value) of voxels to ignore.
+    pub ignore_index: Option<i64>,
+    /// What `Reduction::Mean` divides by when voxels are ignored.
+    #[config(default = "MeanOver::ValidEntries")]
+    pub mean_over: MeanOver,
+    /// Mean or sum of the terms.
+    #[config(default = "Reduction::Mean")]
+    pub reduction: Reduction,
+}
+
+impl FocalLossConfig {
+    /// Checks every value that does not depend on the input.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        ConfigError::check_non_negative("gamma", self.gamma)?;
+        match &self.alpha {
+            FocalAlpha::Balanced(a) => ConfigError::check_unit("alpha", *a)?,
+            FocalAlpha::PerClass(v) => ConfigError::check_weights("alpha", v)?,
+            FocalAlpha::None => {}
+        }
+        if let Some(w) = &self.class_weights {
+            ConfigError::check_weights("class_weights", w)?;
+        }
+        if let Some(w) = &self.pos_weight {
+            ConfigError::check_weights("pos_weight", w)?;
+            if self.activation == Activation::Softmax {
+                return Err(ConfigError::Incompatible("`pos_weight` needs the sigmoid form".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the values that depend on the number of channels `classes`.
+    pub fn check_classes(&self, classes: usize) -> Result<(), ConfigError> {
+        self.validate()?;
+        ConfigError::check_count("class_weights", self.class_weights.as_deref(), classes)?;
+        ConfigError::check_count("pos_weight", self.pos_weight.as_deref(), classes)?;
+        if let FocalAlpha::PerClass(v) = &self.alpha {
+            ConfigError::check_count("alpha", Some(v), classes)?;
+        }
+        ConfigError::check_ignore(self.ignore_index, classes)
+    }
+
+    /// Builds the loss.
+    ///
+    /// # Panics
+    /// With the message of [`validate`](Self::validate) on a bad value.
+    pub fn init(&self) -> FocalLoss {
+        expect_valid(self.validate());
+        FocalLoss { config: self.clone() }
+    }
+}
+
+/// Focal loss.
+///
+/// ```text
+/// sigmoid: term = -[a_pos pw_c g (1-p)^gamma ln p + a_neg (1-g) p^gamma ln(1-p)]   per element
+/// softmax: term_c = -a_c g_c (1-p_c)^gamma ln p_c                                per voxel and class
+/// term *= class weight w_c;  loss = sum(term) / n   (n: see MeanOver)
+/// ```
+/// For hard targets the sigmoid form equals MONAI's `(1 - p_t)^gamma * BCE` and smp's
+/// `(1 - exp(-BCE))^gamma * BCE`.
+///
+/// # Shapes
+/// - `logits`: `[B, C, ...S]`; `target`: see [`Target`]
+/// - `forward` -> `[1]`; `forward_no_reduction` -> `[B, C, ...S]` terms (0 where ignored)
+#[derive(Debug, Clone)]
+pub struct FocalLoss {
+    config: FocalLossConfig,
+}
+
+impl FocalLoss {
+    /// The configuration.
+    pub fn config(&self) -> &FocalLossConfig {
+        &self.config
+    }
+
+    /// The reduced loss, `[1]`.
+    pub fn forward<const D: usize>(&self, logits: Tensor<D>, target: impl Into<Target<D>>) -> Tensor<1> {
+        self.forward_weighted(logits, target, None)
+    }
+
+    /// The reduced loss; the weight map multiplies each voxel's terms.
+    pub fn forward_weighted<const D: usize>(
+        &self,
+        logits: Tensor<D>,
+        target: impl Into<Target<D>>,
+        weight_map: Option<Tensor<D>>,
+    ) -> Tensor<1> {
+        let (terms, valid) = self.terms(logits, target.into(), weight_map);
+        reduce_terms(terms, valid, None, self.config.mean_over, self.config.reduction)
+    }
+
+    /// Per-element terms `[B, C, ...S]`.
+    pub fn forward_no_reduction<const D: usize>(
+        &self,
+        logits: Tensor<D>,
+        target: impl Into<Target<D>>,
+        weight_map: Option<Tensor<D>>,
+    ) -> Tensor<D> {
+        self.terms(logits, target.into(), weight_map).0
+    }
+
+    fn terms<const D: usize>(
+        &self,
+        logits: Tensor<D>,
+        target: Target<D>,
+        weight_map: Option<Tensor<D>>,
+    ) -> (Tensor<D>, Option<Tensor<D>>) {
+        let cfg = &self.config;
+        let dims = logits.dims();
+        let classes = dims[1];
+        expect_valid(cfg.check_classes(classes));
+        let device = logits.device();
+        let enc = encode(target, dims, cfg.ignore_index);
+        let g = enc.truth.clone();
+        let mut terms = match cfg.activation {
+            Activation::Softmax => {
+                let log_p = cfg.activation.log_probabilities(logits);
+                let mut t = g * log_p.clone();
+                if cfg.gamma != 0.0 {
+                    let q = (log_p.exp().neg() + 1.0).clamp_min(1e-12);
+                    t = t * q.powf_scalar(cfg.gamma);
+                }
+                let alpha: Option<Vec<f64>> = match &cfg.alpha {
+                    FocalAlpha::None => None,
+                    FocalAlpha::Balanced(a) => Some((0..classes).map(|c| if c == 0 { 1.0 - a } else { *a }).collect()),
+                    FocalAlpha::PerClass(v) => Some(v.clone()),
+                };
+                if let Some(a) = alpha {
+                    t = t * per_class::<D>(&a, &device);
+                }
+                t.neg()
+            }
+            act => {
+                let (a_pos, a_neg) = match &cfg.alpha {
+                    FocalAlpha::None => (None, None),
+                    FocalAlpha::Balanced(a) => (Some(vec![*a; classes]), Some(vec![1.0 - a; classes])),
+                    FocalAlpha::PerClass(v) => (Some(v.clone()), Some(v.iter().map(|a| 1.0 - a).collect())),
+                };
+                let pc = |v: Option<Vec<f64>>| v.map(|v| per_class::<D>(&v, &device));
+                binary_terms(act, logits, g, cfg.gamma, pc(a_pos), pc(a_neg), pc(cfg.pos_weight.clone()))
+            }
+        };
+        if let Some(w) = &cfg.class_weights {
+            terms = terms * per_class::<D>(w, &device);
+        }
+        if let Some(w) = enc.voxel_weight(weight_map) {
+            terms = terms * w;
+        }
+        (terms, enc.valid)
+    }
+}

@@ -1,0 +1,151 @@
+//! The shared kernel of every overlap loss: weighted sums of `p`, `g` and their intersection.
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::Pooling;
+
+/// The exponent of the terms in the denominator sums.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Power {
+    /// `P = sum(p)`, `G = sum(g)`.
+    Linear,
+    /// `P = sum(p^2)`, `G = sum(g^2)` (Milletari et al. 2016; MONAI `squared_pred`).
+    Squared,
+}
+
+/// How the intersection `I` is computed.
+///
+/// ```text
+/// Product:  I = sum(w * p * g)
+/// Norm:     I = (sum(w p^k) + sum(w g^k) - sum(w |p - g|^k)) / 2      k = 1 (Linear) or 2 (Squared)
+/// ```
+/// Both agree for hard targets `g` in {0, 1}. For soft targets only `Norm` reaches its optimum
+/// at `p = g` (Wang et al. 2023; MONAI `soft_label=True`, smp's L1 form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intersection {
+    /// `sum(p * g)`.
+    Product,
+    /// The norm form, correct for soft labels.
+    Norm,
+}
+
+/// How a per-voxel weight map (or validity mask) enters the sums.
+///
+/// ```text
+/// Voxel:         I = sum(w p g),      P = sum(w p^k),   G = sum(w g^k)   (nnU-Net loss_mask; textbook)
+/// MaskedInputs:  p <- w p, g <- w g:  I = sum(w^2 p g), P = sum((w p)^k), G = sum((w g)^k)   (MONAI MaskedDiceLoss)
+/// ```
+/// For a 0/1 mask both are the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightMapMode {
+    /// The weight multiplies each voxel's contribution to every sum.
+    Voxel,
+    /// The weight multiplies the inputs `p` and `g` (so it enters the intersection squared).
+    MaskedInputs,
+}
+
+/// Sums over the pooled axes, `[U, C]` with `U = B` (per sample) or `U = 1` (batch).
+#[derive(Debug, Clone)]
+pub(crate) struct OverlapSums {
+    pub inter: Tensor<2>,
+    pub pred: Tensor<2>,
+    pub truth: Tensor<2>,
+}
+
+/// Sums `x` `[B, C, ...S]` (times `w`, broadcast from `[B, 1|C, ...S]`) to `[U, C]`.
+pub(crate) fn pooled_sum<const D: usize>(x: Tensor<D>, w: Option<&Tensor<D>>, pooling: Pooling) -> Tensor<2> {
+    let x = match w {
+        Some(w) => x * w.clone(),
+        None => x,
+    };
+    let [b, c] = [x.dims()[0], x.dims()[1]];
+    let s: Tensor<2> = x.reshape([b as i64, c as i64, -1]).sum_dim(2).reshape([b, c]);
+    match pooling {
+        Pooling::PerSample => s,
+        Pooling::Batch => s.sum_dim(0),
+    }
+}
+
+impl OverlapSums {
+    /// Computes `I`, `P`, `G` from probabilities `p` and targets `g` (`[B, C, ...S]`).
+    pub fn new<const D: usize>(
+        p: Tensor<D>,
+        g: Tensor<D>,
+        w: Option<Tensor<D>>,
+        mode: WeightMapMode,
+        power: Power,
+        intersection: Intersection,
+        pooling: Pooling,
+    ) -> Self {
+        let (p, g, w) = match (w, mode) {
+            (Some(w), WeightMapMode::MaskedInputs) => (p * w.clone(), g * w, None),
+            (w, _) => (p, g, w),
+        };
+        let w = w.as_ref();
+        let pow = |x: Tensor<D>| match power {
+            Power::Linear => x,
+            Power::Squared => x.square(),
+        };
+        let pred = pooled_sum(pow(p.clone()), w, pooling);
+        let truth = pooled_sum(pow(g.clone()), w, pooling);
+        let inter = match intersection {
+            Intersection::Product => pooled_sum(p * g, w, pooling),
+            Intersection::Norm => {
+                let diff = match power {
+                    Power::Linear => (p - g).abs(),
+                    Power::Squared => (p - g).square(),
+                };
+                (pred.clone() + truth.clone() - pooled_sum(diff, w, pooling)) * 0.5
+            }
+        };
+        Self { inter, pred, truth }
+    }
+
+    /// Keeps the classes `idx` (columns).
+    pub fn select(self, idx: &Tensor<1, Int>) -> Self {
+        Self {
+            inter: self.inter.select(1, idx.clone()),
+            pred: self.pred.select(1, idx.clone()),
+            truth: self.truth.select(1, idx.clone()),
+        }
+    }
+}
+
+/// Which classes (channels) are scored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassSelection {
+    /// Every channel.
+    All,
+    /// Every channel but 0 (MONAI `include_background=False`, nnU-Net `do_bg=False`).
+    ExcludeBackground,
+    /// The listed channels, in this order (smp `classes=[..]`).
+    Only(Vec<usize>),
+}
+
+impl ClassSelection {
+    /// The kept channel indices for `classes` channels, or `None` when all are kept.
+    pub fn indices(&self, classes: usize) -> Option<Vec<usize>> {
+        match self {
+            ClassSelection::All => None,
+            ClassSelection::ExcludeBackground => Some((1..classes).collect()),
+            ClassSelection::Only(v) => Some(v.clone()),
+        }
+    }
+
+    /// Checks the selection against the number of channels.
+    pub fn check(&self, classes: usize) -> Result<(), crate::ConfigError> {
+        match self {
+            ClassSelection::ExcludeBackground if classes < 2 => Err(crate::ConfigError::Incompatible(
+                "`classes` = exclude_background needs at least 2 channels".into(),
+            )),
+            ClassSelection::Only(v) if v.is_empty() || v.iter().any(|&c| c >= classes) => Err(
+                crate::ConfigError::range("classes", format!("{v:?}"), "a non-empty list of channel indices < C"),
+            ),
+            _ => Ok(()),
+        }
+    }
+}
