@@ -53,7 +53,9 @@ impl Activation {
         match self {
             Activation::Sigmoid => log_sigmoid(logits.neg()),
             Activation::Identity => (logits.neg() + 1.0).clamp_min(PROB_FLOOR).log(),
-            Activation::Softmax => panic!("log(1 - p) is defined for sigmoid or identity activations only"),
+            Activation::Softmax => {
+                panic!("log(1 - p) is defined for sigmoid or identity activations only")
+            }
         }
     }
 }

@@ -3,9 +3,10 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    BceLoss, BceLossConfig, CompositeLoss, CompositeLossConfig, ConfigError, CrossEntropyLoss, CrossEntropyLossConfig,
-    FocalLoss, FocalLossConfig, GeneralizedDiceLoss, GeneralizedDiceLossConfig, LovaszLoss, LovaszLossConfig, OverlapLoss,
-    OverlapLossConfig, Target,
+    BceLoss, BceLossConfig, CompositeLoss, CompositeLossConfig, ConfigError, CrossEntropyLoss,
+    CrossEntropyLossConfig, FocalLoss, FocalLossConfig, GeneralizedDiceLoss,
+    GeneralizedDiceLossConfig, LovaszLoss, LovaszLossConfig, OverlapLoss, OverlapLossConfig,
+    Target,
 };
 
 /// Any loss of this crate, tagged by `"loss"` in JSON/TOML:
@@ -125,7 +126,10 @@ impl AnyLoss {
         let target = target.into();
         let (name, total) = match self {
             Self::Overlap(l) => ("overlap", l.forward_weighted(logits, target, weight_map)),
-            Self::GeneralizedDice(l) => ("generalized_dice", l.forward_weighted(logits, target, weight_map)),
+            Self::GeneralizedDice(l) => (
+                "generalized_dice",
+                l.forward_weighted(logits, target, weight_map),
+            ),
             Self::Focal(l) => ("focal", l.forward_weighted(logits, target, weight_map)),
             Self::Bce(l) => ("bce", l.forward_weighted(logits, target, weight_map)),
             Self::CrossEntropy(l) => ("ce", l.forward_weighted(logits, target, weight_map)),

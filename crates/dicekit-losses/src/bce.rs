@@ -3,7 +3,7 @@ use burn::prelude::*;
 
 use crate::error::expect_valid;
 use crate::pixel::{binary_terms, reduce_terms};
-use crate::target::{encode, per_class, Target};
+use crate::target::{Target, encode, per_class};
 use crate::{Activation, ConfigError, MeanOver, Reduction};
 
 /// Configuration of [`BceLoss`]. Defaults: torch's `BCEWithLogitsLoss()`.
@@ -33,10 +33,16 @@ impl BceLossConfig {
     /// Checks every value that does not depend on the input.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.activation == Activation::Softmax {
-            return Err(ConfigError::Incompatible("BCE needs a sigmoid or identity activation".into()));
+            return Err(ConfigError::Incompatible(
+                "BCE needs a sigmoid or identity activation".into(),
+            ));
         }
         if !(0.0..1.0).contains(&self.label_smoothing) {
-            return Err(ConfigError::range("label_smoothing", self.label_smoothing, "a number in [0, 1)"));
+            return Err(ConfigError::range(
+                "label_smoothing",
+                self.label_smoothing,
+                "a number in [0, 1)",
+            ));
         }
         if let Some(w) = &self.pos_weight {
             ConfigError::check_weights("pos_weight", w)?;
@@ -61,7 +67,9 @@ impl BceLossConfig {
     /// With the message of [`validate`](Self::validate) on a bad value.
     pub fn init(&self) -> BceLoss {
         expect_valid(self.validate());
-        BceLoss { config: self.clone() }
+        BceLoss {
+            config: self.clone(),
+        }
     }
 }
 
@@ -87,7 +95,11 @@ impl BceLoss {
     }
 
     /// The reduced loss, `[1]`.
-    pub fn forward<const D: usize>(&self, logits: Tensor<D>, target: impl Into<Target<D>>) -> Tensor<1> {
+    pub fn forward<const D: usize>(
+        &self,
+        logits: Tensor<D>,
+        target: impl Into<Target<D>>,
+    ) -> Tensor<1> {
         self.forward_weighted(logits, target, None)
     }
 
@@ -99,7 +111,13 @@ impl BceLoss {
         weight_map: Option<Tensor<D>>,
     ) -> Tensor<1> {
         let (terms, valid) = self.terms(logits, target.into(), weight_map);
-        reduce_terms(terms, valid, None, self.config.mean_over, self.config.reduction)
+        reduce_terms(
+            terms,
+            valid,
+            None,
+            self.config.mean_over,
+            self.config.reduction,
+        )
     }
 
     /// Per-element terms `[B, C, ...S]`.
@@ -124,7 +142,11 @@ impl BceLoss {
         let device = logits.device();
         let enc = encode(target, dims, cfg.ignore_index);
         let s = cfg.label_smoothing;
-        let t = if s > 0.0 { enc.truth.clone() * (1.0 - 2.0 * s) + s } else { enc.truth.clone() };
+        let t = if s > 0.0 {
+            enc.truth.clone() * (1.0 - 2.0 * s) + s
+        } else {
+            enc.truth.clone()
+        };
         let pw = cfg.pos_weight.as_ref().map(|w| per_class::<D>(w, &device));
         let mut terms = binary_terms(cfg.activation, logits, t, 0.0, None, None, pw);
         if let Some(w) = &cfg.class_weights {

@@ -4,7 +4,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::any::{AnyLoss, AnyLossConfig, LossOutput};
 use crate::error::expect_valid;
-use crate::{BceLossConfig, ConfigError, CrossEntropyLossConfig, FocalLossConfig, GeneralizedDiceLossConfig, OverlapLossConfig, Target};
+use crate::{
+    BceLossConfig, ConfigError, CrossEntropyLossConfig, FocalLossConfig, GeneralizedDiceLossConfig,
+    OverlapLossConfig, Target,
+};
 
 /// One term of a [`CompositeLossConfig`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,24 +38,55 @@ impl CompositeLossConfig {
     }
 
     /// `alpha * BCE + (1 - alpha) * Dice`, exactly as written; `alpha` in [0, 1].
-    pub fn bce_dice(alpha: f64, bce: BceLossConfig, dice: OverlapLossConfig) -> Result<Self, ConfigError> {
+    pub fn bce_dice(
+        alpha: f64,
+        bce: BceLossConfig,
+        dice: OverlapLossConfig,
+    ) -> Result<Self, ConfigError> {
         ConfigError::check_unit("alpha", alpha)?;
-        Ok(Self::pair(("bce", alpha, AnyLossConfig::Bce(bce)), ("dice", 1.0 - alpha, AnyLossConfig::Overlap(dice))))
+        Ok(Self::pair(
+            ("bce", alpha, AnyLossConfig::Bce(bce)),
+            ("dice", 1.0 - alpha, AnyLossConfig::Overlap(dice)),
+        ))
     }
 
     /// `lambda_dice * Dice + lambda_ce * CE` (MONAI `DiceCELoss`, nnU-Net `DC_and_CE_loss`).
-    pub fn dice_ce(lambda_dice: f64, dice: OverlapLossConfig, lambda_ce: f64, ce: CrossEntropyLossConfig) -> Self {
-        Self::pair(("dice", lambda_dice, AnyLossConfig::Overlap(dice)), ("ce", lambda_ce, AnyLossConfig::CrossEntropy(ce)))
+    pub fn dice_ce(
+        lambda_dice: f64,
+        dice: OverlapLossConfig,
+        lambda_ce: f64,
+        ce: CrossEntropyLossConfig,
+    ) -> Self {
+        Self::pair(
+            ("dice", lambda_dice, AnyLossConfig::Overlap(dice)),
+            ("ce", lambda_ce, AnyLossConfig::CrossEntropy(ce)),
+        )
     }
 
     /// `lambda_dice * Dice + lambda_bce * BCE` (MONAI `DiceCELoss(sigmoid=True)`, nnU-Net `DC_and_BCE_loss`).
-    pub fn dice_bce(lambda_dice: f64, dice: OverlapLossConfig, lambda_bce: f64, bce: BceLossConfig) -> Self {
-        Self::pair(("dice", lambda_dice, AnyLossConfig::Overlap(dice)), ("bce", lambda_bce, AnyLossConfig::Bce(bce)))
+    pub fn dice_bce(
+        lambda_dice: f64,
+        dice: OverlapLossConfig,
+        lambda_bce: f64,
+        bce: BceLossConfig,
+    ) -> Self {
+        Self::pair(
+            ("dice", lambda_dice, AnyLossConfig::Overlap(dice)),
+            ("bce", lambda_bce, AnyLossConfig::Bce(bce)),
+        )
     }
 
     /// `lambda_dice * Dice + lambda_focal * Focal` (MONAI `DiceFocalLoss`).
-    pub fn dice_focal(lambda_dice: f64, dice: OverlapLossConfig, lambda_focal: f64, focal: FocalLossConfig) -> Self {
-        Self::pair(("dice", lambda_dice, AnyLossConfig::Overlap(dice)), ("focal", lambda_focal, AnyLossConfig::Focal(focal)))
+    pub fn dice_focal(
+        lambda_dice: f64,
+        dice: OverlapLossConfig,
+        lambda_focal: f64,
+        focal: FocalLossConfig,
+    ) -> Self {
+        Self::pair(
+            ("dice", lambda_dice, AnyLossConfig::Overlap(dice)),
+            ("focal", lambda_focal, AnyLossConfig::Focal(focal)),
+        )
     }
 
     /// `lambda_gdl * GDL + lambda_focal * Focal` (MONAI `GeneralizedDiceFocalLoss`).
@@ -63,7 +97,11 @@ impl CompositeLossConfig {
         focal: FocalLossConfig,
     ) -> Self {
         Self::pair(
-            ("generalized_dice", lambda_gdl, AnyLossConfig::GeneralizedDice(gdl)),
+            (
+                "generalized_dice",
+                lambda_gdl,
+                AnyLossConfig::GeneralizedDice(gdl),
+            ),
             ("focal", lambda_focal, AnyLossConfig::Focal(focal)),
         )
     }
@@ -83,7 +121,9 @@ impl CompositeLossConfig {
     /// Checks the values that depend on the number of channels `classes`.
     pub fn check_classes(&self, classes: usize) -> Result<(), ConfigError> {
         self.validate()?;
-        self.terms.iter().try_for_each(|t| t.loss.check_classes(classes))
+        self.terms
+            .iter()
+            .try_for_each(|t| t.loss.check_classes(classes))
     }
 
     /// Builds the loss.
@@ -93,7 +133,11 @@ impl CompositeLossConfig {
     pub fn init(&self) -> CompositeLoss {
         expect_valid(self.validate());
         CompositeLoss {
-            terms: self.terms.iter().map(|t| (t.name.clone(), t.weight, t.loss.init())).collect(),
+            terms: self
+                .terms
+                .iter()
+                .map(|t| (t.name.clone(), t.weight, t.loss.init()))
+                .collect(),
         }
     }
 }
@@ -111,7 +155,11 @@ pub struct CompositeLoss {
 
 impl CompositeLoss {
     /// The reduced total, `[1]`.
-    pub fn forward<const D: usize>(&self, logits: Tensor<D>, target: impl Into<Target<D>>) -> Tensor<1> {
+    pub fn forward<const D: usize>(
+        &self,
+        logits: Tensor<D>,
+        target: impl Into<Target<D>>,
+    ) -> Tensor<1> {
         self.forward_terms(logits, target.into(), None).total
     }
 
@@ -125,7 +173,9 @@ impl CompositeLoss {
         let mut total: Option<Tensor<1>> = None;
         let mut terms = Vec::with_capacity(self.terms.len());
         for (name, weight, loss) in &self.terms {
-            let value = loss.forward(logits.clone(), target.clone(), weight_map.clone()).total;
+            let value = loss
+                .forward(logits.clone(), target.clone(), weight_map.clone())
+                .total;
             let scaled = value.clone() * *weight;
             total = Some(match total {
                 Some(t) => t + scaled,

@@ -3,7 +3,7 @@ use burn::prelude::*;
 
 use crate::error::expect_valid;
 use crate::pixel::reduce_terms;
-use crate::target::{encode, per_class, Target};
+use crate::target::{Target, encode, per_class};
 use crate::{Activation, ConfigError, MeanOver, Reduction};
 
 /// Configuration of [`CrossEntropyLoss`]. Defaults: torch's `CrossEntropyLoss()`.
@@ -37,7 +37,11 @@ impl CrossEntropyLossConfig {
             ));
         }
         if !(0.0..1.0).contains(&self.label_smoothing) {
-            return Err(ConfigError::range("label_smoothing", self.label_smoothing, "a number in [0, 1)"));
+            return Err(ConfigError::range(
+                "label_smoothing",
+                self.label_smoothing,
+                "a number in [0, 1)",
+            ));
         }
         if let Some(w) = &self.class_weights {
             ConfigError::check_weights("class_weights", w)?;
@@ -58,7 +62,9 @@ impl CrossEntropyLossConfig {
     /// With the message of [`validate`](Self::validate) on a bad value.
     pub fn init(&self) -> CrossEntropyLoss {
         expect_valid(self.validate());
-        CrossEntropyLoss { config: self.clone() }
+        CrossEntropyLoss {
+            config: self.clone(),
+        }
     }
 }
 
@@ -85,7 +91,11 @@ impl CrossEntropyLoss {
     }
 
     /// The reduced loss, `[1]`.
-    pub fn forward<const D: usize>(&self, logits: Tensor<D>, target: impl Into<Target<D>>) -> Tensor<1> {
+    pub fn forward<const D: usize>(
+        &self,
+        logits: Tensor<D>,
+        target: impl Into<Target<D>>,
+    ) -> Tensor<1> {
         self.forward_weighted(logits, target, None)
     }
 
@@ -125,7 +135,10 @@ impl CrossEntropyLoss {
         let device = logits.device();
         let enc = encode(target, dims, cfg.ignore_index);
         let mut log_p = cfg.activation.log_probabilities(logits);
-        let w = cfg.class_weights.as_ref().map(|w| per_class::<D>(w, &device));
+        let w = cfg
+            .class_weights
+            .as_ref()
+            .map(|w| per_class::<D>(w, &device));
         if let Some(w) = &w {
             log_p = log_p * w.clone();
         }

@@ -77,7 +77,11 @@ impl ConfigError {
     }
 
     /// A per-class list must have one value per class.
-    pub(crate) fn check_count(field: &'static str, values: Option<&[f64]>, classes: usize) -> Result<(), Self> {
+    pub(crate) fn check_count(
+        field: &'static str,
+        values: Option<&[f64]>,
+        classes: usize,
+    ) -> Result<(), Self> {
         match values {
             Some(v) if v.len() != classes => Err(Self::ClassCount {
                 field,

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::expect_valid;
 use crate::pixel::{binary_terms, reduce_terms};
-use crate::target::{encode, per_class, Target};
+use crate::target::{Target, encode, per_class};
 use crate::{Activation, ConfigError, MeanOver, Reduction};
 
 /// The `alpha` balance of a focal loss.
@@ -67,7 +67,9 @@ impl FocalLossConfig {
         if let Some(w) = &self.pos_weight {
             ConfigError::check_weights("pos_weight", w)?;
             if self.activation == Activation::Softmax {
-                return Err(ConfigError::Incompatible("`pos_weight` needs the sigmoid form".into()));
+                return Err(ConfigError::Incompatible(
+                    "`pos_weight` needs the sigmoid form".into(),
+                ));
             }
         }
         Ok(())
@@ -90,7 +92,9 @@ impl FocalLossConfig {
     /// With the message of [`validate`](Self::validate) on a bad value.
     pub fn init(&self) -> FocalLoss {
         expect_valid(self.validate());
-        FocalLoss { config: self.clone() }
+        FocalLoss {
+            config: self.clone(),
+        }
     }
 }
 
@@ -119,7 +123,11 @@ impl FocalLoss {
     }
 
     /// The reduced loss, `[1]`.
-    pub fn forward<const D: usize>(&self, logits: Tensor<D>, target: impl Into<Target<D>>) -> Tensor<1> {
+    pub fn forward<const D: usize>(
+        &self,
+        logits: Tensor<D>,
+        target: impl Into<Target<D>>,
+    ) -> Tensor<1> {
         self.forward_weighted(logits, target, None)
     }
 
@@ -131,7 +139,13 @@ impl FocalLoss {
         weight_map: Option<Tensor<D>>,
     ) -> Tensor<1> {
         let (terms, valid) = self.terms(logits, target.into(), weight_map);
-        reduce_terms(terms, valid, None, self.config.mean_over, self.config.reduction)
+        reduce_terms(
+            terms,
+            valid,
+            None,
+            self.config.mean_over,
+            self.config.reduction,
+        )
     }
 
     /// Per-element terms `[B, C, ...S]`.
@@ -167,7 +181,11 @@ impl FocalLoss {
                 }
                 let alpha: Option<Vec<f64>> = match &cfg.alpha {
                     FocalAlpha::None => None,
-                    FocalAlpha::Balanced(a) => Some((0..classes).map(|c| if c == 0 { 1.0 - a } else { *a }).collect()),
+                    FocalAlpha::Balanced(a) => Some(
+                        (0..classes)
+                            .map(|c| if c == 0 { 1.0 - a } else { *a })
+                            .collect(),
+                    ),
                     FocalAlpha::PerClass(v) => Some(v.clone()),
                 };
                 if let Some(a) = alpha {
@@ -178,11 +196,23 @@ impl FocalLoss {
             act => {
                 let (a_pos, a_neg) = match &cfg.alpha {
                     FocalAlpha::None => (None, None),
-                    FocalAlpha::Balanced(a) => (Some(vec![*a; classes]), Some(vec![1.0 - a; classes])),
-                    FocalAlpha::PerClass(v) => (Some(v.clone()), Some(v.iter().map(|a| 1.0 - a).collect())),
+                    FocalAlpha::Balanced(a) => {
+                        (Some(vec![*a; classes]), Some(vec![1.0 - a; classes]))
+                    }
+                    FocalAlpha::PerClass(v) => {
+                        (Some(v.clone()), Some(v.iter().map(|a| 1.0 - a).collect()))
+                    }
                 };
                 let pc = |v: Option<Vec<f64>>| v.map(|v| per_class::<D>(&v, &device));
-                binary_terms(act, logits, g, cfg.gamma, pc(a_pos), pc(a_neg), pc(cfg.pos_weight.clone()))
+                binary_terms(
+                    act,
+                    logits,
+                    g,
+                    cfg.gamma,
+                    pc(a_pos),
+                    pc(a_neg),
+                    pc(cfg.pos_weight.clone()),
+                )
             }
         };
         if let Some(w) = &cfg.class_weights {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::expect_valid;
 use crate::overlap::{ClassSelection, Intersection, OverlapSums, Power, WeightMapMode};
 use crate::overlap_loss::LossForm;
-use crate::target::{encode, row, Target};
+use crate::target::{Target, encode, row};
 use crate::{Activation, ConfigError, Pooling, Reduction};
 
 /// Class weights of the generalized Dice loss, from the target volume `G_c` of each class.
@@ -82,7 +82,11 @@ impl GeneralizedDiceLossConfig {
         ConfigError::check_non_negative("smooth_nr", self.smooth_nr)?;
         ConfigError::check_non_negative("smooth_dr", self.smooth_dr)?;
         if self.smooth_dr == 0.0 {
-            return Err(ConfigError::range("smooth_dr", 0.0, "> 0: an all-empty unit would divide by zero"));
+            return Err(ConfigError::range(
+                "smooth_dr",
+                0.0,
+                "> 0: an all-empty unit would divide by zero",
+            ));
         }
         if let GdlWeights::Given(w) = &self.weights {
             ConfigError::check_weights("weights", w)?;
@@ -106,7 +110,9 @@ impl GeneralizedDiceLossConfig {
     /// With the message of [`validate`](Self::validate) on a bad value.
     pub fn init(&self) -> GeneralizedDiceLoss {
         expect_valid(self.validate());
-        GeneralizedDiceLoss { config: self.clone() }
+        GeneralizedDiceLoss {
+            config: self.clone(),
+        }
     }
 }
 
@@ -133,7 +139,11 @@ impl GeneralizedDiceLoss {
     }
 
     /// The reduced loss, `[1]`.
-    pub fn forward<const D: usize>(&self, logits: Tensor<D>, target: impl Into<Target<D>>) -> Tensor<1> {
+    pub fn forward<const D: usize>(
+        &self,
+        logits: Tensor<D>,
+        target: impl Into<Target<D>>,
+    ) -> Tensor<1> {
         self.forward_weighted(logits, target, None)
     }
 
@@ -200,7 +210,11 @@ impl GeneralizedDiceLoss {
                 };
                 return row(&w, &device).repeat_dim(0, units);
             }
-            GdlWeights::Square => truth.clone().mask_fill(absent.clone(), 1.0).square().recip(),
+            GdlWeights::Square => truth
+                .clone()
+                .mask_fill(absent.clone(), 1.0)
+                .square()
+                .recip(),
             GdlWeights::Simple => truth.clone().mask_fill(absent.clone(), 1.0).recip(),
         };
         let finite = raw.mask_fill(absent.clone(), 0.0);

@@ -40,11 +40,14 @@ pub use composite::{CompositeLoss, CompositeLossConfig, CompositeTerm};
 pub use cross_entropy::{CrossEntropyLoss, CrossEntropyLossConfig};
 pub use error::ConfigError;
 pub use focal::{FocalAlpha, FocalLoss, FocalLossConfig};
-pub use generalized_dice::{AbsentWeight, GdlWeights, GeneralizedDiceLoss, GeneralizedDiceLossConfig};
+pub use generalized_dice::{
+    AbsentWeight, GdlWeights, GeneralizedDiceLoss, GeneralizedDiceLossConfig,
+};
 pub use lovasz::{LovaszClasses, LovaszLoss, LovaszLossConfig, LovaszVariant};
 pub use overlap::{ClassSelection, Intersection, Power, WeightMapMode};
 pub use overlap_loss::{
-    AbsentClass, GammaPlacement, LossForm, OverlapIndex, OverlapLoss, OverlapLossConfig, WeightNormalization,
+    AbsentClass, GammaPlacement, LossForm, OverlapIndex, OverlapLoss, OverlapLossConfig,
+    WeightNormalization,
 };
 pub use reduction::{MeanOver, Pooling, Reduction};
 pub use target::Target;

@@ -4,7 +4,7 @@ use burn::tensor::activation::relu;
 use serde::{Deserialize, Serialize};
 
 use crate::error::expect_valid;
-use crate::target::{encode, Target};
+use crate::target::{Target, encode};
 use crate::{Activation, ConfigError, Pooling};
 
 /// Which surrogate of the Jaccard loss.
@@ -57,7 +57,9 @@ impl LovaszLossConfig {
     /// Builds the loss.
     pub fn init(&self) -> LovaszLoss {
         expect_valid(self.validate());
-        LovaszLoss { config: self.clone() }
+        LovaszLoss {
+            config: self.clone(),
+        }
     }
 }
 
@@ -78,7 +80,11 @@ pub struct LovaszLoss {
 
 impl LovaszLoss {
     /// The reduced loss, `[1]`.
-    pub fn forward<const D: usize>(&self, logits: Tensor<D>, target: impl Into<Target<D>>) -> Tensor<1> {
+    pub fn forward<const D: usize>(
+        &self,
+        logits: Tensor<D>,
+        target: impl Into<Target<D>>,
+    ) -> Tensor<1> {
         self.forward_weighted(logits, target, None)
     }
 
@@ -101,7 +107,13 @@ impl LovaszLoss {
         };
         let (b, c) = (dims[0], dims[1]);
         let n: usize = dims[2..].iter().product();
-        let host = |t: Tensor<D>| -> Vec<f64> { t.detach().into_data().convert::<f64>().try_to_vec::<f64>().expect("f64 data") };
+        let host = |t: Tensor<D>| -> Vec<f64> {
+            t.detach()
+                .into_data()
+                .convert::<f64>()
+                .try_to_vec::<f64>()
+                .expect("f64 data")
+        };
         let e_host = host(errors.clone());
         let g_host = host(g);
         let valid_host = enc.voxel_weight(weight_map).map(|v| {
@@ -125,7 +137,9 @@ impl LovaszLoss {
                     for i in 0..n {
                         let flat = (s * c + k) * n + i;
                         let keep = match &valid_host {
-                            Some((v, ch)) => v[(s * ch + if *ch == 1 { 0 } else { k }) * n + i] > 0.0,
+                            Some((v, ch)) => {
+                                v[(s * ch + if *ch == 1 { 0 } else { k }) * n + i] > 0.0
+                            }
                             None => true,
                         };
                         if keep {
@@ -134,7 +148,10 @@ impl LovaszLoss {
                     }
                 }
                 let present = idx.iter().any(|&f| g_host[f] > 0.0);
-                if cfg.variant == LovaszVariant::Softmax && cfg.classes == LovaszClasses::Present && !present {
+                if cfg.variant == LovaszVariant::Softmax
+                    && cfg.classes == LovaszClasses::Present
+                    && !present
+                {
                     continue;
                 }
                 used[u * c + k] = 1.0;

@@ -56,13 +56,20 @@ pub(crate) struct OverlapSums {
 }
 
 /// Sums `x` `[B, C, ...S]` (times `w`, broadcast from `[B, 1|C, ...S]`) to `[U, C]`.
-pub(crate) fn pooled_sum<const D: usize>(x: Tensor<D>, w: Option<&Tensor<D>>, pooling: Pooling) -> Tensor<2> {
+pub(crate) fn pooled_sum<const D: usize>(
+    x: Tensor<D>,
+    w: Option<&Tensor<D>>,
+    pooling: Pooling,
+) -> Tensor<2> {
     let x = match w {
         Some(w) => x * w.clone(),
         None => x,
     };
     let [b, c] = [x.dims()[0], x.dims()[1]];
-    let s: Tensor<2> = x.reshape([b as i64, c as i64, -1]).sum_dim(2).reshape([b, c]);
+    let s: Tensor<2> = x
+        .reshape([b as i64, c as i64, -1])
+        .sum_dim(2)
+        .reshape([b, c]);
     match pooling {
         Pooling::PerSample => s,
         Pooling::Batch => s.sum_dim(0),
@@ -139,12 +146,18 @@ impl ClassSelection {
     /// Checks the selection against the number of channels.
     pub fn check(&self, classes: usize) -> Result<(), crate::ConfigError> {
         match self {
-            ClassSelection::ExcludeBackground if classes < 2 => Err(crate::ConfigError::Incompatible(
-                "`classes` = exclude_background needs at least 2 channels".into(),
-            )),
-            ClassSelection::Only(v) if v.is_empty() || v.iter().any(|&c| c >= classes) => Err(
-                crate::ConfigError::range("classes", format!("{v:?}"), "a non-empty list of channel indices < C"),
-            ),
+            ClassSelection::ExcludeBackground if classes < 2 => {
+                Err(crate::ConfigError::Incompatible(
+                    "`classes` = exclude_background needs at least 2 channels".into(),
+                ))
+            }
+            ClassSelection::Only(v) if v.is_empty() || v.iter().any(|&c| c >= classes) => {
+                Err(crate::ConfigError::range(
+                    "classes",
+                    format!("{v:?}"),
+                    "a non-empty list of channel indices < C",
+                ))
+            }
             _ => Ok(()),
         }
     }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::expect_valid;
 use crate::overlap::{ClassSelection, Intersection, OverlapSums, Power, WeightMapMode};
-use crate::target::{encode, row, Target};
+use crate::target::{Target, encode, row};
 use crate::{Activation, ConfigError, Pooling, Reduction};
 
 /// The overlap index a loss is built on, per (unit, class), from `I`, `P`, `G`,
@@ -69,9 +69,11 @@ impl LossForm {
 
     pub(crate) fn validate(self) -> Result<(), ConfigError> {
         match self {
-            LossForm::NegLog { floor } if !(floor > 0.0 && floor < 1.0) => {
-                Err(ConfigError::range("form.floor", floor, "a number in (0, 1)"))
-            }
+            LossForm::NegLog { floor } if !(floor > 0.0 && floor < 1.0) => Err(ConfigError::range(
+                "form.floor",
+                floor,
+                "a number in (0, 1)",
+            )),
             _ => Ok(()),
         }
     }
@@ -202,7 +204,11 @@ impl OverlapLossConfig {
         ConfigError::check_non_negative("smooth_dr", self.smooth_dr)?;
         ConfigError::check_non_negative("eps", self.eps)?;
         if !(self.gamma.is_finite() && self.gamma > 0.0) {
-            return Err(ConfigError::range("gamma", self.gamma, "a finite number > 0"));
+            return Err(ConfigError::range(
+                "gamma",
+                self.gamma,
+                "a finite number > 0",
+            ));
         }
         if let OverlapIndex::Tversky { alpha, beta } = self.index {
             ConfigError::check_non_negative("index.alpha", alpha)?;
@@ -234,7 +240,9 @@ impl OverlapLossConfig {
     /// With the message of [`validate`](Self::validate) on a bad value.
     pub fn init(&self) -> OverlapLoss {
         expect_valid(self.validate());
-        OverlapLoss { config: self.clone() }
+        OverlapLoss {
+            config: self.clone(),
+        }
     }
 }
 
@@ -278,7 +286,11 @@ impl OverlapLoss {
     }
 
     /// The reduced loss, `[1]`.
-    pub fn forward<const D: usize>(&self, logits: Tensor<D>, target: impl Into<Target<D>>) -> Tensor<1> {
+    pub fn forward<const D: usize>(
+        &self,
+        logits: Tensor<D>,
+        target: impl Into<Target<D>>,
+    ) -> Tensor<1> {
         self.forward_weighted(logits, target, None)
     }
 
@@ -327,7 +339,15 @@ impl OverlapLoss {
         let enc = encode(target, dims, cfg.ignore_index);
         let w = enc.voxel_weight(weight_map);
         let p = cfg.activation.probabilities(logits);
-        let mut sums = OverlapSums::new(p, enc.truth, w, cfg.weight_map, cfg.power, cfg.intersection, cfg.pooling);
+        let mut sums = OverlapSums::new(
+            p,
+            enc.truth,
+            w,
+            cfg.weight_map,
+            cfg.power,
+            cfg.intersection,
+            cfg.pooling,
+        );
         if let Some(idx) = cfg.classes.indices(dims[1]) {
             let idx: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
             sums = sums.select(&Tensor::<1, Int>::from_ints(idx.as_slice(), &device));
@@ -336,14 +356,24 @@ impl OverlapLoss {
         let present = truth.clone().greater_elem(0.0);
         let (num, den) = match cfg.index {
             OverlapIndex::Dice => (inter * 2.0 + cfg.smooth_nr, pred + truth + cfg.smooth_dr),
-            OverlapIndex::Jaccard => (inter.clone() + cfg.smooth_nr, pred + truth - inter + cfg.smooth_dr),
+            OverlapIndex::Jaccard => (
+                inter.clone() + cfg.smooth_nr,
+                pred + truth - inter + cfg.smooth_dr,
+            ),
             OverlapIndex::Tversky { alpha, beta } => {
                 let fp = pred - inter.clone();
                 let fnn = truth - inter.clone();
-                (inter.clone() + cfg.smooth_nr, inter + fp * alpha + fnn * beta + cfg.smooth_dr)
+                (
+                    inter.clone() + cfg.smooth_nr,
+                    inter + fp * alpha + fnn * beta + cfg.smooth_dr,
+                )
             }
         };
-        let den = if cfg.eps > 0.0 { den.clamp_min(cfg.eps) } else { den };
+        let den = if cfg.eps > 0.0 {
+            den.clamp_min(cfg.eps)
+        } else {
+            den
+        };
         let mut values = cfg.form.apply(num / den);
         if cfg.gamma != 1.0 && cfg.gamma_placement == GammaPlacement::PerValue {
             values = values.clamp_min(1e-12).powf_scalar(cfg.gamma);
@@ -387,7 +417,8 @@ impl OverlapLoss {
                 }
                 .reshape([units]);
                 let empty = den.clone().equal_elem(0.0);
-                let per_unit = (num / den.mask_fill(empty.clone(), 1.0)).mask_fill(empty, cfg.form.worst());
+                let per_unit =
+                    (num / den.mask_fill(empty.clone(), 1.0)).mask_fill(empty, cfg.form.worst());
                 per_unit.mean()
             }
         };

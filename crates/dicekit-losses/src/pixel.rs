@@ -25,7 +25,10 @@ pub(crate) fn binary_terms<const D: usize>(
     let (fp, fq) = if gamma == 0.0 {
         (None, None)
     } else {
-        (Some((log_q.clone() * gamma).exp()), Some((log_p.clone() * gamma).exp()))
+        (
+            Some((log_q.clone() * gamma).exp()),
+            Some((log_p.clone() * gamma).exp()),
+        )
     };
     let mut pos = t.clone() * log_p;
     if let Some(f) = fp {
@@ -65,9 +68,13 @@ pub(crate) fn reduce_terms<const D: usize>(
     let channels = dims[1] as f64;
     let total = terms.sum();
     let count: Tensor<1> = match (mean_over, valid, entry_weight) {
-        (MeanOver::AllEntries, ..) | (_, None, None) => return total / dims.iter().product::<usize>() as f64,
+        (MeanOver::AllEntries, ..) | (_, None, None) => {
+            return total / dims.iter().product::<usize>() as f64;
+        }
         (MeanOver::ValidEntries, _, Some(w)) => w.sum(),
-        (MeanOver::ValidEntries, Some(v), None) => v.clone().sum() * (channels / v.dims()[1] as f64),
+        (MeanOver::ValidEntries, Some(v), None) => {
+            v.clone().sum() * (channels / v.dims()[1] as f64)
+        }
         (MeanOver::ValidVoxels, Some(v), _) => v.clone().sum() / v.dims()[1] as f64,
         (MeanOver::ValidVoxels, None, Some(_)) => {
             return total / (dims.iter().product::<usize>() as f64 / channels);

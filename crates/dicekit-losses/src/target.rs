@@ -35,7 +35,11 @@ impl<const D: usize> Target<D> {
     /// # Panics
     /// If `E + 1 != D`.
     pub fn indices_without_channel<const E: usize>(labels: Tensor<E, Int>) -> Self {
-        assert_eq!(E + 1, D, "labels [B, ...S] must have one axis fewer than the logits");
+        assert_eq!(
+            E + 1,
+            D,
+            "labels [B, ...S] must have one axis fewer than the logits"
+        );
         let mut dims = [1usize; D];
         let src = labels.dims();
         dims[0] = src[0];
@@ -66,7 +70,11 @@ impl<const D: usize> Encoded<D> {
 ///
 /// # Panics
 /// On a shape mismatch between logits and target.
-pub(crate) fn encode<const D: usize>(target: Target<D>, logits_dims: [usize; D], ignore: Option<i64>) -> Encoded<D> {
+pub(crate) fn encode<const D: usize>(
+    target: Target<D>,
+    logits_dims: [usize; D],
+    ignore: Option<i64>,
+) -> Encoded<D> {
     let classes = logits_dims[1];
     match target {
         Target::Indices(labels) => {
@@ -88,8 +96,9 @@ pub(crate) fn encode<const D: usize>(target: Target<D>, logits_dims: [usize; D],
             let truth = if classes == 1 {
                 labels.clone().float()
             } else {
-                let channels: Vec<Tensor<D, Bool>> =
-                    (0..classes).map(|c| labels.clone().equal_elem(c as i64)).collect();
+                let channels: Vec<Tensor<D, Bool>> = (0..classes)
+                    .map(|c| labels.clone().equal_elem(c as i64))
+                    .collect();
                 Tensor::cat(channels, 1).float()
             };
             Encoded { truth, valid }

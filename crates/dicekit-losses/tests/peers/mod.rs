@@ -1,0 +1,734 @@
+//! Translates a peer library's constructor call (as written in the reference file) into a
+//! dicekit loss. Each peer's defaults are written here, once, with the peer version they come from.
+mod pyval;
+
+use std::collections::BTreeMap;
+
+use dicekit_losses::*;
+use pyval::{Py, parse_call};
+use serde_json::Value;
+
+/// How the reference target is handed to dicekit.
+pub enum TargetMode {
+    /// Class labels, reshaped to `[B, 1, ...S]`.
+    Indices,
+    /// `[B, C, ...S]` values.
+    Dense,
+    /// `[B, C + 1, ...S]`: the last channel flags ignored voxels; becomes `Dense` with `ignore`.
+    DenseWithIgnoreChannel { ignore: i64 },
+}
+
+/// A dicekit loss plus the way to feed it.
+pub struct Plan {
+    pub loss: AnyLossConfig,
+    pub target: TargetMode,
+    /// Name of the `extra_inputs` entry to pass as weight map.
+    pub weight_map: Option<String>,
+}
+
+type Kw = BTreeMap<String, Py>;
+
+/// Reads the keyword arguments with defaults.
+struct Args<'a> {
+    kw: &'a Kw,
+}
+
+impl Args<'_> {
+    fn f(&self, k: &str, default: f64) -> f64 {
+        self.kw.get(k).and_then(Py::as_f64).unwrap_or(default)
+    }
+    fn b(&self, k: &str, default: bool) -> bool {
+        self.kw.get(k).and_then(Py::as_bool).unwrap_or(default)
+    }
+    fn s(&self, k: &str) -> Option<String> {
+        self.kw.get(k).and_then(Py::as_str).map(str::to_string)
+    }
+    fn list(&self, k: &str) -> Option<Vec<f64>> {
+        self.kw.get(k).and_then(Py::as_list_f64)
+    }
+    fn int(&self, k: &str) -> Option<i64> {
+        self.kw.get(k).and_then(Py::as_f64).map(|v| v as i64)
+    }
+    fn dict(&self, k: &str) -> Kw {
+        match self.kw.get(k) {
+            Some(Py::Dict(d)) => d.clone(),
+            _ => Kw::new(),
+        }
+    }
+    fn ident(&self, k: &str) -> Option<String> {
+        match self.kw.get(k) {
+            Some(Py::Ident(s)) => Some(s.clone()),
+            _ => None,
+        }
+    }
+    /// Fails on any keyword not in `known`, so that an unmodelled option is never silently dropped.
+    fn only(&self, known: &[&str]) -> Result<(), String> {
+        match self.kw.keys().find(|k| !known.contains(&k.as_str())) {
+            Some(k) => Err(format!("option `{k}` is not translated")),
+            None => Ok(()),
+        }
+    }
+}
+
+fn reduction(a: &Args, default: &str) -> Result<Reduction, String> {
+    match a.s("reduction").as_deref().unwrap_or(default) {
+        "mean" => Ok(Reduction::Mean),
+        "sum" => Ok(Reduction::Sum),
+        other => Err(format!("reduction '{other}' has no scalar to compare")),
+    }
+}
+
+/// Translates one case.
+pub fn translate(case: &Value) -> Result<Plan, String> {
+    let peer = case["peer"].as_str().unwrap_or_default();
+    let call = case["call"].as_str().ok_or("no `call`")?;
+    let forward = case["forward"].as_str().unwrap_or("loss(logits, target)");
+    let encoding = case["target_encoding"].as_str().unwrap_or_default();
+    let (qualified, kw) = parse_call(call)?;
+    let class = qualified.rsplit('.').next().unwrap_or_default().to_string();
+    let a = Args { kw: &kw };
+    let target = match encoding {
+        "class_index" => TargetMode::Indices,
+        "multi_hot" => TargetMode::Dense,
+        "multi_hot_plus_ignore_channel" => TargetMode::DenseWithIgnoreChannel { ignore: -1 },
+        other => return Err(format!("target encoding '{other}'")),
+    };
+    let weight_map = forward_extra(forward);
+    let loss = match peer {
+        "monai" => monai(&class, &a, weight_map.is_some())?,
+        "smp" => smp(&class, &a)?,
+        "kornia" => kornia(&class, &a)?,
+        "nnunet" => nnunet(&class, &a, &target)?,
+        "torch" => torch(&class, &a)?,
+        other => return Err(format!("unknown peer '{other}'")),
+    };
+    Ok(Plan {
+        loss,
+        target,
+        weight_map,
+    })
+}
+
+/// The name of the extra input passed as `mask=` or `loss_mask=` in the forward call.
+fn forward_extra(forward: &str) -> Option<String> {
+    ["loss_mask=", "mask="].iter().find_map(|kw| {
+        let rest = &forward[forward.find(kw)? + kw.len()..];
+        Some(rest.split([',', ')']).next()?.trim().to_string())
+    })
+}
+
+// ---------------------------------------------------------------- MONAI 1.6
+const MONAI_COMMON: &[&str] = &[
+    "include_background",
+    "to_onehot_y",
+    "sigmoid",
+    "softmax",
+    "reduction",
+    "batch",
+    "smooth_nr",
+    "smooth_dr",
+    "weight",
+    "ignore_index",
+    "soft_label",
+];
+
+fn monai_activation(a: &Args) -> Activation {
+    if a.b("sigmoid", false) {
+        Activation::Sigmoid
+    } else if a.b("softmax", false) {
+        Activation::Softmax
+    } else {
+        Activation::Identity
+    }
+}
+
+fn monai_classes(a: &Args) -> ClassSelection {
+    if a.b("include_background", true) {
+        ClassSelection::All
+    } else {
+        ClassSelection::ExcludeBackground
+    }
+}
+
+fn monai_pooling(a: &Args) -> Pooling {
+    if a.b("batch", false) {
+        Pooling::Batch
+    } else {
+        Pooling::PerSample
+    }
+}
+
+/// MONAI `DiceLoss` (and `MaskedDiceLoss`): the weight list covers the scored classes only;
+/// dicekit takes one weight per channel, so the unused background gets a placeholder.
+fn monai_dice(a: &Args, masked: bool) -> Result<OverlapLossConfig, String> {
+    let jaccard = a.b("jaccard", false);
+    // MONAI's Jaccard is 1 - (2I + s_n) / (2(P + G - I) + s_d): dicekit's Jaccard with halved smoothing.
+    let half = if jaccard { 0.5 } else { 1.0 };
+    let classes = monai_classes(a);
+    let weights = a.list("weight").map(|w| match classes {
+        ClassSelection::ExcludeBackground => [vec![1.0], w].concat(),
+        _ => w,
+    });
+    Ok(OverlapLossConfig::new()
+        .with_index(if jaccard {
+            OverlapIndex::Jaccard
+        } else {
+            OverlapIndex::Dice
+        })
+        .with_activation(monai_activation(a))
+        .with_classes(classes)
+        .with_pooling(monai_pooling(a))
+        .with_power(if a.b("squared_pred", false) {
+            Power::Squared
+        } else {
+            Power::Linear
+        })
+        .with_intersection(if a.b("soft_label", false) {
+            Intersection::Norm
+        } else {
+            Intersection::Product
+        })
+        .with_smooth_nr(a.f("smooth_nr", 1e-5) * half)
+        .with_smooth_dr(a.f("smooth_dr", 1e-5) * half)
+        .with_class_weights(weights)
+        .with_ignore_index(a.int("ignore_index"))
+        .with_weight_map(if masked {
+            WeightMapMode::MaskedInputs
+        } else {
+            WeightMapMode::Voxel
+        })
+        .with_reduction(reduction(a, "mean")?))
+}
+
+fn monai_focal(a: &Args, use_softmax: bool) -> Result<FocalLossConfig, String> {
+    if !a.b("include_background", true) {
+        return Err("MONAI focal with include_background=False is not translated".into());
+    }
+    let alpha = match a.kw.get("alpha") {
+        None | Some(Py::None) => FocalAlpha::None,
+        Some(Py::List(_)) => FocalAlpha::PerClass(a.list("alpha").unwrap()),
+        Some(v) => FocalAlpha::Balanced(v.as_f64().ok_or("alpha")?),
+    };
+    Ok(FocalLossConfig::new()
+        .with_activation(if use_softmax {
+            Activation::Softmax
+        } else {
+            Activation::Sigmoid
+        })
+        .with_gamma(a.f("gamma", 2.0))
+        .with_alpha(alpha)
+        .with_class_weights(a.list("weight"))
+        .with_ignore_index(a.int("ignore_index"))
+        // MONAI divides by the number of non-ignored voxels when an ignore label is set.
+        .with_mean_over(MeanOver::ValidVoxels)
+        .with_reduction(reduction(a, "mean")?))
+}
+
+fn monai(class: &str, a: &Args, masked: bool) -> Result<AnyLossConfig, String> {
+    match class {
+        "DiceLoss" | "MaskedDiceLoss" => {
+            a.only(&[MONAI_COMMON, &["jaccard", "squared_pred"]].concat())?;
+            Ok(AnyLossConfig::Overlap(monai_dice(
+                a,
+                masked && class == "MaskedDiceLoss",
+            )?))
+        }
+        "GeneralizedDiceLoss" => {
+            a.only(&[MONAI_COMMON, &["w_type"]].concat())?;
+            Ok(AnyLossConfig::GeneralizedDice(monai_gdl(a)?))
+        }
+        "TverskyLoss" => {
+            a.only(&[MONAI_COMMON, &["alpha", "beta"]].concat())?;
+            Ok(AnyLossConfig::Overlap(
+                OverlapLossConfig::tversky(a.f("alpha", 0.5), a.f("beta", 0.5))
+                    .with_activation(monai_activation(a))
+                    .with_classes(monai_classes(a))
+                    .with_pooling(monai_pooling(a))
+                    .with_smooth_nr(a.f("smooth_nr", 1e-5))
+                    .with_smooth_dr(a.f("smooth_dr", 1e-5))
+                    .with_ignore_index(a.int("ignore_index"))
+                    .with_reduction(reduction(a, "mean")?),
+            ))
+        }
+        "FocalLoss" => {
+            a.only(&[
+                "include_background",
+                "to_onehot_y",
+                "gamma",
+                "alpha",
+                "weight",
+                "reduction",
+                "use_softmax",
+                "ignore_index",
+                "use_softmax",
+            ])?;
+            Ok(AnyLossConfig::Focal(monai_focal(
+                a,
+                a.b("use_softmax", false),
+            )?))
+        }
+        "DiceCELoss" => {
+            a.only(
+                &[
+                    MONAI_COMMON,
+                    &[
+                        "jaccard",
+                        "squared_pred",
+                        "lambda_dice",
+                        "lambda_ce",
+                        "label_smoothing",
+                    ],
+                ]
+                .concat(),
+            )?;
+            let dice = monai_dice(a, false)?;
+            let (ld, lc) = (a.f("lambda_dice", 1.0), a.f("lambda_ce", 1.0));
+            if monai_activation(a) == Activation::Sigmoid {
+                // MONAI passes `weight` as BCEWithLogitsLoss(pos_weight=...).
+                let bce = BceLossConfig::new().with_pos_weight(a.list("weight"));
+                Ok(AnyLossConfig::Composite(CompositeLossConfig::dice_bce(
+                    ld, dice, lc, bce,
+                )))
+            } else {
+                let ce = CrossEntropyLossConfig::new()
+                    .with_class_weights(a.list("weight"))
+                    .with_label_smoothing(a.f("label_smoothing", 0.0))
+                    .with_ignore_index(a.int("ignore_index"));
+                // DiceLoss receives weight[1:] when background is excluded: the same weights per channel.
+                let dice = dice.with_class_weights(a.list("weight"));
+                Ok(AnyLossConfig::Composite(CompositeLossConfig::dice_ce(
+                    ld, dice, lc, ce,
+                )))
+            }
+        }
+        "DiceFocalLoss" => {
+            a.only(
+                &[
+                    MONAI_COMMON,
+                    &[
+                        "jaccard",
+                        "squared_pred",
+                        "lambda_dice",
+                        "lambda_focal",
+                        "gamma",
+                        "alpha",
+                    ],
+                ]
+                .concat(),
+            )?;
+            let dice = monai_dice(a, false)?.with_class_weights(a.list("weight"));
+            // MONAI never passes use_softmax to its FocalLoss: the focal term is the sigmoid form.
+            let focal = monai_focal(a, false)?;
+            Ok(AnyLossConfig::Composite(CompositeLossConfig::dice_focal(
+                a.f("lambda_dice", 1.0),
+                dice,
+                a.f("lambda_focal", 1.0),
+                focal,
+            )))
+        }
+        "GeneralizedDiceFocalLoss" => {
+            a.only(
+                &[
+                    MONAI_COMMON,
+                    &["w_type", "lambda_gdl", "lambda_focal", "gamma"],
+                ]
+                .concat(),
+            )?;
+            let gdl = monai_gdl(a)?;
+            let focal = monai_focal(a, false)?;
+            Ok(AnyLossConfig::Composite(
+                CompositeLossConfig::generalized_dice_focal(
+                    a.f("lambda_gdl", 1.0),
+                    gdl,
+                    a.f("lambda_focal", 1.0),
+                    focal,
+                ),
+            ))
+        }
+        other => Err(format!("MONAI {other} is not implemented in dicekit")),
+    }
+}
+
+fn monai_gdl(a: &Args) -> Result<GeneralizedDiceLossConfig, String> {
+    let weights = match a.s("w_type").as_deref().unwrap_or("square") {
+        "square" => GdlWeights::Square,
+        "simple" => GdlWeights::Simple,
+        "uniform" => GdlWeights::Uniform,
+        other => return Err(format!("w_type '{other}'")),
+    };
+    Ok(GeneralizedDiceLossConfig::new()
+        .with_activation(monai_activation(a))
+        .with_classes(monai_classes(a))
+        .with_pooling(monai_pooling(a))
+        .with_weights(weights)
+        .with_smooth_nr(a.f("smooth_nr", 1e-5))
+        .with_smooth_dr(a.f("smooth_dr", 1e-5))
+        .with_ignore_index(a.int("ignore_index"))
+        .with_reduction(reduction(a, "mean")?))
+}
+
+// ---------------------------------------------------------------- smp 0.6
+fn smp_activation(a: &Args) -> Result<Activation, String> {
+    if !a.b("from_logits", true) {
+        return Ok(Activation::Identity);
+    }
+    match a.s("mode").as_deref() {
+        Some("binary") | Some("multilabel") => Ok(Activation::Sigmoid),
+        Some("multiclass") => Ok(Activation::Softmax),
+        other => Err(format!("smp mode {other:?}")),
+    }
+}
+
+fn smp_overlap(a: &Args, index: OverlapIndex) -> Result<OverlapLossConfig, String> {
+    let eps = a.f("eps", 1e-7);
+    // smp 0.6 scores Dice as Tversky(0.5, 0.5): (I + s) / max(I + FP/2 + FN/2 + s, eps), which is
+    // dicekit's Dice (2I + 2s) / max(P + G + 2s, 2 eps).
+    let scale = if index == OverlapIndex::Dice {
+        2.0
+    } else {
+        1.0
+    };
+    let smooth = a.f("smooth", 0.0) * scale;
+    let classes = match a.kw.get("classes") {
+        Some(Py::List(v)) => {
+            ClassSelection::Only(v.iter().map(|x| x.as_f64().unwrap() as usize).collect())
+        }
+        _ => ClassSelection::All,
+    };
+    Ok(OverlapLossConfig::new()
+        .with_index(index)
+        .with_activation(smp_activation(a)?)
+        .with_classes(classes)
+        .with_pooling(Pooling::Batch)
+        .with_intersection(Intersection::Norm)
+        .with_smooth_nr(smooth)
+        .with_smooth_dr(smooth)
+        .with_eps(eps * scale)
+        .with_form(if a.b("log_loss", false) {
+            LossForm::NegLog { floor: eps }
+        } else {
+            LossForm::OneMinus
+        })
+        .with_absent(AbsentClass::Zero)
+        .with_class_weights(a.list("class_weights"))
+        .with_weight_normalization(WeightNormalization::Normalize)
+        .with_ignore_index(a.int("ignore_index")))
+}
+
+fn smp(class: &str, a: &Args) -> Result<AnyLossConfig, String> {
+    const OVERLAP: &[&str] = &[
+        "mode",
+        "classes",
+        "log_loss",
+        "from_logits",
+        "smooth",
+        "ignore_index",
+        "eps",
+        "class_weights",
+    ];
+    match class {
+        "DiceLoss" => {
+            a.only(OVERLAP)?;
+            Ok(AnyLossConfig::Overlap(smp_overlap(a, OverlapIndex::Dice)?))
+        }
+        "JaccardLoss" => {
+            a.only(OVERLAP)?;
+            Ok(AnyLossConfig::Overlap(smp_overlap(
+                a,
+                OverlapIndex::Jaccard,
+            )?))
+        }
+        "TverskyLoss" => {
+            a.only(&[OVERLAP, &["alpha", "beta", "gamma"]].concat())?;
+            let index = OverlapIndex::Tversky {
+                alpha: a.f("alpha", 0.5),
+                beta: a.f("beta", 0.5),
+            };
+            Ok(AnyLossConfig::Overlap(
+                smp_overlap(a, index)?
+                    .with_gamma(a.f("gamma", 1.0))
+                    .with_gamma_placement(GammaPlacement::AfterReduction),
+            ))
+        }
+        "FocalLoss" => {
+            a.only(&["mode", "alpha", "gamma", "ignore_index", "reduction"])?;
+            let alpha = match a.kw.get("alpha") {
+                None | Some(Py::None) => FocalAlpha::None,
+                Some(v) => FocalAlpha::Balanced(v.as_f64().ok_or("alpha")?),
+            };
+            // smp's multiclass focal is one-vs-rest sigmoid on the one-hot target.
+            Ok(AnyLossConfig::Focal(
+                FocalLossConfig::new()
+                    .with_activation(Activation::Sigmoid)
+                    .with_gamma(a.f("gamma", 2.0))
+                    .with_alpha(alpha)
+                    .with_ignore_index(a.int("ignore_index"))
+                    .with_mean_over(MeanOver::ValidEntries)
+                    .with_reduction(reduction(a, "mean")?),
+            ))
+        }
+        "LovaszLoss" => {
+            a.only(&["mode", "per_image", "ignore_index", "from_logits"])?;
+            let variant = match a.s("mode").as_deref() {
+                Some("multiclass") => LovaszVariant::Softmax,
+                _ => LovaszVariant::Hinge,
+            };
+            Ok(AnyLossConfig::Lovasz(
+                LovaszLossConfig::new()
+                    .with_variant(variant)
+                    .with_pooling(if a.b("per_image", false) {
+                        Pooling::PerSample
+                    } else {
+                        Pooling::Batch
+                    })
+                    .with_classes(LovaszClasses::Present)
+                    .with_ignore_index(a.int("ignore_index")),
+            ))
+        }
+        "SoftBCEWithLogitsLoss" => {
+            a.only(&[
+                "weight",
+                "ignore_index",
+                "reduction",
+                "smooth_factor",
+                "pos_weight",
+            ])?;
+            Ok(AnyLossConfig::Bce(
+                BceLossConfig::new()
+                    .with_label_smoothing(a.f("smooth_factor", 0.0))
+                    .with_ignore_index(Some(a.int("ignore_index").unwrap_or(-100)))
+                    .with_pos_weight(a.list("pos_weight"))
+                    .with_class_weights(a.list("weight"))
+                    .with_mean_over(MeanOver::AllEntries)
+                    .with_reduction(reduction(a, "mean")?),
+            ))
+        }
+        "SoftCrossEntropyLoss" => {
+            a.only(&["reduction", "smooth_factor", "ignore_index", "dim"])?;
+            Ok(AnyLossConfig::CrossEntropy(
+                CrossEntropyLossConfig::new()
+                    .with_label_smoothing(a.f("smooth_factor", 0.0))
+                    .with_ignore_index(Some(a.int("ignore_index").unwrap_or(-100)))
+                    .with_mean_over(MeanOver::AllEntries)
+                    .with_reduction(reduction(a, "mean")?),
+            ))
+        }
+        other => Err(format!("smp {other} is not implemented in dicekit")),
+    }
+}
+
+// ---------------------------------------------------------------- kornia 0.9
+fn kornia(class: &str, a: &Args) -> Result<AnyLossConfig, String> {
+    let ignore = a.int("ignore_index").or(Some(-100));
+    match class {
+        "DiceLoss" => {
+            a.only(&["average", "eps", "weight", "ignore_index"])?;
+            let eps = a.f("eps", 1e-8);
+            match a.s("average").as_deref().unwrap_or("micro") {
+                "micro" => {
+                    if a.list("weight").is_some() {
+                        return Err("kornia micro Dice with weights is not translated".into());
+                    }
+                    Ok(AnyLossConfig::GeneralizedDice(
+                        GeneralizedDiceLossConfig::new()
+                            .with_weights(GdlWeights::Uniform)
+                            .with_smooth_nr(0.0)
+                            .with_smooth_dr(eps)
+                            .with_ignore_index(ignore),
+                    ))
+                }
+                "macro" => Ok(AnyLossConfig::Overlap(
+                    OverlapLossConfig::dice()
+                        .with_smooth_nr(0.0)
+                        .with_smooth_dr(eps)
+                        .with_absent(AbsentClass::Drop)
+                        .with_class_weights(a.list("weight"))
+                        .with_weight_normalization(WeightNormalization::Normalize)
+                        .with_ignore_index(ignore),
+                )),
+                other => Err(format!("kornia average '{other}'")),
+            }
+        }
+        "TverskyLoss" => {
+            a.only(&["alpha", "beta", "eps", "ignore_index"])?;
+            Ok(AnyLossConfig::Overlap(
+                OverlapLossConfig::tversky(a.f("alpha", 0.5), a.f("beta", 0.5))
+                    .with_smooth_nr(0.0)
+                    .with_smooth_dr(a.f("eps", 1e-8))
+                    .with_absent(AbsentClass::Drop)
+                    .with_ignore_index(ignore),
+            ))
+        }
+        "FocalLoss" | "BinaryFocalLossWithLogits" => {
+            a.only(&[
+                "alpha",
+                "gamma",
+                "reduction",
+                "pos_weight",
+                "weight",
+                "ignore_index",
+                "eps",
+            ])?;
+            let alpha = match a.kw.get("alpha") {
+                None | Some(Py::None) => FocalAlpha::None,
+                Some(v) => FocalAlpha::Balanced(v.as_f64().ok_or("alpha")?),
+            };
+            let act = if class == "FocalLoss" {
+                Activation::Softmax
+            } else {
+                Activation::Sigmoid
+            };
+            Ok(AnyLossConfig::Focal(
+                FocalLossConfig::new()
+                    .with_activation(act)
+                    .with_gamma(a.f("gamma", 2.0))
+                    .with_alpha(alpha)
+                    .with_pos_weight(a.list("pos_weight"))
+                    .with_class_weights(a.list("weight"))
+                    .with_ignore_index(if class == "FocalLoss" {
+                        ignore
+                    } else {
+                        a.int("ignore_index")
+                    })
+                    .with_mean_over(MeanOver::AllEntries)
+                    .with_reduction(reduction(a, "none")?),
+            ))
+        }
+        "LovaszSoftmaxLoss" => {
+            a.only(&["weight"])?;
+            if a.list("weight").is_some() {
+                return Err("kornia Lovász with weights is not translated".into());
+            }
+            Ok(AnyLossConfig::Lovasz(
+                LovaszLossConfig::new()
+                    .with_variant(LovaszVariant::Softmax)
+                    .with_pooling(Pooling::PerSample)
+                    .with_classes(LovaszClasses::All),
+            ))
+        }
+        other => Err(format!("kornia {other} is not implemented in dicekit")),
+    }
+}
+
+// ---------------------------------------------------------------- nnU-Net 2.8
+fn nnunet_dice(kw: &Kw, nonlin: Option<&str>) -> Result<OverlapLossConfig, String> {
+    let a = Args { kw };
+    a.only(&[
+        "apply_nonlin",
+        "batch_dice",
+        "do_bg",
+        "smooth",
+        "ddp",
+        "clip_tp",
+    ])?;
+    let activation = match a.ident("apply_nonlin").as_deref().or(nonlin) {
+        Some("softmax_helper_dim1") => Activation::Softmax,
+        Some("torch.sigmoid") | Some("sigmoid") => Activation::Sigmoid,
+        None | Some("None") => Activation::Identity,
+        Some(other) => return Err(format!("nnU-Net apply_nonlin {other}")),
+    };
+    let smooth = a.f("smooth", 1.0);
+    Ok(OverlapLossConfig::dice()
+        .with_activation(activation)
+        .with_classes(if a.b("do_bg", true) {
+            ClassSelection::All
+        } else {
+            ClassSelection::ExcludeBackground
+        })
+        .with_pooling(if a.b("batch_dice", false) {
+            Pooling::Batch
+        } else {
+            Pooling::PerSample
+        })
+        .with_smooth_nr(smooth)
+        .with_smooth_dr(smooth)
+        .with_eps(1e-8)
+        .with_form(LossForm::Negative))
+}
+
+fn nnunet(class: &str, a: &Args, target: &TargetMode) -> Result<AnyLossConfig, String> {
+    match class {
+        "SoftDiceLoss" | "MemoryEfficientSoftDiceLoss" => {
+            Ok(AnyLossConfig::Overlap(nnunet_dice(a.kw, None)?))
+        }
+        "DC_and_CE_loss" => {
+            a.only(&[
+                "soft_dice_kwargs",
+                "ce_kwargs",
+                "weight_ce",
+                "weight_dice",
+                "ignore_label",
+                "dice_class",
+            ])?;
+            let ignore = a.int("ignore_label");
+            let dice = nnunet_dice(&a.dict("soft_dice_kwargs"), Some("softmax_helper_dim1"))?
+                .with_ignore_index(ignore);
+            let ce_kw = a.dict("ce_kwargs");
+            let ce_args = Args { kw: &ce_kw };
+            ce_args.only(&["weight", "label_smoothing"])?;
+            let ce = CrossEntropyLossConfig::new()
+                .with_class_weights(ce_args.list("weight"))
+                .with_label_smoothing(ce_args.f("label_smoothing", 0.0))
+                .with_ignore_index(ignore);
+            Ok(AnyLossConfig::Composite(CompositeLossConfig::dice_ce(
+                a.f("weight_dice", 1.0),
+                dice,
+                a.f("weight_ce", 1.0),
+                ce,
+            )))
+        }
+        "DC_and_BCE_loss" => {
+            a.only(&[
+                "bce_kwargs",
+                "soft_dice_kwargs",
+                "weight_ce",
+                "weight_dice",
+                "use_ignore_label",
+                "dice_class",
+            ])?;
+            let ignore = match target {
+                TargetMode::DenseWithIgnoreChannel { ignore } => Some(*ignore),
+                _ => None,
+            };
+            let dice = nnunet_dice(&a.dict("soft_dice_kwargs"), Some("torch.sigmoid"))?
+                .with_ignore_index(ignore);
+            let bce = BceLossConfig::new()
+                .with_ignore_index(ignore)
+                // nnU-Net divides the masked BCE sum by the number of valid voxels.
+                .with_mean_over(MeanOver::ValidVoxels);
+            Ok(AnyLossConfig::Composite(CompositeLossConfig::dice_bce(
+                a.f("weight_dice", 1.0),
+                dice,
+                a.f("weight_ce", 1.0),
+                bce,
+            )))
+        }
+        other => Err(format!("nnU-Net {other} is not implemented in dicekit")),
+    }
+}
+
+// ---------------------------------------------------------------- torch 2.15
+fn torch(class: &str, a: &Args) -> Result<AnyLossConfig, String> {
+    match class {
+        "BCEWithLogitsLoss" => {
+            a.only(&["weight", "reduction", "pos_weight"])?;
+            Ok(AnyLossConfig::Bce(
+                BceLossConfig::new()
+                    .with_pos_weight(a.list("pos_weight"))
+                    .with_class_weights(a.list("weight"))
+                    .with_reduction(reduction(a, "mean")?),
+            ))
+        }
+        "CrossEntropyLoss" => {
+            a.only(&["weight", "ignore_index", "reduction", "label_smoothing"])?;
+            Ok(AnyLossConfig::CrossEntropy(
+                CrossEntropyLossConfig::new()
+                    .with_class_weights(a.list("weight"))
+                    .with_ignore_index(Some(a.int("ignore_index").unwrap_or(-100)))
+                    .with_label_smoothing(a.f("label_smoothing", 0.0))
+                    .with_reduction(reduction(a, "mean")?),
+            ))
+        }
+        other => Err(format!("torch {other} is not implemented in dicekit")),
+    }
+}
