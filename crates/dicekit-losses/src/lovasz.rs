@@ -4,7 +4,7 @@ use burn::tensor::activation::relu;
 use serde::{Deserialize, Serialize};
 
 use crate::error::expect_valid;
-use crate::target::{Target, encode};
+use crate::target::{Target, encode, floats};
 use crate::{Activation, ConfigError, Pooling};
 
 /// Which surrogate of the Jaccard loss.
@@ -167,9 +167,9 @@ impl LovaszLoss {
                 }
             }
         }
-        let w = Tensor::<1>::from_floats(weights.as_slice(), &device).reshape(errors.dims());
+        let w = floats(&weights, &device).reshape(errors.dims());
         let per: Tensor<2> = crate::overlap::pooled_sum(errors * w, None, cfg.pooling);
-        let used_t = Tensor::<1>::from_floats(used.as_slice(), &device).reshape([units, c]);
+        let used_t = floats(&used, &device).reshape([units, c]);
         let count: f64 = used.iter().sum();
         if count == 0.0 {
             return (per * 0.0).sum();

@@ -127,14 +127,23 @@ pub(crate) fn encode<const D: usize>(
     }
 }
 
+/// `values` as a float tensor of the device's float type, without passing through f32
+/// (`Tensor::from_floats` rounds to f32 first).
+pub(crate) fn floats(values: &[f64], device: &Device) -> Tensor<1> {
+    Tensor::from_data(
+        burn::tensor::TensorData::new(values.to_vec(), [values.len()]),
+        device,
+    )
+}
+
 /// `[values]` as a `[1, n]` float tensor on `device`.
 pub(crate) fn row(values: &[f64], device: &Device) -> Tensor<2> {
-    Tensor::<1>::from_floats(values, device).reshape([1, values.len()])
+    floats(values, device).reshape([1, values.len()])
 }
 
 /// A `[1, C, 1, ...]` float tensor holding one value per class, broadcastable against `[B, C, ...S]`.
 pub(crate) fn per_class<const D: usize>(values: &[f64], device: &Device) -> Tensor<D> {
     let mut dims = [1usize; D];
     dims[1] = values.len();
-    Tensor::<1>::from_floats(values, device).reshape(dims)
+    floats(values, device).reshape(dims)
 }

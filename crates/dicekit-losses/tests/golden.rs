@@ -8,7 +8,7 @@ mod peers;
 use burn::prelude::*;
 use serde_json::Value;
 
-use common::f64_device;
+use common::{f64_device, floats as f64s};
 use peers::{Plan, TargetMode, translate};
 
 /// The suggested f32 tolerances of the reference file's schema.
@@ -69,7 +69,7 @@ fn run_case(case: &Value, device: &Device) -> Outcome {
 
 fn run_dims<const D: usize>(case: &Value, plan: Plan, device: &Device) -> Outcome {
     let dims: [usize; D] = shape(&case["input_shape"]).try_into().unwrap();
-    let logits = Tensor::<1>::from_floats(floats(&case["logits"]).as_slice(), device)
+    let logits = f64s(&floats(&case["logits"]), device)
         .reshape(dims)
         .require_grad();
     let tshape = shape(&case["target_shape"]);
@@ -89,9 +89,7 @@ fn run_dims<const D: usize>(case: &Value, plan: Plan, device: &Device) -> Outcom
         }
         TargetMode::Dense => {
             let v: Vec<f64> = tvalues.iter().map(|&x| x as f64).collect();
-            Tensor::<1>::from_floats(v.as_slice(), device)
-                .reshape(dims)
-                .into()
+            f64s(&v, device).reshape(dims).into()
         }
         TargetMode::DenseWithIgnoreChannel { ignore } => {
             // [B, C+1, ...S]: the last channel marks ignored voxels.
@@ -110,16 +108,14 @@ fn run_dims<const D: usize>(case: &Value, plan: Plan, device: &Device) -> Outcom
                     }
                 }
             }
-            Tensor::<1>::from_floats(v.as_slice(), device)
-                .reshape(dims)
-                .into()
+            f64s(&v, device).reshape(dims).into()
         }
     };
     let weight_map = plan.weight_map.as_ref().map(|name| {
         let extra = &case["extra_inputs"][name];
         let mut wdims = dims;
         wdims[1] = shape(&extra["shape"])[1];
-        Tensor::<1>::from_floats(floats(&extra["values"]).as_slice(), device).reshape(wdims)
+        f64s(&floats(&extra["values"]), device).reshape(wdims)
     });
     let loss = plan.loss.init();
     let out = loss.forward(logits.clone(), target, weight_map);
