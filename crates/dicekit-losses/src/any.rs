@@ -73,6 +73,101 @@ impl AnyLossConfig {
         }
     }
 
+    /// Parses a possibly partial description such as
+    /// `{"loss": "overlap", "index": "jaccard", "activation": "sigmoid"}`: every missing field takes
+    /// its default, and a field the loss does not have is an error naming it. Composite terms are
+    /// parsed the same way: `{"loss": "composite", "terms": [{"name": "dice", "weight": 1, "loss": {..}}]}`.
+    pub fn from_partial(value: &serde_json::Value) -> Result<Self, ConfigError> {
+        use serde_json::{Map, Value};
+        let obj = value.as_object().ok_or_else(|| {
+            ConfigError::Parse(format!("expected a table with a `loss` key, got {value}"))
+        })?;
+        let kind = obj.get("loss").and_then(Value::as_str).ok_or_else(|| {
+            ConfigError::Parse(format!(
+                "missing `loss` (one of {})",
+                Self::KINDS.join(", ")
+            ))
+        })?;
+        let to_value = |v: Result<Value, serde_json::Error>| v.expect("configs serialize");
+        let defaults = match kind {
+            "overlap" => to_value(serde_json::to_value(OverlapLossConfig::new())),
+            "generalized_dice" => to_value(serde_json::to_value(GeneralizedDiceLossConfig::new())),
+            "focal" => to_value(serde_json::to_value(FocalLossConfig::new())),
+            "bce" => to_value(serde_json::to_value(BceLossConfig::new())),
+            "cross_entropy" => to_value(serde_json::to_value(CrossEntropyLossConfig::new())),
+            "lovasz" => to_value(serde_json::to_value(LovaszLossConfig::new())),
+            "composite" => {
+                let terms = obj.get("terms").and_then(Value::as_array).ok_or_else(|| {
+                    ConfigError::Parse(
+                        "a composite loss needs `terms = [{name, weight, loss}, ..]`".into(),
+                    )
+                })?;
+                if let Some(k) = obj
+                    .keys()
+                    .find(|k| !["loss", "terms"].contains(&k.as_str()))
+                {
+                    return Err(ConfigError::UnknownField {
+                        loss: kind.into(),
+                        field: k.clone(),
+                        known: "terms".into(),
+                    });
+                }
+                let mut parsed = Vec::with_capacity(terms.len());
+                for t in terms {
+                    let name = t
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("term")
+                        .to_string();
+                    let weight = t.get("weight").and_then(Value::as_f64).ok_or_else(|| {
+                        ConfigError::Parse(format!(
+                            "composite term `{name}` needs a numeric `weight`"
+                        ))
+                    })?;
+                    let loss = Self::from_partial(t.get("loss").unwrap_or(&Value::Null))?;
+                    parsed.push(crate::CompositeTerm { name, weight, loss });
+                }
+                let cfg = CompositeLossConfig::new(parsed);
+                cfg.validate()?;
+                return Ok(Self::Composite(cfg));
+            }
+            other => {
+                return Err(ConfigError::Parse(format!(
+                    "unknown loss `{other}` (one of {})",
+                    Self::KINDS.join(", ")
+                )));
+            }
+        };
+        let mut merged: Map<String, Value> = defaults.as_object().cloned().unwrap_or_default();
+        for (k, v) in obj.iter().filter(|(k, _)| k.as_str() != "loss") {
+            if !merged.contains_key(k) {
+                let known: Vec<&str> = merged.keys().map(String::as_str).collect();
+                return Err(ConfigError::UnknownField {
+                    loss: kind.into(),
+                    field: k.clone(),
+                    known: known.join(", "),
+                });
+            }
+            merged.insert(k.clone(), v.clone());
+        }
+        merged.insert("loss".into(), Value::String(kind.into()));
+        let cfg: Self = serde_json::from_value(Value::Object(merged))
+            .map_err(|e| ConfigError::Parse(format!("loss `{kind}`: {e}")))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The `loss` tags accepted by [`from_partial`](Self::from_partial).
+    pub const KINDS: [&'static str; 7] = [
+        "overlap",
+        "generalized_dice",
+        "focal",
+        "bce",
+        "cross_entropy",
+        "lovasz",
+        "composite",
+    ];
+
     /// Short name for logs.
     pub fn name(&self) -> &'static str {
         match self {

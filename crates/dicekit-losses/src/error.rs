@@ -35,6 +35,19 @@ pub enum ConfigError {
         /// Number of classes.
         classes: usize,
     },
+    /// A field that the loss does not have.
+    #[error("unknown field `{field}` for loss `{loss}` (known: {known})")]
+    UnknownField {
+        /// The loss kind.
+        loss: String,
+        /// The field given.
+        field: String,
+        /// The fields the loss has.
+        known: String,
+    },
+    /// A value of the wrong type or an unknown enum variant.
+    #[error("invalid loss configuration: {0}")]
+    Parse(String),
     /// Options that cannot be used together.
     #[error("incompatible options: {0}")]
     Incompatible(String),
