@@ -2,7 +2,7 @@
 //!
 //! Run: `cargo bench -p dicekit-losses --bench losses`. Peak memory: `examples/loss_bench.rs`.
 use burn::prelude::*;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_main};
 use dicekit_losses::{Activation, OverlapLossConfig, Target};
 
 /// Seeded inputs: logits in [-4, 4), targets with about 10 % foreground.
