@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::{
     BceLoss, BceLossConfig, CompositeLoss, CompositeLossConfig, ConfigError, CrossEntropyLoss,
     CrossEntropyLossConfig, FocalLoss, FocalLossConfig, GeneralizedDiceLoss,
-    GeneralizedDiceLossConfig, LovaszLoss, LovaszLossConfig, OverlapLoss, OverlapLossConfig,
-    Target,
+    GeneralizedDiceLossConfig, LovaszLoss, LovaszLossConfig, MccLoss, MccLossConfig, OverlapLoss,
+    OverlapLossConfig, Target,
 };
 
 /// Any loss of this crate, tagged by `"loss"` in JSON/TOML:
@@ -26,6 +26,8 @@ pub enum AnyLossConfig {
     CrossEntropy(CrossEntropyLossConfig),
     /// Lovász hinge / softmax.
     Lovasz(LovaszLossConfig),
+    /// Matthews correlation coefficient.
+    Mcc(MccLossConfig),
     /// Weighted sum of losses.
     Composite(CompositeLossConfig),
 }
@@ -40,6 +42,7 @@ impl AnyLossConfig {
             Self::Bce(c) => c.validate(),
             Self::CrossEntropy(c) => c.validate(),
             Self::Lovasz(c) => c.validate(),
+            Self::Mcc(c) => c.validate(),
             Self::Composite(c) => c.validate(),
         }
     }
@@ -53,6 +56,7 @@ impl AnyLossConfig {
             Self::Bce(c) => c.check_classes(classes),
             Self::CrossEntropy(c) => c.check_classes(classes),
             Self::Lovasz(c) => c.check_classes(classes),
+            Self::Mcc(c) => c.check_classes(classes),
             Self::Composite(c) => c.check_classes(classes),
         }
     }
@@ -69,6 +73,7 @@ impl AnyLossConfig {
             Self::Bce(c) => AnyLoss::Bce(c.init()),
             Self::CrossEntropy(c) => AnyLoss::CrossEntropy(c.init()),
             Self::Lovasz(c) => AnyLoss::Lovasz(c.init()),
+            Self::Mcc(c) => AnyLoss::Mcc(c.init()),
             Self::Composite(c) => AnyLoss::Composite(c.init()),
         }
     }
@@ -96,6 +101,7 @@ impl AnyLossConfig {
             "bce" => to_value(serde_json::to_value(BceLossConfig::new())),
             "cross_entropy" => to_value(serde_json::to_value(CrossEntropyLossConfig::new())),
             "lovasz" => to_value(serde_json::to_value(LovaszLossConfig::new())),
+            "mcc" => to_value(serde_json::to_value(MccLossConfig::new())),
             "composite" => {
                 let terms = obj.get("terms").and_then(Value::as_array).ok_or_else(|| {
                     ConfigError::Parse(
@@ -158,13 +164,14 @@ impl AnyLossConfig {
     }
 
     /// The `loss` tags accepted by [`from_partial`](Self::from_partial).
-    pub const KINDS: [&'static str; 7] = [
+    pub const KINDS: [&'static str; 8] = [
         "overlap",
         "generalized_dice",
         "focal",
         "bce",
         "cross_entropy",
         "lovasz",
+        "mcc",
         "composite",
     ];
 
@@ -175,8 +182,9 @@ impl AnyLossConfig {
             Self::GeneralizedDice(_) => "generalized_dice",
             Self::Focal(_) => "focal",
             Self::Bce(_) => "bce",
-            Self::CrossEntropy(_) => "ce",
+            Self::CrossEntropy(_) => "cross_entropy",
             Self::Lovasz(_) => "lovasz",
+            Self::Mcc(_) => "mcc",
             Self::Composite(_) => "composite",
         }
     }
@@ -206,6 +214,8 @@ pub enum AnyLoss {
     CrossEntropy(CrossEntropyLoss),
     /// Lovász.
     Lovasz(LovaszLoss),
+    /// Matthews correlation.
+    Mcc(MccLoss),
     /// Weighted sum.
     Composite(CompositeLoss),
 }
@@ -227,8 +237,12 @@ impl AnyLoss {
             ),
             Self::Focal(l) => ("focal", l.forward_weighted(logits, target, weight_map)),
             Self::Bce(l) => ("bce", l.forward_weighted(logits, target, weight_map)),
-            Self::CrossEntropy(l) => ("ce", l.forward_weighted(logits, target, weight_map)),
+            Self::CrossEntropy(l) => (
+                "cross_entropy",
+                l.forward_weighted(logits, target, weight_map),
+            ),
             Self::Lovasz(l) => ("lovasz", l.forward_weighted(logits, target, weight_map)),
+            Self::Mcc(l) => ("mcc", l.forward_weighted(logits, target, weight_map)),
             Self::Composite(l) => return l.forward_terms(logits, target, weight_map),
         };
         LossOutput {

@@ -10,6 +10,7 @@
 //! | CE | [`CrossEntropyLossConfig`] | torch `CrossEntropyLoss`, smp `SoftCrossEntropyLoss` |
 //! | composites | [`CompositeLossConfig`] | MONAI `DiceCELoss`/`DiceFocalLoss`/`GeneralizedDiceFocalLoss`, nnU-Net `DC_and_CE_loss` |
 //! | Lovász | [`LovaszLossConfig`] | smp, kornia |
+//! | Matthews correlation | [`MccLossConfig`] | MONAI `MCCLoss` |
 //!
 //! Every loss takes logits `[B, C, ...S]` (2D or 3D), a [`Target`] (class indices or dense
 //! per-class maps) and optionally a per-voxel weight map; each offers `forward` (reduced,
@@ -27,6 +28,7 @@ mod error;
 mod focal;
 mod generalized_dice;
 mod lovasz;
+mod mcc;
 mod overlap;
 mod overlap_loss;
 mod pixel;
@@ -44,6 +46,7 @@ pub use generalized_dice::{
     AbsentWeight, GdlWeights, GeneralizedDiceLoss, GeneralizedDiceLossConfig,
 };
 pub use lovasz::{LovaszClasses, LovaszLoss, LovaszLossConfig, LovaszVariant};
+pub use mcc::{MccLoss, MccLossConfig};
 pub use overlap::{ClassSelection, Intersection, Power, WeightMapMode};
 pub use overlap_loss::{
     AbsentClass, GammaPlacement, LossForm, OverlapIndex, OverlapLoss, OverlapLossConfig,

@@ -95,11 +95,42 @@ impl LovaszLoss {
         target: impl Into<Target<D>>,
         weight_map: Option<Tensor<D>>,
     ) -> Tensor<1> {
+        let (values, used) = self.values(logits, target.into(), weight_map);
+        let count: f64 = used.iter().sum();
+        if count == 0.0 {
+            return (values * 0.0).sum();
+        }
+        let [units, classes] = values.dims();
+        let used = floats(&used, &values.device()).reshape([units, classes]);
+        (values * used).sum() / count
+    }
+
+    /// The value of each (unit, class), `[U, C]`; classes left out of the mean (absent, with
+    /// [`LovaszClasses::Present`]) are 0.
+    pub fn forward_no_reduction<const D: usize>(
+        &self,
+        logits: Tensor<D>,
+        target: impl Into<Target<D>>,
+        weight_map: Option<Tensor<D>>,
+    ) -> Tensor<2> {
+        let (values, used) = self.values(logits, target.into(), weight_map);
+        let [units, classes] = values.dims();
+        let used = floats(&used, &values.device()).reshape([units, classes]);
+        values * used
+    }
+
+    /// Values `[U, C]` and which of them enter the mean (1 or 0).
+    fn values<const D: usize>(
+        &self,
+        logits: Tensor<D>,
+        target: Target<D>,
+        weight_map: Option<Tensor<D>>,
+    ) -> (Tensor<2>, Vec<f64>) {
         let cfg = &self.config;
         let dims = logits.dims();
         expect_valid(cfg.check_classes(dims[1]));
         let device = logits.device();
-        let enc = encode(target.into(), dims, cfg.ignore_index);
+        let enc = encode(target, dims, cfg.ignore_index);
         let g = enc.truth.clone();
         let errors = match cfg.variant {
             LovaszVariant::Softmax => (g.clone() - Activation::Softmax.probabilities(logits)).abs(),
@@ -169,11 +200,6 @@ impl LovaszLoss {
         }
         let w = floats(&weights, &device).reshape(errors.dims());
         let per: Tensor<2> = crate::overlap::pooled_sum(errors * w, None, cfg.pooling);
-        let used_t = floats(&used, &device).reshape([units, c]);
-        let count: f64 = used.iter().sum();
-        if count == 0.0 {
-            return (per * 0.0).sum();
-        }
-        (per * used_t).sum() / count
+        (per, used)
     }
 }

@@ -51,6 +51,11 @@ proptest! {
                 prop_assert!((0.0..=1.0).contains(&v), "{index:?} {intersection:?}: {v}");
             }
         }
+        let gdl = GeneralizedDiceLossConfig::new().with_activation(Activation::Sigmoid).with_pooling(pooling);
+        let v = value(&AnyLossConfig::GeneralizedDice(gdl), &x, &t);
+        prop_assert!((0.0..=1.0).contains(&v), "generalized dice: {v}");
+        let v = value(&AnyLossConfig::Mcc(MccLossConfig::new().with_pooling(pooling)), &x, &t);
+        prop_assert!((0.0..=2.0).contains(&v), "mcc (1 - MCC lies in [0, 2]): {v}");
     }
 
     #[test]
@@ -65,6 +70,11 @@ proptest! {
             prop_assert!(v.abs() < 1e-12, "{index:?}: {v}");
         }
         let gdl = GeneralizedDiceLossConfig::new().with_activation(Activation::Identity).with_intersection(intersection);
+        if !soft {
+            let mcc = MccLossConfig::new().with_activation(Activation::Identity);
+            let v = value(&AnyLossConfig::Mcc(mcc), p, &t);
+            prop_assert!(v.abs() < 1e-6, "mcc: {v}");
+        }
         let v = value(&AnyLossConfig::GeneralizedDice(gdl), p, &t);
         prop_assert!(v.abs() < 1e-12, "generalized dice: {v}");
     }

@@ -345,6 +345,27 @@ fn monai(class: &str, a: &Args, masked: bool) -> Result<AnyLossConfig, String> {
                 ),
             ))
         }
+        "MCCLoss" => {
+            a.only(&[
+                "include_background",
+                "to_onehot_y",
+                "sigmoid",
+                "softmax",
+                "reduction",
+                "batch",
+                "smooth_nr",
+                "smooth_dr",
+            ])?;
+            Ok(AnyLossConfig::Mcc(
+                MccLossConfig::new()
+                    .with_activation(monai_activation(a))
+                    .with_classes(monai_classes(a))
+                    .with_pooling(monai_pooling(a))
+                    .with_smooth_nr(a.f("smooth_nr", 0.0))
+                    .with_smooth_dr(a.f("smooth_dr", 1e-5))
+                    .with_reduction(reduction(a, "mean")?),
+            ))
+        }
         other => Err(format!("MONAI {other} is not implemented in dicekit")),
     }
 }
