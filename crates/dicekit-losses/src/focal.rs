@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::expect_valid;
 use crate::pixel::{binary_terms, reduce_terms};
 use crate::target::{Target, encode, per_class};
-use crate::{Activation, ConfigError, MeanOver, Reduction};
+use crate::{Activation, ClassSelection, ConfigError, MeanOver, Reduction};
 
 /// The `alpha` balance of a focal loss.
 ///
@@ -38,6 +38,10 @@ pub struct FocalLossConfig {
     /// Balance between positives and negatives or between classes.
     #[config(default = "FocalAlpha::None")]
     pub alpha: FocalAlpha,
+    /// Which channels are used. They are selected before the activation, so a softmax runs over
+    /// the kept channels only (MONAI `include_background=False`).
+    #[config(default = "ClassSelection::All")]
+    pub classes: ClassSelection,
     /// One weight per channel, multiplying that channel's terms (MONAI `weight`).
     pub class_weights: Option<Vec<f64>>,
     /// One weight per channel on the positive part (sigmoid form; kornia `pos_weight`).
@@ -78,6 +82,7 @@ impl FocalLossConfig {
     /// Checks the values that depend on the number of channels `classes`.
     pub fn check_classes(&self, classes: usize) -> Result<(), ConfigError> {
         self.validate()?;
+        self.classes.check(classes)?;
         ConfigError::check_count("class_weights", self.class_weights.as_deref(), classes)?;
         ConfigError::check_count("pos_weight", self.pos_weight.as_deref(), classes)?;
         if let FocalAlpha::PerClass(v) = &self.alpha {
@@ -169,7 +174,33 @@ impl FocalLoss {
         let classes = dims[1];
         expect_valid(cfg.check_classes(classes));
         let device = logits.device();
-        let enc = encode(target, dims, cfg.ignore_index);
+        let mut enc = encode(target, dims, cfg.ignore_index);
+        let mut weight_map = weight_map;
+        let mut logits = logits;
+        // Per-class lists follow the kept channels.
+        let kept = cfg.classes.indices(classes);
+        let pick = |v: &[f64]| -> Vec<f64> {
+            match &kept {
+                Some(idx) => idx.iter().map(|&i| v[i]).collect(),
+                None => v.to_vec(),
+            }
+        };
+        if let Some(idx) = &kept {
+            let idx: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
+            let idx = Tensor::<1, Int>::from_ints(idx.as_slice(), &device);
+            let sel = |t: Tensor<D>| {
+                if t.dims()[1] == classes {
+                    t.select(1, idx.clone())
+                } else {
+                    t
+                }
+            };
+            logits = sel(logits);
+            enc.truth = sel(enc.truth);
+            enc.valid = enc.valid.map(sel);
+            weight_map = weight_map.map(sel);
+        }
+        let classes = logits.dims()[1];
         let g = enc.truth.clone();
         let mut terms = match cfg.activation {
             Activation::Softmax => {
@@ -186,7 +217,7 @@ impl FocalLoss {
                             .map(|c| if c == 0 { 1.0 - a } else { *a })
                             .collect(),
                     ),
-                    FocalAlpha::PerClass(v) => Some(v.clone()),
+                    FocalAlpha::PerClass(v) => Some(pick(v)),
                 };
                 if let Some(a) = alpha {
                     t = t * per_class::<D>(&a, &device);
@@ -200,7 +231,9 @@ impl FocalLoss {
                         (Some(vec![*a; classes]), Some(vec![1.0 - a; classes]))
                     }
                     FocalAlpha::PerClass(v) => {
-                        (Some(v.clone()), Some(v.iter().map(|a| 1.0 - a).collect()))
+                        let v = pick(v);
+                        let neg = v.iter().map(|a| 1.0 - a).collect();
+                        (Some(v), Some(neg))
                     }
                 };
                 let pc = |v: Option<Vec<f64>>| v.map(|v| per_class::<D>(&v, &device));
@@ -211,12 +244,12 @@ impl FocalLoss {
                     cfg.gamma,
                     pc(a_pos),
                     pc(a_neg),
-                    pc(cfg.pos_weight.clone()),
+                    pc(cfg.pos_weight.as_deref().map(pick)),
                 )
             }
         };
         if let Some(w) = &cfg.class_weights {
-            terms = terms * per_class::<D>(w, &device);
+            terms = terms * per_class::<D>(&pick(w), &device);
         }
         if let Some(w) = enc.voxel_weight(weight_map) {
             terms = terms * w;

@@ -94,8 +94,9 @@ pub fn translate(case: &Value) -> Result<Plan, String> {
         other => return Err(format!("target encoding '{other}'")),
     };
     let weight_map = forward_extra(forward);
+    let channels = case["input_shape"][1].as_u64().ok_or("no input_shape")? as usize;
     let loss = match peer {
-        "monai" => monai(&class, &a, weight_map.is_some())?,
+        "monai" => monai(&class, &a, weight_map.is_some(), channels)?,
         "smp" => smp(&class, &a)?,
         "kornia" => kornia(&class, &a)?,
         "nnunet" => nnunet(&class, &a, &target)?,
@@ -158,17 +159,26 @@ fn monai_pooling(a: &Args) -> Pooling {
     }
 }
 
-/// MONAI `DiceLoss` (and `MaskedDiceLoss`): the weight list covers the scored classes only;
-/// dicekit takes one weight per channel, so the unused background gets a placeholder.
-fn monai_dice(a: &Args, masked: bool) -> Result<OverlapLossConfig, String> {
+/// MONAI's per-class lists may cover the scored classes only (C - 1 values without background);
+/// dicekit takes one value per channel, so the unused background then gets a placeholder.
+fn monai_per_class(a: &Args, key: &str, channels: usize) -> Option<Vec<f64>> {
+    let w = a.list(key)?;
+    Some(
+        if !a.b("include_background", true) && w.len() + 1 == channels {
+            [vec![1.0], w].concat()
+        } else {
+            w
+        },
+    )
+}
+
+/// MONAI `DiceLoss` (and `MaskedDiceLoss`).
+fn monai_dice(a: &Args, masked: bool, channels: usize) -> Result<OverlapLossConfig, String> {
     let jaccard = a.b("jaccard", false);
     // MONAI's Jaccard is 1 - (2I + s_n) / (2(P + G - I) + s_d): dicekit's Jaccard with halved smoothing.
     let half = if jaccard { 0.5 } else { 1.0 };
     let classes = monai_classes(a);
-    let weights = a.list("weight").map(|w| match classes {
-        ClassSelection::ExcludeBackground => [vec![1.0], w].concat(),
-        _ => w,
-    });
+    let weights = monai_per_class(a, "weight", channels);
     Ok(OverlapLossConfig::new()
         .with_index(if jaccard {
             OverlapIndex::Jaccard
@@ -200,13 +210,10 @@ fn monai_dice(a: &Args, masked: bool) -> Result<OverlapLossConfig, String> {
         .with_reduction(reduction(a, "mean")?))
 }
 
-fn monai_focal(a: &Args, use_softmax: bool) -> Result<FocalLossConfig, String> {
-    if !a.b("include_background", true) {
-        return Err("MONAI focal with include_background=False is not translated".into());
-    }
+fn monai_focal(a: &Args, use_softmax: bool, channels: usize) -> Result<FocalLossConfig, String> {
     let alpha = match a.kw.get("alpha") {
         None | Some(Py::None) => FocalAlpha::None,
-        Some(Py::List(_)) => FocalAlpha::PerClass(a.list("alpha").unwrap()),
+        Some(Py::List(_)) => FocalAlpha::PerClass(monai_per_class(a, "alpha", channels).unwrap()),
         Some(v) => FocalAlpha::Balanced(v.as_f64().ok_or("alpha")?),
     };
     Ok(FocalLossConfig::new()
@@ -217,20 +224,22 @@ fn monai_focal(a: &Args, use_softmax: bool) -> Result<FocalLossConfig, String> {
         })
         .with_gamma(a.f("gamma", 2.0))
         .with_alpha(alpha)
-        .with_class_weights(a.list("weight"))
+        .with_classes(monai_classes(a))
+        .with_class_weights(monai_per_class(a, "weight", channels))
         .with_ignore_index(a.int("ignore_index"))
         // MONAI divides by the number of non-ignored voxels when an ignore label is set.
         .with_mean_over(MeanOver::ValidVoxels)
         .with_reduction(reduction(a, "mean")?))
 }
 
-fn monai(class: &str, a: &Args, masked: bool) -> Result<AnyLossConfig, String> {
+fn monai(class: &str, a: &Args, masked: bool, channels: usize) -> Result<AnyLossConfig, String> {
     match class {
         "DiceLoss" | "MaskedDiceLoss" => {
             a.only(&[MONAI_COMMON, &["jaccard", "squared_pred"]].concat())?;
             Ok(AnyLossConfig::Overlap(monai_dice(
                 a,
                 masked && class == "MaskedDiceLoss",
+                channels,
             )?))
         }
         "GeneralizedDiceLoss" => {
@@ -265,6 +274,7 @@ fn monai(class: &str, a: &Args, masked: bool) -> Result<AnyLossConfig, String> {
             Ok(AnyLossConfig::Focal(monai_focal(
                 a,
                 a.b("use_softmax", false),
+                channels,
             )?))
         }
         "DiceCELoss" => {
@@ -281,7 +291,7 @@ fn monai(class: &str, a: &Args, masked: bool) -> Result<AnyLossConfig, String> {
                 ]
                 .concat(),
             )?;
-            let dice = monai_dice(a, false)?;
+            let dice = monai_dice(a, false, channels)?;
             let (ld, lc) = (a.f("lambda_dice", 1.0), a.f("lambda_ce", 1.0));
             if monai_activation(a) == Activation::Sigmoid {
                 // MONAI passes `weight` as BCEWithLogitsLoss(pos_weight=...).
@@ -316,9 +326,9 @@ fn monai(class: &str, a: &Args, masked: bool) -> Result<AnyLossConfig, String> {
                 ]
                 .concat(),
             )?;
-            let dice = monai_dice(a, false)?.with_class_weights(a.list("weight"));
+            let dice = monai_dice(a, false, channels)?;
             // MONAI never passes use_softmax to its FocalLoss: the focal term is the sigmoid form.
-            let focal = monai_focal(a, false)?;
+            let focal = monai_focal(a, false, channels)?;
             Ok(AnyLossConfig::Composite(CompositeLossConfig::dice_focal(
                 a.f("lambda_dice", 1.0),
                 dice,
@@ -335,7 +345,7 @@ fn monai(class: &str, a: &Args, masked: bool) -> Result<AnyLossConfig, String> {
                 .concat(),
             )?;
             let gdl = monai_gdl(a)?;
-            let focal = monai_focal(a, false)?;
+            let focal = monai_focal(a, false, channels)?;
             Ok(AnyLossConfig::Composite(
                 CompositeLossConfig::generalized_dice_focal(
                     a.f("lambda_gdl", 1.0),
@@ -382,6 +392,11 @@ fn monai_gdl(a: &Args) -> Result<GeneralizedDiceLossConfig, String> {
         .with_classes(monai_classes(a))
         .with_pooling(monai_pooling(a))
         .with_weights(weights)
+        .with_intersection(if a.b("soft_label", false) {
+            Intersection::Norm
+        } else {
+            Intersection::Product
+        })
         .with_smooth_nr(a.f("smooth_nr", 1e-5))
         .with_smooth_dr(a.f("smooth_dr", 1e-5))
         .with_ignore_index(a.int("ignore_index"))
