@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::expect_valid;
 use crate::pixel::{binary_terms, reduce_terms};
 use crate::target::{Target, encode, per_class};
-use crate::{Activation, ClassSelection, ConfigError, MeanOver, Reduction};
+use crate::{Activation, ClassSelection, ConfigError, MeanOver, Reduction, SumOver};
 
 /// The `alpha` balance of a focal loss.
 ///
@@ -54,6 +54,9 @@ pub struct FocalLossConfig {
     /// Mean or sum of the terms.
     #[config(default = "Reduction::Mean")]
     pub reduction: Reduction,
+    /// What `Reduction::Sum` adds up.
+    #[config(default = "SumOver::Terms")]
+    pub sum_over: SumOver,
 }
 
 impl FocalLossConfig {
@@ -144,13 +147,12 @@ impl FocalLoss {
         weight_map: Option<Tensor<D>>,
     ) -> Tensor<1> {
         let (terms, valid) = self.terms(logits, target.into(), weight_map);
-        reduce_terms(
-            terms,
-            valid,
-            None,
-            self.config.mean_over,
-            self.config.reduction,
-        )
+        let cfg = &self.config;
+        if cfg.reduction == Reduction::Sum && cfg.sum_over == SumOver::SpatialMeans {
+            let spatial: Vec<usize> = (2..D).collect();
+            return terms.mean_dims(spatial.as_slice()).sum();
+        }
+        reduce_terms(terms, valid, None, cfg.mean_over, cfg.reduction)
     }
 
     /// Per-element terms `[B, C, ...S]`.

@@ -52,5 +52,5 @@ pub use overlap_loss::{
     AbsentClass, GammaPlacement, LossForm, OverlapIndex, OverlapLoss, OverlapLossConfig,
     WeightNormalization,
 };
-pub use reduction::{MeanOver, Pooling, Reduction};
+pub use reduction::{MeanOver, Pooling, Reduction, SumOver};
 pub use target::Target;

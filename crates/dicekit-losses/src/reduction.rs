@@ -38,3 +38,14 @@ pub enum MeanOver {
     /// (MONAI `FocalLoss(ignore_index=..)`).
     ValidVoxels,
 }
+
+/// What [`Reduction::Sum`] adds up for a pixel loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SumOver {
+    /// Every term (torch).
+    Terms,
+    /// The mean over the spatial positions of each (sample, channel), summed (MONAI `FocalLoss`
+    /// with `reduction='sum'`).
+    SpatialMeans,
+}

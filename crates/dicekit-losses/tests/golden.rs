@@ -168,6 +168,29 @@ fn peer_reference_cases() {
     let path = std::env::var("DICEKIT_LOSS_CASES").unwrap_or_else(|_| {
         concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/losses_dev.json").to_string()
     });
+    run_file(&path);
+}
+
+/// More option combinations, computed by the peers themselves with `tools/golden/extra_losses.py`.
+#[test]
+fn extra_peer_cases() {
+    run_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/golden/losses_extra.json"
+    ));
+}
+
+/// Runs every case of a reference file, prints `loss cases: N passed, M failed, K skipped` and
+/// fails if any case fails.
+fn run_file(path: &str) {
+    // cargo runs tests in the crate's folder: a relative path may also be meant from the workspace root.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let path = match std::path::Path::new(path) {
+        p if p.is_relative() && !p.exists() && root.join(p).exists() => {
+            root.join(p).display().to_string()
+        }
+        _ => path.to_string(),
+    };
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     let file: Value =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is not JSON: {e}"));

@@ -227,8 +227,10 @@ fn monai_focal(a: &Args, use_softmax: bool, channels: usize) -> Result<FocalLoss
         .with_classes(monai_classes(a))
         .with_class_weights(monai_per_class(a, "weight", channels))
         .with_ignore_index(a.int("ignore_index"))
-        // MONAI divides by the number of non-ignored voxels when an ignore label is set.
+        // MONAI divides by the number of non-ignored voxels when an ignore label is set, and its
+        // 'sum' adds up the spatial means of each (sample, channel).
         .with_mean_over(MeanOver::ValidVoxels)
+        .with_sum_over(SumOver::SpatialMeans)
         .with_reduction(reduction(a, "mean")?))
 }
 
