@@ -69,6 +69,8 @@ CASES = [
     ("torch", "torch.nn.CrossEntropyLoss(weight=[0.5, 1.0, 3.0], ignore_index=255, label_smoothing=0.1)", "b", [2, 3, 6, 6], 255),
     ("torch", "torch.nn.CrossEntropyLoss(label_smoothing=0.2, ignore_index=255)", "b", [2, 4, 4, 4, 3], 255),
     ("torch", "torch.nn.BCEWithLogitsLoss(reduction='sum')", "dense", [2, 3, 5, 5], None),
+    ("torch", "torch.nn.BCEWithLogitsLoss(pos_weight=[2.5])", "dense", [2, 3, 5, 5], None),
+    ("monai", "monai.losses.DiceCELoss(sigmoid=True, weight=[1.0, 3.0])", "dense", [2, 2, 6, 6], None),
 ]
 
 

@@ -74,7 +74,8 @@ impl CrossEntropyLossConfig {
 /// nll    = -sum_c w_c g_c ln p_c         (g one-hot, or soft)
 /// smooth = -sum_c w_c ln p_c
 /// term   = (1 - s) nll + (s / C) smooth
-/// loss   = sum(term) / n                 (n: see MeanOver; torch: sum of w_label over valid voxels)
+/// loss   = sum(term) / n                 (n: see MeanOver; torch: sum of w_label over valid voxels
+///                                         for class indices, number of voxels for dense targets)
 /// ```
 /// # Shapes
 /// - `logits`: `[B, C, ...S]`; `target`: see [`Target`]
@@ -133,6 +134,9 @@ impl CrossEntropyLoss {
         let classes = dims[1];
         expect_valid(cfg.check_classes(classes));
         let device = logits.device();
+        // torch normalises by the label weights for class indices, by the voxel count for
+        // probability (dense) targets.
+        let dense = matches!(target, Target::Dense(_));
         let enc = encode(target, dims, cfg.ignore_index);
         let mut log_p = cfg.activation.log_probabilities(logits);
         let w = cfg
@@ -151,7 +155,7 @@ impl CrossEntropyLoss {
         if let Some(vw) = &voxel_weight {
             terms = terms * vw.clone();
         }
-        let label_weight = w.map(|w| {
+        let label_weight = w.filter(|_| !dense).map(|w| {
             let lw = (enc.truth.clone() * w).sum_dim(1);
             match &enc.valid {
                 Some(v) => lw * v.clone(),

@@ -97,10 +97,10 @@ pub fn translate(case: &Value) -> Result<Plan, String> {
     let channels = case["input_shape"][1].as_u64().ok_or("no input_shape")? as usize;
     let loss = match peer {
         "monai" => monai(&class, &a, weight_map.is_some(), channels)?,
-        "smp" => smp(&class, &a)?,
+        "smp" => smp(&class, &a, channels)?,
         "kornia" => kornia(&class, &a)?,
         "nnunet" => nnunet(&class, &a, &target)?,
-        "torch" => torch(&class, &a)?,
+        "torch" => torch(&class, &a, channels)?,
         other => return Err(format!("unknown peer '{other}'")),
     };
     Ok(Plan {
@@ -295,7 +295,9 @@ fn monai(class: &str, a: &Args, masked: bool, channels: usize) -> Result<AnyLoss
             )?;
             let dice = monai_dice(a, false, channels)?;
             let (ld, lc) = (a.f("lambda_dice", 1.0), a.f("lambda_ce", 1.0));
-            if monai_activation(a) == Activation::Sigmoid {
+            // MONAI uses BCE only for a single channel; with C > 1 it uses CrossEntropyLoss even
+            // with sigmoid=True (the multi-hot target then acts as class probabilities).
+            if channels == 1 {
                 // MONAI passes `weight` as BCEWithLogitsLoss(pos_weight=...).
                 let bce = BceLossConfig::new().with_pos_weight(a.list("weight"));
                 Ok(AnyLossConfig::Composite(CompositeLossConfig::dice_bce(
@@ -453,7 +455,7 @@ fn smp_overlap(a: &Args, index: OverlapIndex) -> Result<OverlapLossConfig, Strin
         .with_ignore_index(a.int("ignore_index")))
 }
 
-fn smp(class: &str, a: &Args) -> Result<AnyLossConfig, String> {
+fn smp(class: &str, a: &Args, channels: usize) -> Result<AnyLossConfig, String> {
     const OVERLAP: &[&str] = &[
         "mode",
         "classes",
@@ -535,8 +537,8 @@ fn smp(class: &str, a: &Args) -> Result<AnyLossConfig, String> {
                 BceLossConfig::new()
                     .with_label_smoothing(a.f("smooth_factor", 0.0))
                     .with_ignore_index(Some(a.int("ignore_index").unwrap_or(-100)))
-                    .with_pos_weight(a.list("pos_weight"))
-                    .with_class_weights(a.list("weight"))
+                    .with_pos_weight(torch_weight(a, "pos_weight", channels)?)
+                    .with_class_weights(torch_weight(a, "weight", channels)?)
                     .with_mean_over(MeanOver::AllEntries)
                     .with_reduction(reduction(a, "mean")?),
             ))
@@ -746,14 +748,30 @@ fn nnunet(class: &str, a: &Args, target: &TargetMode) -> Result<AnyLossConfig, S
 }
 
 // ---------------------------------------------------------------- torch 2.15
-fn torch(class: &str, a: &Args) -> Result<AnyLossConfig, String> {
+/// torch broadcasts a weight list against the LAST axis: one value weighs every channel; a longer
+/// list weighs positions along the last axis, which no dicekit option expresses.
+fn torch_weight(a: &Args, key: &str, channels: usize) -> Result<Option<Vec<f64>>, String> {
+    match a.list(key) {
+        Some(v) if v.len() == 1 => Ok(Some(vec![v[0]; channels])),
+        Some(_) => Err(format!(
+            "torch `{key}` with several values broadcasts along the last axis"
+        )),
+        None => Ok(None),
+    }
+}
+
+fn torch(class: &str, a: &Args, channels: usize) -> Result<AnyLossConfig, String> {
     match class {
         "BCEWithLogitsLoss" => {
             a.only(&["weight", "reduction", "pos_weight"])?;
+            let (pos_weight, weight) = (
+                torch_weight(a, "pos_weight", channels)?,
+                torch_weight(a, "weight", channels)?,
+            );
             Ok(AnyLossConfig::Bce(
                 BceLossConfig::new()
-                    .with_pos_weight(a.list("pos_weight"))
-                    .with_class_weights(a.list("weight"))
+                    .with_pos_weight(pos_weight)
+                    .with_class_weights(weight)
                     .with_reduction(reduction(a, "mean")?),
             ))
         }
