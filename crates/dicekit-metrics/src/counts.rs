@@ -1,0 +1,203 @@
+//! Confusion counts per (case, class) and the overlap metrics computed from them.
+use ndarray::ArrayViewD;
+use serde::{Deserialize, Serialize};
+
+use crate::error::check_shapes;
+use crate::{EmptySide, MetricError, Score};
+
+/// Voxel counts of one binary comparison. Counts are accumulated (added) over images or
+/// batches and finalised once, never averaged per batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfusionCounts {
+    /// Predicted and in the reference.
+    pub true_positives: u64,
+    /// Predicted, not in the reference.
+    pub false_positives: u64,
+    /// In the reference, not predicted.
+    pub false_negatives: u64,
+    /// In neither.
+    pub true_negatives: u64,
+}
+
+impl std::ops::AddAssign for ConfusionCounts {
+    fn add_assign(&mut self, o: Self) {
+        self.true_positives += o.true_positives;
+        self.false_positives += o.false_positives;
+        self.false_negatives += o.false_negatives;
+        self.true_negatives += o.true_negatives;
+    }
+}
+
+impl ConfusionCounts {
+    /// Counts from two binary masks of the same shape.
+    pub fn from_masks(pred: &ArrayViewD<bool>, truth: &ArrayViewD<bool>) -> Result<Self, MetricError> {
+        check_shapes(pred.shape(), truth.shape())?;
+        let mut c = ConfusionCounts::default();
+        ndarray::Zip::from(pred).and(truth).for_each(|&p, &t| match (p, t) {
+            (true, true) => c.true_positives += 1,
+            (true, false) => c.false_positives += 1,
+            (false, true) => c.false_negatives += 1,
+            (false, false) => c.true_negatives += 1,
+        });
+        Ok(c)
+    }
+
+    /// Foreground voxels of the prediction.
+    pub fn pred_voxels(&self) -> u64 {
+        self.true_positives + self.false_positives
+    }
+
+    /// Foreground voxels of the reference.
+    pub fn truth_voxels(&self) -> u64 {
+        self.true_positives + self.false_negatives
+    }
+
+    fn empty(&self) -> Option<EmptySide> {
+        EmptySide::of(self.pred_voxels(), self.truth_voxels())
+    }
+
+    /// `2 TP / (2 TP + FP + FN)`; `Empty(Both)` when both masks are empty.
+    #[doc(alias = "f1")]
+    pub fn dice(&self) -> Score {
+        self.f_beta(1.0)
+    }
+
+    /// `TP / (TP + FP + FN)`; `Empty(Both)` when both masks are empty.
+    #[doc(alias = "iou")]
+    pub fn jaccard(&self) -> Score {
+        match self.empty() {
+            Some(EmptySide::Both) => Score::Empty(EmptySide::Both),
+            _ => Score::Value(
+                self.true_positives as f64 / (self.true_positives + self.false_positives + self.false_negatives) as f64,
+            ),
+        }
+    }
+
+    /// `TP / (TP + FP)`; `Empty(Prediction | Both)` when nothing is predicted.
+    #[doc(alias = "ppv")]
+    pub fn precision(&self) -> Score {
+        match self.empty() {
+            Some(side @ (EmptySide::Prediction | EmptySide::Both)) => Score::Empty(side),
+            _ => Score::Value(self.true_positives as f64 / self.pred_voxels() as f64),
+        }
+    }
+
+    /// `TP / (TP + FN)`; `Empty(Reference | Both)` when the reference is empty.
+    #[doc(alias = "sensitivity")]
+    #[doc(alias = "tpr")]
+    pub fn recall(&self) -> Score {
+        match self.empty() {
+            Some(side @ (EmptySide::Reference | EmptySide::Both)) => Score::Empty(side),
+            _ => Score::Value(self.true_positives as f64 / self.truth_voxels() as f64),
+        }
+    }
+
+    /// `TN / (TN + FP)`; `Empty(Both)` when there is no negative voxel in the reference.
+    #[doc(alias = "tnr")]
+    pub fn specificity(&self) -> Score {
+        let negatives = self.true_negatives + self.false_positives;
+        if negatives == 0 {
+            Score::Empty(EmptySide::Both)
+        } else {
+            Score::Value(self.true_negatives as f64 / negatives as f64)
+        }
+    }
+
+    /// `(1 + b^2) TP / ((1 + b^2) TP + b^2 FN + FP)`; `Empty(Both)` when both masks are empty.
+    pub fn f_beta(&self, beta: f64) -> Score {
+        match self.empty() {
+            Some(EmptySide::Both) => Score::Empty(EmptySide::Both),
+            _ => {
+                let b2 = beta * beta;
+                let tp = self.true_positives as f64;
+                Score::Value((1.0 + b2) * tp / ((1.0 + b2) * tp + b2 * self.false_negatives as f64 + self.false_positives as f64))
+            }
+        }
+    }
+
+    /// Signed relative volume difference `(|P| - |G|) / |G|`; `Empty(Reference | Both)` when the
+    /// reference is empty.
+    pub fn volume_difference(&self) -> Score {
+        match self.empty() {
+            Some(side @ (EmptySide::Reference | EmptySide::Both)) => Score::Empty(side),
+            _ => Score::Value((self.pred_voxels() as f64 - self.truth_voxels() as f64) / self.truth_voxels() as f64),
+        }
+    }
+}
+
+/// Confusion counts for each label of `labels`, from two integer label maps, in one pass.
+///
+/// # Errors
+/// When the shapes differ.
+pub fn confusion_per_label(
+    pred: &ArrayViewD<u32>,
+    truth: &ArrayViewD<u32>,
+    labels: &[u32],
+) -> Result<Vec<ConfusionCounts>, MetricError> {
+    check_shapes(pred.shape(), truth.shape())?;
+    let max = labels.iter().copied().max().unwrap_or(0) as usize;
+    // A dense (max+2)^2 confusion matrix; labels above `max` share the last bin.
+    let bins = max + 2;
+    let bin = |v: u32| (v as usize).min(max + 1);
+    let mut matrix = vec![0u64; bins * bins];
+    ndarray::Zip::from(pred).and(truth).for_each(|&p, &t| matrix[bin(p) * bins + bin(t)] += 1);
+    let total: u64 = pred.len() as u64;
+    Ok(labels
+        .iter()
+        .map(|&l| {
+            let l = l as usize;
+            let tp = matrix[l * bins + l];
+            let pred_l: u64 = matrix[l * bins..(l + 1) * bins].iter().sum();
+            let truth_l: u64 = (0..bins).map(|p| matrix[p * bins + l]).sum();
+            ConfusionCounts {
+                true_positives: tp,
+                false_positives: pred_l - tp,
+                false_negatives: truth_l - tp,
+                true_negatives: total - pred_l - truth_l + tp,
+            }
+        })
+        .collect())
+}
+
+/// Class weights of the generalized Dice score, from the reference volume `G_c`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GdsWeights {
+    /// `1 / G_c^2` (Sudre et al. 2017).
+    Square,
+    /// `1 / G_c`.
+    Simple,
+    /// `1` (the micro-averaged Dice).
+    Uniform,
+}
+
+/// Generalized Dice score of one image over its classes (MONAI `GeneralizedDiceScore`):
+/// `2 sum_c w_c TP_c / sum_c w_c (|P_c| + |G_c|)`; a class absent from the reference gets the
+/// largest weight of the present classes. `Empty(Both)` when every class is empty on both sides.
+pub fn generalized_dice_score(per_class: &[ConfusionCounts], weights: GdsWeights) -> Score {
+    let w: Vec<Option<f64>> = per_class
+        .iter()
+        .map(|c| {
+            let g = c.truth_voxels() as f64;
+            match weights {
+                GdsWeights::Uniform => Some(1.0),
+                _ if g == 0.0 => None,
+                GdsWeights::Square => Some(1.0 / (g * g)),
+                GdsWeights::Simple => Some(1.0 / g),
+            }
+        })
+        .collect();
+    let largest = w.iter().flatten().copied().fold(0.0, f64::max);
+    let (mut num, mut den) = (0.0, 0.0);
+    for (c, w) in per_class.iter().zip(w) {
+        let w = w.unwrap_or(largest);
+        num += 2.0 * w * c.true_positives as f64;
+        den += w * (c.pred_voxels() + c.truth_voxels()) as f64;
+    }
+    if den == 0.0 {
+        // Every class empty in the reference (weights 0) or on both sides.
+        let pred: u64 = per_class.iter().map(|c| c.pred_voxels()).sum();
+        return Score::Empty(if pred == 0 { EmptySide::Both } else { EmptySide::Reference });
+    }
+    Score::Value(num / den)
+}

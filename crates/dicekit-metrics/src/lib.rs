@@ -1,0 +1,22 @@
+//! Segmentation metrics with every peer's convention named: overlap from confusion counts,
+//! surface distances (HD, HD95, ASSD, NSD) under voxel-face, fully-connected or surfel
+//! boundaries with exact anisotropic distances, calibration, and typed empty-mask results.
+//!
+//! No burn: this crate builds in seconds and runs on plain `ndarray` arrays.
+
+mod calibration;
+mod convention;
+mod counts;
+mod edt;
+mod error;
+mod score;
+mod surface;
+mod surfel_normals;
+
+pub use calibration::*;
+pub use convention::{Convention, MetricKind, PeerValue};
+pub use counts::{ConfusionCounts, GdsWeights, confusion_per_label, generalized_dice_score};
+pub use edt::{squared_edt, squared_edt_brute};
+pub use error::MetricError;
+pub use score::{Aggregate, EmptyPolicy, EmptySide, Score, aggregate};
+pub use surface::{Boundary, Direction, Percentile, SurfaceDistances, SurfaceMean};

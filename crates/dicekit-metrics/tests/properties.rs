@@ -1,0 +1,210 @@
+//! The fast computations against brute force, and the invariants of the surface metrics.
+use dicekit_metrics::*;
+use ndarray::{ArrayD, IxDyn};
+use proptest::prelude::*;
+
+/// Brute-force directed distances between face-boundary voxels (outside the image is background).
+fn brute_faces(from: &ArrayD<bool>, to: &ArrayD<bool>, spacing: &[f64]) -> Vec<f64> {
+    let boundary = |m: &ArrayD<bool>| -> Vec<IxDyn> {
+        m.indexed_iter()
+            .filter(|(i, v)| {
+                **v && (0..m.ndim()).any(|a| {
+                    [-1isize, 1].iter().any(|d| {
+                        let mut j = i.clone();
+                        let q = i[a] as isize + d;
+                        if q < 0 || q >= m.shape()[a] as isize {
+                            return true;
+                        }
+                        j[a] = q as usize;
+                        !m[&j]
+                    })
+                })
+            })
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let (bf, bt) = (boundary(from), boundary(to));
+    let mut d: Vec<f64> = bf
+        .iter()
+        .map(|p| {
+            bt.iter()
+                .map(|q| (0..spacing.len()).map(|a| ((p[a] as f64 - q[a] as f64) * spacing[a]).powi(2)).sum::<f64>().sqrt())
+                .fold(f64::INFINITY, f64::min)
+        })
+        .collect();
+    d.sort_by(f64::total_cmp);
+    d
+}
+
+fn mask(dims: &[usize], bits: &[bool]) -> ArrayD<bool> {
+    ArrayD::from_shape_vec(IxDyn(dims), bits[..dims.iter().product()].to_vec()).unwrap()
+}
+
+fn arb_case() -> impl Strategy<Value = (Vec<usize>, Vec<f64>, Vec<bool>, Vec<bool>)> {
+    prop_oneof![
+        (2usize..12, 2usize..12).prop_map(|(a, b)| vec![a, b]),
+        (2usize..6, 2usize..6, 2usize..6).prop_map(|(a, b, c)| vec![a, b, c]),
+    ]
+    .prop_flat_map(|dims| {
+        let n: usize = dims.iter().product();
+        let nd = dims.len();
+        (
+            Just(dims),
+            proptest::collection::vec(0.3f64..3.0, nd),
+            proptest::collection::vec(proptest::bool::weighted(0.35), n),
+            proptest::collection::vec(proptest::bool::weighted(0.35), n),
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn edt_equals_brute_force((dims, spacing, a, _b) in arb_case()) {
+        let m = mask(&dims, &a);
+        let fast = squared_edt(&m, &spacing);
+        let slow = squared_edt_brute(&m, &spacing);
+        for (f, s) in fast.iter().zip(slow.iter()) {
+            if s.is_infinite() {
+                prop_assert!(f.is_infinite());
+            } else {
+                prop_assert!((*f as f64 - s).abs() <= 1e-5 * s.max(1.0), "{f} vs {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn face_distances_equal_brute_force((dims, spacing, a, b) in arb_case()) {
+        let (p, t) = (mask(&dims, &a), mask(&dims, &b));
+        let sd = SurfaceDistances::new(&p.view(), &t.view(), &spacing, Boundary::Faces).unwrap();
+        if sd.empty_side().is_some() {
+            return Ok(());
+        }
+        let fast: Vec<f64> = sd.pred_to_truth.iter().map(|x| x.0).collect();
+        let slow = brute_faces(&p, &t, &spacing);
+        prop_assert_eq!(fast.len(), slow.len());
+        for (f, s) in fast.iter().zip(&slow) {
+            prop_assert!((f - s).abs() <= 1e-5 * s.max(1.0), "{f} vs {s}");
+        }
+    }
+
+    #[test]
+    fn hausdorff_is_symmetric_and_bounds_hd95((dims, spacing, a, b) in arb_case()) {
+        let (p, t) = (mask(&dims, &a), mask(&dims, &b));
+        for boundary in [Boundary::Faces, Boundary::FullyConnected, Boundary::Surfels] {
+            let pt = SurfaceDistances::new(&p.view(), &t.view(), &spacing, boundary).unwrap();
+            let tp = SurfaceDistances::new(&t.view(), &p.view(), &spacing, boundary).unwrap();
+            let (h1, h2) = (pt.hausdorff(), tp.hausdorff());
+            match (h1, h2) {
+                (Score::Value(x), Score::Value(y)) => prop_assert!((x - y).abs() < 1e-9),
+                (Score::Empty(_), Score::Empty(_)) => {}
+                other => prop_assert!(false, "{other:?}"),
+            }
+            if let Score::Value(h) = h1 {
+                for rule in [Percentile::DirectedLinear, Percentile::PooledLinear, Percentile::DirectedWeightedRank] {
+                    let h95 = pt.hausdorff_percentile(95.0, rule).value().unwrap();
+                    prop_assert!(h95 <= h + 1e-12, "{rule:?}: {h95} > {h}");
+                }
+                let nsd = pt.normalized_surface_dice(1.0).value().unwrap();
+                prop_assert!((0.0..=1.0).contains(&nsd));
+            }
+        }
+    }
+}
+
+/// A ball of radius `r` (mm) centred at `c` (voxel units) on a grid with `spacing`.
+fn ball(dims: [usize; 3], c: [f64; 3], r: f64, spacing: [f64; 3]) -> ArrayD<bool> {
+    ArrayD::from_shape_fn(IxDyn(&dims), |i| {
+        (0..3).map(|a| ((i[a] as f64 - c[a]) * spacing[a]).powi(2)).sum::<f64>() <= r * r
+    })
+}
+
+#[test]
+fn sphere_shifted_by_k_voxels_has_hd_k_spacings() {
+    for (axis, spacing) in [(0usize, [1.0, 1.0, 1.0]), (2, [0.8, 0.8, 2.5]), (1, [0.5, 1.5, 1.0])] {
+        for k in 1..=3 {
+            let c = [16.0, 16.0, 12.0];
+            let mut c2 = c;
+            c2[axis] += k as f64;
+            let t = ball([32, 32, 24], c, 7.0, spacing);
+            let p = ball([32, 32, 24], c2, 7.0, spacing);
+            let sd = SurfaceDistances::new(&p.view(), &t.view(), &spacing, Boundary::Faces).unwrap();
+            let hd = sd.hausdorff().value().unwrap();
+            assert!((hd - k as f64 * spacing[axis]).abs() < 1e-6, "axis {axis} k {k}: {hd}");
+        }
+    }
+}
+
+#[test]
+fn squares_shifted_by_two_pixels_are_hand_checkable() {
+    // The d01 reference case: a 6x6 square and the same square shifted by 2 along axis 1.
+    let t = ArrayD::from_shape_fn(IxDyn(&[20, 20]), |i| (7..13).contains(&i[0]) && (7..13).contains(&i[1]));
+    let p = ArrayD::from_shape_fn(IxDyn(&[20, 20]), |i| (7..13).contains(&i[0]) && (9..15).contains(&i[1]));
+    let c = ConfusionCounts::from_masks(&p.view(), &t.view()).unwrap();
+    assert_eq!(c.dice(), Score::Value(2.0 / 3.0));
+    assert_eq!(c.jaccard(), Score::Value(0.5));
+    let sd = SurfaceDistances::new(&p.view(), &t.view(), &[1.0, 1.0], Boundary::Faces).unwrap();
+    assert_eq!(sd.hausdorff(), Score::Value(2.0));
+    assert_eq!(sd.average_surface_distance(SurfaceMean::Pooled), Score::Value(1.0));
+    // 20 boundary voxels each; 12 of each within 1 mm of the other (MONAI: 0.6).
+    assert_eq!(sd.normalized_surface_dice(1.0), Score::Value(0.6));
+}
+
+#[test]
+fn empty_masks_are_typed_never_nan() {
+    let t = ArrayD::from_shape_fn(IxDyn(&[8, 8]), |i| i[0] < 3 && i[1] < 3);
+    let e = ArrayD::from_elem(IxDyn(&[8, 8]), false);
+    let sd = SurfaceDistances::new(&e.view(), &t.view(), &[1.0, 1.0], Boundary::Faces).unwrap();
+    assert_eq!(sd.hausdorff(), Score::Empty(EmptySide::Prediction));
+    let sd = SurfaceDistances::new(&t.view(), &e.view(), &[1.0, 1.0], Boundary::Surfels).unwrap();
+    assert_eq!(sd.normalized_surface_dice(1.0), Score::Empty(EmptySide::Reference));
+    let c = ConfusionCounts::from_masks(&e.view(), &e.view()).unwrap();
+    assert_eq!(c.dice(), Score::Empty(EmptySide::Both));
+    let scores = [Score::Value(0.5), Score::Empty(EmptySide::Both), Score::Value(1.0)];
+    let a = aggregate(&scores, MetricKind::Dice, EmptyPolicy::Exclude);
+    assert_eq!((a.mean, a.used, a.excluded), (Some(0.75), 2, 1));
+    let a = aggregate(&scores, MetricKind::Dice, EmptyPolicy::Peer(Convention::MetricsReloaded));
+    assert_eq!((a.mean, a.replaced), (Some(2.5 / 3.0), 1));
+}
+
+#[test]
+fn bad_inputs_are_errors() {
+    let a = ArrayD::from_elem(IxDyn(&[4, 4]), true);
+    let b = ArrayD::from_elem(IxDyn(&[4, 5]), true);
+    assert!(matches!(
+        SurfaceDistances::new(&a.view(), &b.view(), &[1.0, 1.0], Boundary::Faces),
+        Err(MetricError::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        SurfaceDistances::new(&a.view(), &a.view(), &[1.0, f64::NAN], Boundary::Faces),
+        Err(MetricError::BadSpacing { .. })
+    ));
+    let c = ArrayD::from_elem(IxDyn(&[4]), true);
+    assert!(matches!(
+        SurfaceDistances::new(&c.view(), &c.view(), &[1.0], Boundary::Faces),
+        Err(MetricError::UnsupportedRank(1))
+    ));
+}
+
+#[test]
+fn calibration_of_a_hand_case() {
+    // Two bins of width 0.5: {0.2, 0.4} with 1 positive; {0.6, 0.8, 1.0} with 2 positives.
+    let conf = [0.2, 0.4, 0.6, 0.8, 1.0];
+    let pos = [false, true, true, true, false];
+    let bins = reliability_bins(&conf, &pos, 2, Binning::EqualWidth, EdgeRule::RightClosed).unwrap();
+    assert_eq!(bins[0].count, 2);
+    assert!((bins[0].confidence.unwrap() - 0.3).abs() < 1e-12);
+    let ece = expected_calibration_error(&bins);
+    // 2/5 |0.5 - 0.3| + 3/5 |2/3 - 0.8|
+    assert!((ece - (0.4 * 0.2 + 0.6 * (0.8 - 2.0 / 3.0))).abs() < 1e-12, "{ece}");
+    assert!((maximum_calibration_error(&bins) - 0.2).abs() < 1e-12);
+    assert!((brier_score(&conf, &pos).unwrap() - (0.04 + 0.36 + 0.16 + 0.04 + 1.0) / 5.0).abs() < 1e-12);
+    // 0.5 sits on the edge: right-closed puts it in bin 0, left-closed in bin 1.
+    let r = reliability_bins(&[0.5], &[true], 2, Binning::EqualWidth, EdgeRule::RightClosed).unwrap();
+    let l = reliability_bins(&[0.5], &[true], 2, Binning::EqualWidth, EdgeRule::LeftClosed).unwrap();
+    assert_eq!((r[0].count, l[1].count), (1, 1));
+    assert!(reliability_bins(&[1.5], &[true], 2, Binning::EqualWidth, EdgeRule::LeftClosed).is_err());
+    let m = reliability_bins(&conf, &pos, 2, Binning::EqualMass, EdgeRule::LeftClosed).unwrap();
+    assert_eq!((m[0].count, m[1].count), (2, 3));
+}
