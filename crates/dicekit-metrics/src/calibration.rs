@@ -73,7 +73,9 @@ pub fn reliability_bins(
         });
     }
     let mut sums = vec![(0u64, 0.0f64, 0u64); bins];
-    let mut edges_out: Vec<(f64, f64)> = (0..bins).map(|b| (b as f64 / bins as f64, (b + 1) as f64 / bins as f64)).collect();
+    let mut edges_out: Vec<(f64, f64)> = (0..bins)
+        .map(|b| (b as f64 / bins as f64, (b + 1) as f64 / bins as f64))
+        .collect();
     match binning {
         Binning::EqualWidth => {
             for (&c, &p) in confidence.iter().zip(positive) {

@@ -135,13 +135,37 @@ impl Convention {
         match (self, metric) {
             (_, Precision | Recall | Specificity | VolumeDifference) => NaN,
             (Monai, Dice | Jaccard) => NaN,
-            (Monai, Nsd) => if both { NaN } else { Number(0.0) },
+            (Monai, Nsd) => {
+                if both {
+                    NaN
+                } else {
+                    Number(0.0)
+                }
+            }
             (Monai, Hausdorff95) => NaN,
-            (Monai, _) => if both { NaN } else { Inf },
+            (Monai, _) => {
+                if both {
+                    NaN
+                } else {
+                    Inf
+                }
+            }
             (DeepMind, Dice | Jaccard) => NaN,
             (DeepMind, Hausdorff | Hausdorff95) => Inf,
-            (DeepMind, Assd) => if both { NaN } else { Inf },
-            (DeepMind, Nsd) => if both { NaN } else { Number(0.0) },
+            (DeepMind, Assd) => {
+                if both {
+                    NaN
+                } else {
+                    Inf
+                }
+            }
+            (DeepMind, Nsd) => {
+                if both {
+                    NaN
+                } else {
+                    Number(0.0)
+                }
+            }
             (DeepMind, _) => NaN,
             (MedPy, Dice) => NaN,
             (MedPy, Jaccard) => Number(1.0),
@@ -151,7 +175,13 @@ impl Convention {
             (MetricsReloaded, Dice) => Number(1.0),
             (MetricsReloaded, Jaccard) => NaN,
             (MetricsReloaded, Nsd) => Number(if both { 1.0 } else { 0.0 }),
-            (MetricsReloaded, _) => if both { Number(0.0) } else { NaN },
+            (MetricsReloaded, _) => {
+                if both {
+                    Number(0.0)
+                } else {
+                    NaN
+                }
+            }
         }
     }
 }

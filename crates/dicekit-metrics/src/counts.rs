@@ -30,15 +30,20 @@ impl std::ops::AddAssign for ConfusionCounts {
 
 impl ConfusionCounts {
     /// Counts from two binary masks of the same shape.
-    pub fn from_masks(pred: &ArrayViewD<bool>, truth: &ArrayViewD<bool>) -> Result<Self, MetricError> {
+    pub fn from_masks(
+        pred: &ArrayViewD<bool>,
+        truth: &ArrayViewD<bool>,
+    ) -> Result<Self, MetricError> {
         check_shapes(pred.shape(), truth.shape())?;
         let mut c = ConfusionCounts::default();
-        ndarray::Zip::from(pred).and(truth).for_each(|&p, &t| match (p, t) {
-            (true, true) => c.true_positives += 1,
-            (true, false) => c.false_positives += 1,
-            (false, true) => c.false_negatives += 1,
-            (false, false) => c.true_negatives += 1,
-        });
+        ndarray::Zip::from(pred)
+            .and(truth)
+            .for_each(|&p, &t| match (p, t) {
+                (true, true) => c.true_positives += 1,
+                (true, false) => c.false_positives += 1,
+                (false, true) => c.false_negatives += 1,
+                (false, false) => c.true_negatives += 1,
+            });
         Ok(c)
     }
 
@@ -68,7 +73,8 @@ impl ConfusionCounts {
         match self.empty() {
             Some(EmptySide::Both) => Score::Empty(EmptySide::Both),
             _ => Score::Value(
-                self.true_positives as f64 / (self.true_positives + self.false_positives + self.false_negatives) as f64,
+                self.true_positives as f64
+                    / (self.true_positives + self.false_positives + self.false_negatives) as f64,
             ),
         }
     }
@@ -110,7 +116,12 @@ impl ConfusionCounts {
             _ => {
                 let b2 = beta * beta;
                 let tp = self.true_positives as f64;
-                Score::Value((1.0 + b2) * tp / ((1.0 + b2) * tp + b2 * self.false_negatives as f64 + self.false_positives as f64))
+                Score::Value(
+                    (1.0 + b2) * tp
+                        / ((1.0 + b2) * tp
+                            + b2 * self.false_negatives as f64
+                            + self.false_positives as f64),
+                )
             }
         }
     }
@@ -120,7 +131,10 @@ impl ConfusionCounts {
     pub fn volume_difference(&self) -> Score {
         match self.empty() {
             Some(side @ (EmptySide::Reference | EmptySide::Both)) => Score::Empty(side),
-            _ => Score::Value((self.pred_voxels() as f64 - self.truth_voxels() as f64) / self.truth_voxels() as f64),
+            _ => Score::Value(
+                (self.pred_voxels() as f64 - self.truth_voxels() as f64)
+                    / self.truth_voxels() as f64,
+            ),
         }
     }
 }
@@ -140,7 +154,9 @@ pub fn confusion_per_label(
     let bins = max + 2;
     let bin = |v: u32| (v as usize).min(max + 1);
     let mut matrix = vec![0u64; bins * bins];
-    ndarray::Zip::from(pred).and(truth).for_each(|&p, &t| matrix[bin(p) * bins + bin(t)] += 1);
+    ndarray::Zip::from(pred)
+        .and(truth)
+        .for_each(|&p, &t| matrix[bin(p) * bins + bin(t)] += 1);
     let total: u64 = pred.len() as u64;
     Ok(labels
         .iter()
@@ -197,7 +213,11 @@ pub fn generalized_dice_score(per_class: &[ConfusionCounts], weights: GdsWeights
     if den == 0.0 {
         // Every class empty in the reference (weights 0) or on both sides.
         let pred: u64 = per_class.iter().map(|c| c.pred_voxels()).sum();
-        return Score::Empty(if pred == 0 { EmptySide::Both } else { EmptySide::Reference });
+        return Score::Empty(if pred == 0 {
+            EmptySide::Both
+        } else {
+            EmptySide::Reference
+        });
     }
     Score::Value(num / den)
 }

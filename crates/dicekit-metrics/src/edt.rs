@@ -73,7 +73,11 @@ fn envelope(f: &[f64], w2: f64, d: &mut [f64]) {
 /// Brute force: the squared distance from each point to the nearest feature (tests only).
 #[doc(hidden)]
 pub fn squared_edt_brute(features: &ArrayD<bool>, spacing: &[f64]) -> ArrayD<f64> {
-    let feats: Vec<IxDyn> = features.indexed_iter().filter(|(_, f)| **f).map(|(i, _)| i).collect();
+    let feats: Vec<IxDyn> = features
+        .indexed_iter()
+        .filter(|(_, f)| **f)
+        .map(|(i, _)| i)
+        .collect();
     ArrayD::from_shape_fn(features.raw_dim(), |i| {
         feats
             .iter()

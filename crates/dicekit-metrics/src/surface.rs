@@ -84,7 +84,8 @@ impl Grid {
     }
     fn get(&self, i: isize, j: isize, k: isize) -> Option<bool> {
         let d = self.dims;
-        if i < 0 || j < 0 || k < 0 || i >= d[0] as isize || j >= d[1] as isize || k >= d[2] as isize {
+        if i < 0 || j < 0 || k < 0 || i >= d[0] as isize || j >= d[1] as isize || k >= d[2] as isize
+        {
             return None;
         }
         Some(self.data[self.idx(i as usize, j as usize, k as usize)])
@@ -96,7 +97,10 @@ fn union_bbox(pred: &ArrayViewD<bool>, truth: &ArrayViewD<bool>) -> Option<Vec<(
     let shape = pred.shape().to_vec();
     let nd = shape.len();
     let (p, t) = (pred.as_standard_layout(), truth.as_standard_layout());
-    let (p, t) = (p.as_slice().expect("standard layout"), t.as_slice().expect("standard layout"));
+    let (p, t) = (
+        p.as_slice().expect("standard layout"),
+        t.as_slice().expect("standard layout"),
+    );
     let mut bb: Vec<(usize, usize)> = vec![(usize::MAX, 0); nd];
     let mut any = false;
     for (flat, _) in p.iter().zip(t).enumerate().filter(|(_, (a, b))| **a || **b) {
@@ -129,7 +133,12 @@ fn crop(mask: &ArrayViewD<bool>, range: &[(usize, usize)]) -> Grid {
 
 /// Boundary voxels of a cropped mask. `at_border[a] = (low, high)` says whether each face of the
 /// crop is the image border; `real` says which of the 3 grid axes exist.
-fn voxel_boundary(g: &Grid, boundary: Boundary, at_border: &[(bool, bool); 3], real: [bool; 3]) -> Vec<bool> {
+fn voxel_boundary(
+    g: &Grid,
+    boundary: Boundary,
+    at_border: &[(bool, bool); 3],
+    real: [bool; 3],
+) -> Vec<bool> {
     let d = g.dims;
     let mut out = vec![false; g.data.len()];
     let offsets: Vec<[isize; 3]> = {
@@ -166,7 +175,8 @@ fn voxel_boundary(g: &Grid, boundary: Boundary, at_border: &[(bool, bool); 3], r
                         None => {
                             // Outside the crop: the image border, or background beyond the union's box.
                             let border = (0..3).any(|a| {
-                                (q[a] < 0 && at_border[a].0) || (q[a] >= d[a] as isize && at_border[a].1)
+                                (q[a] < 0 && at_border[a].0)
+                                    || (q[a] >= d[a] as isize && at_border[a].1)
                             });
                             !(border && boundary == Boundary::FullyConnected)
                         }
@@ -233,7 +243,11 @@ fn corner_codes(g: &Grid, real: [bool; 3]) -> (Grid, Vec<u8>) {
                                 k as isize - real[2] as isize + c,
                             );
                             if v == Some(true) {
-                                let bit = if two_d { 3 - (2 * b + c) } else { 7 - (4 * a + 2 * b + c) };
+                                let bit = if two_d {
+                                    3 - (2 * b + c)
+                                } else {
+                                    7 - (4 * a + 2 * b + c)
+                                };
                                 code |= 1 << bit;
                             }
                         }
@@ -243,11 +257,23 @@ fn corner_codes(g: &Grid, real: [bool; 3]) -> (Grid, Vec<u8>) {
             }
         }
     }
-    (Grid { dims: cd, data: vec![] }, codes)
+    (
+        Grid {
+            dims: cd,
+            data: vec![],
+        },
+        codes,
+    )
 }
 
 /// Distances from the points of `from` to the nearest point of `to` (both on the same grid).
-fn directed(from: &[bool], weights: &[f64], to: &[bool], dims: [usize; 3], spacing3: [f64; 3]) -> Vec<(f64, f64)> {
+fn directed(
+    from: &[bool],
+    weights: &[f64],
+    to: &[bool],
+    dims: [usize; 3],
+    spacing3: [f64; 3],
+) -> Vec<(f64, f64)> {
     let features = ArrayD::from_shape_vec(IxDyn(&dims), to.to_vec()).expect("grid shape");
     let d2 = squared_edt(&features, &spacing3);
     let flat = d2.as_slice().expect("standard layout");
@@ -301,9 +327,19 @@ impl SurfaceDistances {
             let full = if nd == 2 { 15u8 } else { 255u8 };
             let (grid, cp) = corner_codes(&gp, real);
             let (_, ct) = corner_codes(&gt, real);
-            let border = |c: &[u8]| c.iter().map(|&x| x != 0 && x != full).collect::<Vec<bool>>();
+            let border = |c: &[u8]| {
+                c.iter()
+                    .map(|&x| x != 0 && x != full)
+                    .collect::<Vec<bool>>()
+            };
             let weights = |c: &[u8]| c.iter().map(|&x| table[x as usize]).collect::<Vec<f64>>();
-            (border(&cp), border(&ct), weights(&cp), weights(&ct), grid.dims)
+            (
+                border(&cp),
+                border(&ct),
+                weights(&cp),
+                weights(&ct),
+                grid.dims,
+            )
         } else {
             // One voxel of margin (inside the image) so that neighbours of foreground voxels are in the crop.
             let shape = pred.shape();
@@ -383,7 +419,11 @@ impl SurfaceDistances {
         let q = q.clamp(0.0, 100.0) / 100.0;
         let (a, b) = (&self.pred_to_truth, &self.truth_to_pred);
         Score::Value(match rule {
-            Percentile::DirectedLinear => linear(a.iter().map(|x| x.0), a.len(), q).max(linear(b.iter().map(|x| x.0), b.len(), q)),
+            Percentile::DirectedLinear => linear(a.iter().map(|x| x.0), a.len(), q).max(linear(
+                b.iter().map(|x| x.0),
+                b.len(),
+                q,
+            )),
             Percentile::PooledLinear => {
                 let mut all: Vec<f64> = a.iter().chain(b.iter()).map(|x| x.0).collect();
                 all.sort_by(f64::total_cmp);
@@ -399,7 +439,10 @@ impl SurfaceDistances {
         if let Err(e) = self.defined() {
             return e;
         }
-        let sums = |v: &[(f64, f64)]| v.iter().fold((0.0, 0.0), |(s, w), x| (s + x.0 * x.1, w + x.1));
+        let sums = |v: &[(f64, f64)]| {
+            v.iter()
+                .fold((0.0, 0.0), |(s, w), x| (s + x.0 * x.1, w + x.1))
+        };
         let (sp, wp) = sums(&self.pred_to_truth);
         let (st, wt) = sums(&self.truth_to_pred);
         Score::Value(match rule {
@@ -413,7 +456,10 @@ impl SurfaceDistances {
         if let Err(e) = self.defined() {
             return e;
         }
-        let (s, w) = self.list(dir).iter().fold((0.0, 0.0), |(s, w), x| (s + x.0 * x.1, w + x.1));
+        let (s, w) = self
+            .list(dir)
+            .iter()
+            .fold((0.0, 0.0), |(s, w), x| (s + x.0 * x.1, w + x.1));
         Score::Value(s / w)
     }
 
@@ -425,7 +471,11 @@ impl SurfaceDistances {
         if let Err(e) = self.defined() {
             return e;
         }
-        let within = |v: &[(f64, f64)]| v.iter().fold((0.0, 0.0), |(i, w), x| (i + if x.0 <= tolerance_mm { x.1 } else { 0.0 }, w + x.1));
+        let within = |v: &[(f64, f64)]| {
+            v.iter().fold((0.0, 0.0), |(i, w), x| {
+                (i + if x.0 <= tolerance_mm { x.1 } else { 0.0 }, w + x.1)
+            })
+        };
         let (ip, wp) = within(&self.pred_to_truth);
         let (it, wt) = within(&self.truth_to_pred);
         Score::Value((ip + it) / (wp + wt))

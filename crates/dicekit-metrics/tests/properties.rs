@@ -28,7 +28,12 @@ fn brute_faces(from: &ArrayD<bool>, to: &ArrayD<bool>, spacing: &[f64]) -> Vec<f
         .iter()
         .map(|p| {
             bt.iter()
-                .map(|q| (0..spacing.len()).map(|a| ((p[a] as f64 - q[a] as f64) * spacing[a]).powi(2)).sum::<f64>().sqrt())
+                .map(|q| {
+                    (0..spacing.len())
+                        .map(|a| ((p[a] as f64 - q[a] as f64) * spacing[a]).powi(2))
+                        .sum::<f64>()
+                        .sqrt()
+                })
                 .fold(f64::INFINITY, f64::min)
         })
         .collect();
@@ -116,22 +121,33 @@ proptest! {
 /// A ball of radius `r` (mm) centred at `c` (voxel units) on a grid with `spacing`.
 fn ball(dims: [usize; 3], c: [f64; 3], r: f64, spacing: [f64; 3]) -> ArrayD<bool> {
     ArrayD::from_shape_fn(IxDyn(&dims), |i| {
-        (0..3).map(|a| ((i[a] as f64 - c[a]) * spacing[a]).powi(2)).sum::<f64>() <= r * r
+        (0..3)
+            .map(|a| ((i[a] as f64 - c[a]) * spacing[a]).powi(2))
+            .sum::<f64>()
+            <= r * r
     })
 }
 
 #[test]
 fn sphere_shifted_by_k_voxels_has_hd_k_spacings() {
-    for (axis, spacing) in [(0usize, [1.0, 1.0, 1.0]), (2, [0.8, 0.8, 2.5]), (1, [0.5, 1.5, 1.0])] {
+    for (axis, spacing) in [
+        (0usize, [1.0, 1.0, 1.0]),
+        (2, [0.8, 0.8, 2.5]),
+        (1, [0.5, 1.5, 1.0]),
+    ] {
         for k in 1..=3 {
             let c = [16.0, 16.0, 12.0];
             let mut c2 = c;
             c2[axis] += k as f64;
             let t = ball([32, 32, 24], c, 7.0, spacing);
             let p = ball([32, 32, 24], c2, 7.0, spacing);
-            let sd = SurfaceDistances::new(&p.view(), &t.view(), &spacing, Boundary::Faces).unwrap();
+            let sd =
+                SurfaceDistances::new(&p.view(), &t.view(), &spacing, Boundary::Faces).unwrap();
             let hd = sd.hausdorff().value().unwrap();
-            assert!((hd - k as f64 * spacing[axis]).abs() < 1e-6, "axis {axis} k {k}: {hd}");
+            assert!(
+                (hd - k as f64 * spacing[axis]).abs() < 1e-6,
+                "axis {axis} k {k}: {hd}"
+            );
         }
     }
 }
@@ -139,14 +155,21 @@ fn sphere_shifted_by_k_voxels_has_hd_k_spacings() {
 #[test]
 fn squares_shifted_by_two_pixels_are_hand_checkable() {
     // The d01 reference case: a 6x6 square and the same square shifted by 2 along axis 1.
-    let t = ArrayD::from_shape_fn(IxDyn(&[20, 20]), |i| (7..13).contains(&i[0]) && (7..13).contains(&i[1]));
-    let p = ArrayD::from_shape_fn(IxDyn(&[20, 20]), |i| (7..13).contains(&i[0]) && (9..15).contains(&i[1]));
+    let t = ArrayD::from_shape_fn(IxDyn(&[20, 20]), |i| {
+        (7..13).contains(&i[0]) && (7..13).contains(&i[1])
+    });
+    let p = ArrayD::from_shape_fn(IxDyn(&[20, 20]), |i| {
+        (7..13).contains(&i[0]) && (9..15).contains(&i[1])
+    });
     let c = ConfusionCounts::from_masks(&p.view(), &t.view()).unwrap();
     assert_eq!(c.dice(), Score::Value(2.0 / 3.0));
     assert_eq!(c.jaccard(), Score::Value(0.5));
     let sd = SurfaceDistances::new(&p.view(), &t.view(), &[1.0, 1.0], Boundary::Faces).unwrap();
     assert_eq!(sd.hausdorff(), Score::Value(2.0));
-    assert_eq!(sd.average_surface_distance(SurfaceMean::Pooled), Score::Value(1.0));
+    assert_eq!(
+        sd.average_surface_distance(SurfaceMean::Pooled),
+        Score::Value(1.0)
+    );
     // 20 boundary voxels each; 12 of each within 1 mm of the other (MONAI: 0.6).
     assert_eq!(sd.normalized_surface_dice(1.0), Score::Value(0.6));
 }
@@ -158,13 +181,24 @@ fn empty_masks_are_typed_never_nan() {
     let sd = SurfaceDistances::new(&e.view(), &t.view(), &[1.0, 1.0], Boundary::Faces).unwrap();
     assert_eq!(sd.hausdorff(), Score::Empty(EmptySide::Prediction));
     let sd = SurfaceDistances::new(&t.view(), &e.view(), &[1.0, 1.0], Boundary::Surfels).unwrap();
-    assert_eq!(sd.normalized_surface_dice(1.0), Score::Empty(EmptySide::Reference));
+    assert_eq!(
+        sd.normalized_surface_dice(1.0),
+        Score::Empty(EmptySide::Reference)
+    );
     let c = ConfusionCounts::from_masks(&e.view(), &e.view()).unwrap();
     assert_eq!(c.dice(), Score::Empty(EmptySide::Both));
-    let scores = [Score::Value(0.5), Score::Empty(EmptySide::Both), Score::Value(1.0)];
+    let scores = [
+        Score::Value(0.5),
+        Score::Empty(EmptySide::Both),
+        Score::Value(1.0),
+    ];
     let a = aggregate(&scores, MetricKind::Dice, EmptyPolicy::Exclude);
     assert_eq!((a.mean, a.used, a.excluded), (Some(0.75), 2, 1));
-    let a = aggregate(&scores, MetricKind::Dice, EmptyPolicy::Peer(Convention::MetricsReloaded));
+    let a = aggregate(
+        &scores,
+        MetricKind::Dice,
+        EmptyPolicy::Peer(Convention::MetricsReloaded),
+    );
     assert_eq!((a.mean, a.replaced), (Some(2.5 / 3.0), 1));
 }
 
@@ -192,19 +226,48 @@ fn calibration_of_a_hand_case() {
     // Two bins of width 0.5: {0.2, 0.4} with 1 positive; {0.6, 0.8, 1.0} with 2 positives.
     let conf = [0.2, 0.4, 0.6, 0.8, 1.0];
     let pos = [false, true, true, true, false];
-    let bins = reliability_bins(&conf, &pos, 2, Binning::EqualWidth, EdgeRule::RightClosed).unwrap();
+    let bins =
+        reliability_bins(&conf, &pos, 2, Binning::EqualWidth, EdgeRule::RightClosed).unwrap();
     assert_eq!(bins[0].count, 2);
     assert!((bins[0].confidence.unwrap() - 0.3).abs() < 1e-12);
     let ece = expected_calibration_error(&bins);
     // 2/5 |0.5 - 0.3| + 3/5 |2/3 - 0.8|
-    assert!((ece - (0.4 * 0.2 + 0.6 * (0.8 - 2.0 / 3.0))).abs() < 1e-12, "{ece}");
+    assert!(
+        (ece - (0.4 * 0.2 + 0.6 * (0.8 - 2.0 / 3.0))).abs() < 1e-12,
+        "{ece}"
+    );
     assert!((maximum_calibration_error(&bins) - 0.2).abs() < 1e-12);
-    assert!((brier_score(&conf, &pos).unwrap() - (0.04 + 0.36 + 0.16 + 0.04 + 1.0) / 5.0).abs() < 1e-12);
+    assert!(
+        (brier_score(&conf, &pos).unwrap() - (0.04 + 0.36 + 0.16 + 0.04 + 1.0) / 5.0).abs() < 1e-12
+    );
     // 0.5 sits on the edge: right-closed puts it in bin 0, left-closed in bin 1.
-    let r = reliability_bins(&[0.5], &[true], 2, Binning::EqualWidth, EdgeRule::RightClosed).unwrap();
-    let l = reliability_bins(&[0.5], &[true], 2, Binning::EqualWidth, EdgeRule::LeftClosed).unwrap();
+    let r = reliability_bins(
+        &[0.5],
+        &[true],
+        2,
+        Binning::EqualWidth,
+        EdgeRule::RightClosed,
+    )
+    .unwrap();
+    let l = reliability_bins(
+        &[0.5],
+        &[true],
+        2,
+        Binning::EqualWidth,
+        EdgeRule::LeftClosed,
+    )
+    .unwrap();
     assert_eq!((r[0].count, l[1].count), (1, 1));
-    assert!(reliability_bins(&[1.5], &[true], 2, Binning::EqualWidth, EdgeRule::LeftClosed).is_err());
+    assert!(
+        reliability_bins(
+            &[1.5],
+            &[true],
+            2,
+            Binning::EqualWidth,
+            EdgeRule::LeftClosed
+        )
+        .is_err()
+    );
     let m = reliability_bins(&conf, &pos, 2, Binning::EqualMass, EdgeRule::LeftClosed).unwrap();
     assert_eq!((m[0].count, m[1].count), (2, 3));
 }

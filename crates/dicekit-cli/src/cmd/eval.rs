@@ -1,0 +1,393 @@
+//! `dicekit eval`: metrics of predicted against reference label maps.
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use dicekit_data::{case_name, list_label_maps, read_label_map};
+use dicekit_metrics::{
+    ConfusionCounts, Convention, EmptyPolicy, EmptySide, LabelEvaluation, MetricKind, Score,
+    aggregate, evaluate_label_maps, labels_present,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::args::{EvalArgs, Format};
+
+/// The evaluation of one case.
+struct CaseResult {
+    name: String,
+    labels: Vec<LabelEvaluation>,
+}
+
+/// Runs `dicekit eval`; bad input prints one line per problem and exits 2.
+pub fn run(args: EvalArgs) -> ExitCode {
+    let convention = Convention::from_name(&args.convention).expect("clap checked the name");
+    if !(args.tolerance.is_finite() && args.tolerance >= 0.0) {
+        eprintln!(
+            "error: --tolerance must be a finite number >= 0, got {}",
+            args.tolerance
+        );
+        return ExitCode::from(2);
+    }
+    if let Some(s) = &args.spacing
+        && let Some(bad) = s.iter().find(|v| !(v.is_finite() && **v > 0.0))
+    {
+        eprintln!("error: --spacing values must be finite and > 0, got {bad}");
+        return ExitCode::from(2);
+    }
+    let (pairs, mut failures) = match pairs(&args.pred, &args.truth) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let bar = ProgressBar::new(pairs.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} cases, {elapsed} elapsed, ETA {eta}")
+            .expect("template"),
+    );
+    if pairs.len() < 2 {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let mut results = Vec::new();
+    for (name, pred, truth) in pairs {
+        match evaluate_case(&pred, &truth, &args, convention) {
+            Ok(labels) => results.push(CaseResult { name, labels }),
+            Err(e) => failures.push(e),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let out = match args.format {
+        Format::Table => table(&results, convention, args.tolerance),
+        Format::Json => json(&results, convention, args.tolerance),
+        Format::Csv => csv(&results, convention, args.tolerance),
+    };
+    print!("{out}");
+    for f in &failures {
+        eprintln!("error: {f}");
+    }
+    if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        if !results.is_empty() {
+            eprintln!(
+                "error: {} of {} cases failed (listed above)",
+                failures.len(),
+                failures.len() + results.len()
+            );
+        }
+        ExitCode::from(2)
+    }
+}
+
+/// `(case, pred file, truth file)` triples and the unmatched files (as failure messages).
+type Pairs = (Vec<(String, PathBuf, PathBuf)>, Vec<String>);
+
+/// Pairs two files, or two folders matched by name.
+fn pairs(pred: &Path, truth: &Path) -> Result<Pairs, String> {
+    match (pred.is_dir(), truth.is_dir()) {
+        (false, false) => Ok((
+            vec![(case_name(truth), pred.to_path_buf(), truth.to_path_buf())],
+            vec![],
+        )),
+        (true, true) => {
+            let list = |d: &Path| -> Result<BTreeMap<String, PathBuf>, String> {
+                Ok(list_label_maps(d)
+                    .map_err(|e| e.to_string())?
+                    .into_iter()
+                    .map(|p| (case_name(&p), p))
+                    .collect())
+            };
+            let (p, t) = (list(pred)?, list(truth)?);
+            if p.is_empty() {
+                return Err(format!(
+                    "{}: no label maps (.nii, .nii.gz, .png, .tif, .tiff) in this folder",
+                    pred.display()
+                ));
+            }
+            let mut failures = Vec::new();
+            let mut out = Vec::new();
+            for (name, pf) in &p {
+                match t.get(name) {
+                    Some(tf) => out.push((name.clone(), pf.clone(), tf.clone())),
+                    None => failures.push(format!(
+                        "{}: no reference file named `{name}` in {}",
+                        pf.display(),
+                        truth.display()
+                    )),
+                }
+            }
+            for (name, tf) in &t {
+                if !p.contains_key(name) {
+                    failures.push(format!(
+                        "{}: no prediction named `{name}` in {}",
+                        tf.display(),
+                        pred.display()
+                    ));
+                }
+            }
+            Ok((out, failures))
+        }
+        (true, false) => Err(format!(
+            "{} is a folder but {} is not: give two files or two folders",
+            pred.display(),
+            truth.display()
+        )),
+        (false, true) => Err(format!(
+            "{} is a folder but {} is not: give two files or two folders",
+            truth.display(),
+            pred.display()
+        )),
+    }
+}
+
+fn evaluate_case(
+    pred: &Path,
+    truth: &Path,
+    args: &EvalArgs,
+    convention: Convention,
+) -> Result<Vec<LabelEvaluation>, String> {
+    let p = read_label_map(pred).map_err(|e| e.to_string())?;
+    let t = read_label_map(truth).map_err(|e| e.to_string())?;
+    if p.data.shape() != t.data.shape() {
+        return Err(format!(
+            "{}: shape {:?} differs from the reference {} {:?}",
+            pred.display(),
+            p.data.shape(),
+            truth.display(),
+            t.data.shape()
+        ));
+    }
+    let spacing = args.spacing.clone().unwrap_or_else(|| t.spacing.clone());
+    if spacing.len() != t.data.ndim() {
+        return Err(format!(
+            "{}: --spacing has {} values but the image has {} axes",
+            truth.display(),
+            spacing.len(),
+            t.data.ndim()
+        ));
+    }
+    let labels = args
+        .labels
+        .clone()
+        .unwrap_or_else(|| labels_present(&p.data.view(), &t.data.view()));
+    evaluate_label_maps(
+        &p.data.view(),
+        &t.data.view(),
+        &spacing,
+        &labels,
+        convention,
+        args.tolerance,
+    )
+    .map_err(|e| format!("{}: {e}", pred.display()))
+}
+
+fn status(s: Score) -> &'static str {
+    match s {
+        Score::Value(_) => "ok",
+        Score::Empty(EmptySide::Prediction) => "empty_prediction",
+        Score::Empty(EmptySide::Reference) => "empty_reference",
+        Score::Empty(EmptySide::Both) => "empty_both",
+    }
+}
+
+/// Mean per (label, metric) over cases, empty results excluded and counted; plus micro Dice
+/// from the counts summed over cases.
+fn aggregates(
+    results: &[CaseResult],
+) -> BTreeMap<
+    u32,
+    (
+        Vec<(MetricKind, dicekit_metrics::Aggregate)>,
+        ConfusionCounts,
+    ),
+> {
+    let mut by_label: BTreeMap<u32, (BTreeMap<MetricKindKey, Vec<Score>>, ConfusionCounts)> =
+        BTreeMap::new();
+    for r in results {
+        for l in &r.labels {
+            let entry = by_label.entry(l.label).or_default();
+            entry.1 += l.counts;
+            for (m, s) in &l.scores {
+                entry.0.entry(MetricKindKey(*m)).or_default().push(*s);
+            }
+        }
+    }
+    by_label
+        .into_iter()
+        .map(|(label, (scores, counts))| {
+            let aggs = MetricKind::REPORTED
+                .iter()
+                .map(|m| {
+                    (
+                        *m,
+                        aggregate(
+                            scores.get(&MetricKindKey(*m)).map_or(&[][..], |v| v),
+                            *m,
+                            EmptyPolicy::Exclude,
+                        ),
+                    )
+                })
+                .collect();
+            (label, (aggs, counts))
+        })
+        .collect()
+}
+
+/// Orders metrics by their position in `MetricKind::REPORTED`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct MetricKindKey(MetricKind);
+impl PartialOrd for MetricKindKey {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for MetricKindKey {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        let pos = |m: MetricKind| MetricKind::REPORTED.iter().position(|x| *x == m);
+        pos(self.0).cmp(&pos(o.0))
+    }
+}
+
+fn fmt_score(s: Score) -> String {
+    match s {
+        Score::Value(v) => format!("{v:.4}"),
+        Score::Empty(EmptySide::Prediction) => "empty:pred".into(),
+        Score::Empty(EmptySide::Reference) => "empty:ref".into(),
+        Score::Empty(EmptySide::Both) => "empty:both".into(),
+    }
+}
+
+fn table(results: &[CaseResult], convention: Convention, tol: f64) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "convention: {} | NSD tolerance {tol} mm | distances in mm",
+        convention.name()
+    );
+    let header: Vec<&str> = MetricKind::REPORTED.iter().map(|m| m.name()).collect();
+    let width = 11;
+    let _ = write!(out, "{:<24} {:>6}", "case", "label");
+    for h in &header {
+        let _ = write!(out, " {h:>width$}");
+    }
+    out.push('\n');
+    for r in results {
+        for l in &r.labels {
+            let _ = write!(out, "{:<24} {:>6}", truncate(&r.name, 24), l.label);
+            for (_, s) in &l.scores {
+                let _ = write!(out, " {:>width$}", fmt_score(*s));
+            }
+            out.push('\n');
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\naggregate over {} cases (mean; empty results excluded, count in brackets):",
+        results.len()
+    );
+    for (label, (aggs, counts)) in aggregates(results) {
+        let _ = write!(out, "{:<24} {:>6}", "mean", label);
+        for (_, a) in &aggs {
+            let cell = match (a.mean, a.excluded) {
+                (Some(m), 0) => format!("{m:.4}"),
+                (Some(m), e) => format!("{m:.4} [{e}]"),
+                (None, e) => format!("- [{e}]"),
+            };
+            let _ = write!(out, " {cell:>width$}");
+        }
+        out.push('\n');
+        let micro = counts
+            .dice()
+            .value()
+            .map_or("-".to_string(), |v| format!("{v:.4}"));
+        let _ = writeln!(
+            out,
+            "{:<24} {:>6} {micro:>width$}",
+            "dice over all voxels", label
+        );
+    }
+    out
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n - 1).collect::<String>() + "…"
+    }
+}
+
+/// Records `(case, label, metric, score)` including the aggregate rows (case `(mean)`).
+fn records(results: &[CaseResult]) -> Vec<(String, u32, &'static str, Option<f64>, String)> {
+    let mut rows = Vec::new();
+    for r in results {
+        for l in &r.labels {
+            for (m, s) in &l.scores {
+                rows.push((
+                    r.name.clone(),
+                    l.label,
+                    m.name(),
+                    s.value(),
+                    status(*s).to_string(),
+                ));
+            }
+        }
+    }
+    for (label, (aggs, counts)) in aggregates(results) {
+        for (m, a) in aggs {
+            rows.push((
+                "(mean)".into(),
+                label,
+                m.name(),
+                a.mean,
+                format!("mean of {} (excluded {})", a.used, a.excluded),
+            ));
+        }
+        rows.push((
+            "(all voxels)".into(),
+            label,
+            "dice",
+            counts.dice().value(),
+            "dice of the summed counts".into(),
+        ));
+    }
+    rows
+}
+
+fn json(results: &[CaseResult], convention: Convention, tol: f64) -> String {
+    let rows: Vec<serde_json::Value> = records(results)
+        .into_iter()
+        .map(|(case, label, metric, value, status)| {
+            serde_json::json!({
+                "case": case, "label": label, "metric": metric, "value": value, "status": status,
+                "convention": convention.name(), "tolerance_mm": tol,
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&rows).expect("JSON") + "\n"
+}
+
+fn csv(results: &[CaseResult], convention: Convention, tol: f64) -> String {
+    let mut out = String::from("case,label,metric,value,status,convention,tolerance_mm\n");
+    let quote = |s: &str| {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    for (case, label, metric, value, status) in records(results) {
+        let v = value.map_or(String::new(), |v| v.to_string());
+        let _ = writeln!(
+            out,
+            "{},{label},{metric},{v},{},{},{tol}",
+            quote(&case),
+            quote(&status),
+            convention.name()
+        );
+    }
+    out
+}

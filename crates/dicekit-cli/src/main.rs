@@ -1,0 +1,24 @@
+//! `dicekit`: segmentation metrics, training and reports from the command line.
+//!
+//! Exit codes: 0 success, 2 bad input (one line on stderr says what is wrong).
+mod args;
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // --help and --version print and succeed; usage errors exit 2 with clap's message.
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        args::Command::Eval(a) => cmd::eval::run(a),
+    }
+}

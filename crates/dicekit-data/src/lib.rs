@@ -1,0 +1,48 @@
+//! Segmentation label maps from files: NIfTI-1 (`.nii`, `.nii.gz`), PNG and TIFF, read into an
+//! [`ndarray`] [`Volume`] with their voxel spacing, with errors that name the file.
+//!
+//! This crate does not depend on burn; every other dicekit crate reads images through it.
+//!
+//! | | NIfTI | PNG | TIFF |
+//! |---|---|---|---|
+//! | axes of `data` | header `dim` order `(x, y, z, ...)`, as nibabel | `[H, W]` | `[H, W]` |
+//! | `spacing` (mm) | `pixdim[1..=ndim]` | `[1, 1]` | `[1, 1]` |
+//! | `origin` (mm) | sform, else qform translation | zeros | zeros |
+//! | samples | any integer or float type, `scl_slope`/`scl_inter` applied; values must be integers `>= 0` | 1-16 bit gray, palette index | 1-64 bit gray; integral floats |
+//! | write | [`write_label_map_nifti`] | [`write_label_map_png`] | no |
+//!
+//! Labels are `u32`. Reading never panics on a file's content: every failure is a
+//! [`DataError`] whose `Display` is one line starting with the path.
+//!
+//! # Examples
+//!
+//! ```
+//! use dicekit_data::{case_name, list_label_maps, read_label_map, write_label_map_png, Volume};
+//! use ndarray::array;
+//!
+//! let dir = std::env::temp_dir().join(format!("dicekit-doc-crate-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! write_label_map_png(&dir.join("case_1.png"), &Volume::new(array![[0u32, 1], [1, 1]].into_dyn()))?;
+//!
+//! for path in list_label_maps(&dir)? {
+//!     let v = read_label_map(&path)?;
+//!     let foreground = v.data.iter().filter(|&&l| l == 1).count();
+//!     assert_eq!((case_name(&path).as_str(), foreground), ("case_1", 3));
+//! }
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), dicekit_data::DataError>(())
+//! ```
+
+mod error;
+mod label_map;
+mod labels;
+mod nifti_io;
+mod png_io;
+mod tiff_io;
+mod volume;
+
+pub use error::{DataError, DataErrorKind};
+pub use label_map::{case_name, list_label_maps, read_label_map};
+pub use nifti_io::write_label_map_nifti;
+pub use png_io::write_label_map_png;
+pub use volume::Volume;

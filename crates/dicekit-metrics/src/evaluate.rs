@@ -1,0 +1,142 @@
+//! Every metric of a pair of label maps, per label, under one convention.
+use ndarray::ArrayViewD;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    ConfusionCounts, Convention, Direction, MetricError, MetricKind, Score, SurfaceDistances,
+    confusion_per_label,
+};
+
+/// The metrics of one label of one case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelEvaluation {
+    /// The label.
+    pub label: u32,
+    /// Its confusion counts (to accumulate over cases).
+    pub counts: ConfusionCounts,
+    /// `(metric, score)` in [`MetricKind::REPORTED`] order.
+    pub scores: Vec<(MetricKind, Score)>,
+}
+
+impl MetricKind {
+    /// The metrics `evaluate_label_maps` reports, in order.
+    pub const REPORTED: [MetricKind; 10] = [
+        MetricKind::Dice,
+        MetricKind::Jaccard,
+        MetricKind::Precision,
+        MetricKind::Recall,
+        MetricKind::VolumeDifference,
+        MetricKind::Hausdorff,
+        MetricKind::Hausdorff95,
+        MetricKind::Assd,
+        MetricKind::DirectedAsd,
+        MetricKind::Nsd,
+    ];
+
+    /// Short column name (`dice`, `iou`, `hd95`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            MetricKind::Dice => "dice",
+            MetricKind::Jaccard => "iou",
+            MetricKind::Precision => "precision",
+            MetricKind::Recall => "recall",
+            MetricKind::Specificity => "specificity",
+            MetricKind::VolumeDifference => "volume_difference",
+            MetricKind::Hausdorff => "hd",
+            MetricKind::Hausdorff95 => "hd95",
+            MetricKind::DirectedHausdorff => "hd_pred_to_gt",
+            MetricKind::Assd => "assd",
+            MetricKind::Masd => "masd",
+            MetricKind::DirectedAsd => "asd_pred_to_gt",
+            MetricKind::Nsd => "nsd",
+        }
+    }
+
+    /// Whether larger is better (overlap) or smaller is better (distances).
+    pub fn higher_is_better(self) -> bool {
+        matches!(
+            self,
+            MetricKind::Dice
+                | MetricKind::Jaccard
+                | MetricKind::Precision
+                | MetricKind::Recall
+                | MetricKind::Specificity
+                | MetricKind::Nsd
+        )
+    }
+}
+
+/// Overlap and surface metrics of `labels` between two label maps: the counts in one pass, the
+/// surface distances once per label (then HD, HD95, ASSD and NSD from the same distances).
+///
+/// # Errors
+/// On different shapes, a bad spacing, or a rank other than 2 or 3.
+pub fn evaluate_label_maps(
+    pred: &ArrayViewD<u32>,
+    truth: &ArrayViewD<u32>,
+    spacing: &[f64],
+    labels: &[u32],
+    convention: Convention,
+    tolerance_mm: f64,
+) -> Result<Vec<LabelEvaluation>, MetricError> {
+    if !(tolerance_mm.is_finite() && tolerance_mm >= 0.0) {
+        return Err(MetricError::BadParameter {
+            name: "tolerance_mm",
+            value: tolerance_mm.to_string(),
+            expected: "a finite number >= 0",
+        });
+    }
+    let counts = confusion_per_label(pred, truth, labels)?;
+    labels
+        .iter()
+        .zip(counts)
+        .map(|(&label, counts)| {
+            let p = pred.mapv(|v| v == label);
+            let t = truth.mapv(|v| v == label);
+            let sd = SurfaceDistances::new(&p.view(), &t.view(), spacing, convention.boundary())?;
+            let scores = MetricKind::REPORTED
+                .iter()
+                .map(|&m| {
+                    let s = match m {
+                        MetricKind::Dice => counts.dice(),
+                        MetricKind::Jaccard => counts.jaccard(),
+                        MetricKind::Precision => counts.precision(),
+                        MetricKind::Recall => counts.recall(),
+                        MetricKind::VolumeDifference => counts.volume_difference(),
+                        MetricKind::Hausdorff => sd.hausdorff(),
+                        MetricKind::Hausdorff95 => {
+                            sd.hausdorff_percentile(95.0, convention.percentile())
+                        }
+                        MetricKind::Assd => sd.average_surface_distance(convention.assd()),
+                        MetricKind::DirectedAsd => sd.directed_average(Direction::PredToTruth),
+                        MetricKind::Nsd => sd.normalized_surface_dice(tolerance_mm),
+                        MetricKind::Specificity => counts.specificity(),
+                        MetricKind::DirectedHausdorff => {
+                            sd.directed_hausdorff(Direction::PredToTruth)
+                        }
+                        MetricKind::Masd => {
+                            sd.average_surface_distance(crate::SurfaceMean::MeanOfMeans)
+                        }
+                    };
+                    (m, s)
+                })
+                .collect();
+            Ok(LabelEvaluation {
+                label,
+                counts,
+                scores,
+            })
+        })
+        .collect()
+}
+
+/// The labels present in either map, without 0 (background), ascending.
+pub fn labels_present(pred: &ArrayViewD<u32>, truth: &ArrayViewD<u32>) -> Vec<u32> {
+    let mut seen = std::collections::BTreeSet::new();
+    for &v in pred.iter().chain(truth.iter()) {
+        if v != 0 {
+            seen.insert(v);
+        }
+    }
+    seen.into_iter().collect()
+}

@@ -1,0 +1,253 @@
+//! Golden test: every reference case, label, peer and metric of `tests/golden/expected.json`.
+//!
+//! Run: `cargo test -p dicekit-metrics --test golden -- --nocapture`;
+//! another folder: `DICEKIT_METRIC_CASES=<dir> cargo test -p dicekit-metrics --test golden`.
+use std::path::{Path, PathBuf};
+
+use dicekit_metrics::*;
+use ndarray::ArrayD;
+use serde_json::Value;
+
+const RTOL: f64 = 1e-5;
+
+/// The peers of the file, with the convention that reproduces each (None: skipped by design).
+fn convention(library: &str) -> Result<Convention, &'static str> {
+    match library {
+        "monai" => Ok(Convention::Monai),
+        "surface_distance" | "surface_distance_git" => Ok(Convention::DeepMind),
+        "medpy" => Ok(Convention::MedPy),
+        "seg_metrics" => Ok(Convention::SegMetrics),
+        "metricsreloaded" => Ok(Convention::MetricsReloaded),
+        "miseval" => Err("miseval's HD is not spatial and refuses 3D"),
+        "torchmetrics" => Err("torchmetrics 1.9 HD is 2D only"),
+        _ => Err("unknown library"),
+    }
+}
+
+/// dicekit's answer: a number, or what the convention reports for an empty side.
+#[derive(Debug, Clone, Copy)]
+enum Ours {
+    Num(f64),
+    Peer(PeerValue),
+}
+
+fn resolve(score: Score, conv: Convention, metric: MetricKind) -> Ours {
+    match score {
+        Score::Value(v) => Ours::Num(v),
+        Score::Empty(side) => Ours::Peer(conv.empty_value(metric, side)),
+    }
+}
+
+struct Pair {
+    counts: ConfusionCounts,
+    faces: SurfaceDistances,
+    full: SurfaceDistances,
+    surfels: SurfaceDistances,
+}
+
+impl Pair {
+    fn surface(&self, b: Boundary) -> &SurfaceDistances {
+        match b {
+            Boundary::Faces => &self.faces,
+            Boundary::FullyConnected => &self.full,
+            Boundary::Surfels => &self.surfels,
+        }
+    }
+
+    fn metric(&self, conv: Convention, key: &str, tol: f64) -> Option<Ours> {
+        use MetricKind as M;
+        let sd = self.surface(conv.boundary());
+        let empty1 = |s: Score| match s {
+            Score::Empty(EmptySide::Both) => Ours::Num(1.0),
+            s => resolve(s, conv, M::Dice),
+        };
+        Some(match key {
+            "dice" => resolve(self.counts.dice(), conv, M::Dice),
+            "iou" => resolve(self.counts.jaccard(), conv, M::Jaccard),
+            "dice_empty1" => empty1(self.counts.dice()),
+            "iou_empty1" => empty1(self.counts.jaccard()),
+            "hd" => resolve(sd.hausdorff(), conv, M::Hausdorff),
+            "hd95" => resolve(
+                sd.hausdorff_percentile(95.0, conv.percentile()),
+                conv,
+                M::Hausdorff95,
+            ),
+            "hd_pred_to_gt" => resolve(
+                sd.directed_hausdorff(Direction::PredToTruth),
+                conv,
+                M::DirectedHausdorff,
+            ),
+            "assd" => resolve(sd.average_surface_distance(conv.assd()), conv, M::Assd),
+            "masd" => resolve(
+                sd.average_surface_distance(SurfaceMean::MeanOfMeans),
+                conv,
+                M::Masd,
+            ),
+            "asd_pred_to_gt" => resolve(
+                sd.directed_average(Direction::PredToTruth),
+                conv,
+                M::DirectedAsd,
+            ),
+            "nsd" => resolve(sd.normalized_surface_dice(tol), conv, M::Nsd),
+            "nsd_subvoxel" => resolve(self.surfels.normalized_surface_dice(tol), conv, M::Nsd),
+            _ => return None,
+        })
+    }
+}
+
+/// `Ok(())` when dicekit reproduces `expected`, else the mismatch.
+fn compare(ours: Ours, expected: &Value) -> Result<(), String> {
+    let close = |a: f64, b: f64| (a - b).abs() <= RTOL * b.abs() + 1e-12;
+    match (expected, ours) {
+        (Value::Number(n), Ours::Num(v)) if close(v, n.as_f64().unwrap()) => Ok(()),
+        (Value::Number(n), Ours::Peer(PeerValue::Number(v))) if close(v, n.as_f64().unwrap()) => {
+            Ok(())
+        }
+        (Value::String(s), Ours::Peer(PeerValue::NaN)) if s == "nan" => Ok(()),
+        (Value::String(s), Ours::Peer(PeerValue::Inf)) if s == "inf" => Ok(()),
+        (Value::String(s), Ours::Num(v)) if s == "inf" && v == f64::INFINITY => Ok(()),
+        // The peer raises; dicekit returns a typed empty result instead.
+        (Value::String(s), Ours::Peer(_)) if s.starts_with("error:") => Ok(()),
+        _ => Err(format!("expected {expected}, dicekit {ours:?}")),
+    }
+}
+
+fn masks(pred: &ArrayD<u32>, truth: &ArrayD<u32>, label: u32) -> (ArrayD<bool>, ArrayD<bool>) {
+    (pred.mapv(|v| v == label), truth.mapv(|v| v == label))
+}
+
+#[test]
+fn peer_metric_cases() {
+    let dir = std::env::var("DICEKIT_METRIC_CASES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden"));
+    let text = std::fs::read_to_string(dir.join("expected.json"))
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.join("expected.json").display()));
+    let expected: Value = serde_json::from_str(&text).expect("expected.json is JSON");
+    let tol = expected["nsd_tolerance_mm"].as_f64().unwrap_or(1.0);
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    let mut failures = Vec::new();
+    for (name, case) in expected["cases"].as_object().expect("cases") {
+        let file = |k: &str| dir.join(case["files"][k].as_str().expect("file name"));
+        let gt = dicekit_data::read_label_map(&file("gt")).unwrap_or_else(|e| panic!("{e}"));
+        let pred = dicekit_data::read_label_map(&file("pred")).unwrap_or_else(|e| panic!("{e}"));
+        let spacing: Vec<f64> = case["spacing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(
+            gt.spacing, spacing,
+            "{name}: header spacing differs from expected.json"
+        );
+        let mut per_label_counts = Vec::new();
+        for (label, per) in case["per_label"].as_object().unwrap() {
+            let l: u32 = label.parse().unwrap();
+            let (p, t) = masks(&pred.data, &gt.data, l);
+            let sd = |b| SurfaceDistances::new(&p.view(), &t.view(), &spacing, b).unwrap();
+            let pair = Pair {
+                counts: ConfusionCounts::from_masks(&p.view(), &t.view()).unwrap(),
+                faces: sd(Boundary::Faces),
+                full: sd(Boundary::FullyConnected),
+                surfels: sd(Boundary::Surfels),
+            };
+            assert_eq!(
+                pair.counts.truth_voxels(),
+                per["gt_voxels"].as_u64().unwrap(),
+                "{name}/{label}"
+            );
+            assert_eq!(
+                pair.counts.pred_voxels(),
+                per["pred_voxels"].as_u64().unwrap(),
+                "{name}/{label}"
+            );
+            per_label_counts.push(pair.counts);
+            for (library, values) in per
+                .as_object()
+                .unwrap()
+                .iter()
+                .filter(|(_, v)| v.is_object())
+            {
+                let conv = match convention(library) {
+                    Ok(c) => c,
+                    Err(why) => {
+                        skipped += values.as_object().unwrap().len();
+                        println!("skip {name}/{label}/{library}: {why}");
+                        continue;
+                    }
+                };
+                for (key, want) in values.as_object().unwrap() {
+                    if library == "surface_distance"
+                        && want.as_str().is_some_and(|s| s.starts_with("error:"))
+                    {
+                        skipped += 1;
+                        continue; // PyPI 0.1 is broken under NumPy 2 (np.Inf / np.NaN removed).
+                    }
+                    let Some(ours) = pair.metric(conv, key, tol) else {
+                        failed += 1;
+                        failures.push(format!(
+                            "{name}/{label}/{library}/{key}: metric not implemented"
+                        ));
+                        continue;
+                    };
+                    match compare(ours, want) {
+                        Ok(()) => passed += 1,
+                        Err(why) => {
+                            failed += 1;
+                            failures.push(format!("{name}/{label}/{library}/{key}: {why}"));
+                        }
+                    }
+                }
+            }
+        }
+        // MONAI's label-map level scores: background excluded.
+        if let Some(level) = case["monai_label_map_level"].as_object() {
+            for (key, want) in level {
+                let ours = match key.as_str() {
+                    "generalized_dice_nobg_square" => {
+                        generalized_dice_score(&per_label_counts, GdsWeights::Square)
+                    }
+                    "generalized_dice_nobg_simple" => {
+                        generalized_dice_score(&per_label_counts, GdsWeights::Simple)
+                    }
+                    "generalized_dice_nobg_uniform" => {
+                        generalized_dice_score(&per_label_counts, GdsWeights::Uniform)
+                    }
+                    "dice_metric_mean_nobg" | "dice_metric_mean_nobg_ignore_empty_false" => {
+                        let scores: Vec<Score> =
+                            per_label_counts.iter().map(|c| c.dice()).collect();
+                        let policy = if key.ends_with("false") {
+                            EmptyPolicy::Worst(1.0)
+                        } else {
+                            EmptyPolicy::Exclude
+                        };
+                        match aggregate(&scores, MetricKind::Dice, policy).mean {
+                            Some(m) => Score::Value(m),
+                            None => Score::Empty(EmptySide::Both),
+                        }
+                    }
+                    _ => {
+                        failed += 1;
+                        failures.push(format!(
+                            "{name}/monai_label_map_level/{key}: not implemented"
+                        ));
+                        continue;
+                    }
+                };
+                match compare(resolve(ours, Convention::Monai, MetricKind::Dice), want) {
+                    Ok(()) => passed += 1,
+                    Err(why) => {
+                        failed += 1;
+                        failures.push(format!("{name}/monai_label_map_level/{key}: {why}"));
+                    }
+                }
+            }
+        }
+    }
+    for f in &failures {
+        println!("FAIL {f}");
+    }
+    println!("metric cases: {passed} passed, {failed} failed, {skipped} skipped");
+    assert!(failures.is_empty(), "{failed} metric values differ");
+}
