@@ -9,11 +9,10 @@ use dicekit_metrics::{Boundary, Percentile, SurfaceDistances, SurfaceMean};
 
 fn all_four(case: &common_cases::Case) -> f64 {
     let mut acc = 0.0;
-    for &l in &case.labels {
-        let p = case.pred.mapv(|v| v == l);
-        let t = case.truth.mapv(|v| v == l);
-        let sd =
-            SurfaceDistances::new(&p.view(), &t.view(), &case.spacing, Boundary::Faces).unwrap();
+    let (p, t) = (case.pred.view(), case.truth.view());
+    for sd in
+        SurfaceDistances::per_label(&p, &t, &case.labels, &case.spacing, Boundary::Faces).unwrap()
+    {
         acc += sd.hausdorff().value().unwrap()
             + sd.hausdorff_percentile(95.0, Percentile::DirectedLinear)
                 .value()

@@ -32,11 +32,10 @@ fn main() {
     for _ in 0..repeats {
         let t0 = Instant::now();
         last.clear();
-        for &l in &case.labels {
-            let p = case.pred.mapv(|v| v == l);
-            let t = case.truth.mapv(|v| v == l);
-            let sd = SurfaceDistances::new(&p.view(), &t.view(), &case.spacing, Boundary::Faces)
-                .expect("valid case");
+        let (p, t) = (case.pred.view(), case.truth.view());
+        for sd in SurfaceDistances::per_label(&p, &t, &case.labels, &case.spacing, Boundary::Faces)
+            .expect("valid case")
+        {
             last.push([
                 sd.hausdorff().value().unwrap_or(f64::NAN),
                 sd.hausdorff_percentile(95.0, Percentile::DirectedLinear)

@@ -87,13 +87,13 @@ pub fn evaluate_label_maps(
         });
     }
     let counts = confusion_per_label(pred, truth, labels)?;
+    let surfaces =
+        SurfaceDistances::per_label(pred, truth, labels, spacing, convention.boundary())?;
     labels
         .iter()
         .zip(counts)
-        .map(|(&label, counts)| {
-            let p = pred.mapv(|v| v == label);
-            let t = truth.mapv(|v| v == label);
-            let sd = SurfaceDistances::new(&p.view(), &t.view(), spacing, convention.boundary())?;
+        .zip(surfaces)
+        .map(|((&label, counts), sd)| {
             let scores = MetricKind::REPORTED
                 .iter()
                 .map(|&m| {

@@ -10,8 +10,10 @@ mod counts;
 mod edt;
 mod error;
 mod evaluate;
+mod nearest;
 mod score;
 mod surface;
+mod surface_points;
 mod surfel_normals;
 
 pub use calibration::*;

@@ -1,12 +1,12 @@
 //! Surface distances between two binary masks, under the boundary conventions of the peers,
 //! and every distance metric derived from them (HD, HD95, ASSD, NSD).
-use ndarray::{ArrayD, ArrayViewD, IxDyn};
+use ndarray::ArrayViewD;
 
 use serde::{Deserialize, Serialize};
 
-use crate::edt::squared_edt;
 use crate::error::{check_shapes, check_spacing};
-use crate::surfel_normals::NORMALS;
+use crate::nearest::directed;
+use crate::surface_points::{Padded, surfel_points, surfel_weights, voxel_points};
 use crate::{EmptySide, MetricError, Score};
 
 /// What counts as the surface of a mask.
@@ -72,28 +72,21 @@ pub struct SurfaceDistances {
     empty: Option<EmptySide>,
 }
 
-/// A mask embedded in 3D (`[1, H, W]` for 2D) as a flat, C-ordered buffer.
-struct Grid {
-    dims: [usize; 3],
-    data: Vec<bool>,
+/// Foreground counts and the union bounding box of one label (or mask) in a pair.
+#[derive(Debug, Clone)]
+pub(crate) struct PairExtent {
+    pub pred_voxels: u64,
+    pub truth_voxels: u64,
+    pub bbox: Vec<(usize, usize)>,
 }
 
-impl Grid {
-    fn idx(&self, i: usize, j: usize, k: usize) -> usize {
-        (i * self.dims[1] + j) * self.dims[2] + k
-    }
-    fn get(&self, i: isize, j: isize, k: isize) -> Option<bool> {
-        let d = self.dims;
-        if i < 0 || j < 0 || k < 0 || i >= d[0] as isize || j >= d[1] as isize || k >= d[2] as isize
-        {
-            return None;
-        }
-        Some(self.data[self.idx(i as usize, j as usize, k as usize)])
-    }
-}
-
-/// Per-axis inclusive bounding box of the union of two masks.
-fn union_bbox(pred: &ArrayViewD<bool>, truth: &ArrayViewD<bool>) -> Option<Vec<(usize, usize)>> {
+/// Counts and bounding boxes of several labels in one pass over both maps (rows in parallel).
+pub(crate) fn label_extents<T: Copy + PartialEq + Sync>(
+    pred: &ArrayViewD<T>,
+    truth: &ArrayViewD<T>,
+    labels: &[T],
+) -> Vec<PairExtent> {
+    use rayon::prelude::*;
     let shape = pred.shape().to_vec();
     let nd = shape.len();
     let (p, t) = (pred.as_standard_layout(), truth.as_standard_layout());
@@ -101,190 +94,68 @@ fn union_bbox(pred: &ArrayViewD<bool>, truth: &ArrayViewD<bool>) -> Option<Vec<(
         p.as_slice().expect("standard layout"),
         t.as_slice().expect("standard layout"),
     );
-    let mut bb: Vec<(usize, usize)> = vec![(usize::MAX, 0); nd];
-    let mut any = false;
-    for (flat, _) in p.iter().zip(t).enumerate().filter(|(_, (a, b))| **a || **b) {
-        any = true;
-        let mut rest = flat;
-        for a in (0..nd).rev() {
-            let i = rest % shape[a];
-            rest /= shape[a];
-            bb[a].0 = bb[a].0.min(i);
-            bb[a].1 = bb[a].1.max(i);
-        }
-    }
-    any.then_some(bb)
-}
-
-/// Copies `range` of `mask` into a 3D grid (2D masks get a leading axis of length 1).
-fn crop(mask: &ArrayViewD<bool>, range: &[(usize, usize)]) -> Grid {
-    let view = mask.slice_each_axis(|ax| {
-        let (lo, hi) = range[ax.axis.index()];
-        ndarray::Slice::from(lo..hi + 1)
-    });
-    let mut dims = [1usize; 3];
-    let nd = view.ndim();
-    dims[3 - nd..].copy_from_slice(view.shape());
-    Grid {
-        dims,
-        data: view.iter().copied().collect(),
-    }
-}
-
-/// Boundary voxels of a cropped mask. `at_border[a] = (low, high)` says whether each face of the
-/// crop is the image border; `real` says which of the 3 grid axes exist.
-fn voxel_boundary(
-    g: &Grid,
-    boundary: Boundary,
-    at_border: &[(bool, bool); 3],
-    real: [bool; 3],
-) -> Vec<bool> {
-    let d = g.dims;
-    let mut out = vec![false; g.data.len()];
-    let offsets: Vec<[isize; 3]> = {
-        let r = |a: usize| if real[a] { -1..=1isize } else { 0..=0 };
-        let mut v = Vec::new();
-        for di in r(0) {
-            for dj in r(1) {
-                for dk in r(2) {
-                    let nonzero = (di != 0) as u8 + (dj != 0) as u8 + (dk != 0) as u8;
-                    let keep = match boundary {
-                        Boundary::Faces => nonzero == 1,
-                        _ => nonzero >= 1,
-                    };
-                    if keep {
-                        v.push([di, dj, dk]);
-                    }
-                }
-            }
-        }
-        v
-    };
-    for i in 0..d[0] {
-        for j in 0..d[1] {
-            for k in 0..d[2] {
-                let here = g.idx(i, j, k);
-                if !g.data[here] {
-                    continue;
-                }
-                let pos = [i as isize, j as isize, k as isize];
-                out[here] = offsets.iter().any(|o| {
-                    let q = [pos[0] + o[0], pos[1] + o[1], pos[2] + o[2]];
-                    match g.get(q[0], q[1], q[2]) {
-                        Some(v) => !v,
-                        None => {
-                            // Outside the crop: the image border, or background beyond the union's box.
-                            let border = (0..3).any(|a| {
-                                (q[a] < 0 && at_border[a].0)
-                                    || (q[a] >= d[a] as isize && at_border[a].1)
-                            });
-                            !(border && boundary == Boundary::FullyConnected)
-                        }
-                    }
-                });
-            }
-        }
-    }
-    out
-}
-
-/// Contour length (2D, 16 codes) or surface area (3D, 256 codes) of each neighbourhood code.
-fn surfel_weights(spacing3: [f64; 3], two_d: bool) -> Vec<f64> {
-    if two_d {
-        let (v, h) = (spacing3[1], spacing3[2]);
-        let diag = 0.5 * (v * v + h * h).sqrt();
-        // Bits: top-left 8, top-right 4, bottom-left 2, bottom-right 1 (axis 0 downwards).
-        (0u8..16)
-            .map(|code| match code {
-                0 | 15 => 0.0,
-                0b0011 | 0b1100 => h,
-                0b0101 | 0b1010 => v,
-                0b0110 | 0b1001 => 2.0 * diag,
-                _ => diag,
-            })
-            .collect()
-    } else {
-        let [s0, s1, s2] = spacing3;
-        NORMALS
+    let empty = || -> Vec<PairExtent> {
+        labels
             .iter()
-            .map(|normals| {
-                normals
-                    .iter()
-                    .map(|n| {
-                        let (a, b, c) = (n[0] * s1 * s2, n[1] * s0 * s2, n[2] * s0 * s1);
-                        (a * a + b * b + c * c).sqrt()
-                    })
-                    .sum()
+            .map(|_| PairExtent {
+                pred_voxels: 0,
+                truth_voxels: 0,
+                bbox: vec![(usize::MAX, 0); nd],
             })
             .collect()
-    }
-}
-
-/// Neighbourhood codes on the corner grid of a cropped mask (dims + 1 along real axes).
-fn corner_codes(g: &Grid, real: [bool; 3]) -> (Grid, Vec<u8>) {
-    let cd = [
-        g.dims[0] + real[0] as usize,
-        g.dims[1] + real[1] as usize,
-        g.dims[2] + real[2] as usize,
-    ];
-    let two_d = !real[0];
-    let mut codes = vec![0u8; cd[0] * cd[1] * cd[2]];
-    let range = |a: usize| if real[a] { 0..=1isize } else { 0..=0 };
-    for i in 0..cd[0] {
-        for j in 0..cd[1] {
-            for k in 0..cd[2] {
-                let mut code = 0u8;
-                for a in range(0) {
-                    for b in range(1) {
-                        for c in range(2) {
-                            let v = g.get(
-                                i as isize - real[0] as isize + a,
-                                j as isize - real[1] as isize + b,
-                                k as isize - real[2] as isize + c,
-                            );
-                            if v == Some(true) {
-                                let bit = if two_d {
-                                    3 - (2 * b + c)
-                                } else {
-                                    7 - (4 * a + 2 * b + c)
-                                };
-                                code |= 1 << bit;
-                            }
-                        }
-                    }
-                }
-                codes[(i * cd[1] + j) * cd[2] + k] = code;
+    };
+    let inner = *shape.last().unwrap_or(&1);
+    let rows = p.len() / inner.max(1);
+    let rows_per_task = (rows / 64).max(1);
+    let merge = |mut a: Vec<PairExtent>, b: Vec<PairExtent>| {
+        for (x, y) in a.iter_mut().zip(b) {
+            x.pred_voxels += y.pred_voxels;
+            x.truth_voxels += y.truth_voxels;
+            for (bx, by) in x.bbox.iter_mut().zip(y.bbox) {
+                bx.0 = bx.0.min(by.0);
+                bx.1 = bx.1.max(by.1);
             }
         }
-    }
-    (
-        Grid {
-            dims: cd,
-            data: vec![],
-        },
-        codes,
-    )
-}
-
-/// Distances from the points of `from` to the nearest point of `to` (both on the same grid).
-fn directed(
-    from: &[bool],
-    weights: &[f64],
-    to: &[bool],
-    dims: [usize; 3],
-    spacing3: [f64; 3],
-) -> Vec<(f64, f64)> {
-    let features = ArrayD::from_shape_vec(IxDyn(&dims), to.to_vec()).expect("grid shape");
-    let d2 = squared_edt(&features, &spacing3);
-    let flat = d2.as_slice().expect("standard layout");
-    let mut out: Vec<(f64, f64)> = from
-        .iter()
+        a
+    };
+    p.par_chunks(inner * rows_per_task)
+        .zip(t.par_chunks(inner * rows_per_task))
         .enumerate()
-        .filter(|(_, b)| **b)
-        .map(|(i, _)| ((flat[i] as f64).sqrt(), weights[i]))
-        .collect();
-    out.sort_by(|a, b| a.0.total_cmp(&b.0));
-    out
+        .map(|(task, (pc, tc))| {
+            let mut out = empty();
+            for (r, (pr, tr)) in pc.chunks(inner).zip(tc.chunks(inner)).enumerate() {
+                let row = task * rows_per_task + r;
+                for (li, l) in labels.iter().enumerate() {
+                    let (mut first, mut last, mut np, mut nt) = (usize::MAX, 0usize, 0u64, 0u64);
+                    for (k, (a, b)) in pr.iter().zip(tr).enumerate() {
+                        let (ia, ib) = (a == l, b == l);
+                        if ia || ib {
+                            first = first.min(k);
+                            last = k;
+                            np += ia as u64;
+                            nt += ib as u64;
+                        }
+                    }
+                    if first == usize::MAX {
+                        continue;
+                    }
+                    let e = &mut out[li];
+                    e.pred_voxels += np;
+                    e.truth_voxels += nt;
+                    let mut rest = row;
+                    for a in (0..nd - 1).rev() {
+                        let i = rest % shape[a];
+                        rest /= shape[a];
+                        e.bbox[a].0 = e.bbox[a].0.min(i);
+                        e.bbox[a].1 = e.bbox[a].1.max(i);
+                    }
+                    e.bbox[nd - 1].0 = e.bbox[nd - 1].0.min(first);
+                    e.bbox[nd - 1].1 = e.bbox[nd - 1].1.max(last);
+                }
+            }
+            out
+        })
+        .reduce(empty, merge)
 }
 
 impl SurfaceDistances {
@@ -300,77 +171,111 @@ impl SurfaceDistances {
         spacing: &[f64],
         boundary: Boundary,
     ) -> Result<Self, MetricError> {
-        check_shapes(pred.shape(), truth.shape())?;
-        let nd = pred.ndim();
-        if !(2..=3).contains(&nd) {
-            return Err(MetricError::UnsupportedRank(nd));
+        Self::check(pred.shape(), truth.shape(), spacing)?;
+        let extent = label_extents(pred, truth, &[true]).remove(0);
+        Ok(Self::compute(pred, truth, true, extent, spacing, boundary))
+    }
+
+    /// The surface distances of one label of two label maps, without building full-size masks.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    pub fn from_label_maps(
+        pred: &ArrayViewD<u32>,
+        truth: &ArrayViewD<u32>,
+        label: u32,
+        spacing: &[f64],
+        boundary: Boundary,
+    ) -> Result<Self, MetricError> {
+        Self::check(pred.shape(), truth.shape(), spacing)?;
+        let extent = label_extents(pred, truth, &[label]).remove(0);
+        Ok(Self::compute(pred, truth, label, extent, spacing, boundary))
+    }
+
+    /// The surface distances of each label of `labels`: one pass over both maps finds every
+    /// label's voxels and box, then each label is cropped to its box (labels in parallel).
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    pub fn per_label(
+        pred: &ArrayViewD<u32>,
+        truth: &ArrayViewD<u32>,
+        labels: &[u32],
+        spacing: &[f64],
+        boundary: Boundary,
+    ) -> Result<Vec<Self>, MetricError> {
+        use rayon::prelude::*;
+        Self::check(pred.shape(), truth.shape(), spacing)?;
+        let extents = label_extents(pred, truth, labels);
+        Ok(labels
+            .par_iter()
+            .zip(extents)
+            .map(|(&l, e)| Self::compute(pred, truth, l, e, spacing, boundary))
+            .collect())
+    }
+
+    pub(crate) fn check(
+        pred: &[usize],
+        truth: &[usize],
+        spacing: &[f64],
+    ) -> Result<(), MetricError> {
+        check_shapes(pred, truth)?;
+        if !(2..=3).contains(&pred.len()) {
+            return Err(MetricError::UnsupportedRank(pred.len()));
         }
-        check_spacing(spacing, nd)?;
-        let pv = pred.iter().filter(|v| **v).count() as u64;
-        let tv = truth.iter().filter(|v| **v).count() as u64;
+        check_spacing(spacing, pred.len())
+    }
+
+    /// Distances of `label` given its extent (shapes and spacing already checked).
+    pub(crate) fn compute<T: Copy + PartialEq + Sync>(
+        pred: &ArrayViewD<T>,
+        truth: &ArrayViewD<T>,
+        label: T,
+        extent: PairExtent,
+        spacing: &[f64],
+        boundary: Boundary,
+    ) -> Self {
         let empty = |side| SurfaceDistances {
             pred_to_truth: vec![],
             truth_to_pred: vec![],
             empty: Some(side),
         };
-        if let Some(side) = EmptySide::of(pv, tv) {
-            return Ok(empty(side));
+        if let Some(side) = EmptySide::of(extent.pred_voxels, extent.truth_voxels) {
+            return empty(side);
         }
-        let bbox = union_bbox(pred, truth).expect("non-empty");
-        let real = [nd == 3, true, true];
+        let nd = pred.ndim();
         let mut spacing3 = [1.0; 3];
         spacing3[3 - nd..].copy_from_slice(spacing);
-        let (pts_p, pts_t, w_p, w_t, dims) = if boundary == Boundary::Surfels {
-            let gp = crop(pred, &bbox);
-            let gt = crop(truth, &bbox);
-            let table = surfel_weights(spacing3, nd == 2);
-            let full = if nd == 2 { 15u8 } else { 255u8 };
-            let (grid, cp) = corner_codes(&gp, real);
-            let (_, ct) = corner_codes(&gt, real);
-            let border = |c: &[u8]| {
-                c.iter()
-                    .map(|&x| x != 0 && x != full)
-                    .collect::<Vec<bool>>()
-            };
-            let weights = |c: &[u8]| c.iter().map(|&x| table[x as usize]).collect::<Vec<f64>>();
-            (
-                border(&cp),
-                border(&ct),
-                weights(&cp),
-                weights(&ct),
-                grid.dims,
-            )
-        } else {
-            // One voxel of margin (inside the image) so that neighbours of foreground voxels are in the crop.
-            let shape = pred.shape();
-            let range: Vec<(usize, usize)> = bbox
-                .iter()
-                .enumerate()
-                .map(|(a, &(lo, hi))| (lo.saturating_sub(1), (hi + 1).min(shape[a] - 1)))
-                .collect();
-            let mut at_border = [(false, false); 3];
-            for (a, &(lo, hi)) in range.iter().enumerate() {
-                at_border[3 - nd + a] = (lo == 0, hi == shape[a] - 1);
+        let outside_fg = boundary == Boundary::FullyConnected;
+        // The two masks are independent: build them on both cores.
+        let (mp, mt) = rayon::join(
+            || Padded::new(pred, |v| v == label, &extent.bbox, outside_fg),
+            || Padded::new(truth, |v| v == label, &extent.bbox, outside_fg),
+        );
+        let (pp, pt, dims) = match boundary {
+            Boundary::Surfels => {
+                let table = surfel_weights(spacing3, nd == 2);
+                let real = mp.real;
+                let dims = [0, 1, 2].map(|a| mp.dims[a] - real[a] as usize);
+                let (pp, pt) =
+                    rayon::join(|| surfel_points(&mp, &table), || surfel_points(&mt, &table));
+                (pp, pt, dims)
             }
-            let gp = crop(pred, &range);
-            let gt = crop(truth, &range);
-            let bp = voxel_boundary(&gp, boundary, &at_border, real);
-            let bt = voxel_boundary(&gt, boundary, &at_border, real);
-            let ones = vec![1.0; bp.len()];
-            (bp, bt, ones.clone(), ones, gp.dims)
+            b => {
+                let dims = [0, 1, 2].map(|a| mp.dims[a] - 2 * mp.real[a] as usize);
+                let (pp, pt) = rayon::join(|| voxel_points(&mp, b), || voxel_points(&mt, b));
+                (pp, pt, dims)
+            }
         };
-        let has_p = pts_p.iter().any(|b| *b);
-        let has_t = pts_t.iter().any(|b| *b);
-        if let Some(side) = EmptySide::of(has_p as u64, has_t as u64) {
-            return Ok(empty(side));
+        drop((mp, mt));
+        if let Some(side) = EmptySide::of(pp.coords.len() as u64, pt.coords.len() as u64) {
+            return empty(side);
         }
-        let pred_to_truth = directed(&pts_p, &w_p, &pts_t, dims, spacing3);
-        let truth_to_pred = directed(&pts_t, &w_t, &pts_p, dims, spacing3);
-        Ok(SurfaceDistances {
-            pred_to_truth,
-            truth_to_pred,
+        SurfaceDistances {
+            pred_to_truth: directed(&pp, &pt, dims, spacing3),
+            truth_to_pred: directed(&pt, &pp, dims, spacing3),
             empty: None,
-        })
+        }
     }
 
     /// Which side had no surface, if any.

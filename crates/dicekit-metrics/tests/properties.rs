@@ -271,3 +271,23 @@ fn calibration_of_a_hand_case() {
     let m = reliability_bins(&conf, &pos, 2, Binning::EqualMass, EdgeRule::LeftClosed).unwrap();
     assert_eq!((m[0].count, m[1].count), (2, 3));
 }
+
+#[test]
+fn far_apart_and_nearby_surfaces_agree_with_brute_force() {
+    // Far apart: the sampled shell searches are large, so the distance transform path is taken;
+    // nearby: the cell hash. Both must equal brute force.
+    for (c2, spacing) in [
+        ([20.0, 20.0, 20.0], [1.0, 1.0, 1.0]),
+        ([5.0, 6.0, 4.0], [0.7, 1.3, 2.0]),
+    ] {
+        let t = ball([26, 26, 26], [4.0, 4.0, 4.0], 3.0, [1.0; 3]);
+        let p = ball([26, 26, 26], c2, 3.5, [1.0; 3]);
+        let sd = SurfaceDistances::new(&p.view(), &t.view(), &spacing, Boundary::Faces).unwrap();
+        let fast: Vec<f64> = sd.pred_to_truth.iter().map(|x| x.0).collect();
+        let slow = brute_faces(&p, &t, &spacing);
+        assert_eq!(fast.len(), slow.len());
+        for (f, s) in fast.iter().zip(&slow) {
+            assert!((f - s).abs() <= 1e-5 * s.max(1.0), "{f} vs {s}");
+        }
+    }
+}
