@@ -155,3 +155,42 @@ pub fn brier_score(confidence: &[f64], positive: &[bool]) -> Result<f64, MetricE
         .sum::<f64>()
         / confidence.len() as f64)
 }
+
+/// Top-label calibration inputs from class probabilities `probs[i][c]` and true classes: the
+/// largest probability of each sample and whether its class is correct.
+pub fn top_label(probs: &[Vec<f64>], truth: &[usize]) -> (Vec<f64>, Vec<bool>) {
+    probs
+        .iter()
+        .zip(truth)
+        .map(|(p, &t)| {
+            let (arg, max) =
+                p.iter().enumerate().fold(
+                    (0, f64::NEG_INFINITY),
+                    |m, (i, &v)| if v > m.1 { (i, v) } else { m },
+                );
+            (max, arg == t)
+        })
+        .unzip()
+}
+
+/// Class-wise ECE: the mean over classes of the ECE of each class's probability against its
+/// one-vs-rest truth (Kull et al. 2019).
+///
+/// # Errors
+/// As [`reliability_bins`].
+pub fn classwise_calibration_error(
+    probs: &[Vec<f64>],
+    truth: &[usize],
+    bins: usize,
+    binning: Binning,
+    edges: EdgeRule,
+) -> Result<f64, MetricError> {
+    let classes = probs.first().map_or(0, Vec::len);
+    let mut total = 0.0;
+    for c in 0..classes {
+        let conf: Vec<f64> = probs.iter().map(|p| p[c]).collect();
+        let pos: Vec<bool> = truth.iter().map(|&t| t == c).collect();
+        total += expected_calibration_error(&reliability_bins(&conf, &pos, bins, binning, edges)?);
+    }
+    Ok(total / classes.max(1) as f64)
+}

@@ -221,3 +221,54 @@ pub fn generalized_dice_score(per_class: &[ConfusionCounts], weights: GdsWeights
     }
     Score::Value(num / den)
 }
+
+/// How per-(case, class) counts become one number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Averaging {
+    /// Sum every count over cases and classes, then one score (voxel-level).
+    Micro,
+    /// Sum counts over cases per class, score each class, then the mean over classes.
+    Macro,
+    /// Score each (case, class), then the mean over all of them (image-level, MONAI `DiceMetric`).
+    PerCase,
+}
+
+/// Averages an overlap metric over `counts[case][class]`; empty scores follow `policy`.
+///
+/// # Example
+/// ```
+/// use dicekit_metrics::*;
+/// let c = |tp, fp, fn_| ConfusionCounts { true_positives: tp, false_positives: fp, false_negatives: fn_, true_negatives: 0 };
+/// let counts = vec![vec![c(8, 2, 0)], vec![c(0, 0, 0)]];
+/// let per_case = average_overlap(&counts, ConfusionCounts::dice, MetricKind::Dice, Averaging::PerCase, EmptyPolicy::Exclude);
+/// assert_eq!((per_case.mean, per_case.excluded), (Some(16.0 / 18.0), 1));
+/// ```
+pub fn average_overlap(
+    counts: &[Vec<ConfusionCounts>],
+    metric: impl Fn(&ConfusionCounts) -> Score,
+    kind: crate::MetricKind,
+    averaging: Averaging,
+    policy: crate::EmptyPolicy,
+) -> crate::Aggregate {
+    let classes = counts.iter().map(Vec::len).max().unwrap_or(0);
+    let scores: Vec<Score> = match averaging {
+        Averaging::Micro => {
+            let mut total = ConfusionCounts::default();
+            counts.iter().flatten().for_each(|c| total += *c);
+            vec![metric(&total)]
+        }
+        Averaging::Macro => (0..classes)
+            .map(|k| {
+                let mut total = ConfusionCounts::default();
+                counts
+                    .iter()
+                    .filter_map(|case| case.get(k))
+                    .for_each(|c| total += *c);
+                metric(&total)
+            })
+            .collect(),
+        Averaging::PerCase => counts.iter().flatten().map(&metric).collect(),
+    };
+    crate::aggregate(&scores, kind, policy)
+}

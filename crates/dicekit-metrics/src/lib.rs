@@ -18,7 +18,10 @@ mod surfel_normals;
 
 pub use calibration::*;
 pub use convention::{Convention, MetricKind, PeerValue};
-pub use counts::{ConfusionCounts, GdsWeights, confusion_per_label, generalized_dice_score};
+pub use counts::{
+    Averaging, ConfusionCounts, GdsWeights, average_overlap, confusion_per_label,
+    generalized_dice_score,
+};
 pub use edt::{squared_edt, squared_edt_brute};
 pub use error::MetricError;
 pub use evaluate::{LabelEvaluation, evaluate_label_maps, labels_present};

@@ -291,3 +291,57 @@ fn far_apart_and_nearby_surfaces_agree_with_brute_force() {
         }
     }
 }
+
+#[test]
+fn micro_macro_and_per_case_averages() {
+    let c = |tp, fp, fn_| ConfusionCounts {
+        true_positives: tp,
+        false_positives: fp,
+        false_negatives: fn_,
+        true_negatives: 0,
+    };
+    // Two cases, two classes.
+    let counts = vec![vec![c(9, 1, 0), c(1, 0, 3)], vec![c(5, 5, 0), c(0, 0, 0)]];
+    let avg = |a| {
+        average_overlap(
+            &counts,
+            ConfusionCounts::dice,
+            MetricKind::Dice,
+            a,
+            EmptyPolicy::Exclude,
+        )
+    };
+    // micro: tp 15, fp 6, fn 3 -> 30 / 39
+    assert_eq!(avg(Averaging::Micro).mean, Some(30.0 / 39.0));
+    // macro: class 0 tp 14 fp 6 -> 28/34; class 1 tp 1 fn 3 -> 2/5
+    assert!((avg(Averaging::Macro).mean.unwrap() - (28.0 / 34.0 + 0.4) / 2.0).abs() < 1e-12);
+    // per case: 18/19, 2/5, 10/15, and one empty (excluded)
+    let pc = avg(Averaging::PerCase);
+    assert!((pc.mean.unwrap() - (18.0 / 19.0 + 0.4 + 10.0 / 15.0) / 3.0).abs() < 1e-12);
+    assert_eq!(pc.excluded, 1);
+}
+
+#[test]
+fn top_label_and_classwise_calibration() {
+    let probs = vec![
+        vec![0.7, 0.2, 0.1],
+        vec![0.1, 0.6, 0.3],
+        vec![0.3, 0.3, 0.4],
+    ];
+    let truth = [0, 2, 2];
+    let (conf, correct) = top_label(&probs, &truth);
+    assert_eq!(conf, vec![0.7, 0.6, 0.4]);
+    assert_eq!(correct, vec![true, false, true]);
+    let cw = classwise_calibration_error(
+        &probs,
+        &truth,
+        1,
+        Binning::EqualWidth,
+        EdgeRule::RightClosed,
+    )
+    .unwrap();
+    // One bin per class: |mean p_c - frequency_c| averaged: |0.3667-0.3333|, |0.3667-0|, |0.2667-0.6667|
+    let want =
+        ((1.1 / 3.0 - 1.0 / 3.0f64).abs() + 1.1 / 3.0 + (0.8 / 3.0 - 2.0 / 3.0f64).abs()) / 3.0;
+    assert!((cw - want).abs() < 1e-12, "{cw} vs {want}");
+}
