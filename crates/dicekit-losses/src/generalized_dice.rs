@@ -3,9 +3,9 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::expect_valid;
-use crate::overlap::{ClassSelection, Intersection, OverlapSums, Power, WeightMapMode};
+use crate::overlap::{ClassSelection, Intersection, Power, Prepared, SumsSpec, WeightMapMode};
 use crate::overlap_loss::LossForm;
-use crate::target::{Target, encode, row};
+use crate::target::{Target, row};
 use crate::{Activation, ConfigError, Pooling, Reduction};
 
 /// Class weights of the generalized Dice loss, from the target volume `G_c` of each class.
@@ -171,24 +171,17 @@ impl GeneralizedDiceLoss {
         let cfg = &self.config;
         let dims = logits.dims();
         expect_valid(cfg.check_classes(dims[1]));
-        let device = logits.device();
-        let enc = encode(target.into(), dims, cfg.ignore_index);
-        let w = enc.voxel_weight(weight_map);
-        let p = cfg.activation.probabilities(logits);
-        let mut sums = OverlapSums::new(
-            p,
-            enc.truth,
-            w,
-            WeightMapMode::Voxel,
-            Power::Linear,
-            cfg.intersection,
-            cfg.pooling,
-        );
+        let spec = SumsSpec {
+            activation: cfg.activation,
+            classes: &cfg.classes,
+            ignore: cfg.ignore_index,
+            mode: WeightMapMode::Voxel,
+            power: Power::Linear,
+            intersection: cfg.intersection,
+            pooling: cfg.pooling,
+        };
+        let sums = Prepared::new(logits, target.into(), weight_map, spec).sums;
         let kept = cfg.classes.indices(dims[1]);
-        if let Some(idx) = &kept {
-            let idx: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
-            sums = sums.select(&Tensor::<1, Int>::from_ints(idx.as_slice(), &device));
-        }
         let weights = self.class_weights(sums.truth.clone().detach(), kept.as_deref());
         let num = (sums.inter * weights.clone()).sum_dim(1) * 2.0 + cfg.smooth_nr;
         let den = ((sums.pred + sums.truth) * weights).sum_dim(1) + cfg.smooth_dr;

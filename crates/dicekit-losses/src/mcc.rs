@@ -2,8 +2,10 @@
 use burn::prelude::*;
 
 use crate::error::expect_valid;
-use crate::overlap::{ClassSelection, Intersection, OverlapSums, Power, WeightMapMode};
-use crate::target::{Target, encode};
+use crate::overlap::{
+    ClassSelection, Intersection, OverlapSums, Power, Prepared, SumsSpec, WeightMapMode, pooled_sum,
+};
+use crate::target::Target;
 use crate::{Activation, ConfigError, Pooling, Reduction};
 
 /// Configuration of [`MccLoss`]. Defaults: MONAI `MCCLoss(sigmoid=True)`.
@@ -114,27 +116,23 @@ impl MccLoss {
         let cfg = &self.config;
         let dims = logits.dims();
         expect_valid(cfg.check_classes(dims[1]));
-        let device = logits.device();
-        let enc = encode(target.into(), dims, cfg.ignore_index);
-        let w = enc.voxel_weight(weight_map);
-        let count = crate::overlap::pooled_sum(enc.truth.ones_like(), w.as_ref(), cfg.pooling);
-        let p = cfg.activation.probabilities(logits);
-        let mut sums = OverlapSums::new(
-            p,
-            enc.truth,
-            w,
-            WeightMapMode::Voxel,
-            Power::Linear,
-            Intersection::Product,
-            cfg.pooling,
-        );
-        let mut count = count;
-        if let Some(idx) = cfg.classes.indices(dims[1]) {
-            let idx: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
-            let idx = Tensor::<1, Int>::from_ints(idx.as_slice(), &device);
-            sums = sums.select(&idx);
-            count = count.select(1, idx);
+        let spec = SumsSpec {
+            activation: cfg.activation,
+            classes: &cfg.classes,
+            ignore: cfg.ignore_index,
+            mode: WeightMapMode::Voxel,
+            power: Power::Linear,
+            intersection: Intersection::Product,
+            pooling: cfg.pooling,
+        };
+        let ones = logits.ones_like();
+        let prep = Prepared::new(logits, target.into(), weight_map, spec);
+        // Voxels per unit (weighted), for the true negatives.
+        let mut count = pooled_sum(ones, prep.weight.as_ref(), cfg.pooling);
+        if let Some(idx) = &prep.kept {
+            count = count.select(1, idx.clone());
         }
+        let sums = prep.sums;
         let OverlapSums {
             inter: tp,
             pred,

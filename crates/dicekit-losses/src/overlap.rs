@@ -2,7 +2,8 @@
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::Pooling;
+use crate::target::{Target, encode};
+use crate::{Activation, Pooling};
 
 /// The exponent of the terms in the denominator sums.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +119,61 @@ impl OverlapSums {
             pred: self.pred.select(1, idx.clone()),
             truth: self.truth.select(1, idx.clone()),
         }
+    }
+}
+
+/// How an overlap loss builds its sums from logits and targets.
+pub(crate) struct SumsSpec<'a> {
+    pub activation: Activation,
+    pub classes: &'a ClassSelection,
+    pub ignore: Option<i64>,
+    pub mode: WeightMapMode,
+    pub power: Power,
+    pub intersection: Intersection,
+    pub pooling: Pooling,
+}
+
+/// The sums of the kept classes, and what a loss may need besides.
+pub(crate) struct Prepared<const D: usize> {
+    /// `[U, C']` sums of the kept classes.
+    pub sums: OverlapSums,
+    /// The voxel weight (weight map times ignore mask), if any.
+    pub weight: Option<Tensor<D>>,
+    /// The kept channels (`None`: all).
+    pub kept: Option<Tensor<1, Int>>,
+}
+
+impl<const D: usize> Prepared<D> {
+    /// The shared prologue of the overlap losses: encode the target, apply the activation,
+    /// weight, sum, and keep the selected classes. Shapes and classes are checked by the caller.
+    pub fn new(
+        logits: Tensor<D>,
+        target: Target<D>,
+        weight_map: Option<Tensor<D>>,
+        spec: SumsSpec<'_>,
+    ) -> Self {
+        let dims = logits.dims();
+        let device = logits.device();
+        let enc = encode(target, dims, spec.ignore);
+        let weight = enc.voxel_weight(weight_map);
+        let p = spec.activation.probabilities(logits);
+        let mut sums = OverlapSums::new(
+            p,
+            enc.truth,
+            weight.clone(),
+            spec.mode,
+            spec.power,
+            spec.intersection,
+            spec.pooling,
+        );
+        let kept = spec.classes.indices(dims[1]).map(|idx| {
+            let idx: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
+            Tensor::<1, Int>::from_ints(idx.as_slice(), &device)
+        });
+        if let Some(idx) = &kept {
+            sums = sums.select(idx);
+        }
+        Prepared { sums, weight, kept }
     }
 }
 

@@ -3,8 +3,10 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::expect_valid;
-use crate::overlap::{ClassSelection, Intersection, OverlapSums, Power, WeightMapMode};
-use crate::target::{Target, encode, row};
+use crate::overlap::{
+    ClassSelection, Intersection, OverlapSums, Power, Prepared, SumsSpec, WeightMapMode,
+};
+use crate::target::{Target, row};
 use crate::{Activation, ConfigError, Pooling, Reduction};
 
 /// The overlap index a loss is built on, per (unit, class), from `I`, `P`, `G`,
@@ -335,24 +337,17 @@ impl OverlapLoss {
         let cfg = &self.config;
         let dims = logits.dims();
         expect_valid(cfg.check_classes(dims[1]));
-        let device = logits.device();
-        let enc = encode(target, dims, cfg.ignore_index);
-        let w = enc.voxel_weight(weight_map);
-        let p = cfg.activation.probabilities(logits);
-        let mut sums = OverlapSums::new(
-            p,
-            enc.truth,
-            w,
-            cfg.weight_map,
-            cfg.power,
-            cfg.intersection,
-            cfg.pooling,
-        );
-        if let Some(idx) = cfg.classes.indices(dims[1]) {
-            let idx: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
-            sums = sums.select(&Tensor::<1, Int>::from_ints(idx.as_slice(), &device));
-        }
-        let OverlapSums { inter, pred, truth } = sums;
+        let spec = SumsSpec {
+            activation: cfg.activation,
+            classes: &cfg.classes,
+            ignore: cfg.ignore_index,
+            mode: cfg.weight_map,
+            power: cfg.power,
+            intersection: cfg.intersection,
+            pooling: cfg.pooling,
+        };
+        let OverlapSums { inter, pred, truth } =
+            Prepared::new(logits, target, weight_map, spec).sums;
         let present = truth.clone().greater_elem(0.0);
         let (num, den) = match cfg.index {
             OverlapIndex::Dice => (inter * 2.0 + cfg.smooth_nr, pred + truth + cfg.smooth_dr),
