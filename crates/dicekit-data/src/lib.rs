@@ -33,16 +33,25 @@
 //! # Ok::<(), dicekit_data::DataError>(())
 //! ```
 
+pub mod augment;
+pub mod dataset;
 mod error;
+pub mod image;
 mod label_map;
 mod labels;
+pub mod mask;
 mod nifti_io;
 mod png_io;
+mod rng;
+pub mod synth;
 mod tiff_io;
+pub mod tiling;
 mod volume;
+pub mod weight_map;
 
 pub use error::{DataError, DataErrorKind};
 pub use label_map::{case_name, list_label_maps, read_label_map};
 pub use nifti_io::write_label_map_nifti;
 pub use png_io::write_label_map_png;
+pub use rng::Rng;
 pub use volume::Volume;
