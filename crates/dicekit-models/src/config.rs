@@ -1,0 +1,124 @@
+//! The U-Net configuration.
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Normalisation after each convolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NormKind {
+    /// Batch normalisation.
+    Batch,
+    /// Instance normalisation (nnU-Net's default).
+    Instance,
+    /// Group normalisation with this many groups (clamped to the channel count).
+    Group(usize),
+}
+
+/// How the encoder halves the resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Downsampling {
+    /// The first convolution of each level has stride 2 (nnU-Net; the only option in 3D with burn 0.22).
+    StridedConv,
+    /// 2x2 max-pooling before each level (2D only).
+    MaxPool,
+}
+
+/// How the decoder doubles the resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Upsampling {
+    /// Transposed convolution, kernel 2, stride 2.
+    Transposed,
+    /// Nearest-neighbour upsampling followed by a 1x1 convolution.
+    NearestConv,
+}
+
+/// Configuration of [`crate::UNet2d`] and [`crate::UNet3d`].
+///
+/// Level `l` (0 = full resolution) has `min(base_channels * 2^l, max_channels)` channels; each
+/// level holds two `3x3(x3)` convolutions, each followed by the normalisation and a leaky ReLU
+/// (slope 0.01). Inputs must have spatial sizes divisible by `2^(depth - 1)`.
+#[derive(Config, Debug)]
+pub struct UNetConfig {
+    /// Input channels.
+    pub in_channels: usize,
+    /// Output channels (classes).
+    pub num_classes: usize,
+    /// Resolution levels (>= 1).
+    #[config(default = 4)]
+    pub depth: usize,
+    /// Channels at full resolution.
+    #[config(default = 16)]
+    pub base_channels: usize,
+    /// Channel cap.
+    #[config(default = 320)]
+    pub max_channels: usize,
+    /// Normalisation.
+    #[config(default = "NormKind::Instance")]
+    pub norm: NormKind,
+    /// Dropout probability after each block (0 = none).
+    #[config(default = 0.0)]
+    pub dropout: f64,
+    /// Encoder downsampling.
+    #[config(default = "Downsampling::StridedConv")]
+    pub downsampling: Downsampling,
+    /// Decoder upsampling.
+    #[config(default = "Upsampling::Transposed")]
+    pub upsampling: Upsampling,
+    /// Also return logits at every lower decoder resolution (nnU-Net's deep supervision).
+    #[config(default = false)]
+    pub deep_supervision: bool,
+}
+
+impl UNetConfig {
+    /// Checks the values; the message names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.in_channels == 0
+            || self.num_classes == 0
+            || self.base_channels == 0
+            || self.depth == 0
+        {
+            return Err("in_channels, num_classes, base_channels and depth must be >= 1".into());
+        }
+        if self.depth > 8 {
+            return Err(format!("depth = {} is more than 8 levels", self.depth));
+        }
+        if self.max_channels < self.base_channels {
+            return Err(format!(
+                "max_channels = {} is below base_channels = {}",
+                self.max_channels, self.base_channels
+            ));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!("dropout = {} must be in [0, 1)", self.dropout));
+        }
+        if let NormKind::Group(0) = self.norm {
+            return Err("norm: group(0) needs at least one group".into());
+        }
+        Ok(())
+    }
+
+    /// Channels of each level.
+    pub fn channels(&self) -> Vec<usize> {
+        (0..self.depth)
+            .map(|l| (self.base_channels << l).min(self.max_channels))
+            .collect()
+    }
+
+    /// The factor input sizes must be divisible by.
+    pub fn size_divisor(&self) -> usize {
+        1 << (self.depth - 1)
+    }
+
+    /// Checks that a spatial size fits the network.
+    pub fn check_size(&self, spatial: &[usize]) -> Result<(), String> {
+        let d = self.size_divisor();
+        match spatial.iter().find(|s| **s == 0 || **s % d != 0) {
+            Some(s) => Err(format!(
+                "spatial size {spatial:?}: {s} is not a positive multiple of {d} (2^(depth - 1))"
+            )),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! U-Net shapes, options and gradients on tiny inputs.
+use burn::module::Module;
+use burn::prelude::*;
+use dicekit_models::*;
+
+fn device() -> Device {
+    Device::flex().autodiff()
+}
+
+#[test]
+fn unet2d_every_option_keeps_the_input_size() {
+    let d = device();
+    for norm in [NormKind::Batch, NormKind::Instance, NormKind::Group(4)] {
+        for down in [Downsampling::StridedConv, Downsampling::MaxPool] {
+            for up in [Upsampling::Transposed, Upsampling::NearestConv] {
+                let cfg = UNetConfig::new(3, 4)
+                    .with_depth(3)
+                    .with_base_channels(4)
+                    .with_norm(norm)
+                    .with_downsampling(down)
+                    .with_upsampling(up)
+                    .with_dropout(0.1);
+                let out = cfg
+                    .init_2d(&d)
+                    .forward(Tensor::<4>::ones([2, 3, 16, 24], &d));
+                assert_eq!(out.len(), 1);
+                assert_eq!(out[0].dims(), [2, 4, 16, 24], "{norm:?} {down:?} {up:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn unet3d_and_deep_supervision_outputs() {
+    let d = device();
+    let cfg = UNetConfig::new(1, 3)
+        .with_depth(3)
+        .with_base_channels(2)
+        .with_deep_supervision(true);
+    let out = cfg
+        .init_3d(&d)
+        .forward(Tensor::<5>::ones([1, 1, 8, 8, 16], &d));
+    let shapes: Vec<[usize; 5]> = out.iter().map(|t| t.dims()).collect();
+    assert_eq!(shapes, vec![[1, 3, 8, 8, 16], [1, 3, 4, 4, 8]]);
+    let out = UNetConfig::new(1, 2)
+        .with_depth(1)
+        .with_base_channels(2)
+        .init_2d(&d)
+        .forward(Tensor::<4>::ones([1, 1, 5, 7], &d));
+    assert_eq!(out[0].dims(), [1, 2, 5, 7]);
+}
+
+#[test]
+fn gradients_reach_every_parameter() {
+    let d = device();
+    let model = UNetConfig::new(1, 2)
+        .with_depth(3)
+        .with_base_channels(2)
+        .init_2d(&d);
+    let x = Tensor::<4>::random(
+        [2, 1, 8, 8],
+        burn::tensor::Distribution::Normal(0.0, 1.0),
+        &d,
+    );
+    let loss = model.forward(x)[0].clone().powf_scalar(2.0).mean();
+    let grads = burn::optim::GradientsParams::from_grads(loss.backward(), &model);
+    assert_eq!(
+        grads.len(),
+        model.num_params_tensors(),
+        "every parameter tensor has a gradient"
+    );
+}
+
+#[test]
+fn bad_configs_and_sizes_are_reported() {
+    assert!(
+        UNetConfig::new(1, 2)
+            .with_dropout(1.5)
+            .validate()
+            .unwrap_err()
+            .contains("dropout")
+    );
+    assert!(
+        UNetConfig::new(1, 2)
+            .with_max_channels(4)
+            .with_base_channels(8)
+            .validate()
+            .unwrap_err()
+            .contains("max_channels")
+    );
+    let cfg = UNetConfig::new(1, 2).with_depth(4);
+    assert!(cfg.check_size(&[64, 60]).unwrap_err().contains("60"));
+    assert!(cfg.check_size(&[64, 64]).is_ok());
+    assert_eq!(
+        UNetConfig::new(1, 2)
+            .with_base_channels(32)
+            .with_depth(6)
+            .channels(),
+        vec![32, 64, 128, 256, 320, 320]
+    );
+}
+
+trait ParamCount {
+    fn num_params_tensors(&self) -> usize;
+}
+
+impl<M: Module> ParamCount for M {
+    fn num_params_tensors(&self) -> usize {
+        struct Count(usize);
+        impl burn::module::ModuleVisitor for Count {
+            fn visit_float<const D: usize>(&mut self, _p: &burn::module::Param<Tensor<D>>) {
+                self.0 += 1;
+            }
+        }
+        let mut c = Count(0);
+        self.visit(&mut c);
+        c.0
+    }
+}
