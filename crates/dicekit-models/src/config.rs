@@ -114,7 +114,7 @@ impl UNetConfig {
     /// Checks that a spatial size fits the network.
     pub fn check_size(&self, spatial: &[usize]) -> Result<(), String> {
         let d = self.size_divisor();
-        match spatial.iter().find(|s| **s == 0 || **s % d != 0) {
+        match spatial.iter().find(|s| **s == 0 || !s.is_multiple_of(d)) {
             Some(s) => Err(format!(
                 "spatial size {spatial:?}: {s} is not a positive multiple of {d} (2^(depth - 1))"
             )),

@@ -28,7 +28,7 @@ impl Norm {
                 // The largest group count <= g that divides the channels.
                 let g = (1..=g.min(channels))
                     .rev()
-                    .find(|d| channels % d == 0)
+                    .find(|d| channels.is_multiple_of(*d))
                     .unwrap_or(1);
                 Norm::Group(GroupNormConfig::new(g, channels).init(device))
             }

@@ -123,7 +123,7 @@ macro_rules! unet {
             fn forward(&self, x: Tensor<$D>) -> Vec<Tensor<$D>> {
                 let dims = x.dims();
                 assert!(
-                    dims[2..].iter().all(|s| *s > 0 && s % self.size_divisor == 0),
+                    dims[2..].iter().all(|s| *s > 0 && s.is_multiple_of(self.size_divisor)),
                     "spatial size {:?} is not a multiple of {} (2^(depth - 1))",
                     &dims[2..],
                     self.size_divisor
