@@ -20,5 +20,9 @@ fn main() -> ExitCode {
     };
     match cli.command {
         args::Command::Eval(a) => cmd::eval::run(a),
+        args::Command::Synth(a) => cmd::synth::run(a),
+        args::Command::Weights(a) => cmd::weights::run(a),
+        args::Command::Train(a) => cmd::train::run(a),
+        args::Command::Demo(a) => cmd::train::demo(a),
     }
 }

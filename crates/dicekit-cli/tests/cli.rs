@@ -199,3 +199,230 @@ fn eval_help_names_the_default_convention() {
         "{out}"
     );
 }
+
+#[test]
+fn synth_is_reproducible_and_prints_its_fractions() {
+    let root = scratch("synth");
+    let run = |dir: &str, seed: &str| {
+        dicekit(&[
+            "synth",
+            "fundus",
+            "--out",
+            root.join(dir).to_str().unwrap(),
+            "--count",
+            "2",
+            "--seed",
+            seed,
+            "--size",
+            "128,128",
+        ])
+    };
+    let a = run("a", "4");
+    assert!(a.status.success(), "{}", stderr(&a));
+    let b = run("b", "4");
+    let c = run("c", "5");
+    assert!(c.status.success());
+    for f in ["images/fundus_000.png", "masks/fundus_001.png"] {
+        assert_eq!(
+            std::fs::read(root.join("a").join(f)).unwrap(),
+            std::fs::read(root.join("b").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    assert_ne!(
+        std::fs::read(root.join("a/images/fundus_000.png")).unwrap(),
+        std::fs::read(root.join("c/images/fundus_000.png")).unwrap()
+    );
+    let per_image = |o: &Output| {
+        stdout(o)
+            .lines()
+            .filter(|l| l.starts_with("fundus_"))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(per_image(&a), per_image(&b));
+    // The printed fraction is the mask's.
+    let mask = dicekit_data::read_label_map(&root.join("a/masks/fundus_000.png")).unwrap();
+    let frac =
+        100.0 * mask.data.iter().filter(|&&v| v == 1).count() as f64 / mask.data.len() as f64;
+    assert!(
+        stdout(&a).contains(&format!("fundus_000: foreground {frac:.4} %")),
+        "{}",
+        stdout(&a)
+    );
+    let bad = dicekit(&[
+        "synth",
+        "ct-phantom",
+        "--out",
+        root.join("d").to_str().unwrap(),
+        "--size",
+        "64,64",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(stderr(&bad).lines().count(), 1, "{}", stderr(&bad));
+}
+
+#[test]
+fn weights_writes_a_weight_image() {
+    let root = scratch("weights");
+    let mask = case("d04_2d_multiclass_3labels", "gt");
+    let out = root.join("w.tif");
+    let o = dicekit(&[
+        "weights",
+        "--mask",
+        &mask,
+        "--out",
+        out.to_str().unwrap(),
+        "--kind",
+        "boundary",
+        "--sigma",
+        "1.5",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let w = dicekit_data::image::read_image(&out).unwrap();
+    assert_eq!(&w.data.shape()[1..], &[40, 40]);
+    let max = w.data.iter().copied().fold(f32::MIN, f32::max);
+    assert!((max - 5.0).abs() < 1e-6, "{max}");
+    let o = dicekit(&[
+        "weights",
+        "--mask",
+        "/missing.png",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+fn tiny_train_config(epochs: usize) -> String {
+    format!(
+        r#"[data]
+source = "synthetic"
+scene = "lesion-texture"
+train = 4
+val = 2
+size = [32, 32]
+patch = [32, 32]
+batch_size = 2
+
+[model]
+in_channels = 1
+num_classes = 2
+depth = 2
+base_channels = 4
+
+[loss]
+loss = "composite"
+terms = [
+  {{ name = "dice", weight = 1.0, loss = {{ loss = "overlap", classes = "exclude_background" }} }},
+  {{ name = "ce", weight = 1.0, loss = {{ loss = "cross_entropy" }} }},
+]
+
+[training]
+epochs = {epochs}
+iterations_per_epoch = 12
+seed = 5
+output = "run"
+"#
+    )
+}
+
+fn history(state: &Path) -> Vec<(u64, f64)> {
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(state).unwrap()).unwrap();
+    v["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["epoch"].as_u64().unwrap(), h["loss"].as_f64().unwrap()))
+        .collect()
+}
+
+#[test]
+fn train_killed_with_sigkill_resumes_without_losing_an_epoch() {
+    let root = scratch("resume_kill");
+    let epochs = 4;
+    for run in ["a", "b"] {
+        std::fs::create_dir_all(root.join(run)).unwrap();
+        std::fs::write(root.join(run).join("train.toml"), tiny_train_config(epochs)).unwrap();
+    }
+    // A: uninterrupted.
+    let a = dicekit(&[
+        "train",
+        "--config",
+        root.join("a/train.toml").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(a.status.success(), "{}", stderr(&a));
+    // B: killed (SIGKILL) once the first epoch's checkpoint is on disk.
+    let state_b = root.join("b/run/state.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dicekit"))
+        .args([
+            "train",
+            "--config",
+            root.join("b/train.toml").to_str().unwrap(),
+            "--quiet",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !state_b.exists() || history(&state_b).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint within 2 minutes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let done_before = history(&state_b).len();
+    assert!(
+        done_before < epochs,
+        "the run finished before it could be killed"
+    );
+    let b = dicekit(&[
+        "train",
+        "--config",
+        root.join("b/train.toml").to_str().unwrap(),
+        "--resume",
+        "--quiet",
+    ]);
+    assert!(b.status.success(), "{}", stderr(&b));
+    let (ha, hb) = (history(&root.join("a/run/state.json")), history(&state_b));
+    assert_eq!(
+        hb.iter().map(|h| h.0).collect::<Vec<_>>(),
+        (1..=epochs as u64).collect::<Vec<_>>(),
+        "no lost or repeated epoch"
+    );
+    for ((ea, la), (_, lb)) in ha.iter().zip(&hb) {
+        assert!(
+            (la - lb).abs() <= 1e-5 * la.abs().max(1.0),
+            "epoch {ea}: uninterrupted {la} vs resumed {lb}"
+        );
+    }
+}
+
+#[test]
+fn train_rejects_bad_configs_before_training() {
+    let root = scratch("train_bad");
+    std::fs::create_dir_all(&root).unwrap();
+    let cfg = root.join("bad.toml");
+    std::fs::write(
+        &cfg,
+        tiny_train_config(1).replace("batch_size = 2", "batch_size = 2\nbach = 1"),
+    )
+    .unwrap();
+    let o = dicekit(&["train", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bach") && stderr(&o).lines().count() == 1,
+        "{}",
+        stderr(&o)
+    );
+    let o = dicekit(&[
+        "train",
+        "--config",
+        root.join("missing.toml").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}

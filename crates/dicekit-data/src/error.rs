@@ -149,6 +149,54 @@ pub enum DataErrorKind {
     /// the format.
     #[error("{0}")]
     NotWritable(String),
+    /// A colour-coded mask holds a colour that its colour table does not list
+    /// ([`crate::mask::MaskDecoding::ColourTable`] with [`crate::mask::UnknownColour::Error`]).
+    /// It names the colour and the first pixel in memory order that has it.
+    #[error("pixel {index:?} has colour {}, which is not in the colour table", hex_colour(*colour))]
+    UnknownColour {
+        /// The colour found, `[r, g, b]`.
+        colour: [u8; 3],
+        /// The pixel's spatial index (`[row, col]` for 2-D images).
+        index: Vec<usize>,
+    },
+    /// A mask holds a label that is neither a class (`0..classes`) nor the ignore label. It
+    /// names the first offending voxel in memory order.
+    #[error(
+        "voxel {index:?} holds label {label}, outside the class table (classes 0 to {}{})",
+        classes.saturating_sub(1),
+        ignore_label.map(|l| format!(", ignore label {l}")).unwrap_or_default()
+    )]
+    LabelOutOfRange {
+        /// The offending label.
+        label: u32,
+        /// Its index in the mask ([`crate::Volume::data`] order).
+        index: Vec<usize>,
+        /// The number of classes.
+        classes: u32,
+        /// The ignore label, if any.
+        ignore_label: Option<u32>,
+    },
+    /// An image and its mask (or two files that must agree) differ in spatial size. The error's
+    /// path is the first file; the message names the other.
+    #[error("spatial size {shape:?} differs from {}'s {other_shape:?}", other.display())]
+    SizeMismatch {
+        /// The spatial shape of the file the error is about.
+        shape: Vec<usize>,
+        /// The other file.
+        other: PathBuf,
+        /// Its spatial shape.
+        other_shape: Vec<usize>,
+    },
+    /// A dataset does not fit together: an image without a mask or a mask without an image, a
+    /// file listed in a split file that does not exist, the same image listed twice. The path
+    /// is the folder or list file; the message lists the names.
+    #[error("{0}")]
+    Dataset(String),
+}
+
+/// `#RRGGBB` (upper case), as colour tables write colours.
+pub(crate) fn hex_colour([r, g, b]: [u8; 3]) -> String {
+    format!("#{r:02X}{g:02X}{b:02X}")
 }
 
 impl DataErrorKind {

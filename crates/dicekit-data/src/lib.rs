@@ -14,6 +14,20 @@
 //! Labels are `u32`. Reading never panics on a file's content: every failure is a
 //! [`DataError`] whose `Display` is one line starting with the path.
 //!
+//! Intensity images ([`read_image`]) are `Volume<f32>` of shape `[C, ...S]`, channels first,
+//! with values as stored and `spacing`/`origin` per SPATIAL axis; label maps and masks stay
+//! `Volume<u32>` of shape `[...S]` (see the [`image`] module for the convention,
+//! [`Volume::channels`] and [`Volume::spatial_shape`]).
+//!
+//! | | NIfTI | PNG | JPEG | TIFF |
+//! |---|---|---|---|---|
+//! | [`read_image`] | 3-D: `C = 1`; 4-D: `dim[4]` channels; integer or float | gray, gray+alpha, RGB, RGBA, palette -> RGB; 1-16 bit | 8-bit gray or RGB/YCbCr | every band, contiguous or planar; 8-64 bit integers, f16/f32/f64 |
+//! | [`read_mask`](mask::read_mask) | labels, threshold | labels, threshold, colour table | threshold, colour table | labels, threshold, colour table |
+//! | write images | [`write_image_nifti`](image::write_image_nifti) (f32) | [`write_image_png`](image::write_image_png) (u8/u16) | no | [`write_image_tiff`](image::write_image_tiff) (f32/u16, any band count) |
+//!
+//! [`dataset`] lists image/mask pairs from a folder pair or a split file, as a TOML description
+//! says (`datasets/*.toml` at the repository root describes the shared datasets).
+//!
 //! # Examples
 //!
 //! ```
@@ -50,6 +64,7 @@ mod volume;
 pub mod weight_map;
 
 pub use error::{DataError, DataErrorKind};
+pub use image::read_image;
 pub use label_map::{case_name, list_label_maps, read_label_map};
 pub use nifti_io::write_label_map_nifti;
 pub use png_io::write_label_map_png;

@@ -31,7 +31,7 @@ const MIN_VOX_OFFSET: usize = 352;
 /// The first two bytes of every gzip member.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// NIfTI-1 `dim` entries are `int16`.
-const MAX_DIM: usize = i16::MAX as usize;
+pub(crate) const MAX_DIM: usize = i16::MAX as usize;
 
 /// Reads a NIfTI-1 label map; see [`crate::read_label_map`] for the conventions.
 pub(crate) fn read_nifti(path: &Path) -> Result<Volume<u32>, DataError> {
@@ -44,9 +44,30 @@ pub(crate) fn read_nifti(path: &Path) -> Result<Volume<u32>, DataError> {
 /// misnamed file still reads. `named_gz` (the name ends in `.gz`) only shapes the message when
 /// the content is neither gzip nor NIfTI-1.
 pub(crate) fn read_nifti_from(
-    mut r: impl BufRead,
+    r: impl BufRead,
     named_gz: bool,
 ) -> Result<Volume<u32>, DataErrorKind> {
+    read_nifti_limited(r, named_gz, usize::MAX)
+}
+
+/// [`read_nifti_from`] refusing files whose voxel data is larger than `max_voxel_bytes` (for
+/// fuzzing).
+pub(crate) fn read_nifti_limited(
+    r: impl BufRead,
+    named_gz: bool,
+    max_voxel_bytes: usize,
+) -> Result<Volume<u32>, DataErrorKind> {
+    read_gz_or_plain(r, named_gz, |r, gz| decode(r, gz, max_voxel_bytes))
+}
+
+/// Runs `decode` on the stream, decompressed first when it starts with the gzip magic (the
+/// content decides, not the name). `named_gz` only shapes the message when the content is
+/// neither gzip nor NIfTI-1.
+pub(crate) fn read_gz_or_plain<T>(
+    mut r: impl BufRead,
+    named_gz: bool,
+    decode: impl FnOnce(&mut dyn Read, bool) -> Result<T, DataErrorKind>,
+) -> Result<T, DataErrorKind> {
     let head = r.fill_buf().map_err(DataErrorKind::Io)?;
     if head.starts_with(&GZIP_MAGIC) {
         let mut gz = MultiGzDecoder::new(r);
@@ -80,7 +101,7 @@ fn read_error(e: io::Error, gz: bool) -> DataErrorKind {
 
 /// Reads `n` bytes, or reports how many there were.
 fn read_exactly(
-    r: &mut impl Read,
+    r: &mut (impl Read + ?Sized),
     n: usize,
     gz: bool,
 ) -> Result<Result<Vec<u8>, usize>, DataErrorKind> {
@@ -94,7 +115,47 @@ fn read_exactly(
     Ok(if got == n { Ok(buf) } else { Err(got) })
 }
 
-fn decode(r: &mut impl Read, gz: bool) -> Result<Volume<u32>, DataErrorKind> {
+fn decode(r: &mut dyn Read, gz: bool, max_bytes: usize) -> Result<Volume<u32>, DataErrorKind> {
+    let v = decode_voxels(r, gz, "label maps", |shape| shape.len(), max_bytes)?;
+    let labels = decode_labels(&v.raw, v.datatype, v.endianness, v.scaling, &v.shape)?;
+    // NIfTI stores the first axis fastest: build that view, then copy to standard layout.
+    let data = ArrayD::from_shape_vec(IxDyn(&v.shape).f(), labels)
+        .map_err(|e| DataErrorKind::Format(format!("voxel count does not match dim ({e})")))?;
+    let data = data.as_standard_layout().into_owned();
+    Ok(Volume {
+        data,
+        spacing: v.spacing,
+        origin: v.origin,
+    })
+}
+
+/// The checked header fields and the raw voxel bytes of a NIfTI-1 file.
+pub(crate) struct NiftiVoxels {
+    /// `dim[1..=dim[0]]`.
+    pub(crate) shape: Vec<usize>,
+    /// `pixdim` of the first `geometry_axes` axes, each finite and > 0.
+    pub(crate) spacing: Vec<f64>,
+    /// The origin (sform, else qform, else zeros), `geometry_axes` values.
+    pub(crate) origin: Vec<f64>,
+    pub(crate) datatype: NiftiType,
+    pub(crate) endianness: Endianness,
+    /// `(scl_slope, scl_inter)` when they change the values (nibabel's rule).
+    pub(crate) scaling: Option<(f64, f64)>,
+    /// The voxel bytes as stored (first axis fastest).
+    pub(crate) raw: Vec<u8>,
+}
+
+/// Reads the header and the voxel bytes. `geometry_axes(shape)` says how many leading axes
+/// have a spacing and an origin (the others, such as channels, get none); `what` names what
+/// the file should hold, for the message about an unusable datatype. Voxel data larger than
+/// `max_bytes` is refused ([`DataErrorKind::UnsupportedType`]) before anything is allocated.
+pub(crate) fn decode_voxels(
+    r: &mut dyn Read,
+    gz: bool,
+    what: &str,
+    geometry_axes: impl FnOnce(&[usize]) -> usize,
+    max_bytes: usize,
+) -> Result<NiftiVoxels, DataErrorKind> {
     let raw_header = match read_exactly(r, HEADER_LEN, gz)? {
         Ok(h) => h,
         Err(0) => return Err(DataErrorKind::Format("empty file".into())),
@@ -106,10 +167,11 @@ fn decode(r: &mut impl Read, gz: bool) -> Result<Volume<u32>, DataErrorKind> {
     };
     let header = parse_header(&raw_header)?;
     let shape = shape(&header)?;
-    let datatype = datatype(&header)?;
-    let spacing = spacing(&header, shape.len())?;
+    let datatype = datatype(&header, what)?;
+    let n_geometry = geometry_axes(&shape).min(shape.len());
+    let spacing = spacing(&header, n_geometry)?;
     let scaling = scaling(&header)?;
-    let origin = origin(&header, shape.len());
+    let origin = origin(&header, n_geometry);
 
     let vox_offset = vox_offset(&header)?;
     let skip = vox_offset - HEADER_LEN;
@@ -126,22 +188,25 @@ fn decode(r: &mut impl Read, gz: bool) -> Result<Volume<u32>, DataErrorKind> {
     let n_bytes = n_voxels
         .checked_mul(datatype.size_of())
         .ok_or_else(|| DataErrorKind::Format(format!("dim {shape:?} is too large")))?;
+    if n_bytes > max_bytes {
+        return Err(DataErrorKind::UnsupportedType(format!(
+            "dim {shape:?} needs {n_bytes} bytes of voxel data, more than the limit of {max_bytes}"
+        )));
+    }
     let raw = read_exactly(r, n_bytes, gz)?.map_err(|got| {
         DataErrorKind::Format(format!(
             "truncated file: dim {shape:?} of {} needs {n_bytes} bytes of voxel data, the file has {got}",
             type_name(datatype)
         ))
     })?;
-
-    let labels = decode_labels(&raw, datatype, header.endianness, scaling, &shape)?;
-    // NIfTI stores the first axis fastest: build that view, then copy to standard layout.
-    let data = ArrayD::from_shape_vec(IxDyn(&shape).f(), labels)
-        .map_err(|e| DataErrorKind::Format(format!("voxel count does not match dim ({e})")))?;
-    let data = data.as_standard_layout().into_owned();
-    Ok(Volume {
-        data,
+    Ok(NiftiVoxels {
+        shape,
         spacing,
         origin,
+        datatype,
+        endianness: header.endianness,
+        scaling,
+        raw,
     })
 }
 
@@ -193,7 +258,7 @@ fn shape(h: &NiftiHeader) -> Result<Vec<usize>, DataErrorKind> {
         .collect()
 }
 
-fn datatype(h: &NiftiHeader) -> Result<NiftiType, DataErrorKind> {
+fn datatype(h: &NiftiHeader, what: &str) -> Result<NiftiType, DataErrorKind> {
     let t = h.data_type().map_err(|_| {
         DataErrorKind::UnsupportedType(format!(
             "NIfTI datatype code {} is not a numeric type this crate reads",
@@ -207,14 +272,14 @@ fn datatype(h: &NiftiHeader) -> Result<NiftiType, DataErrorKind> {
         | NiftiType::Float128
         | NiftiType::Rgb24
         | NiftiType::Rgba32 => Err(DataErrorKind::UnsupportedType(format!(
-            "NIfTI datatype {}; label maps need an integer or float type",
+            "NIfTI datatype {}; {what} need an integer or float type",
             type_name(t)
         ))),
         t => Ok(t),
     }
 }
 
-fn type_name(t: NiftiType) -> &'static str {
+pub(crate) fn type_name(t: NiftiType) -> &'static str {
     match t {
         NiftiType::Uint8 => "uint8",
         NiftiType::Int8 => "int8",
@@ -340,6 +405,60 @@ fn decode_labels(
     }
 }
 
+/// The voxel values as `f32` in file order (first axis fastest), after `scaling` (applied in
+/// `f64`, then rounded to `f32`). Integers above 2^24 and `f64` values are rounded to the
+/// nearest `f32`.
+pub(crate) fn decode_values(
+    raw: &[u8],
+    datatype: NiftiType,
+    endianness: Endianness,
+    scaling: Option<(f64, f64)>,
+) -> Result<Vec<f32>, DataErrorKind> {
+    let big = matches!(endianness, Endianness::Big);
+    let n = raw.len() / datatype.size_of().max(1);
+    let mut out = Vec::new();
+    out.try_reserve_exact(n)
+        .map_err(|_| out_of_memory(n, "voxel values"))?;
+    macro_rules! values {
+        ($t:ty) => {{
+            const N: usize = std::mem::size_of::<$t>();
+            let it = raw.chunks_exact(N).map(|c| {
+                let mut b = [0u8; N];
+                b.copy_from_slice(c);
+                let v = if big {
+                    <$t>::from_be_bytes(b)
+                } else {
+                    <$t>::from_le_bytes(b)
+                };
+                crate::labels::Sample::value(v)
+            });
+            match scaling {
+                None => out.extend(it.map(|v| v as f32)),
+                Some((slope, inter)) => out.extend(it.map(|v| (v * slope + inter) as f32)),
+            }
+        }};
+    }
+    match datatype {
+        NiftiType::Uint8 => values!(u8),
+        NiftiType::Int8 => values!(i8),
+        NiftiType::Uint16 => values!(u16),
+        NiftiType::Int16 => values!(i16),
+        NiftiType::Uint32 => values!(u32),
+        NiftiType::Int32 => values!(i32),
+        NiftiType::Uint64 => values!(u64),
+        NiftiType::Int64 => values!(i64),
+        NiftiType::Float32 => values!(f32),
+        NiftiType::Float64 => values!(f64),
+        other => {
+            return Err(DataErrorKind::UnsupportedType(format!(
+                "NIfTI datatype {}",
+                type_name(other)
+            )));
+        }
+    }
+    Ok(out)
+}
+
 /// Writes a label map as a single-file NIfTI-1, gzip-compressed if the name ends in `.nii.gz`
 /// (any case), plain for `.nii`.
 ///
@@ -388,10 +507,70 @@ pub fn write_label_map_nifti(path: &Path, v: &Volume<u32>) -> Result<(), DataErr
     std::fs::write(path, bytes).map_err(|e| DataErrorKind::Io(e).at(path))
 }
 
-fn gzip(bytes: &[u8]) -> io::Result<Vec<u8>> {
+pub(crate) fn gzip(bytes: &[u8]) -> io::Result<Vec<u8>> {
     let mut enc = GzEncoder::new(Vec::with_capacity(bytes.len() / 8), Compression::default());
     enc.write_all(bytes)?;
     enc.finish()
+}
+
+/// A little-endian NIfTI-1 header plus the 4-byte extension flag (0), for voxels at
+/// `vox_offset` 352: `dim` from `shape` (1 to 7 axes, each 1 to 32767, checked by the caller),
+/// `pixdim[1..]` from `spacing` (1 for the axes past its end), `scl_slope` 1, units mm, and an
+/// axis-aligned qform and sform (code 1) with the spacing on the diagonal and the first three
+/// `origin` values as the translation.
+pub(crate) fn header_bytes(
+    shape: &[usize],
+    datatype: NiftiType,
+    size: usize,
+    spacing: &[f64],
+    origin: &[f64],
+    descrip: &[u8],
+) -> [u8; MIN_VOX_OFFSET] {
+    let mut h = [0u8; MIN_VOX_OFFSET];
+    let mut put =
+        |offset: usize, bytes: &[u8]| h[offset..offset + bytes.len()].copy_from_slice(bytes);
+    put(0, &(HEADER_LEN as i32).to_le_bytes()); // sizeof_hdr
+    put(38, b"r"); // regular, as nibabel writes it
+    let mut dim = [1i16; 8];
+    dim[0] = shape.len() as i16;
+    for (i, &d) in shape.iter().enumerate() {
+        dim[i + 1] = d as i16; // the caller checked d <= MAX_DIM
+    }
+    for (i, d) in dim.iter().enumerate() {
+        put(40 + 2 * i, &d.to_le_bytes());
+    }
+    put(70, &(datatype as i16).to_le_bytes());
+    put(72, &((size * 8) as i16).to_le_bytes()); // bitpix
+    let mut pixdim = [1f32; 8]; // pixdim[0] = qfac = 1
+    for (i, &s) in spacing.iter().enumerate() {
+        pixdim[i + 1] = s as f32;
+    }
+    for (i, p) in pixdim.iter().enumerate() {
+        put(76 + 4 * i, &p.to_le_bytes());
+    }
+    put(108, &(MIN_VOX_OFFSET as f32).to_le_bytes()); // vox_offset
+    put(112, &1f32.to_le_bytes()); // scl_slope
+    put(123, &[2]); // xyzt_units: mm
+    put(148, descrip); // descrip
+    // qform and sform: axis-aligned, spacing on the diagonal, origin as the translation.
+    put(252, &1i16.to_le_bytes()); // qform_code: scanner
+    put(254, &1i16.to_le_bytes()); // sform_code: scanner
+    let mut xyz = [0f32; 3];
+    for (i, &o) in origin.iter().take(3).enumerate() {
+        xyz[i] = o as f32;
+    }
+    for (i, o) in xyz.iter().enumerate() {
+        put(268 + 4 * i, &o.to_le_bytes()); // qoffset_x, y, z (quatern_b, c, d stay 0)
+        let mut row = [0f32; 4];
+        row[i] = pixdim[i + 1];
+        row[3] = *o;
+        for (j, r) in row.iter().enumerate() {
+            put(280 + 16 * i + 4 * j, &r.to_le_bytes()); // srow_x, srow_y, srow_z
+        }
+    }
+    put(344, b"n+1\0"); // magic; bytes 348..352 (extension flag) stay 0
+
+    h
 }
 
 /// The bytes of a single-file NIfTI-1 (little-endian, no extensions, `vox_offset` 352).
@@ -423,49 +602,14 @@ fn encode_nifti(v: &Volume<u32>) -> Result<Vec<u8>, DataErrorKind> {
         (NiftiType::Uint32, 4)
     };
 
-    let mut h = [0u8; MIN_VOX_OFFSET];
-    let mut put =
-        |offset: usize, bytes: &[u8]| h[offset..offset + bytes.len()].copy_from_slice(bytes);
-    put(0, &(HEADER_LEN as i32).to_le_bytes()); // sizeof_hdr
-    put(38, b"r"); // regular, as nibabel writes it
-    let mut dim = [1i16; 8];
-    dim[0] = ndim as i16;
-    for (i, &d) in shape.iter().enumerate() {
-        dim[i + 1] = d as i16; // checked <= MAX_DIM above
-    }
-    for (i, d) in dim.iter().enumerate() {
-        put(40 + 2 * i, &d.to_le_bytes());
-    }
-    put(70, &(datatype as i16).to_le_bytes());
-    put(72, &((size * 8) as i16).to_le_bytes()); // bitpix
-    let mut pixdim = [1f32; 8]; // pixdim[0] = qfac = 1
-    for (i, &s) in v.spacing.iter().enumerate() {
-        pixdim[i + 1] = s as f32;
-    }
-    for (i, p) in pixdim.iter().enumerate() {
-        put(76 + 4 * i, &p.to_le_bytes());
-    }
-    put(108, &(MIN_VOX_OFFSET as f32).to_le_bytes()); // vox_offset
-    put(112, &1f32.to_le_bytes()); // scl_slope
-    put(123, &[2]); // xyzt_units: mm
-    put(148, b"dicekit label map"); // descrip
-    // qform and sform: axis-aligned, spacing on the diagonal, origin as the translation.
-    put(252, &1i16.to_le_bytes()); // qform_code: scanner
-    put(254, &1i16.to_le_bytes()); // sform_code: scanner
-    let mut xyz = [0f32; 3];
-    for (i, &o) in v.origin.iter().take(3).enumerate() {
-        xyz[i] = o as f32;
-    }
-    for (i, o) in xyz.iter().enumerate() {
-        put(268 + 4 * i, &o.to_le_bytes()); // qoffset_x, y, z (quatern_b, c, d stay 0)
-        let mut row = [0f32; 4];
-        row[i] = pixdim[i + 1];
-        row[3] = *o;
-        for (j, r) in row.iter().enumerate() {
-            put(280 + 16 * i + 4 * j, &r.to_le_bytes()); // srow_x, srow_y, srow_z
-        }
-    }
-    put(344, b"n+1\0"); // magic; bytes 348..352 (extension flag) stay 0
+    let h = header_bytes(
+        shape,
+        datatype,
+        size,
+        &v.spacing,
+        &v.origin,
+        b"dicekit label map",
+    );
 
     let n = v.data.len();
     let mut out = Vec::new();

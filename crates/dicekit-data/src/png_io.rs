@@ -32,7 +32,7 @@ fn color_name(c: ColorType) -> &'static str {
     }
 }
 
-fn decode_error(e: DecodingError) -> DataErrorKind {
+pub(crate) fn decode_error(e: DecodingError) -> DataErrorKind {
     match e {
         DecodingError::IoError(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
             DataErrorKind::Format(format!("truncated PNG ({e})"))
@@ -46,8 +46,20 @@ fn decode_error(e: DecodingError) -> DataErrorKind {
     }
 }
 
+/// Largest decoded PNG accepted, in bytes of samples as stored.
+const MAX_DECODED_BYTES: usize = 1 << 32;
+
 /// Decodes a grayscale or palette PNG into `[H, W]` labels.
 pub(crate) fn decode_png(r: impl BufRead + Seek) -> Result<Array2<u32>, DataErrorKind> {
+    decode_png_limited(r, MAX_DECODED_BYTES)
+}
+
+/// [`decode_png`] refusing images whose decoded samples take more than `max_decoded_bytes`
+/// (checked before the output buffer is allocated: the header alone can declare gigabytes).
+pub(crate) fn decode_png_limited(
+    r: impl BufRead + Seek,
+    max_decoded_bytes: usize,
+) -> Result<Array2<u32>, DataErrorKind> {
     // The default transformations are the identity: no palette expansion, no 16 -> 8 bit.
     let mut reader = png::Decoder::new(r).read_info().map_err(decode_error)?;
     let (color, depth) = {
@@ -64,6 +76,13 @@ pub(crate) fn decode_png(r: impl BufRead + Seek) -> Result<Array2<u32>, DataErro
     let size = reader.output_buffer_size().ok_or_else(|| {
         DataErrorKind::UnsupportedType("PNG too large for this machine's address space".into())
     })?;
+    if size > max_decoded_bytes {
+        let info = reader.info();
+        return Err(DataErrorKind::UnsupportedType(format!(
+            "{}x{} PNG needs {size} bytes, more than the limit of {max_decoded_bytes}",
+            info.width, info.height
+        )));
+    }
     let mut buf = Vec::new();
     buf.try_reserve_exact(size)
         .map_err(|_| out_of_memory(size, "bytes of pixels"))?;

@@ -17,7 +17,7 @@ use crate::labels::{alloc_labels, to_labels, unravel_last_fastest};
 use crate::{DataError, DataErrorKind, Volume};
 
 /// Largest decoded image accepted, in bytes (the crate's default is 256 MiB).
-const MAX_DECODED_BYTES: usize = 1 << 32;
+pub(crate) const MAX_DECODED_BYTES: usize = 1 << 32;
 
 /// Reads a TIFF label map as `[H, W]` with spacing `[1, 1]` and origin `[0, 0]`.
 pub(crate) fn read_tiff(path: &Path) -> Result<Volume<u32>, DataError> {
@@ -26,7 +26,7 @@ pub(crate) fn read_tiff(path: &Path) -> Result<Volume<u32>, DataError> {
     Ok(Volume::new(data.into_dyn()))
 }
 
-fn tiff_error(e: TiffError) -> DataErrorKind {
+pub(crate) fn tiff_error(e: TiffError) -> DataErrorKind {
     match e {
         TiffError::IoError(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
             DataErrorKind::Format(format!("truncated TIFF ({e})"))
@@ -53,8 +53,16 @@ fn tiff_error(e: TiffError) -> DataErrorKind {
 
 /// Decodes the first (and only) image of a TIFF into `[H, W]` labels.
 pub(crate) fn decode_tiff(r: impl Read + Seek) -> Result<Array2<u32>, DataErrorKind> {
+    decode_tiff_limited(r, MAX_DECODED_BYTES)
+}
+
+/// [`decode_tiff`] with a smaller limit on the decoded bytes (for fuzzing).
+pub(crate) fn decode_tiff_limited(
+    r: impl Read + Seek,
+    max_decoded_bytes: usize,
+) -> Result<Array2<u32>, DataErrorKind> {
     let mut limits = Limits::default();
-    limits.decoding_buffer_size = MAX_DECODED_BYTES;
+    limits.decoding_buffer_size = max_decoded_bytes;
     let mut dec = Decoder::new(r).map_err(tiff_error)?.with_limits(limits);
     let (w, h) = dec.dimensions().map_err(tiff_error)?;
     let (w, h) = (w as usize, h as usize);
@@ -107,7 +115,12 @@ pub(crate) fn decode_tiff(r: impl Read + Seek) -> Result<Array2<u32>, DataErrorK
 
 /// Unpacks rows of 1, 2 or 4-bit samples (most significant bits first, each row starting on a
 /// byte boundary).
-fn unpack_rows(packed: &[u8], bits: u8, w: usize, h: usize) -> Result<Vec<u32>, DataErrorKind> {
+pub(crate) fn unpack_rows(
+    packed: &[u8],
+    bits: u8,
+    w: usize,
+    h: usize,
+) -> Result<Vec<u32>, DataErrorKind> {
     let bits = u32::from(bits);
     let row_bytes = (w * bits as usize).div_ceil(8);
     if packed.len() < row_bytes * h || row_bytes == 0 {

@@ -12,8 +12,17 @@ fn same_seed_same_scene_and_different_seeds_differ() {
         assert_ne!(a.image.data, c.image.data, "{}", scene.name());
         let d = scene.generate(Some(&small), 7, 1).unwrap();
         assert_ne!(a.image.data, d.image.data, "{}", scene.name());
-        assert!(a.image.data.iter().all(|v| v.is_finite()), "{}", scene.name());
-        assert_eq!(&a.image.data.shape()[1..], a.mask.data.shape(), "{}", scene.name());
+        assert!(
+            a.image.data.iter().all(|v| v.is_finite()),
+            "{}",
+            scene.name()
+        );
+        assert_eq!(
+            &a.image.data.shape()[1..],
+            a.mask.data.shape(),
+            "{}",
+            scene.name()
+        );
     }
 }
 
@@ -31,12 +40,17 @@ fn fundus_microaneurysms_are_about_five_in_ten_thousand() {
 
 #[test]
 fn ct_phantom_has_every_organ_and_a_rare_tumour() {
-    let s = Scene::CtPhantom.generate(Some(&[64, 64, 32]), 3, 0).unwrap();
+    let s = Scene::CtPhantom
+        .generate(Some(&[64, 64, 32]), 3, 0)
+        .unwrap();
     for l in 1..=5 {
         assert!(s.class_fraction(l) > 0.0, "label {l} missing");
     }
     let tumour = s.class_fraction(5);
-    assert!(tumour < 0.01 && tumour < s.class_fraction(1) / 5.0, "tumour {tumour}");
+    assert!(
+        tumour < 0.01 && tumour < s.class_fraction(1) / 5.0,
+        "tumour {tumour}"
+    );
     assert_eq!(s.image.spacing, vec![0.8, 0.8, 2.5]);
 }
 
@@ -56,7 +70,15 @@ fn wetlands_are_rare_and_clouds_cover_part_of_the_scene() {
 
 #[test]
 fn lesion_texture_labels_both_classes() {
-    let labels: Vec<u32> = (0..16).map(|i| Scene::LesionTexture.generate(None, 9, i).unwrap().label.unwrap()).collect();
+    let labels: Vec<u32> = (0..16)
+        .map(|i| {
+            Scene::LesionTexture
+                .generate(None, 9, i)
+                .unwrap()
+                .label
+                .unwrap()
+        })
+        .collect();
     assert!(labels.contains(&0) && labels.contains(&1), "{labels:?}");
     let s = Scene::LesionTexture.generate(None, 9, 0).unwrap();
     assert!((0.01..0.2).contains(&s.foreground_fraction()));

@@ -1,2 +1,5 @@
 //! One module per subcommand.
 pub mod eval;
+pub mod synth;
+pub mod train;
+pub mod weights;

@@ -14,7 +14,10 @@ pub(super) fn generate(h: usize, w: usize, rng: &mut Rng) -> Sample {
     let texture = value_noise_2d(h, w, 24.0, 3, rng);
     // Optic disc on the left or right of the centre.
     let side = if rng.chance(0.5) { -1.0 } else { 1.0 };
-    let disc = (cy + rng.range(-0.05, 0.05) * h as f64, cx + side * 0.28 * w as f64);
+    let disc = (
+        cy + rng.range(-0.05, 0.05) * h as f64,
+        cx + side * 0.28 * w as f64,
+    );
     let disc_r = 0.07 * h.min(w) as f64;
     // Vessels: smooth curves leaving the disc, as (points, width) polylines.
     let mut vessel = Array2::<f64>::zeros((h, w));
@@ -50,7 +53,8 @@ pub(super) fn generate(h: usize, w: usize, rng: &mut Rng) -> Sample {
         }
         for yy in (y - r).floor().max(0.0) as usize..((y + r).ceil() as usize + 1).min(h) {
             for xx in (x - r).floor().max(0.0) as usize..((x + r).ceil() as usize + 1).min(w) {
-                if (yy as f64 - y).powi(2) + (xx as f64 - x).powi(2) <= r * r && mask[[yy, xx]] == 0 {
+                if (yy as f64 - y).powi(2) + (xx as f64 - x).powi(2) <= r * r && mask[[yy, xx]] == 0
+                {
                     mask[[yy, xx]] = 1;
                     area += 1.0;
                 }
@@ -60,7 +64,10 @@ pub(super) fn generate(h: usize, w: usize, rng: &mut Rng) -> Sample {
     // Exudates: bright yellowish spots of 2-10 px, the bright distractors.
     let mut exudate = Array2::<f64>::zeros((h, w));
     for _ in 0..rng.below(12) + 4 {
-        let (y, x) = (cy + rng.range(-0.6, 0.6) * radius, cx + rng.range(-0.6, 0.6) * radius);
+        let (y, x) = (
+            cy + rng.range(-0.6, 0.6) * radius,
+            cx + rng.range(-0.6, 0.6) * radius,
+        );
         stamp(&mut exudate, y, x, rng.range(1.0, 5.0), 1.0);
     }
     let mut image = Array3::<f32>::zeros((3, h, w));
@@ -78,7 +85,11 @@ pub(super) fn generate(h: usize, w: usize, rng: &mut Rng) -> Sample {
             let ma = mask[[y, x]] as f64;
             let ex = exudate[[y, x]].min(1.0);
             // Background orange-red; vessels and microaneurysms darker red; exudates yellow.
-            let mut rgb = [0.78 * vignette + t, 0.34 * vignette + 0.7 * t, 0.12 * vignette + 0.3 * t];
+            let mut rgb = [
+                0.78 * vignette + t,
+                0.34 * vignette + 0.7 * t,
+                0.12 * vignette + 0.3 * t,
+            ];
             for (c, v) in rgb.iter_mut().enumerate() {
                 *v *= 1.0 - 0.55 * ves.max(0.9 * ma);
                 *v += disc_glow * [0.2, 0.5, 0.45][c] + ex * [0.15, 0.45, 0.2][c];
@@ -97,7 +108,9 @@ fn stamp(a: &mut Array2<f64>, y: f64, x: f64, r: f64, v: f64) {
     let (h, w) = a.dim();
     let reach = r + 1.5;
     for yy in (y - reach).floor().max(0.0) as usize..((y + reach).ceil().max(0.0) as usize).min(h) {
-        for xx in (x - reach).floor().max(0.0) as usize..((x + reach).ceil().max(0.0) as usize).min(w) {
+        for xx in
+            (x - reach).floor().max(0.0) as usize..((x + reach).ceil().max(0.0) as usize).min(w)
+        {
             let d = ((yy as f64 - y).powi(2) + (xx as f64 - x).powi(2)).sqrt();
             let s = (r + 0.5 - d).clamp(0.0, 1.0) * v;
             if s > a[[yy, xx]] {

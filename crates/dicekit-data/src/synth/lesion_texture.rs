@@ -23,8 +23,14 @@ pub(super) fn generate(h: usize, w: usize, rng: &mut Rng) -> Sample {
     let mut tries = 0;
     while blobs.len() < 3 + rng.below(2) && tries < 200 {
         tries += 1;
-        let (cy, cx, r) = (rng.range(0.1, 0.9) * h as f64, rng.range(0.1, 0.9) * w as f64, rng.range(0.08, 0.14) * s);
-        let clear = blobs.iter().all(|b| ((b.0 - cy).powi(2) + (b.1 - cx).powi(2)).sqrt() > b.2.max(b.3) + r + 2.0);
+        let (cy, cx, r) = (
+            rng.range(0.1, 0.9) * h as f64,
+            rng.range(0.1, 0.9) * w as f64,
+            rng.range(0.08, 0.14) * s,
+        );
+        let clear = blobs
+            .iter()
+            .all(|b| ((b.0 - cy).powi(2) + (b.1 - cx).powi(2)).sqrt() > b.2.max(b.3) + r + 2.0);
         if clear {
             blobs.push((cy, cx, r, r, rng.chance(0.5), false));
         }

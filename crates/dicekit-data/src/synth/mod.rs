@@ -33,7 +33,12 @@ pub enum Scene {
 
 impl Scene {
     /// Every scene.
-    pub const ALL: [Scene; 4] = [Scene::Fundus, Scene::CtPhantom, Scene::Wetlands, Scene::LesionTexture];
+    pub const ALL: [Scene; 4] = [
+        Scene::Fundus,
+        Scene::CtPhantom,
+        Scene::Wetlands,
+        Scene::LesionTexture,
+    ];
 
     /// Command-line name.
     pub fn name(self) -> &'static str {
@@ -64,7 +69,14 @@ impl Scene {
     pub fn class_names(self) -> &'static [&'static str] {
         match self {
             Scene::Fundus => &["background", "microaneurysm"],
-            Scene::CtPhantom => &["background", "liver", "spleen", "left kidney", "right kidney", "tumour"],
+            Scene::CtPhantom => &[
+                "background",
+                "liver",
+                "spleen",
+                "left kidney",
+                "right kidney",
+                "tumour",
+            ],
             Scene::Wetlands => &["background", "wetland"],
             Scene::LesionTexture => &["background", "lesion"],
         }
@@ -76,7 +88,9 @@ impl Scene {
     /// # Errors
     /// When `size` has the wrong number of axes or an axis shorter than the scene allows.
     pub fn generate(self, size: Option<&[usize]>, seed: u64, index: u64) -> Result<Sample, String> {
-        let size = size.map(<[usize]>::to_vec).unwrap_or_else(|| self.default_size());
+        let size = size
+            .map(<[usize]>::to_vec)
+            .unwrap_or_else(|| self.default_size());
         let want = self.default_size().len();
         let min = if self == Scene::CtPhantom { 24 } else { 32 };
         if size.len() != want || size.iter().any(|&s| s < min) {
@@ -125,8 +139,16 @@ impl Sample {
 fn sample(image: ArrayD<f32>, mask: ArrayD<u32>, spacing: Vec<f64>) -> Sample {
     let nd = mask.ndim();
     Sample {
-        image: Volume { data: image, spacing: spacing.clone(), origin: vec![0.0; nd] },
-        mask: Volume { data: mask, spacing, origin: vec![0.0; nd] },
+        image: Volume {
+            data: image,
+            spacing: spacing.clone(),
+            origin: vec![0.0; nd],
+        },
+        mask: Volume {
+            data: mask,
+            spacing,
+            origin: vec![0.0; nd],
+        },
         extra: None,
         label: None,
     }

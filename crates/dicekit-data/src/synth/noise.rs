@@ -2,7 +2,13 @@
 use crate::Rng;
 
 /// A 2D field of smooth noise in about `[-1, 1]`, `octaves` layers from `cell` pixels down.
-pub(super) fn value_noise_2d(h: usize, w: usize, cell: f64, octaves: usize, rng: &mut Rng) -> Vec<f64> {
+pub(super) fn value_noise_2d(
+    h: usize,
+    w: usize,
+    cell: f64,
+    octaves: usize,
+    rng: &mut Rng,
+) -> Vec<f64> {
     let mut out = vec![0.0; h * w];
     let mut amp = 1.0;
     let mut total = 0.0;

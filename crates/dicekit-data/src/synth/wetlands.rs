@@ -32,7 +32,12 @@ pub(super) fn generate(h: usize, w: usize, rng: &mut Rng) -> Sample {
             ];
             if is_wet {
                 let depth = ((wet[i] - wet_t) / 0.2).clamp(0.0, 1.0);
-                refl = [0.06, 0.07 + 0.02 * (1.0 - depth), 0.04, 0.05 + 0.1 * (1.0 - depth)];
+                refl = [
+                    0.06,
+                    0.07 + 0.02 * (1.0 - depth),
+                    0.04,
+                    0.05 + 0.1 * (1.0 - depth),
+                ];
                 mask[[y, x]] = 1;
             }
             if c > 0.5 {
@@ -45,6 +50,10 @@ pub(super) fn generate(h: usize, w: usize, rng: &mut Rng) -> Sample {
         }
     }
     let mut s = sample(image.into_dyn(), mask.into_dyn(), vec![10.0, 10.0]);
-    s.extra = Some(Volume { data: clouds.into_dyn(), spacing: vec![10.0, 10.0], origin: vec![0.0, 0.0] });
+    s.extra = Some(Volume {
+        data: clouds.into_dyn(),
+        spacing: vec![10.0, 10.0],
+        origin: vec![0.0, 0.0],
+    });
     s
 }

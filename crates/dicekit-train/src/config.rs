@@ -1,0 +1,360 @@
+//! The training configuration (TOML). Unknown keys are errors; every value is checked before
+//! training starts.
+use std::path::{Path, PathBuf};
+
+use dicekit_data::augment::AugmentConfig;
+use dicekit_losses::AnyLossConfig;
+use dicekit_models::UNetConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::Schedule;
+
+/// Where the images come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum DataSource {
+    /// A synthetic scene of `dicekit-data` (`fundus`, `ct-phantom`, `wetlands`, `lesion-texture`).
+    Synthetic {
+        /// Scene name.
+        scene: String,
+        /// Training images.
+        train: usize,
+        /// Validation images.
+        val: usize,
+        /// Spatial size [default: the scene's].
+        #[serde(default)]
+        size: Option<Vec<usize>>,
+        /// Seed of the generated set.
+        #[serde(default)]
+        seed: u64,
+    },
+    /// A dataset description file (see `datasets/*.toml`), its train and val splits.
+    Dataset {
+        /// The description file (relative paths resolve against the config file's folder).
+        description: PathBuf,
+        /// Overrides the description's root folder.
+        #[serde(default)]
+        root: Option<PathBuf>,
+        /// Use at most this many training cases (0 = all).
+        #[serde(default)]
+        limit_train: usize,
+        /// Use at most this many validation cases (0 = all).
+        #[serde(default)]
+        limit_val: usize,
+    },
+}
+
+/// Intensity normalisation of each case, per channel.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Normalization {
+    /// `(x - mean) / std` over the case (nnU-Net for non-CT).
+    ZScore,
+    /// Clip to `[low, high]`, then scale to about [-1, 1] (CT windows in HU).
+    Window {
+        /// Lower bound.
+        low: f32,
+        /// Upper bound.
+        high: f32,
+    },
+    /// Keep the values.
+    None,
+}
+
+/// The optimiser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizerKind {
+    /// Adam.
+    Adam,
+    /// AdamW (decoupled weight decay).
+    AdamW,
+    /// SGD with (Nesterov-free) momentum.
+    Sgd,
+}
+
+fn default_optimizer() -> OptimizerSection {
+    OptimizerSection {
+        kind: OptimizerKind::Adam,
+        lr: 1e-3,
+        weight_decay: 0.0,
+        momentum: 0.99,
+    }
+}
+
+/// `[optimizer]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizerSection {
+    /// Adam, AdamW or SGD.
+    pub kind: OptimizerKind,
+    /// Initial learning rate.
+    pub lr: f64,
+    /// Weight decay (L2 for Adam/SGD, decoupled for AdamW).
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// SGD momentum.
+    #[serde(default = "default_momentum")]
+    pub momentum: f64,
+}
+
+fn default_momentum() -> f64 {
+    0.99
+}
+
+/// `[data]` (its keys are checked by [`TrainConfig::from_toml`]: serde cannot deny unknown
+/// fields through the flattened source).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataSection {
+    /// Where the cases come from.
+    #[serde(flatten)]
+    pub source: DataSource,
+    /// Patch size (spatial).
+    pub patch: Vec<usize>,
+    /// Patches per step.
+    pub batch_size: usize,
+    /// Fraction of patches centred on foreground (nnU-Net: 0.33).
+    #[serde(default = "default_fg")]
+    pub foreground_fraction: f64,
+    /// Label ignored by the loss (and padding).
+    #[serde(default)]
+    pub ignore_label: Option<u32>,
+    /// Intensity normalisation.
+    #[serde(default = "default_norm")]
+    pub normalization: Normalization,
+    /// Augmentation (flips, rotations, intensity, gamma); the crop comes from `patch`.
+    #[serde(default = "AugmentConfig::none")]
+    pub augment: AugmentConfig,
+}
+
+fn default_fg() -> f64 {
+    0.33
+}
+
+fn default_norm() -> Normalization {
+    Normalization::ZScore
+}
+
+/// `[training]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingSection {
+    /// Epochs.
+    pub epochs: usize,
+    /// Optimiser steps per epoch.
+    pub iterations_per_epoch: usize,
+    /// Validate every this many epochs.
+    #[serde(default = "one")]
+    pub val_interval: usize,
+    /// Stop after this many validations without improvement of the mean validation Dice
+    /// (0 = never).
+    #[serde(default)]
+    pub patience: usize,
+    /// Seed of the initialisation, the patches and the augmentation.
+    #[serde(default)]
+    pub seed: u64,
+    /// Output folder (config copy, checkpoints, log).
+    pub output: PathBuf,
+    /// Learning-rate schedule.
+    #[serde(default)]
+    pub schedule: Schedule,
+    /// Overlap of the sliding window in validation and prediction.
+    #[serde(default = "half")]
+    pub overlap: f64,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn half() -> f64 {
+    0.5
+}
+
+/// The whole training configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// `[data]`.
+    pub data: DataSection,
+    /// `[model]`: a `UNetConfig` (in_channels and num_classes included); missing keys take
+    /// the defaults, unknown keys are errors.
+    #[serde(deserialize_with = "model_with_defaults")]
+    pub model: UNetConfig,
+    /// `[loss]`: any loss of `dicekit-losses`, partial tables allowed.
+    pub loss: serde_json::Value,
+    /// `[optimizer]`.
+    #[serde(default = "default_optimizer")]
+    pub optimizer: OptimizerSection,
+    /// `[training]`.
+    pub training: TrainingSection,
+    /// Folder of the config file, for relative paths (not serialised).
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+impl TrainConfig {
+    /// Reads and checks a TOML file.
+    ///
+    /// # Errors
+    /// A one-line message naming the file and the problem.
+    pub fn read(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Self::from_toml(&text, base).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Parses and checks TOML text; relative paths resolve against `base_dir`.
+    ///
+    /// # Errors
+    /// A one-line message: unknown keys, wrong types, bad values.
+    pub fn from_toml(text: &str, base_dir: PathBuf) -> Result<Self, String> {
+        let table: toml::Table = toml::from_str(text).map_err(|e| one_line(&e.to_string()))?;
+        if let Some(data) = table.get("data").and_then(|d| d.as_table()) {
+            const COMMON: [&str; 7] = [
+                "source",
+                "patch",
+                "batch_size",
+                "foreground_fraction",
+                "ignore_label",
+                "normalization",
+                "augment",
+            ];
+            let specific: &[&str] = match data.get("source").and_then(|s| s.as_str()) {
+                Some("synthetic") => &["scene", "train", "val", "size", "seed"],
+                Some("dataset") => &["description", "root", "limit_train", "limit_val"],
+                other => {
+                    return Err(format!(
+                        "[data] source = {other:?}: expected \"synthetic\" or \"dataset\""
+                    ));
+                }
+            };
+            if let Some(k) = data
+                .keys()
+                .find(|k| !COMMON.contains(&k.as_str()) && !specific.contains(&k.as_str()))
+            {
+                return Err(format!(
+                    "[data] unknown key `{k}` (known: {}, {})",
+                    COMMON.join(", "),
+                    specific.join(", ")
+                ));
+            }
+        }
+        let mut cfg: TrainConfig = toml::from_str(text).map_err(|e| one_line(&e.to_string()))?;
+        cfg.base_dir = base_dir;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The loss, parsed with defaults filled in.
+    pub fn loss_config(&self) -> Result<AnyLossConfig, String> {
+        AnyLossConfig::from_partial(&self.loss).map_err(|e| format!("[loss] {e}"))
+    }
+
+    /// Checks every value that does not need the data.
+    pub fn validate(&self) -> Result<(), String> {
+        self.model.validate().map_err(|e| format!("[model] {e}"))?;
+        let dims = self.data.patch.len();
+        if !(2..=3).contains(&dims) {
+            return Err(format!(
+                "[data] patch {:?} must have 2 or 3 axes",
+                self.data.patch
+            ));
+        }
+        self.model
+            .check_size(&self.data.patch)
+            .map_err(|e| format!("[data] patch: {e}"))?;
+        if self.data.batch_size == 0 {
+            return Err("[data] batch_size must be >= 1".into());
+        }
+        if !(0.0..=1.0).contains(&self.data.foreground_fraction) {
+            return Err(format!(
+                "[data] foreground_fraction = {} must be in [0, 1]",
+                self.data.foreground_fraction
+            ));
+        }
+        if let DataSource::Synthetic { scene, size, .. } = &self.data.source {
+            let sc = dicekit_data::synth::Scene::from_name(scene)
+                .ok_or_else(|| format!("[data] scene = \"{scene}\": expected fundus, ct-phantom, wetlands or lesion-texture"))?;
+            let size = size.clone().unwrap_or_else(|| sc.default_size());
+            if size.len() != dims {
+                return Err(format!(
+                    "[data] size {size:?} and patch {:?} differ in rank",
+                    self.data.patch
+                ));
+            }
+        }
+        let t = &self.training;
+        if t.epochs == 0 || t.iterations_per_epoch == 0 || t.val_interval == 0 {
+            return Err(
+                "[training] epochs, iterations_per_epoch and val_interval must be >= 1".into(),
+            );
+        }
+        if !(0.0..1.0).contains(&t.overlap) {
+            return Err(format!(
+                "[training] overlap = {} must be in [0, 1)",
+                t.overlap
+            ));
+        }
+        let o = &self.optimizer;
+        if !(o.lr.is_finite() && o.lr > 0.0) {
+            return Err(format!("[optimizer] lr = {} must be > 0", o.lr));
+        }
+        if !(o.weight_decay.is_finite()
+            && o.weight_decay >= 0.0
+            && (0.0..1.0).contains(&o.momentum))
+        {
+            return Err("[optimizer] weight_decay must be >= 0 and momentum in [0, 1)".into());
+        }
+        t.schedule.validate()?;
+        let loss = self.loss_config()?;
+        loss.check_classes(self.model.num_classes)
+            .map_err(|e| format!("[loss] {e}"))?;
+        // Rough activation memory of one training step: 2 convolutions x 3 tensors kept per level.
+        let voxels: usize = self.data.patch.iter().product::<usize>() * self.data.batch_size;
+        let bytes: usize = self
+            .model
+            .channels()
+            .iter()
+            .enumerate()
+            .map(|(l, c)| (voxels >> (dims * l)) * c * 4 * 8)
+            .sum();
+        if bytes > 16 << 30 {
+            return Err(format!(
+                "[data] patch {:?} x batch {} needs about {} GiB of activations: too large for this machine",
+                self.data.patch,
+                self.data.batch_size,
+                bytes >> 30
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Deserialises `[model]` over `UNetConfig`'s defaults (burn configs need every field).
+fn model_with_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<UNetConfig, D::Error> {
+    use serde::de::Error;
+    let partial = toml::Table::deserialize(d)?;
+    let defaults = toml::Value::try_from(UNetConfig::new(0, 0)).map_err(D::Error::custom)?;
+    let mut table = match defaults {
+        toml::Value::Table(t) => t,
+        _ => return Err(D::Error::custom("UNetConfig serialises to a table")),
+    };
+    for (k, v) in partial {
+        if !table.contains_key(&k) {
+            let known: Vec<&str> = table.keys().map(String::as_str).collect();
+            return Err(D::Error::custom(format!(
+                "[model] unknown key `{k}` (known: {})",
+                known.join(", ")
+            )));
+        }
+        table.insert(k, v);
+    }
+    toml::Value::Table(table)
+        .try_into()
+        .map_err(D::Error::custom)
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,171 @@
+//! Cases in memory: normalised images `[C, ...S]` and label maps `[...S]`.
+use dicekit_data::dataset::{DatasetDescription, Split};
+use dicekit_data::synth::Scene;
+use ndarray::{ArrayD, Axis};
+
+use crate::{DataSource, Normalization, TrainConfig};
+
+/// One image and its labels.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// Name (file stem or scene index).
+    pub name: String,
+    /// Normalised intensities `[C, ...S]`.
+    pub image: ArrayD<f32>,
+    /// Labels `[...S]`.
+    pub mask: ArrayD<u32>,
+    /// Voxel spacing in mm.
+    pub spacing: Vec<f64>,
+}
+
+/// Training and validation cases.
+#[derive(Debug, Clone)]
+pub struct CaseSet {
+    /// Training cases.
+    pub train: Vec<Case>,
+    /// Validation cases.
+    pub val: Vec<Case>,
+}
+
+/// Loads (or generates) every case named by the config, normalises it, and checks channels,
+/// rank and labels against the model.
+///
+/// # Errors
+/// A one-line message naming the file or case.
+pub fn load_cases(cfg: &TrainConfig) -> Result<CaseSet, String> {
+    let (train, val) = match &cfg.data.source {
+        DataSource::Synthetic {
+            scene,
+            train,
+            val,
+            size,
+            seed,
+        } => {
+            let scene =
+                Scene::from_name(scene).ok_or_else(|| format!("[data] unknown scene `{scene}`"))?;
+            let make = |range: std::ops::Range<u64>| -> Result<Vec<Case>, String> {
+                range
+                    .map(|i| {
+                        let s = scene.generate(size.as_deref(), *seed, i)?;
+                        Ok(Case {
+                            name: format!("{}_{i:05}", scene.name()),
+                            spacing: s.mask.spacing.clone(),
+                            image: s.image.data,
+                            mask: s.mask.data,
+                        })
+                    })
+                    .collect()
+            };
+            (
+                make(0..*train as u64)?,
+                make(1_000_000..1_000_000 + *val as u64)?,
+            )
+        }
+        DataSource::Dataset {
+            description,
+            root,
+            limit_train,
+            limit_val,
+        } => {
+            let path = cfg.base_dir.join(description);
+            let desc = DatasetDescription::read(&path).map_err(|e| e.to_string())?;
+            let root = root.as_ref().map(|r| cfg.base_dir.join(r));
+            let ds = desc.load(root.as_deref()).map_err(|e| e.to_string())?;
+            let read = |split: Split, limit: usize| -> Result<Vec<Case>, String> {
+                let items: Vec<_> = ds.split(split).collect();
+                let n = if limit == 0 {
+                    items.len()
+                } else {
+                    limit.min(items.len())
+                };
+                items[..n]
+                    .iter()
+                    .map(|item| {
+                        let (image, mask) = desc.read_pair(item).map_err(|e| e.to_string())?;
+                        Ok(Case {
+                            name: item.id.clone(),
+                            spacing: mask.spacing.clone(),
+                            image: image.data,
+                            mask: mask.data,
+                        })
+                    })
+                    .collect()
+            };
+            (
+                read(Split::Train, *limit_train)?,
+                read(Split::Val, *limit_val)?,
+            )
+        }
+    };
+    if train.is_empty() || val.is_empty() {
+        return Err(format!(
+            "[data] needs training and validation cases; found {} and {}",
+            train.len(),
+            val.len()
+        ));
+    }
+    let mut set = CaseSet { train, val };
+    for case in set.train.iter_mut().chain(set.val.iter_mut()) {
+        check(case, cfg)?;
+        normalize(&mut case.image, cfg.data.normalization);
+    }
+    Ok(set)
+}
+
+fn check(case: &Case, cfg: &TrainConfig) -> Result<(), String> {
+    let (c, spatial) = (case.image.shape()[0], &case.image.shape()[1..]);
+    if c != cfg.model.in_channels {
+        return Err(format!(
+            "{}: {c} image channels but [model] in_channels = {}",
+            case.name, cfg.model.in_channels
+        ));
+    }
+    if spatial != case.mask.shape() {
+        return Err(format!(
+            "{}: image {:?} and mask {:?} differ in size",
+            case.name,
+            spatial,
+            case.mask.shape()
+        ));
+    }
+    if spatial.len() != cfg.data.patch.len() {
+        return Err(format!(
+            "{}: {} spatial axes but the patch has {}",
+            case.name,
+            spatial.len(),
+            cfg.data.patch.len()
+        ));
+    }
+    let classes = cfg.model.num_classes.max(2) as u32;
+    if let Some(bad) = case
+        .mask
+        .iter()
+        .find(|&&l| l >= classes && Some(l) != cfg.data.ignore_label)
+    {
+        return Err(format!(
+            "{}: label {bad} is not a class (num_classes = {}) nor the ignore label",
+            case.name, cfg.model.num_classes
+        ));
+    }
+    Ok(())
+}
+
+/// Normalises each channel in place.
+pub(crate) fn normalize(image: &mut ArrayD<f32>, how: Normalization) {
+    for mut ch in image.axis_iter_mut(Axis(0)) {
+        match how {
+            Normalization::None => {}
+            Normalization::ZScore => {
+                let n = ch.len() as f64;
+                let mean = ch.iter().map(|&v| v as f64).sum::<f64>() / n;
+                let var = ch.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+                let std = var.sqrt().max(1e-8);
+                ch.mapv_inplace(|v| ((v as f64 - mean) / std) as f32);
+            }
+            Normalization::Window { low, high } => {
+                let (mid, half) = ((high + low) / 2.0, ((high - low) / 2.0).max(1e-6));
+                ch.mapv_inplace(|v| (v.clamp(low, high) - mid) / half);
+            }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! Training and inference for dicekit: a TOML config names the data, the U-Net, the loss (any
+//! loss of `dicekit-losses`), the optimiser and schedule; training logs every loss term and
+//! validation Dice per class (counts accumulated over the whole validation set), writes atomic
+//! best/last checkpoints, resumes exactly, stops early on a plateau and on a NaN loss.
+mod config;
+mod data;
+mod infer;
+mod schedule;
+mod train;
+
+pub use config::{DataSource, Normalization, OptimizerKind, TrainConfig};
+pub use data::{Case, CaseSet, load_cases};
+pub use infer::{Predictor, predict_probabilities};
+pub use schedule::Schedule;
+pub use train::{EpochLog, TrainError, TrainOutcome, TrainState, train};

@@ -1,0 +1,597 @@
+//! The training loop: patches, loss terms, optimiser steps, validation, checkpoints, resume.
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{
+    AdamConfig, AdamWConfig, GradientsParams, SgdConfig, decay::WeightDecayConfig,
+    momentum::MomentumConfig,
+};
+use burn::prelude::*;
+use burn::tensor::TensorData;
+use dicekit_data::Rng;
+use dicekit_data::augment::{AugmentConfig, CropConfig, augment};
+use dicekit_losses::{Activation, AnyLoss, AnyLossConfig, Target};
+use dicekit_metrics::{ConfusionCounts, confusion_per_label};
+use dicekit_models::{SegmentationModel, UNet2d, UNet3d};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ndarray::{ArrayD, IxDyn};
+use serde::{Deserialize, Serialize};
+
+use crate::infer::labels_from_probabilities;
+use crate::{
+    Case, CaseSet, OptimizerKind, Predictor, TrainConfig, load_cases, predict_probabilities,
+};
+
+/// What went wrong; `exit_code` maps it to the CLI's convention.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrainError {
+    /// A bad config or data, found before training starts.
+    Input(String),
+    /// The loss became NaN or infinite; the last good checkpoint is kept.
+    NonFinite(String),
+    /// Writing the output failed.
+    Io(String),
+}
+
+impl std::fmt::Display for TrainError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TrainError::Input(s) | TrainError::NonFinite(s) | TrainError::Io(s) => f.write_str(s),
+        }
+    }
+}
+
+impl TrainError {
+    /// 2 for bad input, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            TrainError::Input(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// One epoch of the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochLog {
+    /// Epoch number, from 1.
+    pub epoch: usize,
+    /// Learning rate at the epoch's first step.
+    pub lr: f64,
+    /// Mean total loss over the epoch's steps.
+    pub loss: f64,
+    /// Mean of each loss term.
+    pub terms: Vec<(String, f64)>,
+    /// Validation Dice per foreground class (counts summed over the validation set), when validated.
+    pub val_dice: Option<Vec<f64>>,
+    /// Their mean.
+    pub val_mean_dice: Option<f64>,
+    /// Wall time of the epoch (validation included).
+    pub seconds: f64,
+}
+
+/// Everything needed to resume, saved as `state.json` after every epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainState {
+    /// Completed epochs.
+    pub epochs_done: usize,
+    /// Best mean validation Dice so far, and its epoch.
+    pub best: Option<(f64, usize)>,
+    /// Validations since the last improvement.
+    pub since_best: usize,
+    /// The log.
+    pub history: Vec<EpochLog>,
+    /// The config the run was started with (TOML), to refuse a resume with another.
+    pub config: String,
+}
+
+/// Why training stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// All epochs done.
+    Finished,
+    /// No improvement for `patience` validations.
+    Plateau,
+    /// Interrupted (Ctrl-C); a checkpoint was saved.
+    Interrupted,
+}
+
+/// The result of a training run.
+#[derive(Debug, Clone)]
+pub struct TrainOutcome {
+    /// Final state (also in `state.json`).
+    pub state: TrainState,
+    /// Why it stopped.
+    pub stop: StopReason,
+    /// The output folder.
+    pub output: PathBuf,
+}
+
+/// The activation a loss applies, for turning logits into predictions.
+pub fn output_activation(loss: &AnyLossConfig) -> Activation {
+    match loss {
+        AnyLossConfig::Overlap(c) => c.activation,
+        AnyLossConfig::GeneralizedDice(c) => c.activation,
+        AnyLossConfig::Focal(c) => c.activation,
+        AnyLossConfig::Bce(c) => c.activation,
+        AnyLossConfig::CrossEntropy(c) => c.activation,
+        AnyLossConfig::Mcc(c) => c.activation,
+        AnyLossConfig::Lovasz(_) => Activation::Softmax,
+        AnyLossConfig::Composite(c) => c
+            .terms
+            .first()
+            .map_or(Activation::Softmax, |t| output_activation(&t.loss)),
+    }
+}
+
+/// The device training runs on: Flex (CPU), or the first Vulkan GPU with the `vulkan` feature.
+pub fn training_device() -> Device {
+    #[cfg(feature = "vulkan")]
+    {
+        Device::vulkan(0).autodiff()
+    }
+    #[cfg(not(feature = "vulkan"))]
+    {
+        Device::flex().autodiff()
+    }
+}
+
+/// Trains as `cfg` says. With `resume`, continues from `output/state.json`.
+///
+/// # Errors
+/// See [`TrainError`]; bad config and data are reported before the first step.
+pub fn train(
+    cfg: &TrainConfig,
+    resume: bool,
+    interrupt: Option<&AtomicBool>,
+    progress: bool,
+) -> Result<TrainOutcome, TrainError> {
+    let loss_cfg = cfg.loss_config().map_err(TrainError::Input)?;
+    let cases = load_cases(cfg).map_err(TrainError::Input)?;
+    let device = training_device();
+    device.seed(cfg.training.seed);
+    let run = Run {
+        cfg,
+        loss: loss_cfg.init(),
+        activation: output_activation(&loss_cfg),
+        device: device.clone(),
+        interrupt,
+        progress,
+    };
+    match cfg.data.patch.len() {
+        2 => run.go::<4, UNet2d>(cfg.model.init_2d(&device), &cases, resume),
+        _ => run.go::<5, UNet3d>(cfg.model.init_3d(&device), &cases, resume),
+    }
+}
+
+struct Run<'a> {
+    cfg: &'a TrainConfig,
+    loss: AnyLoss,
+    activation: Activation,
+    device: Device,
+    interrupt: Option<&'a AtomicBool>,
+    progress: bool,
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> TrainError {
+    TrainError::Io(format!("{}: {e}", path.display()))
+}
+
+/// Writes through a temporary file and a rename, so a crash never leaves half a file.
+fn atomic(path: &Path, write: impl FnOnce(&Path) -> Result<(), String>) -> Result<(), TrainError> {
+    let tmp = path.with_extension("tmp");
+    write(&tmp).map_err(|e| io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io(path, e))
+}
+
+impl Run<'_> {
+    fn go<const D: usize, M: Module + SegmentationModel<D>>(
+        &self,
+        mut model: M,
+        cases: &CaseSet,
+        resume: bool,
+    ) -> Result<TrainOutcome, TrainError> {
+        let cfg = self.cfg;
+        let out = cfg.base_dir.join(&cfg.training.output);
+        let ckpt = out.join("checkpoints");
+        std::fs::create_dir_all(&ckpt).map_err(|e| io(&ckpt, e))?;
+        let config_text =
+            toml::to_string(cfg).map_err(|e| TrainError::Input(format!("config: {e}")))?;
+        let state_path = out.join("state.json");
+        let mut optim = match cfg.optimizer.kind {
+            OptimizerKind::Adam => {
+                let wd = (cfg.optimizer.weight_decay > 0.0)
+                    .then(|| WeightDecayConfig::new(cfg.optimizer.weight_decay as f32));
+                AdamConfig::new().with_weight_decay(wd).init()
+            }
+            OptimizerKind::AdamW => AdamWConfig::new()
+                .with_weight_decay(cfg.optimizer.weight_decay as f32)
+                .init(),
+            OptimizerKind::Sgd => {
+                let wd = (cfg.optimizer.weight_decay > 0.0)
+                    .then(|| WeightDecayConfig::new(cfg.optimizer.weight_decay as f32));
+                SgdConfig::new()
+                    .with_momentum(Some(
+                        MomentumConfig::new().with_momentum(cfg.optimizer.momentum),
+                    ))
+                    .with_weight_decay(wd)
+                    .init()
+            }
+        };
+        let mut state = if resume {
+            let text = std::fs::read_to_string(&state_path).map_err(|e| {
+                TrainError::Input(format!("--resume: {}: {e}", state_path.display()))
+            })?;
+            let state: TrainState = serde_json::from_str(&text)
+                .map_err(|e| TrainError::Input(format!("{}: {e}", state_path.display())))?;
+            if state.config != config_text {
+                return Err(TrainError::Input(format!(
+                    "--resume: the config differs from the one the run in {} started with",
+                    out.display()
+                )));
+            }
+            let m = ckpt.join("last.bpk");
+            let record = burn::store::ModuleRecord::load(&m).map_err(|e| io(&m, e))?;
+            model = model.try_load_record(record).map_err(|e| io(&m, e))?;
+            let o = ckpt.join("last.optim.bpk");
+            optim =
+                optim.load_record(burn::optim::OptimizerRecord::load(&o).map_err(|e| io(&o, e))?);
+            state
+        } else {
+            if state_path.exists() {
+                return Err(TrainError::Input(format!(
+                    "{} already holds a training run: pass --resume to continue it, or choose another [training] output",
+                    out.display()
+                )));
+            }
+            std::fs::write(out.join("config.toml"), &config_text).map_err(|e| io(&out, e))?;
+            TrainState {
+                epochs_done: 0,
+                best: None,
+                since_best: 0,
+                history: vec![],
+                config: config_text.clone(),
+            }
+        };
+        let t = &cfg.training;
+        let total_steps = t.epochs * t.iterations_per_epoch;
+        let bar = ProgressBar::new(total_steps as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{bar:30} epoch {msg} | {pos}/{len} steps | {elapsed} elapsed, ETA {eta}",
+            )
+            .expect("template"),
+        );
+        bar.set_position((state.epochs_done * t.iterations_per_epoch) as u64);
+        if !self.progress {
+            bar.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        let predictor = Predictor {
+            patch: cfg.data.patch.clone(),
+            overlap: t.overlap,
+            activation: self.activation,
+            flip_tta: false,
+            batch: 4,
+        };
+        let mut stop = StopReason::Finished;
+        for epoch in state.epochs_done + 1..=t.epochs {
+            let start = Instant::now();
+            let mut rng = Rng::fork(t.seed, epoch as u64);
+            let lr0 = t.schedule.lr(
+                cfg.optimizer.lr,
+                (epoch - 1) * t.iterations_per_epoch,
+                total_steps,
+            );
+            let (mut loss_sum, mut term_sums): (f64, Vec<(String, f64)>) = (0.0, vec![]);
+            for it in 0..t.iterations_per_epoch {
+                if self.interrupt.is_some_and(|f| f.load(Ordering::SeqCst)) {
+                    let path = ckpt.join("interrupted.bpk");
+                    atomic(&path, |p| {
+                        model.clone().save_file(p).map_err(|e| e.to_string())
+                    })?;
+                    bar.abandon();
+                    eprintln!(
+                        "interrupted in epoch {epoch}: weights saved to {}; `--resume` restarts epoch {epoch} from the checkpoint of epoch {}",
+                        path.display(),
+                        state.epochs_done
+                    );
+                    return Ok(TrainOutcome {
+                        state,
+                        stop: StopReason::Interrupted,
+                        output: out,
+                    });
+                }
+                let step = (epoch - 1) * t.iterations_per_epoch + it;
+                let lr = t.schedule.lr(cfg.optimizer.lr, step, total_steps);
+                let (x, y) = self.batch::<D>(&cases.train, &mut rng)?;
+                let outputs = model.forward(x);
+                let (total, terms) = self.loss_of(outputs, &y);
+                let value = total.clone().into_scalar::<f32>() as f64;
+                if !value.is_finite() {
+                    bar.abandon();
+                    let kept = if state.epochs_done > 0 {
+                        format!(
+                            "the checkpoint of epoch {} is kept in {}",
+                            state.epochs_done,
+                            ckpt.display()
+                        )
+                    } else {
+                        "no checkpoint was written yet".to_string()
+                    };
+                    return Err(TrainError::NonFinite(format!(
+                        "the loss became {value} at epoch {epoch}, step {}; training stopped, {kept}. Lower the learning rate or check the data",
+                        it + 1
+                    )));
+                }
+                loss_sum += value;
+                for (i, (name, v)) in terms.into_iter().enumerate() {
+                    if term_sums.len() <= i {
+                        term_sums.push((name, 0.0));
+                    }
+                    term_sums[i].1 += v;
+                }
+                let grads = GradientsParams::from_grads(total.backward(), &model);
+                model = optim.step(lr, model, grads);
+                bar.set_message(format!("{epoch}/{} loss {value:.4}", t.epochs));
+                bar.inc(1);
+            }
+            let n = t.iterations_per_epoch as f64;
+            let mut log = EpochLog {
+                epoch,
+                lr: lr0,
+                loss: loss_sum / n,
+                terms: term_sums.into_iter().map(|(k, v)| (k, v / n)).collect(),
+                val_dice: None,
+                val_mean_dice: None,
+                seconds: 0.0,
+            };
+            let mut improved = false;
+            if epoch % t.val_interval == 0 || epoch == t.epochs {
+                let dice = self.validate::<D, M>(&model.valid(), &cases.val, &predictor)?;
+                let mean = dice.iter().sum::<f64>() / dice.len().max(1) as f64;
+                log.val_dice = Some(dice);
+                log.val_mean_dice = Some(mean);
+                if state.best.is_none_or(|(b, _)| mean > b) {
+                    state.best = Some((mean, epoch));
+                    state.since_best = 0;
+                    improved = true;
+                    let path = ckpt.join("best.bpk");
+                    atomic(&path, |p| {
+                        model.clone().save_file(p).map_err(|e| e.to_string())
+                    })?;
+                } else {
+                    state.since_best += 1;
+                }
+            }
+            log.seconds = start.elapsed().as_secs_f64();
+            let line = format_log(&log, improved);
+            bar.suspend(|| println!("{line}"));
+            state.history.push(log);
+            state.epochs_done = epoch;
+            // Checkpoint: weights, optimiser, then the state that points at them.
+            atomic(&ckpt.join("last.bpk"), |p| {
+                model.clone().save_file(p).map_err(|e| e.to_string())
+            })?;
+            atomic(&ckpt.join("last.optim.bpk"), |p| {
+                optim.to_record().save(p).map_err(|e| e.to_string())
+            })?;
+            let json = serde_json::to_string_pretty(&state).expect("state serialises");
+            atomic(&state_path, |p| {
+                std::fs::write(p, &json).map_err(|e| e.to_string())
+            })?;
+            write_log_csv(&out.join("log.csv"), &state.history).map_err(|e| io(&out, e))?;
+            if t.patience > 0 && state.since_best >= t.patience {
+                stop = StopReason::Plateau;
+                bar.suspend(|| {
+                    println!(
+                        "stopping early: no better validation Dice for {} validations",
+                        t.patience
+                    )
+                });
+                break;
+            }
+        }
+        bar.finish_and_clear();
+        Ok(TrainOutcome {
+            state,
+            stop,
+            output: out,
+        })
+    }
+
+    /// A batch of augmented patches: images `[B, C, ...P]` and labels `[B, 1, ...P]`.
+    fn batch<const D: usize>(
+        &self,
+        cases: &[Case],
+        rng: &mut Rng,
+    ) -> Result<(Tensor<D>, ArrayD<u32>), TrainError> {
+        let d = &self.cfg.data;
+        let mut crop = CropConfig::new(d.patch.clone());
+        crop.foreground_fraction = d.foreground_fraction;
+        crop.ignore_label = d.ignore_label;
+        let aug = AugmentConfig {
+            crop: Some(crop),
+            ..d.augment.clone()
+        };
+        let (mut images, mut masks) = (vec![], vec![]);
+        for _ in 0..d.batch_size {
+            let case = &cases[rng.below(cases.len())];
+            let (img, msk) = augment(&case.image, &case.mask, &aug, rng)
+                .map_err(|e| TrainError::Input(format!("{}: {e}", case.name)))?;
+            images.extend(img.iter().copied());
+            masks.push(msk);
+        }
+        let c = cases[0].image.shape()[0];
+        let mut shape = vec![d.batch_size, c];
+        shape.extend_from_slice(&d.patch);
+        let x = Tensor::<D>::from_data(TensorData::new(images, shape), &self.device);
+        let views: Vec<_> = masks
+            .iter()
+            .map(|m| m.view().insert_axis(ndarray::Axis(0)))
+            .collect();
+        let y = ndarray::concatenate(ndarray::Axis(0), &views)
+            .expect("same patch shapes")
+            .insert_axis(ndarray::Axis(1));
+        Ok((x, y))
+    }
+
+    /// Total loss over the (deep-supervision) outputs and the full-resolution terms.
+    fn loss_of<const D: usize>(
+        &self,
+        outputs: Vec<Tensor<D>>,
+        labels: &ArrayD<u32>,
+    ) -> (Tensor<1>, Vec<(String, f64)>) {
+        let n = outputs.len();
+        let weights: Vec<f64> = (0..n).map(|k| 0.5f64.powi(k as i32)).collect();
+        let wsum: f64 = weights.iter().sum();
+        let mut total: Option<Tensor<1>> = None;
+        let mut terms = vec![];
+        for (k, logits) in outputs.into_iter().enumerate() {
+            let step = 1usize << k;
+            let y = labels.slice_each_axis(|ax| {
+                ndarray::Slice::new(
+                    0,
+                    None,
+                    if ax.axis.index() >= 2 {
+                        step as isize
+                    } else {
+                        1
+                    },
+                )
+            });
+            let dims = y.shape().to_vec();
+            let values: Vec<i64> = y.iter().map(|&v| v as i64).collect();
+            let target = Tensor::<D, Int>::from_data(TensorData::new(values, dims), &self.device);
+            let out = self.loss.forward(logits, Target::Indices(target), None);
+            if k == 0 {
+                terms = out
+                    .terms
+                    .iter()
+                    .map(|(name, v)| (name.clone(), v.clone().into_scalar::<f32>() as f64))
+                    .collect();
+            }
+            let weighted = out.total * (weights[k] / wsum);
+            total = Some(match total {
+                Some(t) => t + weighted,
+                None => weighted,
+            });
+        }
+        (total.expect("at least one output"), terms)
+    }
+
+    /// Dice per foreground class over the whole validation set (counts summed, then one ratio).
+    fn validate<const D: usize, M: SegmentationModel<D>>(
+        &self,
+        model: &M,
+        cases: &[Case],
+        p: &Predictor,
+    ) -> Result<Vec<f64>, TrainError> {
+        let classes = self.cfg.model.num_classes;
+        let labels: Vec<u32> = match (self.activation, classes) {
+            (Activation::Softmax, k) => (1..k as u32).collect(),
+            (_, 1) => vec![1],
+            (_, k) => (1..=k as u32).collect(),
+        };
+        let device = self.device.clone().inner();
+        let mut total = vec![ConfusionCounts::default(); labels.len()];
+        for case in cases {
+            let probs = predict_probabilities::<D, M>(model, &case.image, p, &device)
+                .map_err(|e| TrainError::Input(format!("{}: {e}", case.name)))?;
+            let pred = labels_from_probabilities(&probs, self.activation);
+            let mut truth = case.mask.clone();
+            if let Some(ig) = self.cfg.data.ignore_label {
+                // Ignored voxels count for neither side.
+                ndarray::Zip::from(&mut truth).and(&pred).for_each(|t, _| {
+                    if *t == ig {
+                        *t = u32::MAX
+                    }
+                });
+            }
+            let pred = ArrayD::from_shape_vec(
+                IxDyn(pred.shape()),
+                pred.iter()
+                    .zip(truth.iter())
+                    .map(|(&p, &t)| if t == u32::MAX { u32::MAX } else { p })
+                    .collect(),
+            )
+            .expect("shape");
+            let counts = confusion_per_label(&pred.view(), &truth.view(), &labels)
+                .map_err(|e| TrainError::Input(e.to_string()))?;
+            for (acc, c) in total.iter_mut().zip(counts) {
+                *acc += c;
+            }
+        }
+        Ok(total
+            .iter()
+            .map(|c| c.dice().value().unwrap_or(1.0))
+            .collect())
+    }
+}
+
+fn format_log(log: &EpochLog, improved: bool) -> String {
+    let terms: Vec<String> = log
+        .terms
+        .iter()
+        .map(|(k, v)| format!("{k} {v:.4}"))
+        .collect();
+    let mut s = format!(
+        "epoch {:>3}  lr {:.2e}  loss {:.4} ({})",
+        log.epoch,
+        log.lr,
+        log.loss,
+        terms.join(", ")
+    );
+    if let (Some(d), Some(m)) = (&log.val_dice, log.val_mean_dice) {
+        let per: Vec<String> = d.iter().map(|v| format!("{v:.3}")).collect();
+        s.push_str(&format!(
+            "  val Dice [{}] mean {m:.4}{}",
+            per.join(", "),
+            if improved { " (best)" } else { "" }
+        ));
+    }
+    s.push_str(&format!("  {:.1} s", log.seconds));
+    s
+}
+
+fn write_log_csv(path: &Path, history: &[EpochLog]) -> std::io::Result<()> {
+    let term_names: Vec<String> = history
+        .first()
+        .map(|h| h.terms.iter().map(|t| t.0.clone()).collect())
+        .unwrap_or_default();
+    let classes = history
+        .iter()
+        .filter_map(|h| h.val_dice.as_ref().map(Vec::len))
+        .max()
+        .unwrap_or(0);
+    let mut s = String::from("epoch,lr,loss");
+    for t in &term_names {
+        s.push_str(&format!(",loss_{t}"));
+    }
+    for c in 0..classes {
+        s.push_str(&format!(",val_dice_{}", c + 1));
+    }
+    s.push_str(",val_mean_dice,seconds\n");
+    for h in history {
+        s.push_str(&format!("{},{},{}", h.epoch, h.lr, h.loss));
+        for (_, v) in &h.terms {
+            s.push_str(&format!(",{v}"));
+        }
+        for c in 0..classes {
+            s.push_str(&format!(
+                ",{}",
+                h.val_dice
+                    .as_ref()
+                    .and_then(|d| d.get(c))
+                    .map_or(String::new(), |v| v.to_string())
+            ));
+        }
+        s.push_str(&format!(
+            ",{},{}\n",
+            h.val_mean_dice.map_or(String::new(), |v| v.to_string()),
+            h.seconds
+        ));
+    }
+    std::fs::write(path, s)
+}

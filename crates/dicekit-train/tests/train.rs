@@ -1,0 +1,128 @@
+//! Training end to end on tiny synthetic data, config errors, and exact resume.
+use std::path::{Path, PathBuf};
+
+use dicekit_train::{TrainConfig, train};
+
+/// A tiny run: lesion-texture 32x32, a 2-level U-Net, Dice + CE.
+fn config(out: &Path, epochs: usize) -> String {
+    format!(
+        r#"
+[data]
+source = "synthetic"
+scene = "lesion-texture"
+train = 4
+val = 2
+size = [32, 32]
+patch = [32, 32]
+batch_size = 2
+
+[model]
+in_channels = 1
+num_classes = 2
+depth = 2
+base_channels = 4
+
+[loss]
+loss = "composite"
+terms = [
+  {{ name = "dice", weight = 1.0, loss = {{ loss = "overlap", classes = "exclude_background" }} }},
+  {{ name = "ce", weight = 1.0, loss = {{ loss = "cross_entropy" }} }},
+]
+
+[training]
+epochs = {epochs}
+iterations_per_epoch = 3
+seed = 3
+output = "{}"
+"#,
+        out.display()
+    )
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[test]
+fn trains_validates_and_writes_checkpoints() {
+    let out = scratch("train_small");
+    let cfg = TrainConfig::from_toml(&config(&out, 2), PathBuf::new()).unwrap();
+    let outcome = train(&cfg, false, None, false).unwrap();
+    assert_eq!(outcome.state.epochs_done, 2);
+    assert_eq!(outcome.state.history.len(), 2);
+    let last = &outcome.state.history[1];
+    assert!(last.loss.is_finite());
+    assert_eq!(
+        last.terms.iter().map(|t| t.0.as_str()).collect::<Vec<_>>(),
+        ["dice", "ce"]
+    );
+    assert_eq!(
+        last.val_dice.as_ref().unwrap().len(),
+        1,
+        "one foreground class"
+    );
+    for f in [
+        "config.toml",
+        "state.json",
+        "log.csv",
+        "checkpoints/last.bpk",
+        "checkpoints/last.optim.bpk",
+        "checkpoints/best.bpk",
+    ] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    // Starting again without --resume would overwrite the run: refused.
+    let again = train(&cfg, false, None, false).unwrap_err();
+    assert!(again.to_string().contains("--resume"), "{again}");
+}
+
+#[test]
+fn resume_refuses_another_config_and_missing_state() {
+    let out = scratch("resume_other");
+    let cfg = TrainConfig::from_toml(&config(&out, 1), PathBuf::new()).unwrap();
+    let e = train(&cfg, true, None, false).unwrap_err();
+    assert!(
+        e.to_string().contains("--resume") && e.exit_code() == 2,
+        "{e}"
+    );
+    train(&cfg, false, None, false).unwrap();
+    let mut other = cfg.clone();
+    other.training.epochs = 2;
+    other.optimizer.lr = 0.01;
+    let e = train(&other, true, None, false).unwrap_err();
+    assert!(e.to_string().contains("config differs"), "{e}");
+}
+
+#[test]
+fn config_errors_name_the_field() {
+    let out = scratch("config_errors");
+    let good = config(&out, 1);
+    let bad = |from: &str, to: &str| {
+        TrainConfig::from_toml(&good.replacen(from, to, 1), PathBuf::new()).unwrap_err()
+    };
+    assert!(bad("batch_size = 2", "batch_size = 2\nbatchsize = 3").contains("batchsize"));
+    assert!(bad("depth = 2", "depth = 2\ndepht = 3").contains("depht"));
+    assert!(bad("patch = [32, 32]", "patch = [31, 32]").contains("31"));
+    assert!(
+        bad(
+            "name = \"ce\", weight = 1.0",
+            "name = \"ce\", weight = -1.0"
+        )
+        .contains("weight")
+    );
+    assert!(
+        bad(
+            "loss = \"cross_entropy\"",
+            "loss = \"cross_entropy\", smoothing = 2"
+        )
+        .contains("smoothing")
+    );
+    assert!(
+        bad("iterations_per_epoch = 3", "iterations_per_epoch = 0")
+            .contains("iterations_per_epoch")
+    );
+    assert!(bad("scene = \"lesion-texture\"", "scene = \"nope\"").contains("nope"));
+    assert!(bad("patch = [32, 32]", "patch = [8192, 8192]\n").contains("too large"));
+}
