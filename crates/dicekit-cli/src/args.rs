@@ -54,7 +54,7 @@ pub struct DemoArgs {
     #[arg(long, default_value = "runs/demo", value_name = "DIR")]
     pub out: PathBuf,
     /// Epochs (the demo's default fits in a few minutes on 2 cores).
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 10)]
     pub epochs: usize,
 }
 

@@ -1103,7 +1103,8 @@ fn encode_nifti_image(v: &Volume<f32>) -> Result<Vec<u8>, DataErrorKind> {
 
 /// In-memory entry points for the fuzz targets in `fuzz/`: each decodes `bytes` as the file
 /// `name` would be decoded (the extension picks the format), with decoded data limited to
-/// 64 MiB so that a header cannot make the fuzzer allocate gigabytes. Not part of the API.
+/// 4 MiB, so that a header cannot make the fuzzer allocate gigabytes and each run stays fast.
+/// Not part of the API.
 #[doc(hidden)]
 pub mod fuzzing {
     use std::io::Cursor;
@@ -1114,7 +1115,7 @@ pub mod fuzzing {
     use crate::{DataErrorKind, Volume};
 
     /// The limit on decoded bytes.
-    pub const MAX_BYTES: usize = 64 << 20;
+    pub const MAX_BYTES: usize = 4 << 20;
 
     /// [`read_image`](super::read_image) on bytes.
     pub fn read_image(name: &str, bytes: &[u8]) -> Result<Volume<f32>, DataErrorKind> {

@@ -70,3 +70,15 @@ fn execute(cfg: &TrainConfig, resume: bool, progress: bool) -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_config_is_valid() {
+        let cfg = TrainConfig::from_toml(DEMO_CONFIG, std::path::PathBuf::new()).unwrap();
+        assert_eq!(cfg.model.num_classes, 2);
+        assert!(cfg.loss_config().is_ok());
+    }
+}
