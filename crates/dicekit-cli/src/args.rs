@@ -31,6 +31,38 @@ pub enum Command {
     /// The quick start: train a small U-Net on generated fundus images with microaneurysms
     /// (about 0.05 % foreground) and print where the results are.
     Demo(DemoArgs),
+    /// Predict label maps (and probabilities, overlays) with a trained run: sliding window with
+    /// Gaussian blending, optional flip test-time augmentation, written in the input's format.
+    Predict(PredictArgs),
+}
+
+/// Arguments of `dicekit predict`.
+#[derive(Debug, clap::Args)]
+pub struct PredictArgs {
+    /// A training run's output folder (holding config.toml and checkpoints/).
+    #[arg(long, value_name = "DIR")]
+    pub run: PathBuf,
+    /// Checkpoint: best, last, or a path to a .bpk file.
+    #[arg(long, default_value = "best")]
+    pub checkpoint: String,
+    /// An image, or a folder of images.
+    #[arg(long, value_name = "PATH")]
+    pub input: PathBuf,
+    /// Output folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Average over flips of every spatial axis.
+    #[arg(long)]
+    pub tta: bool,
+    /// Also write class probabilities to probabilities/ (.tif for 2D, .nii.gz for NIfTI inputs).
+    #[arg(long)]
+    pub probabilities: bool,
+    /// Also write overlays/<case>.png (2D): prediction outline in red, reference in green.
+    #[arg(long)]
+    pub overlay: bool,
+    /// Reference label map (or folder matched by name) for the overlay.
+    #[arg(long, value_name = "PATH")]
+    pub truth: Option<PathBuf>,
 }
 
 /// Arguments of `dicekit train`.

@@ -24,5 +24,6 @@ fn main() -> ExitCode {
         args::Command::Weights(a) => cmd::weights::run(a),
         args::Command::Train(a) => cmd::train::run(a),
         args::Command::Demo(a) => cmd::train::demo(a),
+        args::Command::Predict(a) => cmd::predict::run(a),
     }
 }

@@ -426,3 +426,83 @@ fn train_rejects_bad_configs_before_training() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn train_predict_eval_end_to_end() {
+    let root = scratch("end_to_end");
+    std::fs::write(root.join("train.toml"), tiny_train_config(2)).unwrap();
+    let t = dicekit(&[
+        "train",
+        "--config",
+        root.join("train.toml").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(t.status.success(), "{}", stderr(&t));
+    assert!(stdout(&t).contains("val Dice"), "{}", stdout(&t));
+    let data = root.join("data");
+    let s = dicekit(&[
+        "synth",
+        "lesion-texture",
+        "--out",
+        data.to_str().unwrap(),
+        "--count",
+        "2",
+        "--size",
+        "32,32",
+        "--seed",
+        "7",
+    ]);
+    assert!(s.status.success(), "{}", stderr(&s));
+    let pred = root.join("pred");
+    let p = dicekit(&[
+        "predict",
+        "--run",
+        root.join("run").to_str().unwrap(),
+        "--input",
+        data.join("images").to_str().unwrap(),
+        "--out",
+        pred.to_str().unwrap(),
+        "--tta",
+        "--probabilities",
+        "--overlay",
+        "--truth",
+        data.join("masks").to_str().unwrap(),
+    ]);
+    assert!(p.status.success(), "{}", stderr(&p));
+    for f in [
+        "lesion-texture_000.png",
+        "lesion-texture_001.png",
+        "overlays/lesion-texture_000.png",
+        "probabilities/lesion-texture_001.tif",
+    ] {
+        assert!(pred.join(f).exists(), "{f}");
+    }
+    let probs = dicekit_data::image::read_image(&pred.join("probabilities/lesion-texture_000.tif"))
+        .unwrap();
+    assert_eq!(probs.data.shape(), &[2, 32, 32]);
+    let e = dicekit(&[
+        "eval",
+        "--pred",
+        pred.to_str().unwrap(),
+        "--truth",
+        data.join("masks").to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert!(e.status.success(), "{}", stderr(&e));
+    assert!(
+        stdout(&e).contains("lesion-texture_001,1,dice,"),
+        "{}",
+        stdout(&e)
+    );
+    let bad = dicekit(&[
+        "predict",
+        "--run",
+        root.join("nope").to_str().unwrap(),
+        "--input",
+        data.to_str().unwrap(),
+        "--out",
+        pred.to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+}

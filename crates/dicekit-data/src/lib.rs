@@ -55,6 +55,7 @@ mod label_map;
 mod labels;
 pub mod mask;
 mod nifti_io;
+pub mod overlay;
 mod png_io;
 mod rng;
 pub mod synth;

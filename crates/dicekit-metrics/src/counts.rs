@@ -169,7 +169,7 @@ pub fn confusion_per_label(
                 true_positives: tp,
                 false_positives: pred_l - tp,
                 false_negatives: truth_l - tp,
-                true_negatives: total - pred_l - truth_l + tp,
+                true_negatives: total + tp - pred_l - truth_l,
             }
         })
         .collect())

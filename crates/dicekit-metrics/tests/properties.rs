@@ -345,3 +345,30 @@ fn top_label_and_classwise_calibration() {
         ((1.1 / 3.0 - 1.0 / 3.0f64).abs() + 1.1 / 3.0 + (0.8 / 3.0 - 2.0 / 3.0f64).abs()) / 3.0;
     assert!((cw - want).abs() < 1e-12, "{cw} vs {want}");
 }
+
+#[test]
+fn confusion_per_label_counts_every_voxel_even_when_a_label_fills_both_maps() {
+    // Regression: pred = truth = all label 1 overflowed the true-negative count (found by the CLI end-to-end test).
+    let a = ArrayD::from_elem(IxDyn(&[3, 3]), 1u32);
+    let c = confusion_per_label(&a.view(), &a.view(), &[1, 2]).unwrap();
+    assert_eq!((c[0].true_positives, c[0].true_negatives), (9, 0));
+    assert_eq!((c[1].true_positives, c[1].true_negatives), (0, 9));
+    // Random maps against counting voxel by voxel.
+    let mut rng = 7u64;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng % 4) as u32
+    };
+    let p = ArrayD::from_shape_fn(IxDyn(&[9, 7]), |_| next());
+    let t = ArrayD::from_shape_fn(IxDyn(&[9, 7]), |_| next());
+    let c = confusion_per_label(&p.view(), &t.view(), &[0, 1, 2, 3]).unwrap();
+    for l in 0..4u32 {
+        let (pm, tm) = (p.mapv(|v| v == l), t.mapv(|v| v == l));
+        assert_eq!(
+            c[l as usize],
+            ConfusionCounts::from_masks(&pm.view(), &tm.view()).unwrap()
+        );
+    }
+}

@@ -5,11 +5,16 @@
 mod config;
 mod data;
 mod infer;
+mod model_io;
 mod schedule;
 mod train;
 
 pub use config::{DataSource, Normalization, OptimizerKind, TrainConfig};
 pub use data::{Case, CaseSet, load_cases};
 pub use infer::{Predictor, predict_probabilities};
+pub use model_io::Trained;
 pub use schedule::Schedule;
-pub use train::{EpochLog, TrainError, TrainOutcome, TrainState, train};
+pub use train::{
+    EpochLog, StopReason, TrainError, TrainOutcome, TrainState, output_activation, train,
+    training_device,
+};

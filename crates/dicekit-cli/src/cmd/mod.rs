@@ -1,5 +1,6 @@
 //! One module per subcommand.
 pub mod eval;
+pub mod predict;
 pub mod synth;
 pub mod train;
 pub mod weights;

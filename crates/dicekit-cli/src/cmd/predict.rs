@@ -1,0 +1,171 @@
+//! `dicekit predict`: sliding-window prediction with a trained run, in the input's format.
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use dicekit_data::image::{
+    PngDepth, TiffSamples, read_image, write_image_nifti, write_image_png, write_image_tiff,
+};
+use dicekit_data::overlay::overlay;
+use dicekit_data::{Volume, case_name, read_label_map, write_label_map_nifti, write_label_map_png};
+use dicekit_train::{TrainConfig, Trained};
+
+use crate::args::PredictArgs;
+
+/// Predicts every input; failures are listed and give exit code 2, the other inputs are still done.
+pub fn run(args: PredictArgs) -> ExitCode {
+    let model = match load(&args) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let inputs: Vec<PathBuf> = if args.input.is_dir() {
+        match std::fs::read_dir(&args.input) {
+            Ok(rd) => {
+                let mut v: Vec<PathBuf> = rd
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| is_image(p))
+                    .collect();
+                v.sort();
+                v
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e}", args.input.display());
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        vec![args.input.clone()]
+    };
+    if let Err(e) = std::fs::create_dir_all(&args.out) {
+        eprintln!("error: {}: {e}", args.out.display());
+        return ExitCode::from(2);
+    }
+    let mut failures = 0;
+    for input in &inputs {
+        match predict_one(&model, input, &args) {
+            Ok(msg) => println!("{msg}"),
+            Err(e) => {
+                failures += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    if failures > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn is_image(p: &Path) -> bool {
+    let n = p.to_string_lossy().to_ascii_lowercase();
+    [".png", ".jpg", ".jpeg", ".tif", ".tiff", ".nii", ".nii.gz"]
+        .iter()
+        .any(|e| n.ends_with(e))
+}
+
+fn load(args: &PredictArgs) -> Result<Trained, String> {
+    let config_path = args.run.join("config.toml");
+    let text = std::fs::read_to_string(&config_path)
+        .map_err(|e| format!("{}: {e}", config_path.display()))?;
+    let cfg = TrainConfig::from_toml(&text, args.run.clone())
+        .map_err(|e| format!("{}: {e}", config_path.display()))?;
+    let checkpoint = match args.checkpoint.as_str() {
+        "best" | "last" => args
+            .run
+            .join("checkpoints")
+            .join(format!("{}.bpk", args.checkpoint)),
+        other => PathBuf::from(other),
+    };
+    let mut model = Trained::load(&cfg, &checkpoint)?;
+    model.predictor.flip_tta = args.tta;
+    Ok(model)
+}
+
+fn predict_one(model: &Trained, input: &Path, args: &PredictArgs) -> Result<String, String> {
+    let image = read_image(input).map_err(|e| e.to_string())?;
+    let (probs, labels) = model
+        .predict(&image.data)
+        .map_err(|e| format!("{}: {e}", input.display()))?;
+    let name = case_name(input);
+    let nifti = input
+        .to_string_lossy()
+        .to_ascii_lowercase()
+        .contains(".nii");
+    let labels = Volume {
+        data: labels,
+        spacing: image.spacing.clone(),
+        origin: image.origin.clone(),
+    };
+    let label_path = args.out.join(if nifti {
+        format!("{name}.nii.gz")
+    } else {
+        format!("{name}.png")
+    });
+    if nifti {
+        write_label_map_nifti(&label_path, &labels)
+    } else {
+        write_label_map_png(&label_path, &labels)
+    }
+    .map_err(|e| e.to_string())?;
+    if args.probabilities {
+        let probs = Volume {
+            data: probs,
+            spacing: image.spacing.clone(),
+            origin: image.origin.clone(),
+        };
+        let dir = args.out.join("probabilities");
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let path = dir.join(if nifti {
+            format!("{name}.nii.gz")
+        } else {
+            format!("{name}.tif")
+        });
+        if nifti {
+            write_image_nifti(&path, &probs)
+        } else {
+            write_image_tiff(&path, &probs, TiffSamples::F32)
+        }
+        .map_err(|e| e.to_string())?;
+    }
+    if args.overlay && labels.data.ndim() == 2 {
+        let truth = match &args.truth {
+            Some(t) => {
+                let path = if t.is_dir() {
+                    find_by_name(t, &name)?
+                } else {
+                    t.clone()
+                };
+                Some(read_label_map(&path).map_err(|e| e.to_string())?.data)
+            }
+            None => None,
+        };
+        let picture = overlay(&image.data, Some(&labels.data), truth.as_ref());
+        let v = Volume {
+            data: picture,
+            spacing: vec![1.0, 1.0],
+            origin: vec![0.0, 0.0],
+        };
+        let dir = args.out.join("overlays");
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        write_image_png(&dir.join(format!("{name}.png")), &v, PngDepth::Eight)
+            .map_err(|e| e.to_string())?;
+    }
+    let fg = labels.data.iter().filter(|&&l| l != 0).count() as f64 / labels.data.len() as f64;
+    Ok(format!(
+        "{}: {} (foreground {:.4} %)",
+        input.display(),
+        label_path.display(),
+        100.0 * fg
+    ))
+}
+
+fn find_by_name(dir: &Path, name: &str) -> Result<PathBuf, String> {
+    dicekit_data::list_label_maps(dir)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .find(|p| case_name(p) == name)
+        .ok_or_else(|| format!("{}: no reference named `{name}`", dir.display()))
+}

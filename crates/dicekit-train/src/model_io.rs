@@ -1,0 +1,108 @@
+//! A trained network loaded for inference, 2D or 3D behind one type.
+use std::path::Path;
+
+use burn::module::Module;
+use burn::prelude::*;
+use dicekit_losses::Activation;
+use dicekit_models::{UNet2d, UNet3d};
+use ndarray::ArrayD;
+
+use crate::data::normalize;
+use crate::infer::labels_from_probabilities;
+use crate::train::output_activation;
+use crate::{Predictor, TrainConfig, predict_probabilities};
+
+/// The network of a training run, with what inference needs from its config.
+#[derive(Debug)]
+pub struct Trained {
+    net: Net,
+    /// Sliding-window settings (patch, overlap, activation; set `flip_tta` to average flips).
+    pub predictor: Predictor,
+    config: TrainConfig,
+    device: Device,
+}
+
+#[derive(Debug)]
+enum Net {
+    D2(UNet2d),
+    D3(UNet3d),
+}
+
+impl Trained {
+    /// Builds the network of `config` and loads the weights of `checkpoint` (a `.bpk` file).
+    ///
+    /// # Errors
+    /// A one-line message when the file cannot be read or does not fit the network.
+    pub fn load(config: &TrainConfig, checkpoint: &Path) -> Result<Self, String> {
+        let device = crate::train::training_device().inner();
+        let record = burn::store::ModuleRecord::load(checkpoint)
+            .map_err(|e| format!("{}: {e}", checkpoint.display()))?;
+        let net = match config.data.patch.len() {
+            2 => Net::D2(
+                config
+                    .model
+                    .init_2d(&device)
+                    .try_load_record(record)
+                    .map_err(|e| format!("{}: {e}", checkpoint.display()))?,
+            ),
+            _ => Net::D3(
+                config
+                    .model
+                    .init_3d(&device)
+                    .try_load_record(record)
+                    .map_err(|e| format!("{}: {e}", checkpoint.display()))?,
+            ),
+        };
+        let activation = config
+            .loss_config()
+            .map(|l| output_activation(&l))
+            .unwrap_or(Activation::Softmax);
+        let predictor = Predictor {
+            patch: config.data.patch.clone(),
+            overlap: config.training.overlap,
+            activation,
+            flip_tta: false,
+            batch: 4,
+        };
+        Ok(Trained {
+            net,
+            predictor,
+            config: config.clone(),
+            device,
+        })
+    }
+
+    /// Probabilities `[K, ...S]` and labels `[...S]` of a raw image `[C, ...S]` (normalised here
+    /// as in training).
+    ///
+    /// # Errors
+    /// When the image's channels or rank do not fit the network.
+    pub fn predict(&self, image: &ArrayD<f32>) -> Result<(ArrayD<f32>, ArrayD<u32>), String> {
+        if image.shape()[0] != self.config.model.in_channels {
+            return Err(format!(
+                "{} channels but the network takes {}",
+                image.shape()[0],
+                self.config.model.in_channels
+            ));
+        }
+        if image.ndim() - 1 != self.config.data.patch.len() {
+            return Err(format!(
+                "{} spatial axes but the network is {}D",
+                image.ndim() - 1,
+                self.config.data.patch.len()
+            ));
+        }
+        let mut x = image.clone();
+        normalize(&mut x, self.config.data.normalization);
+        let probs = match &self.net {
+            Net::D2(m) => {
+                predict_probabilities::<4, UNet2d>(&m.valid(), &x, &self.predictor, &self.device)?
+            }
+            Net::D3(m) => {
+                predict_probabilities::<5, UNet3d>(&m.valid(), &x, &self.predictor, &self.device)?
+            }
+        };
+        let labels = labels_from_probabilities(&probs, self.predictor.activation);
+        Ok((probs, labels))
+    }
+}
