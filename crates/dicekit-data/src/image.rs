@@ -152,6 +152,7 @@ impl<T> Volume<T> {
             data,
             spacing: vec![1.0; n],
             origin: vec![0.0; n],
+            affine: None,
         }
     }
 
@@ -550,6 +551,71 @@ pub fn write_image_png(path: &Path, v: &Volume<f32>, depth: PngDepth) -> Result<
     }
     let bytes = encode_png_image(v, depth).map_err(|k| k.at(path))?;
     std::fs::write(path, bytes).map_err(|e| DataErrorKind::Io(e).at(path))
+}
+
+/// Writes a 2-D gray (`C = 1`) or RGB (`C = 3`) image `[C, H, W]` as a baseline JPEG of
+/// `quality` 1..=100 (lossy), each sample rounded (halves away from zero) and clamped to
+/// `0..=255`. Masks should not be stored as JPEG (edges blur); use PNG for label maps.
+///
+/// # Errors
+/// [`UnsupportedExtension`](DataErrorKind::UnsupportedExtension) for a name not ending in `.jpg`
+/// or `.jpeg`; [`NotWritable`](DataErrorKind::NotWritable) for other shapes or channel counts,
+/// sides over 65535, a NaN sample or a quality outside 1..=100; [`Io`](DataErrorKind::Io).
+///
+/// # Examples
+/// ```
+/// use dicekit_data::Volume;
+/// use dicekit_data::image::{read_image, write_image_jpeg};
+/// let dir = std::env::temp_dir().join(format!("dicekit-doc-jpeg-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let v = Volume::channels_first(ndarray::Array3::from_elem((3, 8, 8), 128f32).into_dyn());
+/// write_image_jpeg(&dir.join("flat.jpg"), &v, 95)?;
+/// let back = read_image(&dir.join("flat.jpg"))?;
+/// assert!(back.data.iter().all(|&x| (x - 128.0).abs() <= 2.0));
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), dicekit_data::DataError>(())
+/// ```
+pub fn write_image_jpeg(path: &Path, v: &Volume<f32>, quality: u8) -> Result<(), DataError> {
+    if image_format(path).ok() != Some(ImageFormat::Jpeg) {
+        return Err(DataErrorKind::UnsupportedExtension {
+            found: path
+                .extension()
+                .map(|e| format!(".{}", e.to_string_lossy()))
+                .unwrap_or_default(),
+            expected: ".jpg or .jpeg",
+        }
+        .at(path));
+    }
+    let bytes = encode_jpeg_image(v, quality).map_err(|k| k.at(path))?;
+    std::fs::write(path, bytes).map_err(|e| DataErrorKind::Io(e).at(path))
+}
+
+fn encode_jpeg_image(v: &Volume<f32>, quality: u8) -> Result<Vec<u8>, DataErrorKind> {
+    if !(1..=100).contains(&quality) {
+        return Err(DataErrorKind::NotWritable(format!(
+            "JPEG quality {quality} is outside 1..=100"
+        )));
+    }
+    let (c, h, w) = check_2d_image(v, "JPEG", 3, u16::MAX as usize)?;
+    let colour = match c {
+        1 => jpeg_encoder::ColorType::Luma,
+        3 => jpeg_encoder::ColorType::Rgb,
+        _ => {
+            return Err(DataErrorKind::NotWritable(format!(
+                "a JPEG holds 1 (gray) or 3 (RGB) channels, the image has {c}"
+            )));
+        }
+    };
+    let hwc = v.data.view().permuted_axes(IxDyn(&[1, 2, 0]));
+    let mut pixels = Vec::with_capacity(c * h * w);
+    for (flat, &x) in hwc.iter().enumerate() {
+        pixels.push(quantize(x, 255.0, || vec![flat % c, flat / c / w, flat / c % w])? as u8);
+    }
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, quality)
+        .encode(&pixels, w as u16, h as u16, colour)
+        .map_err(|e| DataErrorKind::NotWritable(format!("JPEG encoder: {e}")))?;
+    Ok(out)
 }
 
 fn encode_png_image(v: &Volume<f32>, depth: PngDepth) -> Result<Vec<u8>, DataErrorKind> {
@@ -988,6 +1054,7 @@ fn decode_nifti_image(
             data: data.as_standard_layout().into_owned(),
             spacing: v.spacing,
             origin: v.origin,
+            affine: v.affine,
         })
     })
 }
@@ -1083,6 +1150,7 @@ fn encode_nifti_image(v: &Volume<f32>) -> Result<Vec<u8>, DataErrorKind> {
         4,
         &v.spacing,
         &v.origin,
+        v.affine.as_ref(),
         b"dicekit image",
     );
     let n = v.data.len();

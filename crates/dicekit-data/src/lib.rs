@@ -8,6 +8,7 @@
 //! | axes of `data` | header `dim` order `(x, y, z, ...)`, as nibabel | `[H, W]` | `[H, W]` |
 //! | `spacing` (mm) | `pixdim[1..=ndim]` | `[1, 1]` | `[1, 1]` |
 //! | `origin` (mm) | sform, else qform translation | zeros | zeros |
+//! | `affine` | the sform (else qform) matrix when it rotates or flips an axis; written back as the sform | none | none |
 //! | samples | any integer or float type, `scl_slope`/`scl_inter` applied; values must be integers `>= 0` | 1-16 bit gray, palette index | 1-64 bit gray; integral floats |
 //! | write | [`write_label_map_nifti`] | [`write_label_map_png`] | no |
 //!
@@ -23,7 +24,7 @@
 //! |---|---|---|---|---|
 //! | [`read_image`] | 3-D: `C = 1`; 4-D: `dim[4]` channels; integer or float | gray, gray+alpha, RGB, RGBA, palette -> RGB; 1-16 bit | 8-bit gray or RGB/YCbCr | every band, contiguous or planar; 8-64 bit integers, f16/f32/f64 |
 //! | [`read_mask`](mask::read_mask) | labels, threshold | labels, threshold, colour table | threshold, colour table | labels, threshold, colour table |
-//! | write images | [`write_image_nifti`](image::write_image_nifti) (f32) | [`write_image_png`](image::write_image_png) (u8/u16) | no | [`write_image_tiff`](image::write_image_tiff) (f32/u16, any band count) |
+//! | write images | [`write_image_nifti`](image::write_image_nifti) (f32) | [`write_image_png`](image::write_image_png) (u8/u16) | [`write_image_jpeg`](image::write_image_jpeg) (8-bit gray/RGB, lossy) | [`write_image_tiff`](image::write_image_tiff) (f32/u16, any band count) |
 //!
 //! [`dataset`] lists image/mask pairs from a folder pair or a split file, as a TOML description
 //! says (`datasets/*.toml` at the repository root describes the shared datasets).

@@ -387,6 +387,7 @@ fn threshold_channel(
         data,
         spacing: image.spacing,
         origin: image.origin,
+        affine: image.affine,
     })
 }
 
@@ -455,6 +456,7 @@ fn map_colours(
         data,
         spacing: image.spacing,
         origin: image.origin,
+        affine: image.affine,
     })
 }
 

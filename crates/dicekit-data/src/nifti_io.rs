@@ -126,6 +126,7 @@ fn decode(r: &mut dyn Read, gz: bool, max_bytes: usize) -> Result<Volume<u32>, D
         data,
         spacing: v.spacing,
         origin: v.origin,
+        affine: v.affine,
     })
 }
 
@@ -137,6 +138,8 @@ pub(crate) struct NiftiVoxels {
     pub(crate) spacing: Vec<f64>,
     /// The origin (sform, else qform, else zeros), `geometry_axes` values.
     pub(crate) origin: Vec<f64>,
+    /// The sform if `sform_code > 0`, else the qform if `qform_code > 0`.
+    pub(crate) affine: Option<[[f64; 4]; 4]>,
     pub(crate) datatype: NiftiType,
     pub(crate) endianness: Endianness,
     /// `(scl_slope, scl_inter)` when they change the values (nibabel's rule).
@@ -172,6 +175,18 @@ pub(crate) fn decode_voxels(
     let spacing = spacing(&header, n_geometry)?;
     let scaling = scaling(&header)?;
     let origin = origin(&header, n_geometry);
+    // Only a matrix that says more than spacing + origin is kept: rotated, oblique or flipped.
+    let affine = affine(&header).filter(|m| {
+        (0..3).any(|i| {
+            (0..3).any(|j| {
+                if i == j {
+                    m[i][j] != header.pixdim[i + 1] as f64
+                } else {
+                    m[i][j] != 0.0
+                }
+            })
+        })
+    });
 
     let vox_offset = vox_offset(&header)?;
     let skip = vox_offset - HEADER_LEN;
@@ -203,6 +218,7 @@ pub(crate) fn decode_voxels(
         shape,
         spacing,
         origin,
+        affine,
         datatype,
         endianness: header.endianness,
         scaling,
@@ -333,6 +349,56 @@ fn scaling(h: &NiftiHeader) -> Result<Option<(f64, f64)>, DataErrorKind> {
 
 /// The sform translation if `sform_code > 0`, else the qform offset if `qform_code > 0`, else
 /// zeros; `(x, y, z)` cut or padded with zeros to `ndim`.
+/// The voxel-to-world matrix (kept on the volume only when it is not `diag(pixdim) + origin`):
+/// the sform rows if `sform_code > 0`, else the qform (quaternion
+/// `b, c, d` with `a = sqrt(1 - b^2 - c^2 - d^2)`, `qfac = pixdim[0]` (0 read as 1), spacing
+/// `pixdim[1..=3]`, offset `qoffset`) if `qform_code > 0`, else `None`.
+fn affine(h: &NiftiHeader) -> Option<[[f64; 4]; 4]> {
+    let last = [0.0, 0.0, 0.0, 1.0];
+    if h.sform_code > 0 {
+        let row = |r: [f32; 4]| r.map(f64::from);
+        return Some([row(h.srow_x), row(h.srow_y), row(h.srow_z), last]);
+    }
+    if h.qform_code <= 0 {
+        return None;
+    }
+    let (b, c, d) = (h.quatern_b as f64, h.quatern_c as f64, h.quatern_d as f64);
+    let a = (1.0 - (b * b + c * c + d * d)).max(0.0).sqrt();
+    let r = [
+        [
+            a * a + b * b - c * c - d * d,
+            2.0 * (b * c - a * d),
+            2.0 * (b * d + a * c),
+        ],
+        [
+            2.0 * (b * c + a * d),
+            a * a + c * c - b * b - d * d,
+            2.0 * (c * d - a * b),
+        ],
+        [
+            2.0 * (b * d - a * c),
+            2.0 * (c * d + a * b),
+            a * a + d * d - b * b - c * c,
+        ],
+    ];
+    let qfac = if h.pixdim[0] < 0.0 { -1.0 } else { 1.0 };
+    let s = [
+        h.pixdim[1] as f64,
+        h.pixdim[2] as f64,
+        qfac * h.pixdim[3] as f64,
+    ];
+    let off = [h.quatern_x as f64, h.quatern_y as f64, h.quatern_z as f64];
+    let mut m = [[0.0; 4]; 4];
+    for i in 0..3 {
+        for j in 0..3 {
+            m[i][j] = r[i][j] * s[j];
+        }
+        m[i][3] = off[i];
+    }
+    m[3] = last;
+    Some(m)
+}
+
 fn origin(h: &NiftiHeader, ndim: usize) -> Vec<f64> {
     let xyz = if h.sform_code > 0 {
         [h.srow_x[3], h.srow_y[3], h.srow_z[3]]
@@ -524,6 +590,7 @@ pub(crate) fn header_bytes(
     size: usize,
     spacing: &[f64],
     origin: &[f64],
+    affine: Option<&[[f64; 4]; 4]>,
     descrip: &[u8],
 ) -> [u8; MIN_VOX_OFFSET] {
     let mut h = [0u8; MIN_VOX_OFFSET];
@@ -552,8 +619,10 @@ pub(crate) fn header_bytes(
     put(112, &1f32.to_le_bytes()); // scl_slope
     put(123, &[2]); // xyzt_units: mm
     put(148, descrip); // descrip
-    // qform and sform: axis-aligned, spacing on the diagonal, origin as the translation.
-    put(252, &1i16.to_le_bytes()); // qform_code: scanner
+    // qform and sform: axis-aligned, spacing on the diagonal, origin as the translation; a given
+    // affine replaces the sform, and the qform is dropped (code 0) when the affine rotates.
+    let rotated = affine.is_some_and(|m| (0..3).any(|i| (0..3).any(|j| i != j && m[i][j] != 0.0)));
+    put(252, &(if rotated { 0i16 } else { 1i16 }).to_le_bytes()); // qform_code: scanner
     put(254, &1i16.to_le_bytes()); // sform_code: scanner
     let mut xyz = [0f32; 3];
     for (i, &o) in origin.iter().take(3).enumerate() {
@@ -561,9 +630,15 @@ pub(crate) fn header_bytes(
     }
     for (i, o) in xyz.iter().enumerate() {
         put(268 + 4 * i, &o.to_le_bytes()); // qoffset_x, y, z (quatern_b, c, d stay 0)
-        let mut row = [0f32; 4];
-        row[i] = pixdim[i + 1];
-        row[3] = *o;
+        let row: [f32; 4] = match affine {
+            Some(m) => m[i].map(|v| v as f32),
+            None => {
+                let mut row = [0f32; 4];
+                row[i] = pixdim[i + 1];
+                row[3] = *o;
+                row
+            }
+        };
         for (j, r) in row.iter().enumerate() {
             put(280 + 16 * i + 4 * j, &r.to_le_bytes()); // srow_x, srow_y, srow_z
         }
@@ -608,6 +683,7 @@ fn encode_nifti(v: &Volume<u32>) -> Result<Vec<u8>, DataErrorKind> {
         size,
         &v.spacing,
         &v.origin,
+        v.affine.as_ref(),
         b"dicekit label map",
     );
 

@@ -14,6 +14,10 @@ use crate::DataErrorKind;
 /// - `origin`: the world position (mm) of voxel `[0, 0, ...]`, `origin.len() == data.ndim()`.
 ///   For NIfTI it is the sform translation, or the qform offset; see
 ///   [`read_label_map`](crate::read_label_map).
+/// - `affine`: the full voxel-to-world matrix when the file has one that says more than
+///   `spacing` and `origin` (NIfTI: the sform if `sform_code > 0`, else the qform, kept when it
+///   rotates or flips an axis; nibabel's `img.affine`), so that such volumes are written back
+///   unchanged. `None` for axis-aligned NIfTI, PNG, TIFF and generated data.
 ///
 /// # Examples
 ///
@@ -34,6 +38,8 @@ pub struct Volume<T> {
     pub spacing: Vec<f64>,
     /// World position in mm of voxel `[0, 0, ...]`, per axis of `data`.
     pub origin: Vec<f64>,
+    /// Voxel `(i, j, k, 1)` to world (mm) matrix, when the source file has one.
+    pub affine: Option<[[f64; 4]; 4]>,
 }
 
 impl<T> Volume<T> {
@@ -55,6 +61,7 @@ impl<T> Volume<T> {
             data,
             spacing: vec![1.0; n],
             origin: vec![0.0; n],
+            affine: None,
         }
     }
 
@@ -88,6 +95,12 @@ impl<T> Volume<T> {
     /// ```
     pub fn with_origin(mut self, origin: Vec<f64>) -> Self {
         self.origin = origin;
+        self
+    }
+
+    /// Replaces the voxel-to-world matrix (written to NIfTI as the sform).
+    pub fn with_affine(mut self, affine: Option<[[f64; 4]; 4]>) -> Self {
+        self.affine = affine;
         self
     }
 

@@ -1264,3 +1264,36 @@ fn png_header_declaring_gigabytes_is_refused_before_allocating() {
         assert!(err.to_string().contains("3x2147483647 PNG needs"), "{err}");
     }
 }
+
+#[test]
+fn jpeg_round_trip_is_close_and_bad_jpeg_writes_are_errors() {
+    use dicekit_data::image::{read_image, write_image_jpeg};
+    let dir = std::env::temp_dir().join(format!("dicekit-jpeg-rt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A smooth RGB gradient and a gray ramp survive quality 100 within a few levels.
+    let rgb = dicekit_data::Volume::channels_first(
+        ndarray::Array3::from_shape_fn((3, 16, 24), |(c, y, x)| (40 * c + 4 * y + 3 * x) as f32)
+            .into_dyn(),
+    );
+    let gray = dicekit_data::Volume::channels_first(
+        ndarray::Array3::from_shape_fn((1, 9, 7), |(_, y, x)| (10 * y + 5 * x) as f32).into_dyn(),
+    );
+    for (name, v) in [("rgb.jpg", &rgb), ("gray.jpeg", &gray)] {
+        write_image_jpeg(&dir.join(name), v, 100).unwrap();
+        let back = read_image(&dir.join(name)).unwrap();
+        assert_eq!(back.data.shape(), v.data.shape(), "{name}");
+        let worst = back
+            .data
+            .iter()
+            .zip(v.data.iter())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(worst <= 4.0, "{name}: max error {worst}");
+    }
+    let two =
+        dicekit_data::Volume::channels_first(ndarray::Array3::<f32>::zeros((2, 4, 4)).into_dyn());
+    assert!(write_image_jpeg(&dir.join("two.jpg"), &two, 90).is_err());
+    assert!(write_image_jpeg(&dir.join("q.jpg"), &gray, 0).is_err());
+    assert!(write_image_jpeg(&dir.join("x.png"), &gray, 90).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

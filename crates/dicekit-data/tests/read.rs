@@ -504,3 +504,57 @@ fn list_label_maps_of_a_missing_folder_is_io() {
     assert!(matches!(e.kind(), DataErrorKind::Io(_)));
     assert!(e.to_string().starts_with(&format!("{}: ", dir.display())));
 }
+
+#[test]
+fn a_rotated_nifti_affine_is_kept_through_a_round_trip() {
+    use dicekit_data::image::{read_image, write_image_nifti};
+    let dir = std::env::temp_dir().join(format!("dicekit-affine-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // 30 degrees about z, x flipped (LPS-like), spacing 0.8 x 0.8 x 2.5, origin (10, -20, 30).
+    let (c, s) = (30f64.to_radians().cos(), 30f64.to_radians().sin());
+    let affine = [
+        [-0.8 * c, -0.8 * s, 0.0, 10.0],
+        [0.8 * s, -0.8 * c, 0.0, -20.0],
+        [0.0, 0.0, 2.5, 30.0],
+        [0.0, 0.0, 0.0, 1.0],
+    ];
+    let labels = dicekit_data::Volume::new(ndarray::ArrayD::from_shape_fn(
+        ndarray::IxDyn(&[4, 3, 2]),
+        |i| (i[0] + i[2]) as u32,
+    ))
+    .with_spacing(vec![0.8, 0.8, 2.5])
+    .with_origin(vec![10.0, -20.0, 30.0])
+    .with_affine(Some(affine));
+    let path = dir.join("rotated.nii.gz");
+    dicekit_data::write_label_map_nifti(&path, &labels).unwrap();
+    let back = dicekit_data::read_label_map(&path).unwrap();
+    assert_eq!(back.data, labels.data);
+    let got = back.affine.expect("the rotation is kept");
+    for i in 0..4 {
+        for j in 0..4 {
+            assert!(
+                (got[i][j] - affine[i][j]).abs() < 1e-6,
+                "[{i}][{j}] {} vs {}",
+                got[i][j],
+                affine[i][j]
+            );
+        }
+    }
+    // Images keep it too.
+    let image = dicekit_data::Volume::channels_first(
+        labels.data.mapv(|v| v as f32).insert_axis(ndarray::Axis(0)),
+    )
+    .with_spacing(vec![0.8, 0.8, 2.5])
+    .with_affine(Some(affine));
+    let ipath = dir.join("rotated_image.nii");
+    write_image_nifti(&ipath, &image).unwrap();
+    assert!(read_image(&ipath).unwrap().affine.is_some());
+    // An axis-aligned file carries no extra matrix.
+    let plain = dicekit_data::Volume::new(labels.data.clone()).with_spacing(vec![0.75, 0.75, 2.5]);
+    dicekit_data::write_label_map_nifti(&dir.join("plain.nii"), &plain).unwrap();
+    assert_eq!(
+        dicekit_data::read_label_map(&dir.join("plain.nii")).unwrap(),
+        plain
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

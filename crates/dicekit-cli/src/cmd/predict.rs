@@ -98,6 +98,7 @@ fn predict_one(model: &Trained, input: &Path, args: &PredictArgs) -> Result<Stri
         data: labels,
         spacing: image.spacing.clone(),
         origin: image.origin.clone(),
+        affine: image.affine,
     };
     let label_path = args.out.join(if nifti {
         format!("{name}.nii.gz")
@@ -115,6 +116,7 @@ fn predict_one(model: &Trained, input: &Path, args: &PredictArgs) -> Result<Stri
             data: probs,
             spacing: image.spacing.clone(),
             origin: image.origin.clone(),
+            affine: image.affine,
         };
         let dir = args.out.join("probabilities");
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -147,6 +149,7 @@ fn predict_one(model: &Trained, input: &Path, args: &PredictArgs) -> Result<Stri
             data: picture,
             spacing: vec![1.0, 1.0],
             origin: vec![0.0, 0.0],
+            affine: None,
         };
         let dir = args.out.join("overlays");
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;

@@ -96,6 +96,7 @@ fn write_sample(scene: Scene, s: &Sample, out: &Path, name: &str) -> Result<(), 
                 data: s.image.data.mapv(|v| v * 255.0),
                 spacing: s.image.spacing.clone(),
                 origin: s.image.origin.clone(),
+                affine: None,
             };
             write_image_png(
                 &out.join("images").join(format!("{name}.png")),

@@ -60,6 +60,7 @@ fn compute(args: &WeightsArgs) -> Result<String, String> {
         data: weights.insert_axis(ndarray::Axis(0)),
         spacing: labels.spacing.clone(),
         origin: labels.origin.clone(),
+        affine: labels.affine,
     };
     let out = &args.out;
     let name = out.to_string_lossy().to_ascii_lowercase();

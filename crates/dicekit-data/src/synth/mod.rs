@@ -143,11 +143,13 @@ fn sample(image: ArrayD<f32>, mask: ArrayD<u32>, spacing: Vec<f64>) -> Sample {
             data: image,
             spacing: spacing.clone(),
             origin: vec![0.0; nd],
+            affine: None,
         },
         mask: Volume {
             data: mask,
             spacing,
             origin: vec![0.0; nd],
+            affine: None,
         },
         extra: None,
         label: None,

@@ -54,6 +54,7 @@ pub(super) fn generate(h: usize, w: usize, rng: &mut Rng) -> Sample {
         data: clouds.into_dyn(),
         spacing: vec![10.0, 10.0],
         origin: vec![0.0, 0.0],
+        affine: None,
     });
     s
 }
