@@ -161,6 +161,10 @@ pub struct TrainingSection {
     /// Overlap of the sliding window in validation and prediction.
     #[serde(default = "half")]
     pub overlap: f64,
+    /// Labels whose Dice is validated and averaged [default: 1..K for softmax (class 0 is
+    /// background), 1 for one sigmoid channel].
+    #[serde(default)]
+    pub val_labels: Option<Vec<u32>>,
 }
 
 fn one() -> usize {
@@ -307,6 +311,16 @@ impl TrainConfig {
             return Err("[optimizer] weight_decay must be >= 0 and momentum in [0, 1)".into());
         }
         t.schedule.validate()?;
+        if let Some(v) = &t.val_labels
+            && (v.is_empty()
+                || v.iter()
+                    .any(|&l| l as usize >= self.model.num_classes.max(2)))
+        {
+            return Err(format!(
+                "[training] val_labels {v:?} must be non-empty labels below num_classes = {}",
+                self.model.num_classes
+            ));
+        }
         let loss = self.loss_config()?;
         loss.check_classes(self.model.num_classes)
             .map_err(|e| format!("[loss] {e}"))?;

@@ -489,10 +489,11 @@ impl Run<'_> {
         p: &Predictor,
     ) -> Result<Vec<f64>, TrainError> {
         let classes = self.cfg.model.num_classes;
-        let labels: Vec<u32> = match (self.activation, classes) {
-            (Activation::Softmax, k) => (1..k as u32).collect(),
-            (_, 1) => vec![1],
-            (_, k) => (1..=k as u32).collect(),
+        let labels: Vec<u32> = match (&self.cfg.training.val_labels, self.activation, classes) {
+            (Some(v), ..) => v.clone(),
+            (None, Activation::Softmax, k) => (1..k as u32).collect(),
+            (None, _, 1) => vec![1],
+            (None, _, k) => (1..=k as u32).collect(),
         };
         let device = self.device.clone().inner();
         let mut total = vec![ConfusionCounts::default(); labels.len()];

@@ -126,3 +126,17 @@ fn config_errors_name_the_field() {
     assert!(bad("scene = \"lesion-texture\"", "scene = \"nope\"").contains("nope"));
     assert!(bad("patch = [32, 32]", "patch = [8192, 8192]\n").contains("too large"));
 }
+
+#[test]
+fn every_config_in_the_repository_is_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            TrainConfig::read(&path).unwrap_or_else(|e| panic!("{e}"));
+            n += 1;
+        }
+    }
+    assert!(n >= 4, "{n} configs");
+}
