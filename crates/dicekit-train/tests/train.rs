@@ -140,3 +140,16 @@ fn every_config_in_the_repository_is_valid() {
     }
     assert!(n >= 4, "{n} configs");
 }
+
+#[test]
+fn a_diverging_run_stops_with_a_clear_message() {
+    let out = scratch("nan_stop");
+    let text = config(&out, 3).replace(
+        "[training]",
+        "[optimizer]\nkind = \"sgd\"\nlr = 1e30\nmomentum = 0.9\n\n[training]",
+    );
+    let cfg = TrainConfig::from_toml(&text, PathBuf::new()).unwrap();
+    let err = train(&cfg, false, None, false).unwrap_err();
+    assert_eq!(err.exit_code(), 1);
+    assert!(err.to_string().contains("loss became"), "{err}");
+}
