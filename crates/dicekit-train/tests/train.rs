@@ -153,3 +153,50 @@ fn a_diverging_run_stops_with_a_clear_message() {
     assert_eq!(err.exit_code(), 1);
     assert!(err.to_string().contains("loss became"), "{err}");
 }
+
+#[test]
+fn a_3d_run_with_deep_supervision_trains_and_validates() {
+    let out = scratch("train_3d");
+    let text = format!(
+        r#"
+[data]
+source = "synthetic"
+scene = "ct-phantom"
+train = 2
+val = 1
+size = [24, 24, 24]
+patch = [16, 16, 16]
+batch_size = 1
+normalization = {{ window = {{ low = -200.0, high = 300.0 }} }}
+
+[model]
+in_channels = 1
+num_classes = 6
+depth = 3
+base_channels = 2
+deep_supervision = true
+
+[loss]
+loss = "composite"
+terms = [
+  {{ name = "dice", weight = 1.0, loss = {{ loss = "overlap", classes = "exclude_background" }} }},
+  {{ name = "ce", weight = 1.0, loss = {{ loss = "cross_entropy" }} }},
+]
+
+[training]
+epochs = 1
+iterations_per_epoch = 2
+output = "{}"
+"#,
+        out.display()
+    );
+    let cfg = TrainConfig::from_toml(&text, PathBuf::new()).unwrap();
+    let outcome = train(&cfg, false, None, false).unwrap();
+    let log = &outcome.state.history[0];
+    assert!(log.loss.is_finite());
+    assert_eq!(
+        log.val_dice.as_ref().unwrap().len(),
+        5,
+        "liver, spleen, kidneys, tumour"
+    );
+}
