@@ -506,3 +506,42 @@ fn train_predict_eval_end_to_end() {
     ]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn ctrl_c_saves_the_weights_before_exiting() {
+    let root = scratch("ctrl_c");
+    std::fs::write(root.join("train.toml"), tiny_train_config(200)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dicekit"))
+        .args([
+            "train",
+            "--config",
+            root.join("train.toml").to_str().unwrap(),
+            "--quiet",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let state = root.join("run/state.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !state.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint within 2 minutes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(root.join("run/checkpoints/interrupted.bpk").exists());
+    // The run continues from its last completed epoch.
+    let before = history(&state).len();
+    assert!(before < 200);
+}
