@@ -511,7 +511,7 @@ fn train_predict_eval_end_to_end() {
 fn ctrl_c_saves_the_weights_before_exiting() {
     let root = scratch("ctrl_c");
     std::fs::write(root.join("train.toml"), tiny_train_config(200)).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dicekit"))
+    let child = Command::new(env!("CARGO_BIN_EXE_dicekit"))
         .args([
             "train",
             "--config",
