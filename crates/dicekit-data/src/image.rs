@@ -351,22 +351,7 @@ fn decode_png_image(
         ColorType::Rgb => 3,
         ColorType::Rgba => 4,
     };
-    let size = reader.output_buffer_size().ok_or_else(|| {
-        DataErrorKind::UnsupportedType("PNG too large for this machine's address space".into())
-    })?;
-    // The header alone can declare gigabytes: check before allocating.
-    if size > max_bytes {
-        let info = reader.info();
-        return Err(DataErrorKind::UnsupportedType(format!(
-            "{}x{} PNG needs {size} bytes, more than the limit of {max_bytes}",
-            info.width, info.height
-        )));
-    }
-    let mut buf = Vec::new();
-    buf.try_reserve_exact(size)
-        .map_err(|_| out_of_memory(size, "bytes of pixels"))?;
-    buf.resize(size, 0);
-    let frame = reader.next_frame(&mut buf).map_err(decode_error)?;
+    let (buf, frame) = crate::png_io::read_frame(&mut reader, max_bytes)?;
     let (w, h) = (frame.width as usize, frame.height as usize);
     let per_row = w
         .checked_mul(spp)

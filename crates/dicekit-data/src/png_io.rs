@@ -54,6 +54,30 @@ pub(crate) fn decode_png(r: impl BufRead + Seek) -> Result<Array2<u32>, DataErro
     decode_png_limited(r, MAX_DECODED_BYTES)
 }
 
+/// The first frame's bytes, refusing images whose decoded samples take more than `max_bytes`
+/// before the buffer is allocated (the header alone can declare gigabytes).
+pub(crate) fn read_frame<R: BufRead + Seek>(
+    reader: &mut png::Reader<R>,
+    max_bytes: usize,
+) -> Result<(Vec<u8>, png::OutputInfo), DataErrorKind> {
+    let size = reader.output_buffer_size().ok_or_else(|| {
+        DataErrorKind::UnsupportedType("PNG too large for this machine's address space".into())
+    })?;
+    if size > max_bytes {
+        let info = reader.info();
+        return Err(DataErrorKind::UnsupportedType(format!(
+            "{}x{} PNG needs {size} bytes, more than the limit of {max_bytes}",
+            info.width, info.height
+        )));
+    }
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(size)
+        .map_err(|_| out_of_memory(size, "bytes of pixels"))?;
+    buf.resize(size, 0);
+    let frame = reader.next_frame(&mut buf).map_err(decode_error)?;
+    Ok((buf, frame))
+}
+
 /// [`decode_png`] refusing images whose decoded samples take more than `max_decoded_bytes`
 /// (checked before the output buffer is allocated: the header alone can declare gigabytes).
 pub(crate) fn decode_png_limited(
@@ -73,21 +97,7 @@ pub(crate) fn decode_png_limited(
             color_name(color)
         )));
     }
-    let size = reader.output_buffer_size().ok_or_else(|| {
-        DataErrorKind::UnsupportedType("PNG too large for this machine's address space".into())
-    })?;
-    if size > max_decoded_bytes {
-        let info = reader.info();
-        return Err(DataErrorKind::UnsupportedType(format!(
-            "{}x{} PNG needs {size} bytes, more than the limit of {max_decoded_bytes}",
-            info.width, info.height
-        )));
-    }
-    let mut buf = Vec::new();
-    buf.try_reserve_exact(size)
-        .map_err(|_| out_of_memory(size, "bytes of pixels"))?;
-    buf.resize(size, 0);
-    let frame = reader.next_frame(&mut buf).map_err(decode_error)?;
+    let (buf, frame) = read_frame(&mut reader, max_decoded_bytes)?;
     let (w, h) = (frame.width as usize, frame.height as usize);
     let n = w
         .checked_mul(h)

@@ -271,6 +271,14 @@ impl TrainConfig {
         if self.data.batch_size == 0 {
             return Err("[data] batch_size must be >= 1".into());
         }
+        if let Some(ig) = self.data.ignore_label
+            && (ig as usize) < self.model.num_classes.max(2)
+        {
+            return Err(format!(
+                "[data] ignore_label = {ig} is also a class (num_classes = {})",
+                self.model.num_classes
+            ));
+        }
         if !(0.0..=1.0).contains(&self.data.foreground_fraction) {
             return Err(format!(
                 "[data] foreground_fraction = {} must be in [0, 1]",

@@ -16,7 +16,7 @@ use dicekit_losses::{Activation, AnyLoss, AnyLossConfig, Target};
 use dicekit_metrics::{ConfusionCounts, confusion_per_label};
 use dicekit_models::{SegmentationModel, UNet2d, UNet3d};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ndarray::{ArrayD, IxDyn};
+use ndarray::ArrayD;
 use serde::{Deserialize, Serialize};
 
 use crate::infer::labels_from_probabilities;
@@ -500,24 +500,18 @@ impl Run<'_> {
         for case in cases {
             let probs = predict_probabilities::<D, M>(model, &case.image, p, &device)
                 .map_err(|e| TrainError::Input(format!("{}: {e}", case.name)))?;
-            let pred = labels_from_probabilities(&probs, self.activation);
-            let mut truth = case.mask.clone();
+            let mut pred = labels_from_probabilities(&probs, self.activation);
             if let Some(ig) = self.cfg.data.ignore_label {
-                // Ignored voxels count for neither side.
-                ndarray::Zip::from(&mut truth).and(&pred).for_each(|t, _| {
-                    if *t == ig {
-                        *t = u32::MAX
-                    }
-                });
+                // Ignored voxels count for neither side: the ignore label is never a scored label.
+                ndarray::Zip::from(&mut pred)
+                    .and(&case.mask)
+                    .for_each(|p, &t| {
+                        if t == ig {
+                            *p = ig;
+                        }
+                    });
             }
-            let pred = ArrayD::from_shape_vec(
-                IxDyn(pred.shape()),
-                pred.iter()
-                    .zip(truth.iter())
-                    .map(|(&p, &t)| if t == u32::MAX { u32::MAX } else { p })
-                    .collect(),
-            )
-            .expect("shape");
+            let truth = &case.mask;
             let counts = confusion_per_label(&pred.view(), &truth.view(), &labels)
                 .map_err(|e| TrainError::Input(e.to_string()))?;
             for (acc, c) in total.iter_mut().zip(counts) {

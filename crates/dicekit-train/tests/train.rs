@@ -103,6 +103,7 @@ fn config_errors_name_the_field() {
         TrainConfig::from_toml(&good.replacen(from, to, 1), PathBuf::new()).unwrap_err()
     };
     assert!(bad("batch_size = 2", "batch_size = 2\nbatchsize = 3").contains("batchsize"));
+    assert!(bad("batch_size = 2", "batch_size = 2\nignore_label = 1").contains("ignore_label"));
     assert!(bad("depth = 2", "depth = 2\ndepht = 3").contains("depht"));
     assert!(bad("patch = [32, 32]", "patch = [31, 32]").contains("31"));
     assert!(
