@@ -34,6 +34,41 @@ pub enum Command {
     /// Predict label maps (and probabilities, overlays) with a trained run: sliding window with
     /// Gaussian blending, optional flip test-time augmentation, written in the input's format.
     Predict(PredictArgs),
+    /// Report on a training run: metrics.json/.csv on the validation set, loss and Dice curves,
+    /// reliability diagrams (ECE, MCE, Brier), overlays of the best and worst cases, index.md.
+    Report(ReportArgs),
+}
+
+/// Arguments of `dicekit report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// A training run's output folder (holding config.toml, state.json and checkpoints/).
+    #[arg(long, value_name = "DIR")]
+    pub run: PathBuf,
+    /// Checkpoint: best, last, or a path to a .bpk file.
+    #[arg(long, default_value = "best")]
+    pub checkpoint: String,
+    /// Output folder [default: <run>/report].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Average over flips of every spatial axis.
+    #[arg(long)]
+    pub tta: bool,
+    /// Peer convention of HD95, ASSD and NSD (as in `dicekit eval`).
+    #[arg(long, default_value = "monai", value_parser = ["monai", "deepmind", "medpy", "seg-metrics", "metrics-reloaded"])]
+    pub convention: String,
+    /// NSD tolerance in mm.
+    #[arg(long, default_value_t = 1.0, value_name = "MM")]
+    pub tolerance: f64,
+    /// Overlays of the best and of the worst cases (each).
+    #[arg(long, default_value_t = 2)]
+    pub overlays: usize,
+    /// Bins of the reliability diagrams.
+    #[arg(long, default_value_t = 15)]
+    pub bins: usize,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Arguments of `dicekit predict`.
@@ -77,6 +112,9 @@ pub struct TrainArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Do not write the report (`dicekit report`) after training.
+    #[arg(long)]
+    pub no_report: bool,
 }
 
 /// Arguments of `dicekit demo`.

@@ -25,5 +25,6 @@ fn main() -> ExitCode {
         args::Command::Train(a) => cmd::train::run(a),
         args::Command::Demo(a) => cmd::train::demo(a),
         args::Command::Predict(a) => cmd::predict::run(a),
+        args::Command::Report(a) => cmd::report::run(a),
     }
 }

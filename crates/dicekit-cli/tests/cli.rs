@@ -439,6 +439,73 @@ fn train_predict_eval_end_to_end() {
     ]);
     assert!(t.status.success(), "{}", stderr(&t));
     assert!(stdout(&t).contains("val Dice"), "{}", stdout(&t));
+    // Training ends with the report.
+    assert!(stdout(&t).contains("report: "), "{}", stdout(&t));
+    let report = root.join("run/report");
+    for f in [
+        "index.md",
+        "metrics.json",
+        "metrics.csv",
+        "loss.png",
+        "dice.png",
+        "reliability.png",
+        "reliability_class_1.png",
+    ] {
+        assert!(report.join(f).exists(), "{f}");
+    }
+    let overlays: Vec<_> = std::fs::read_dir(report.join("overlays"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(
+        overlays.iter().any(|f| f.starts_with("best_1_"))
+            && overlays.iter().any(|f| f.starts_with("worst_1_")),
+        "{overlays:?}"
+    );
+    let index = std::fs::read_to_string(report.join("index.md")).unwrap();
+    for link in [
+        "(loss.png)",
+        "(dice.png)",
+        "(reliability.png)",
+        "(metrics.json)",
+        "(overlays/best_1_",
+    ] {
+        assert!(index.contains(link), "index.md lacks {link}:\n{index}");
+    }
+    // `dicekit report` on its own, another checkpoint and folder.
+    let r = dicekit(&[
+        "report",
+        "--run",
+        root.join("run").to_str().unwrap(),
+        "--checkpoint",
+        "last",
+        "--out",
+        root.join("report_last").to_str().unwrap(),
+        "--tta",
+        "--quiet",
+    ]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("report_last/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(m["cases"], 2);
+    assert!(m["flip_tta"].as_bool().unwrap());
+    let ece = m["calibration"][0]["ece"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&ece), "{ece}");
+    assert!(
+        m["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["metric"] == "hd95" && r["label"] == 1),
+        "{m}"
+    );
+    let csv = std::fs::read_to_string(root.join("report_last/metrics.csv")).unwrap();
+    assert!(csv.starts_with("case,label,metric,value,status"), "{csv}");
+    let bad = dicekit(&["report", "--run", root.join("nope").to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(stderr(&bad).trim().lines().count(), 1, "{}", stderr(&bad));
     let data = root.join("data");
     let s = dicekit(&[
         "synth",

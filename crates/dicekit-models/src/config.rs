@@ -34,11 +34,33 @@ pub enum Upsampling {
     NearestConv,
 }
 
+/// The non-linearity after each normalisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Nonlinearity {
+    /// `max(x, 0.01 x)` (nnU-Net's default).
+    #[default]
+    LeakyRelu,
+    /// `max(x, 0)`: one comparison forward and one masked fill backward, cheaper on the CPU
+    /// backend than the leaky form (a select forward and backward).
+    Relu,
+}
+
+impl Nonlinearity {
+    /// Applies it.
+    pub fn apply<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
+        match self {
+            Nonlinearity::LeakyRelu => burn::tensor::activation::leaky_relu(x, 0.01),
+            Nonlinearity::Relu => burn::tensor::activation::relu(x),
+        }
+    }
+}
+
 /// Configuration of [`crate::UNet2d`] and [`crate::UNet3d`].
 ///
 /// Level `l` (0 = full resolution) has `min(base_channels * 2^l, max_channels)` channels; each
-/// level holds two `3x3(x3)` convolutions, each followed by the normalisation and a leaky ReLU
-/// (slope 0.01). Inputs must have spatial sizes divisible by `2^(depth - 1)`.
+/// level holds two `3x3(x3)` convolutions, each followed by the normalisation and a non-linearity
+/// (leaky ReLU with slope 0.01 by default). Inputs must have spatial sizes divisible by `2^(depth - 1)`.
 #[derive(Config, Debug)]
 pub struct UNetConfig {
     /// Input channels.
@@ -66,6 +88,9 @@ pub struct UNetConfig {
     /// Decoder upsampling.
     #[config(default = "Upsampling::Transposed")]
     pub upsampling: Upsampling,
+    /// Non-linearity after each normalisation.
+    #[config(default = "Nonlinearity::LeakyRelu")]
+    pub nonlinearity: Nonlinearity,
     /// Also return logits at every lower decoder resolution (nnU-Net's deep supervision).
     #[config(default = false)]
     pub deep_supervision: bool,

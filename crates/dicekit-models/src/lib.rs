@@ -13,6 +13,6 @@ mod config;
 mod norm;
 mod unet;
 
-pub use config::{Downsampling, NormKind, UNetConfig, Upsampling};
+pub use config::{Downsampling, Nonlinearity, NormKind, UNetConfig, Upsampling};
 pub use norm::Norm;
 pub use unet::{SegmentationModel, UNet2d, UNet3d};

@@ -6,9 +6,8 @@ use burn::nn::conv::{
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Dropout, DropoutConfig, PaddingConfig2d, PaddingConfig3d};
 use burn::prelude::*;
-use burn::tensor::activation::leaky_relu;
 
-use crate::{Downsampling, Norm, UNetConfig, Upsampling};
+use crate::{Downsampling, Nonlinearity, Norm, UNetConfig, Upsampling};
 
 /// A segmentation network on `[B, C_in, ...S]` inputs (`D` = 4 for 2D, 5 for 3D).
 pub trait SegmentationModel<const D: usize> {
@@ -30,7 +29,7 @@ fn upsample_nearest<const D: usize>(mut x: Tensor<D>) -> Tensor<D> {
 
 macro_rules! unet {
     ($(#[$doc:meta])* $Unet:ident, $Block:ident, $D:literal, $N:literal, $Conv:ident, $ConvCfg:ident, $TConv:ident, $TConvCfg:ident, $pad:expr, $pool:ty) => {
-        /// Two convolutions, each followed by normalisation and a leaky ReLU, then dropout.
+        /// Two convolutions, each followed by normalisation and the non-linearity, then dropout.
         #[derive(Module, Debug)]
         pub struct $Block {
             conv1: $Conv,
@@ -38,6 +37,8 @@ macro_rules! unet {
             conv2: $Conv,
             norm2: Norm,
             dropout: Option<Dropout>,
+            #[module(skip)]
+            nonlinearity: Nonlinearity,
         }
 
         impl $Block {
@@ -49,12 +50,13 @@ macro_rules! unet {
                     conv2: conv(cout, cout, 1),
                     norm2: Norm::new(cfg.norm, cout, device),
                     dropout: (cfg.dropout > 0.0).then(|| DropoutConfig::new(cfg.dropout).init()),
+                    nonlinearity: cfg.nonlinearity,
                 }
             }
 
             fn forward(&self, x: Tensor<$D>) -> Tensor<$D> {
-                let x = leaky_relu(self.norm1.forward(self.conv1.forward(x)), 0.01);
-                let x = leaky_relu(self.norm2.forward(self.conv2.forward(x)), 0.01);
+                let x = self.nonlinearity.apply(self.norm1.forward(self.conv1.forward(x)));
+                let x = self.nonlinearity.apply(self.norm2.forward(self.conv2.forward(x)));
                 match &self.dropout {
                     Some(d) => d.forward(x),
                     None => x,

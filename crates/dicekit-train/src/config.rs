@@ -165,6 +165,10 @@ pub struct TrainingSection {
     /// background), 1 for one sigmoid channel].
     #[serde(default)]
     pub val_labels: Option<Vec<u32>>,
+    /// Wall-clock budget in minutes, summed over resumed sessions: the epoch that reaches it is
+    /// validated and checkpointed, then training stops. The schedule still runs over `epochs`.
+    #[serde(default)]
+    pub time_limit_minutes: Option<f64>,
 }
 
 fn one() -> usize {
@@ -319,6 +323,13 @@ impl TrainConfig {
             return Err("[optimizer] weight_decay must be >= 0 and momentum in [0, 1)".into());
         }
         t.schedule.validate()?;
+        if let Some(m) = t.time_limit_minutes
+            && !(m.is_finite() && m > 0.0)
+        {
+            return Err(format!(
+                "[training] time_limit_minutes = {m} must be a number > 0"
+            ));
+        }
         if let Some(v) = &t.val_labels
             && (v.is_empty()
                 || v.iter()

@@ -33,7 +33,52 @@ pub struct CaseSet {
 /// # Errors
 /// A one-line message naming the file or case.
 pub fn load_cases(cfg: &TrainConfig) -> Result<CaseSet, String> {
-    let (train, val) = match &cfg.data.source {
+    let mut set = CaseSet {
+        train: read_split(cfg, Split::Train)?,
+        val: read_split(cfg, Split::Val)?,
+    };
+    for case in set.train.iter_mut().chain(set.val.iter_mut()) {
+        normalize(&mut case.image, cfg.data.normalization);
+    }
+    Ok(set)
+}
+
+/// The validation cases as read (not normalised; [`crate::Trained::predict`] normalises), checked
+/// against the model like [`load_cases`].
+///
+/// # Errors
+/// A one-line message naming the file or case.
+pub fn load_validation_cases(cfg: &TrainConfig) -> Result<Vec<Case>, String> {
+    read_split(cfg, Split::Val)
+}
+
+/// The class names: from the dataset description, else `class 0`, `class 1`, ...
+pub fn class_names(cfg: &TrainConfig) -> Vec<String> {
+    let k = cfg.model.num_classes;
+    let named = match &cfg.data.source {
+        DataSource::Dataset { description, .. } => {
+            DatasetDescription::read(&cfg.base_dir.join(description))
+                .map(|d| d.classes)
+                .unwrap_or_default()
+        }
+        DataSource::Synthetic { scene, .. } => match scene.as_str() {
+            "fundus" => vec!["background".into(), "microaneurysm".into()],
+            _ => vec![],
+        },
+    };
+    (0..k.max(2))
+        .map(|i| {
+            named
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("class {i}"))
+        })
+        .collect()
+}
+
+/// The cases of one split, read or generated and checked (not normalised).
+fn read_split(cfg: &TrainConfig, split: Split) -> Result<Vec<Case>, String> {
+    let cases = match &cfg.data.source {
         DataSource::Synthetic {
             scene,
             train,
@@ -43,23 +88,21 @@ pub fn load_cases(cfg: &TrainConfig) -> Result<CaseSet, String> {
         } => {
             let scene =
                 Scene::from_name(scene).ok_or_else(|| format!("[data] unknown scene `{scene}`"))?;
-            let make = |range: std::ops::Range<u64>| -> Result<Vec<Case>, String> {
-                range
-                    .map(|i| {
-                        let s = scene.generate(size.as_deref(), *seed, i)?;
-                        Ok(Case {
-                            name: format!("{}_{i:05}", scene.name()),
-                            spacing: s.mask.spacing.clone(),
-                            image: s.image.data,
-                            mask: s.mask.data,
-                        })
-                    })
-                    .collect()
+            let range = match split {
+                Split::Val => 1_000_000..1_000_000 + *val as u64,
+                _ => 0..*train as u64,
             };
-            (
-                make(0..*train as u64)?,
-                make(1_000_000..1_000_000 + *val as u64)?,
-            )
+            range
+                .map(|i| {
+                    let s = scene.generate(size.as_deref(), *seed, i)?;
+                    Ok(Case {
+                        name: format!("{}_{i:05}", scene.name()),
+                        spacing: s.mask.spacing.clone(),
+                        image: s.image.data,
+                        mask: s.mask.data,
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>()?
         }
         DataSource::Dataset {
             description,
@@ -71,45 +114,45 @@ pub fn load_cases(cfg: &TrainConfig) -> Result<CaseSet, String> {
             let desc = DatasetDescription::read(&path).map_err(|e| e.to_string())?;
             let root = root.as_ref().map(|r| cfg.base_dir.join(r));
             let ds = desc.load(root.as_deref()).map_err(|e| e.to_string())?;
-            let read = |split: Split, limit: usize| -> Result<Vec<Case>, String> {
-                let items: Vec<_> = ds.split(split).collect();
-                let n = if limit == 0 {
-                    items.len()
-                } else {
-                    limit.min(items.len())
-                };
-                items[..n]
-                    .iter()
-                    .map(|item| {
-                        let (image, mask) = desc.read_pair(item).map_err(|e| e.to_string())?;
-                        Ok(Case {
-                            name: item.id.clone(),
-                            spacing: mask.spacing.clone(),
-                            image: image.data,
-                            mask: mask.data,
-                        })
-                    })
-                    .collect()
+            let limit = if split == Split::Val {
+                *limit_val
+            } else {
+                *limit_train
             };
-            (
-                read(Split::Train, *limit_train)?,
-                read(Split::Val, *limit_val)?,
-            )
+            let items: Vec<_> = ds.split(split).collect();
+            let n = if limit == 0 {
+                items.len()
+            } else {
+                limit.min(items.len())
+            };
+            items[..n]
+                .iter()
+                .map(|item| {
+                    let (image, mask) = desc.read_pair(item).map_err(|e| e.to_string())?;
+                    Ok(Case {
+                        name: item.id.clone(),
+                        spacing: mask.spacing.clone(),
+                        image: image.data,
+                        mask: mask.data,
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>()?
         }
     };
-    if train.is_empty() || val.is_empty() {
+    if cases.is_empty() {
         return Err(format!(
-            "[data] needs training and validation cases; found {} and {}",
-            train.len(),
-            val.len()
+            "[data] needs training and validation cases; found no {} cases",
+            if split == Split::Val {
+                "validation"
+            } else {
+                "training"
+            }
         ));
     }
-    let mut set = CaseSet { train, val };
-    for case in set.train.iter_mut().chain(set.val.iter_mut()) {
+    for case in &cases {
         check(case, cfg)?;
-        normalize(&mut case.image, cfg.data.normalization);
     }
-    Ok(set)
+    Ok(cases)
 }
 
 fn check(case: &Case, cfg: &TrainConfig) -> Result<(), String> {

@@ -10,11 +10,11 @@ mod schedule;
 mod train;
 
 pub use config::{DataSource, Normalization, OptimizerKind, TrainConfig};
-pub use data::{Case, CaseSet, load_cases};
+pub use data::{Case, CaseSet, class_names, load_cases, load_validation_cases};
 pub use infer::{Predictor, predict_probabilities};
 pub use model_io::Trained;
 pub use schedule::Schedule;
 pub use train::{
-    EpochLog, StopReason, TrainError, TrainOutcome, TrainState, output_activation, train,
-    training_device,
+    EpochLog, StopReason, TrainError, TrainOutcome, TrainState, output_activation, scored_labels,
+    train, training_device,
 };

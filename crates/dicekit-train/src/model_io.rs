@@ -72,6 +72,11 @@ impl Trained {
         })
     }
 
+    /// The run's config.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
     /// Probabilities `[K, ...S]` and labels `[...S]` of a raw image `[C, ...S]` (normalised here
     /// as in training).
     ///

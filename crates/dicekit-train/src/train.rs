@@ -85,6 +85,10 @@ pub struct TrainState {
     pub history: Vec<EpochLog>,
     /// The config the run was started with (TOML), to refuse a resume with another.
     pub config: String,
+    /// The folder the config's relative paths (data description, root) are resolved from, so
+    /// that `dicekit report` finds the validation data from the run folder alone.
+    #[serde(default)]
+    pub config_dir: Option<PathBuf>,
 }
 
 /// Why training stopped.
@@ -96,6 +100,8 @@ pub enum StopReason {
     Plateau,
     /// Interrupted (Ctrl-C); a checkpoint was saved.
     Interrupted,
+    /// `[training] time_limit_minutes` reached.
+    TimeLimit,
 }
 
 /// The result of a training run.
@@ -123,6 +129,18 @@ pub fn output_activation(loss: &AnyLossConfig) -> Activation {
             .terms
             .first()
             .map_or(Activation::Softmax, |t| output_activation(&t.loss)),
+    }
+}
+
+/// The labels validated and reported: `[training] val_labels`, else every foreground class
+/// (1..K for softmax, where class 0 is background; 1 for one sigmoid channel; 1..=K for K
+/// sigmoid channels).
+pub fn scored_labels(cfg: &TrainConfig, activation: Activation) -> Vec<u32> {
+    match (&cfg.training.val_labels, activation, cfg.model.num_classes) {
+        (Some(v), ..) => v.clone(),
+        (None, Activation::Softmax, k) => (1..k as u32).collect(),
+        (None, _, 1) => vec![1],
+        (None, _, k) => (1..=k as u32).collect(),
     }
 }
 
@@ -253,6 +271,12 @@ impl Run<'_> {
                 since_best: 0,
                 history: vec![],
                 config: config_text.clone(),
+                config_dir: std::path::absolute(if cfg.base_dir.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    &cfg.base_dir
+                })
+                .ok(),
             }
         };
         let t = &cfg.training;
@@ -348,7 +372,10 @@ impl Run<'_> {
                 seconds: 0.0,
             };
             let mut improved = false;
-            if epoch % t.val_interval == 0 || epoch == t.epochs {
+            let spent: f64 = state.history.iter().map(|h| h.seconds).sum::<f64>()
+                + start.elapsed().as_secs_f64();
+            let out_of_time = t.time_limit_minutes.is_some_and(|m| spent >= 60.0 * m);
+            if epoch % t.val_interval == 0 || epoch == t.epochs || out_of_time {
                 let dice = self.validate::<D, M>(&model.valid(), &cases.val, &predictor)?;
                 let mean = dice.iter().sum::<f64>() / dice.len().max(1) as f64;
                 log.val_dice = Some(dice);
@@ -382,6 +409,16 @@ impl Run<'_> {
                 std::fs::write(p, &json).map_err(|e| e.to_string())
             })?;
             write_log_csv(&out.join("log.csv"), &state.history).map_err(|e| io(&out, e))?;
+            if out_of_time && epoch < t.epochs {
+                stop = StopReason::TimeLimit;
+                bar.suspend(|| {
+                    println!(
+                        "stopping: the time limit of {} min is reached after epoch {epoch}",
+                        t.time_limit_minutes.unwrap_or_default()
+                    )
+                });
+                break;
+            }
             if t.patience > 0 && state.since_best >= t.patience {
                 stop = StopReason::Plateau;
                 bar.suspend(|| {
@@ -488,13 +525,7 @@ impl Run<'_> {
         cases: &[Case],
         p: &Predictor,
     ) -> Result<Vec<f64>, TrainError> {
-        let classes = self.cfg.model.num_classes;
-        let labels: Vec<u32> = match (&self.cfg.training.val_labels, self.activation, classes) {
-            (Some(v), ..) => v.clone(),
-            (None, Activation::Softmax, k) => (1..k as u32).collect(),
-            (None, _, 1) => vec![1],
-            (None, _, k) => (1..=k as u32).collect(),
-        };
+        let labels = scored_labels(self.cfg, self.activation);
         let device = self.device.clone().inner();
         let mut total = vec![ConfusionCounts::default(); labels.len()];
         for case in cases {

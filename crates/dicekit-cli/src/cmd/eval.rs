@@ -14,9 +14,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::args::{EvalArgs, Format};
 
 /// The evaluation of one case.
-struct CaseResult {
-    name: String,
-    labels: Vec<LabelEvaluation>,
+pub(crate) struct CaseResult {
+    /// Case name.
+    pub(crate) name: String,
+    /// One evaluation per label.
+    pub(crate) labels: Vec<LabelEvaluation>,
 }
 
 /// Runs `dicekit eval`; bad input prints one line per problem and exits 2.
@@ -61,8 +63,12 @@ pub fn run(args: EvalArgs) -> ExitCode {
     bar.finish_and_clear();
     let out = match args.format {
         Format::Table => table(&results, convention, args.tolerance),
-        Format::Json => json(&results, convention, args.tolerance),
-        Format::Csv => csv(&results, convention, args.tolerance),
+        Format::Json => {
+            serde_json::to_string_pretty(&json_rows(&results, convention, args.tolerance))
+                .expect("JSON")
+                + "\n"
+        }
+        Format::Csv => csv_rows(&results, convention, args.tolerance),
     };
     print!("{out}");
     for f in &failures {
@@ -195,7 +201,7 @@ fn status(s: Score) -> &'static str {
 
 /// Mean per (label, metric) over cases, empty results excluded and counted; plus micro Dice
 /// from the counts summed over cases.
-fn aggregates(
+pub(crate) fn aggregates(
     results: &[CaseResult],
 ) -> BTreeMap<
     u32,
@@ -357,8 +363,13 @@ fn records(results: &[CaseResult]) -> Vec<(String, u32, &'static str, Option<f64
     rows
 }
 
-fn json(results: &[CaseResult], convention: Convention, tol: f64) -> String {
-    let rows: Vec<serde_json::Value> = records(results)
+/// One JSON object per case x label x metric, then the aggregate rows.
+pub(crate) fn json_rows(
+    results: &[CaseResult],
+    convention: Convention,
+    tol: f64,
+) -> Vec<serde_json::Value> {
+    records(results)
         .into_iter()
         .map(|(case, label, metric, value, status)| {
             serde_json::json!({
@@ -366,11 +377,11 @@ fn json(results: &[CaseResult], convention: Convention, tol: f64) -> String {
                 "convention": convention.name(), "tolerance_mm": tol,
             })
         })
-        .collect();
-    serde_json::to_string_pretty(&rows).expect("JSON") + "\n"
+        .collect()
 }
 
-fn csv(results: &[CaseResult], convention: Convention, tol: f64) -> String {
+/// The CSV of [`json_rows`], with a header.
+pub(crate) fn csv_rows(results: &[CaseResult], convention: Convention, tol: f64) -> String {
     let mut out = String::from("case,label,metric,value,status,convention,tolerance_mm\n");
     let quote = |s: &str| {
         if s.contains([',', '"', '\n']) {

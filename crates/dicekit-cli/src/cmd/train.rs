@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use dicekit_train::{TrainConfig, train};
+use dicekit_train::{StopReason, TrainConfig, train};
 
 use crate::args::{DemoArgs, TrainArgs};
 
@@ -19,7 +19,7 @@ pub fn run(args: TrainArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    execute(&cfg, args.resume, !args.quiet)
+    execute(&cfg, args.resume, !args.quiet, !args.no_report)
 }
 
 /// Runs `dicekit demo`.
@@ -41,10 +41,10 @@ pub fn demo(args: DemoArgs) -> ExitCode {
     if resume {
         println!("continuing the demo run in {}", args.out.display());
     }
-    execute(&cfg, resume, true)
+    execute(&cfg, resume, true, true)
 }
 
-fn execute(cfg: &TrainConfig, resume: bool, progress: bool) -> ExitCode {
+fn execute(cfg: &TrainConfig, resume: bool, progress: bool, report: bool) -> ExitCode {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
@@ -62,7 +62,23 @@ fn execute(cfg: &TrainConfig, resume: bool, progress: bool) -> ExitCode {
                 "  {}/config.toml, log.csv, state.json, checkpoints/best.bpk and last.bpk",
                 outcome.output.display()
             );
-            ExitCode::SUCCESS
+            if !report || outcome.stop == StopReason::Interrupted {
+                return ExitCode::SUCCESS;
+            }
+            let opts = crate::cmd::report::ReportOptions {
+                progress,
+                ..Default::default()
+            };
+            match crate::cmd::report::write_report(&outcome.output, &opts) {
+                Ok(index) => {
+                    println!("report: {}", index.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: the report: {e}");
+                    ExitCode::from(1)
+                }
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");
