@@ -58,6 +58,7 @@ pub mod mask;
 mod nifti_io;
 pub mod overlay;
 mod png_io;
+pub mod resample;
 mod rng;
 pub mod synth;
 mod tiff_io;

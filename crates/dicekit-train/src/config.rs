@@ -122,6 +122,11 @@ pub struct DataSection {
     /// Intensity normalisation.
     #[serde(default = "default_norm")]
     pub normalization: Normalization,
+    /// Resample every image to this spatial size before training (triangle filter; labels by
+    /// nearest voxel). Validation and prediction resample the image the same way and bring the
+    /// probabilities back to the image's own size, so metrics are always on the original grid.
+    #[serde(default)]
+    pub resize: Option<Vec<usize>>,
     /// Augmentation (flips, rotations, intensity, gamma); the crop comes from `patch`.
     #[serde(default = "AugmentConfig::none")]
     pub augment: AugmentConfig,
@@ -219,8 +224,9 @@ impl TrainConfig {
     pub fn from_toml(text: &str, base_dir: PathBuf) -> Result<Self, String> {
         let table: toml::Table = toml::from_str(text).map_err(|e| one_line(&e.to_string()))?;
         if let Some(data) = table.get("data").and_then(|d| d.as_table()) {
-            const COMMON: [&str; 7] = [
+            const COMMON: [&str; 8] = [
                 "source",
+                "resize",
                 "patch",
                 "batch_size",
                 "foreground_fraction",
@@ -299,6 +305,14 @@ impl TrainConfig {
                     self.data.patch
                 ));
             }
+        }
+        if let Some(r) = &self.data.resize
+            && (r.len() != self.data.patch.len() || r.contains(&0))
+        {
+            return Err(format!(
+                "[data] resize = {r:?} needs one size >= 1 per patch axis ({})",
+                self.data.patch.len()
+            ));
         }
         let t = &self.training;
         if t.epochs == 0 || t.iterations_per_epoch == 0 || t.val_interval == 0 {

@@ -37,6 +37,14 @@ pub fn load_cases(cfg: &TrainConfig) -> Result<CaseSet, String> {
         train: read_split(cfg, Split::Train)?,
         val: read_split(cfg, Split::Val)?,
     };
+    if let Some(size) = &cfg.data.resize {
+        for case in set.train.iter_mut() {
+            case.image = dicekit_data::resample::resize_image(&case.image, size)
+                .map_err(|e| format!("{}: {e}", case.name))?;
+            case.mask = dicekit_data::resample::resize_labels(&case.mask, size)
+                .map_err(|e| format!("{}: {e}", case.name))?;
+        }
+    }
     for case in set.train.iter_mut().chain(set.val.iter_mut()) {
         normalize(&mut case.image, cfg.data.normalization);
     }

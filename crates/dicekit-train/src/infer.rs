@@ -20,6 +20,8 @@ pub struct Predictor {
     pub flip_tta: bool,
     /// Tiles per forward pass.
     pub batch: usize,
+    /// Resample the image to this size first and the probabilities back after (`[data] resize`).
+    pub resize: Option<Vec<usize>>,
 }
 
 /// Class probabilities `[K, ...S]` of `image` `[C, ...S]` with `model` (in eval mode).
@@ -27,6 +29,23 @@ pub struct Predictor {
 /// # Errors
 /// When the image does not fit the tiler (rank).
 pub fn predict_probabilities<const D: usize, M: SegmentationModel<D>>(
+    model: &M,
+    image: &ArrayD<f32>,
+    p: &Predictor,
+    device: &Device,
+) -> Result<ArrayD<f32>, String> {
+    let spatial = &image.shape()[1..];
+    match &p.resize {
+        Some(size) if size.as_slice() != spatial => {
+            let small = dicekit_data::resample::resize_image(image, size)?;
+            let probs = sliding_window::<D, M>(model, &small, p, device)?;
+            dicekit_data::resample::resize_image(&probs, spatial)
+        }
+        _ => sliding_window::<D, M>(model, image, p, device),
+    }
+}
+
+fn sliding_window<const D: usize, M: SegmentationModel<D>>(
     model: &M,
     image: &ArrayD<f32>,
     p: &Predictor,

@@ -63,6 +63,7 @@ impl Trained {
             activation,
             flip_tta: false,
             batch: 4,
+            resize: config.data.resize.clone(),
         };
         Ok(Trained {
             net,

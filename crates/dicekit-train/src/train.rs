@@ -298,6 +298,7 @@ impl Run<'_> {
             activation: self.activation,
             flip_tta: false,
             batch: 4,
+            resize: cfg.data.resize.clone(),
         };
         let mut stop = StopReason::Finished;
         for epoch in state.epochs_done + 1..=t.epochs {

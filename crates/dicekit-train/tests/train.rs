@@ -201,3 +201,25 @@ output = "{}"
         "liver, spleen, kidneys, tumour"
     );
 }
+
+#[test]
+fn resize_trains_small_and_predicts_at_the_original_size_within_the_time_limit() {
+    let out = scratch("train_resize");
+    let text = config(&out, 5)
+        .replace("size = [32, 32]", "size = [40, 40]\nresize = [32, 32]")
+        .replace("seed = 3", "seed = 3\ntime_limit_minutes = 1e-6");
+    let cfg = TrainConfig::from_toml(&text, PathBuf::new()).unwrap();
+    let outcome = train(&cfg, false, None, false).unwrap();
+    // The budget is spent by the first epoch, which is validated and checkpointed.
+    assert_eq!(outcome.stop, dicekit_train::StopReason::TimeLimit);
+    assert_eq!(outcome.state.epochs_done, 1);
+    assert!(outcome.state.history[0].val_dice.is_some());
+    let trained = dicekit_train::Trained::load(&cfg, &out.join("checkpoints/best.bpk")).unwrap();
+    let image = ndarray::ArrayD::<f32>::zeros(ndarray::IxDyn(&[1, 40, 40]));
+    let (probs, labels) = trained.predict(&image).unwrap();
+    assert_eq!(probs.shape(), &[2, 40, 40]);
+    assert_eq!(labels.shape(), &[40, 40]);
+    let bad = text.replace("resize = [32, 32]", "resize = [32]");
+    let e = TrainConfig::from_toml(&bad, PathBuf::new()).unwrap_err();
+    assert!(e.contains("[data] resize"), "{e}");
+}
