@@ -9,10 +9,12 @@
 //! let logits = model.forward(Tensor::<4>::zeros([1, 1, 16, 16], &device));
 //! assert_eq!(logits[0].dims(), [1, 2, 16, 16]);
 //! ```
+mod attention;
 mod config;
 mod norm;
 mod unet;
 
+pub use attention::{AttentionNet2d, AttentionNetConfig, AttentionOutput, MaskAttention};
 pub use config::{Downsampling, Nonlinearity, NormKind, UNetConfig, Upsampling};
 pub use norm::Norm;
 pub use unet::{SegmentationModel, UNet2d, UNet3d};

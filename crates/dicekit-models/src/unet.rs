@@ -123,6 +123,15 @@ macro_rules! unet {
 
         impl SegmentationModel<$D> for $Unet {
             fn forward(&self, x: Tensor<$D>) -> Vec<Tensor<$D>> {
+                self.forward_features(x).0
+            }
+        }
+
+        impl $Unet {
+            /// The outputs of [`SegmentationModel::forward`] and the feature maps of every level:
+            /// the encoder's, full resolution first (the bottleneck last), then the decoder's,
+            /// coarsest first.
+            pub fn forward_features(&self, x: Tensor<$D>) -> (Vec<Tensor<$D>>, Vec<Tensor<$D>>) {
                 let dims = x.dims();
                 assert!(
                     dims[2..].iter().all(|s| *s > 0 && s.is_multiple_of(self.size_divisor)),
@@ -139,6 +148,7 @@ macro_rules! unet {
                     x = block.forward(x);
                     skips.push(x.clone());
                 }
+                let mut features = skips.clone();
                 skips.pop();
                 let mut outs = Vec::new();
                 let deep = self.heads.len() > 1;
@@ -148,6 +158,7 @@ macro_rules! unet {
                         None => self.up_conv[i].forward(upsample_nearest(x)),
                     };
                     x = block.forward(Tensor::cat(vec![up, skips.pop().expect("one skip per level")], 1));
+                    features.push(x.clone());
                     if deep {
                         outs.push(self.heads[i].forward(x.clone()));
                     }
@@ -157,7 +168,7 @@ macro_rules! unet {
                 }
                 // Full resolution first.
                 outs.reverse();
-                outs
+                (outs, features)
             }
         }
     };

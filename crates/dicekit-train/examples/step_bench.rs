@@ -1,6 +1,6 @@
 //! Median time of one U-Net training step (forward, Dice loss, backward, Adam) on the CPU.
 //!
-//! Run: `cargo run --release -p dicekit-train --example step_bench -- 2d|3d [steps]`
+//! Run: `cargo run --release -p dicekit-train --example step_bench -- 2d|3d [steps] [relu|leaky] [batch|instance|group]`
 //! 2D: 4 levels, 16 base channels, batch norm, max-pool, batch 8 x 1 x 128 x 128, 2 classes.
 //! 3D: the same with strided-convolution downsampling, batch 2 x 1 x 64^3.
 use std::time::Instant;
@@ -8,18 +8,28 @@ use std::time::Instant;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use dicekit_losses::{Activation, OverlapLossConfig, Target};
-use dicekit_models::{Downsampling, NormKind, SegmentationModel, UNetConfig};
+use dicekit_models::{Downsampling, Nonlinearity, NormKind, SegmentationModel, UNetConfig};
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let case = args.next().unwrap_or_else(|| "2d".into());
     let steps: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let nonlinearity = match args.next().as_deref() {
+        Some("relu") => Nonlinearity::Relu,
+        _ => Nonlinearity::LeakyRelu,
+    };
+    let norm = match args.next().as_deref() {
+        Some("instance") => NormKind::Instance,
+        Some("group") => NormKind::Group(8),
+        _ => NormKind::Batch,
+    };
     let device = dicekit_train::training_device();
     device.seed(0);
     let cfg = UNetConfig::new(1, 2)
         .with_depth(4)
         .with_base_channels(16)
-        .with_norm(NormKind::Batch);
+        .with_norm(norm)
+        .with_nonlinearity(nonlinearity);
     let loss = OverlapLossConfig::dice()
         .with_activation(Activation::Sigmoid)
         .init();
