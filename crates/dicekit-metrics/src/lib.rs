@@ -5,6 +5,7 @@
 //! No burn: this crate builds in seconds and runs on plain `ndarray` arrays.
 
 mod calibration;
+mod classification;
 mod convention;
 mod counts;
 mod edt;
@@ -17,6 +18,7 @@ mod surface_points;
 mod surfel_normals;
 
 pub use calibration::*;
+pub use classification::{accuracy, macro_auc, roc_auc};
 pub use convention::{Convention, MetricKind, PeerValue};
 pub use counts::{
     Averaging, ConfusionCounts, GdsWeights, average_overlap, confusion_per_label,

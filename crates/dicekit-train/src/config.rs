@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use dicekit_data::augment::AugmentConfig;
 use dicekit_losses::AnyLossConfig;
-use dicekit_models::UNetConfig;
+use dicekit_models::{AttentionNetConfig, MaskAttention, UNetConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::Schedule;
@@ -42,6 +42,44 @@ pub enum DataSource {
         #[serde(default)]
         limit_val: usize,
     },
+}
+
+/// What the network learns (`[task]`; default: segmentation).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Task {
+    /// A U-Net trained with the `[loss]`.
+    #[default]
+    Segmentation,
+    /// `dicekit_models::AttentionNet2d`: the U-Net's soft mask is the attention of an image
+    /// classifier; loss = `[loss]` + `lambda` x cross-entropy of the image label. 2D, whole images
+    /// (the patch is the image size), data with image labels (the lesion-texture scene).
+    Attention {
+        /// How the mask enters the classifier: soft, detached, hard or none.
+        #[serde(default)]
+        attention: MaskAttention,
+        /// Weight of the classification loss.
+        #[serde(default = "one_f64")]
+        lambda: f64,
+        /// Hidden units of the classifier.
+        #[serde(default = "default_hidden")]
+        hidden: usize,
+        /// Image classes.
+        #[serde(default = "two")]
+        image_classes: usize,
+    },
+}
+
+fn one_f64() -> f64 {
+    1.0
+}
+
+fn default_hidden() -> usize {
+    32
+}
+
+fn two() -> usize {
+    2
 }
 
 /// Intensity normalisation of each case, per channel.
@@ -201,6 +239,9 @@ pub struct TrainConfig {
     pub optimizer: OptimizerSection,
     /// `[training]`.
     pub training: TrainingSection,
+    /// `[task]`.
+    #[serde(default)]
+    pub task: Task,
     /// Folder of the config file, for relative paths (not serialised).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -260,6 +301,24 @@ impl TrainConfig {
         Ok(cfg)
     }
 
+    /// The attention network's configuration, for an attention task.
+    pub fn attention_config(&self) -> Option<AttentionNetConfig> {
+        match self.task {
+            Task::Segmentation => None,
+            Task::Attention {
+                attention,
+                hidden,
+                image_classes,
+                ..
+            } => Some(
+                AttentionNetConfig::new(self.model.clone())
+                    .with_attention(attention)
+                    .with_hidden(hidden)
+                    .with_image_classes(image_classes),
+            ),
+        }
+    }
+
     /// The loss, parsed with defaults filled in.
     pub fn loss_config(&self) -> Result<AnyLossConfig, String> {
         AnyLossConfig::from_partial(&self.loss).map_err(|e| format!("[loss] {e}"))
@@ -313,6 +372,36 @@ impl TrainConfig {
                 "[data] resize = {r:?} needs one size >= 1 per patch axis ({})",
                 self.data.patch.len()
             ));
+        }
+        if let Task::Attention { lambda, .. } = self.task {
+            if !(lambda.is_finite() && lambda >= 0.0) {
+                return Err(format!("[task] lambda = {lambda} must be a number >= 0"));
+            }
+            self.attention_config()
+                .expect("attention task")
+                .validate()
+                .map_err(|e| format!("[task] {e}"))?;
+            if self.data.patch.len() != 2 {
+                return Err("[task] kind = \"attention\" is 2D: the patch needs 2 axes".into());
+            }
+            match &self.data.source {
+                DataSource::Synthetic { scene, size, .. } => {
+                    let size = size.clone().unwrap_or_else(|| {
+                        dicekit_data::synth::Scene::from_name(scene)
+                            .map(|s| s.default_size())
+                            .unwrap_or_default()
+                    });
+                    if size != self.data.patch || self.data.resize.is_some() {
+                        return Err(format!(
+                            "[task] kind = \"attention\" classifies whole images: [data] patch {:?} must equal the image size {size:?} (and no resize)",
+                            self.data.patch
+                        ));
+                    }
+                }
+                DataSource::Dataset { .. } => {
+                    return Err("[task] kind = \"attention\" needs image labels, which only the synthetic lesion-texture scene provides so far".into());
+                }
+            }
         }
         let t = &self.training;
         if t.epochs == 0 || t.iterations_per_epoch == 0 || t.val_interval == 0 {

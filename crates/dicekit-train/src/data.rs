@@ -16,6 +16,8 @@ pub struct Case {
     pub mask: ArrayD<u32>,
     /// Voxel spacing in mm.
     pub spacing: Vec<f64>,
+    /// Image-level class, where the data has one (the lesion-texture scene).
+    pub label: Option<u32>,
 }
 
 /// Training and validation cases.
@@ -69,10 +71,9 @@ pub fn class_names(cfg: &TrainConfig) -> Vec<String> {
                 .map(|d| d.classes)
                 .unwrap_or_default()
         }
-        DataSource::Synthetic { scene, .. } => match scene.as_str() {
-            "fundus" => vec!["background".into(), "microaneurysm".into()],
-            _ => vec![],
-        },
+        DataSource::Synthetic { scene, .. } => Scene::from_name(scene)
+            .map(|s| s.class_names().iter().map(|n| n.to_string()).collect())
+            .unwrap_or_default(),
     };
     (0..k.max(2))
         .map(|i| {
@@ -106,6 +107,7 @@ fn read_split(cfg: &TrainConfig, split: Split) -> Result<Vec<Case>, String> {
                     Ok(Case {
                         name: format!("{}_{i:05}", scene.name()),
                         spacing: s.mask.spacing.clone(),
+                        label: s.label,
                         image: s.image.data,
                         mask: s.mask.data,
                     })
@@ -140,6 +142,7 @@ fn read_split(cfg: &TrainConfig, split: Split) -> Result<Vec<Case>, String> {
                     Ok(Case {
                         name: item.id.clone(),
                         spacing: mask.spacing.clone(),
+                        label: None,
                         image: image.data,
                         mask: mask.data,
                     })
@@ -197,6 +200,23 @@ fn check(case: &Case, cfg: &TrainConfig) -> Result<(), String> {
             "{}: label {bad} is not a class (num_classes = {}) nor the ignore label",
             case.name, cfg.model.num_classes
         ));
+    }
+    if let crate::Task::Attention { image_classes, .. } = cfg.task {
+        match case.label {
+            Some(l) if (l as usize) < image_classes => {}
+            Some(l) => {
+                return Err(format!(
+                    "{}: image label {l} is not below [task] image_classes = {image_classes}",
+                    case.name
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "{}: no image label for the attention task",
+                    case.name
+                ));
+            }
+        }
     }
     Ok(())
 }

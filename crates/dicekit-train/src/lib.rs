@@ -9,12 +9,12 @@ mod model_io;
 mod schedule;
 mod train;
 
-pub use config::{DataSource, Normalization, OptimizerKind, TrainConfig};
+pub use config::{DataSource, Normalization, OptimizerKind, Task, TrainConfig};
 pub use data::{Case, CaseSet, class_names, load_cases, load_validation_cases};
 pub use infer::{Predictor, predict_probabilities};
-pub use model_io::Trained;
+pub use model_io::{Classification, Trained};
 pub use schedule::Schedule;
 pub use train::{
-    EpochLog, StopReason, TrainError, TrainOutcome, TrainState, output_activation, scored_labels,
-    train, training_device,
+    EpochLog, StopReason, TrainError, TrainModel, TrainOutcome, TrainState, output_activation,
+    scored_labels, train, training_device,
 };

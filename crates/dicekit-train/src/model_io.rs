@@ -4,7 +4,7 @@ use std::path::Path;
 use burn::module::Module;
 use burn::prelude::*;
 use dicekit_losses::Activation;
-use dicekit_models::{UNet2d, UNet3d};
+use dicekit_models::{AttentionNet2d, UNet2d, UNet3d};
 use ndarray::ArrayD;
 
 use crate::data::normalize;
@@ -26,6 +26,18 @@ pub struct Trained {
 enum Net {
     D2(UNet2d),
     D3(UNet3d),
+    Attention(AttentionNet2d),
+}
+
+/// An attention network's answer for one image.
+#[derive(Debug, Clone)]
+pub struct Classification {
+    /// Probability of each image class.
+    pub probabilities: Vec<f64>,
+    /// The most probable class.
+    pub class: usize,
+    /// The mask the classifier pooled with `[...S]`, in [0, 1].
+    pub attention: ArrayD<f32>,
 }
 
 impl Trained {
@@ -37,15 +49,20 @@ impl Trained {
         let device = crate::train::training_device().inner();
         let record = burn::store::ModuleRecord::load(checkpoint)
             .map_err(|e| format!("{}: {e}", checkpoint.display()))?;
-        let net = match config.data.patch.len() {
-            2 => Net::D2(
+        let net = match (config.attention_config(), config.data.patch.len()) {
+            (Some(a), _) => Net::Attention(
+                a.init(&device)
+                    .try_load_record(record)
+                    .map_err(|e| format!("{}: {e}", checkpoint.display()))?,
+            ),
+            (None, 2) => Net::D2(
                 config
                     .model
                     .init_2d(&device)
                     .try_load_record(record)
                     .map_err(|e| format!("{}: {e}", checkpoint.display()))?,
             ),
-            _ => Net::D3(
+            (None, _) => Net::D3(
                 config
                     .model
                     .init_3d(&device)
@@ -107,8 +124,73 @@ impl Trained {
             Net::D3(m) => {
                 predict_probabilities::<5, UNet3d>(&m.valid(), &x, &self.predictor, &self.device)?
             }
+            Net::Attention(m) => predict_probabilities::<4, AttentionNet2d>(
+                &m.valid(),
+                &x,
+                &self.predictor,
+                &self.device,
+            )?,
         };
         let labels = labels_from_probabilities(&probs, self.predictor.activation);
         Ok((probs, labels))
+    }
+
+    /// The image class and the attention mask of a raw image `[C, H, W]` (normalised here), for
+    /// an attention network; `None` for a plain segmentation network.
+    ///
+    /// # Errors
+    /// When the image's channels or size do not fit the network (it takes whole images of the
+    /// training size).
+    pub fn classify(&self, image: &ArrayD<f32>) -> Result<Option<Classification>, String> {
+        let Net::Attention(m) = &self.net else {
+            return Ok(None);
+        };
+        if image.shape()[1..] != self.config.data.patch[..] {
+            return Err(format!(
+                "image size {:?}: the attention network takes whole images of {:?}",
+                &image.shape()[1..],
+                self.config.data.patch
+            ));
+        }
+        if image.shape()[0] != self.config.model.in_channels {
+            return Err(format!(
+                "{} channels but the network takes {}",
+                image.shape()[0],
+                self.config.model.in_channels
+            ));
+        }
+        let mut x = image.clone();
+        normalize(&mut x, self.config.data.normalization);
+        let mut shape = vec![1];
+        shape.extend_from_slice(x.shape());
+        let data: Vec<f32> = x.iter().copied().collect();
+        let t = Tensor::<4>::from_data(burn::tensor::TensorData::new(data, shape), &self.device);
+        let out = m.valid().forward_all(t);
+        let probabilities = burn::tensor::activation::softmax(out.class_logits, 1)
+            .into_data()
+            .convert::<f64>()
+            .try_into_vec::<f64>()
+            .map_err(|e| format!("{e:?}"))?;
+        let class = probabilities
+            .iter()
+            .enumerate()
+            .fold(
+                (0, f64::NEG_INFINITY),
+                |m, (i, &v)| if v > m.1 { (i, v) } else { m },
+            )
+            .0;
+        let mask = out
+            .mask
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .map_err(|e| format!("{e:?}"))?;
+        let attention = ArrayD::from_shape_vec(ndarray::IxDyn(&image.shape()[1..]), mask)
+            .map_err(|e| e.to_string())?;
+        Ok(Some(Classification {
+            probabilities,
+            class,
+            attention,
+        }))
     }
 }

@@ -14,15 +14,32 @@ use dicekit_data::Rng;
 use dicekit_data::augment::{AugmentConfig, CropConfig, augment};
 use dicekit_losses::{Activation, AnyLoss, AnyLossConfig, Target};
 use dicekit_metrics::{ConfusionCounts, confusion_per_label};
-use dicekit_models::{SegmentationModel, UNet2d, UNet3d};
+use dicekit_models::{AttentionNet2d, SegmentationModel, UNet2d, UNet3d};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ndarray::ArrayD;
 use serde::{Deserialize, Serialize};
 
 use crate::infer::labels_from_probabilities;
 use crate::{
-    Case, CaseSet, OptimizerKind, Predictor, TrainConfig, load_cases, predict_probabilities,
+    Case, CaseSet, OptimizerKind, Predictor, Task, TrainConfig, load_cases, predict_probabilities,
 };
+
+/// What the training loop needs from a network beyond segmentation logits.
+pub trait TrainModel<const D: usize>: SegmentationModel<D> {
+    /// Segmentation outputs and, for a network that classifies images, class logits `[B, N]`.
+    fn forward_train(&self, x: Tensor<D>) -> (Vec<Tensor<D>>, Option<Tensor<2>>) {
+        (self.forward(x), None)
+    }
+}
+
+impl TrainModel<4> for UNet2d {}
+impl TrainModel<5> for UNet3d {}
+impl TrainModel<4> for AttentionNet2d {
+    fn forward_train(&self, x: Tensor<4>) -> (Vec<Tensor<4>>, Option<Tensor<2>>) {
+        let out = self.forward_all(x);
+        (out.segmentation, Some(out.class_logits))
+    }
+}
 
 /// What went wrong; `exit_code` maps it to the CLI's convention.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +85,12 @@ pub struct EpochLog {
     pub val_dice: Option<Vec<f64>>,
     /// Their mean.
     pub val_mean_dice: Option<f64>,
+    /// Image classification accuracy on the validation set (attention task).
+    #[serde(default)]
+    pub val_accuracy: Option<f64>,
+    /// Image classification AUC on the validation set (macro one-vs-rest; attention task).
+    #[serde(default)]
+    pub val_auc: Option<f64>,
     /// Wall time of the epoch (validation included).
     pub seconds: f64,
 }
@@ -77,7 +100,8 @@ pub struct EpochLog {
 pub struct TrainState {
     /// Completed epochs.
     pub epochs_done: usize,
-    /// Best mean validation Dice so far, and its epoch.
+    /// Best validation score so far, and its epoch: the mean Dice, or for the attention task the
+    /// classification accuracy.
     pub best: Option<(f64, usize)>,
     /// Validations since the last improvement.
     pub since_best: usize,
@@ -178,9 +202,10 @@ pub fn train(
         interrupt,
         progress,
     };
-    match cfg.data.patch.len() {
-        2 => run.go::<4, UNet2d>(cfg.model.init_2d(&device), &cases, resume),
-        _ => run.go::<5, UNet3d>(cfg.model.init_3d(&device), &cases, resume),
+    match (cfg.attention_config(), cfg.data.patch.len()) {
+        (Some(a), _) => run.go::<4, AttentionNet2d>(a.init(&device), &cases, resume),
+        (None, 2) => run.go::<4, UNet2d>(cfg.model.init_2d(&device), &cases, resume),
+        (None, _) => run.go::<5, UNet3d>(cfg.model.init_3d(&device), &cases, resume),
     }
 }
 
@@ -205,7 +230,7 @@ fn atomic(path: &Path, write: impl FnOnce(&Path) -> Result<(), String>) -> Resul
 }
 
 impl Run<'_> {
-    fn go<const D: usize, M: Module + SegmentationModel<D>>(
+    fn go<const D: usize, M: Module + TrainModel<D>>(
         &self,
         mut model: M,
         cases: &CaseSet,
@@ -330,9 +355,17 @@ impl Run<'_> {
                 }
                 let step = (epoch - 1) * t.iterations_per_epoch + it;
                 let lr = t.schedule.lr(cfg.optimizer.lr, step, total_steps);
-                let (x, y) = self.batch::<D>(&cases.train, &mut rng)?;
-                let outputs = model.forward(x);
-                let (total, terms) = self.loss_of(outputs, &y);
+                let (x, y, image_labels) = self.batch::<D>(&cases.train, &mut rng)?;
+                let (outputs, class_logits) = model.forward_train(x);
+                let (mut total, mut terms) = self.loss_of(outputs, &y);
+                if let (Some(logits), Task::Attention { lambda, .. }) = (class_logits, cfg.task) {
+                    let ce = self.classification_loss(logits, &image_labels);
+                    terms.push((
+                        "classification".into(),
+                        ce.clone().into_scalar::<f32>() as f64,
+                    ));
+                    total = total + ce * lambda;
+                }
                 let value = total.clone().into_scalar::<f32>() as f64;
                 if !value.is_finite() {
                     bar.abandon();
@@ -370,6 +403,8 @@ impl Run<'_> {
                 terms: term_sums.into_iter().map(|(k, v)| (k, v / n)).collect(),
                 val_dice: None,
                 val_mean_dice: None,
+                val_accuracy: None,
+                val_auc: None,
                 seconds: 0.0,
             };
             let mut improved = false;
@@ -377,12 +412,19 @@ impl Run<'_> {
                 + start.elapsed().as_secs_f64();
             let out_of_time = t.time_limit_minutes.is_some_and(|m| spent >= 60.0 * m);
             if epoch % t.val_interval == 0 || epoch == t.epochs || out_of_time {
-                let dice = self.validate::<D, M>(&model.valid(), &cases.val, &predictor)?;
+                let valid = model.valid();
+                let dice = self.validate::<D, M>(&valid, &cases.val, &predictor)?;
                 let mean = dice.iter().sum::<f64>() / dice.len().max(1) as f64;
                 log.val_dice = Some(dice);
                 log.val_mean_dice = Some(mean);
-                if state.best.is_none_or(|(b, _)| mean > b) {
-                    state.best = Some((mean, epoch));
+                let mut score = mean;
+                if let Some((acc, auc)) = self.validate_classes::<D, M>(&valid, &cases.val) {
+                    log.val_accuracy = acc;
+                    log.val_auc = auc;
+                    score = acc.unwrap_or(0.0);
+                }
+                if state.best.is_none_or(|(b, _)| score > b) {
+                    state.best = Some((score, epoch));
                     state.since_best = 0;
                     improved = true;
                     let path = ckpt.join("best.bpk");
@@ -439,12 +481,13 @@ impl Run<'_> {
         })
     }
 
-    /// A batch of augmented patches: images `[B, C, ...P]` and labels `[B, 1, ...P]`.
+    /// A batch of augmented patches: images `[B, C, ...P]`, labels `[B, 1, ...P]` and the
+    /// cases' image labels (0 where a case has none).
     fn batch<const D: usize>(
         &self,
         cases: &[Case],
         rng: &mut Rng,
-    ) -> Result<(Tensor<D>, ArrayD<u32>), TrainError> {
+    ) -> Result<(Tensor<D>, ArrayD<u32>, Vec<u32>), TrainError> {
         let d = &self.cfg.data;
         let mut crop = CropConfig::new(d.patch.clone());
         crop.foreground_fraction = d.foreground_fraction;
@@ -453,9 +496,10 @@ impl Run<'_> {
             crop: Some(crop),
             ..d.augment.clone()
         };
-        let (mut images, mut masks) = (vec![], vec![]);
+        let (mut images, mut masks, mut image_labels) = (vec![], vec![], vec![]);
         for _ in 0..d.batch_size {
             let case = &cases[rng.below(cases.len())];
+            image_labels.push(case.label.unwrap_or(0));
             let (img, msk) = augment(&case.image, &case.mask, &aug, rng)
                 .map_err(|e| TrainError::Input(format!("{}: {e}", case.name)))?;
             images.extend(img.iter().copied());
@@ -472,7 +516,46 @@ impl Run<'_> {
         let y = ndarray::concatenate(ndarray::Axis(0), &views)
             .expect("same patch shapes")
             .insert_axis(ndarray::Axis(1));
-        Ok((x, y))
+        Ok((x, y, image_labels))
+    }
+
+    /// Mean cross-entropy of image-class logits `[B, N]` against the image labels.
+    fn classification_loss(&self, logits: Tensor<2>, labels: &[u32]) -> Tensor<1> {
+        let targets: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
+        let t = Tensor::<1, Int>::from_data(TensorData::new(targets, [labels.len()]), &self.device);
+        burn::nn::loss::CrossEntropyLossConfig::new()
+            .init(&self.device)
+            .forward(logits, t)
+    }
+
+    /// Accuracy and AUC of the image classes over the validation cases (whole images), or
+    /// `None` for a network that does not classify.
+    fn validate_classes<const D: usize, M: TrainModel<D>>(
+        &self,
+        model: &M,
+        cases: &[Case],
+    ) -> Option<(Option<f64>, Option<f64>)> {
+        let device = self.device.clone().inner();
+        let mut probs = vec![];
+        let mut truth = vec![];
+        for case in cases {
+            let mut shape = vec![1];
+            shape.extend_from_slice(case.image.shape());
+            let data: Vec<f32> = case.image.iter().copied().collect();
+            let x = Tensor::<D>::from_data(TensorData::new(data, shape), &device);
+            let logits = model.forward_train(x).1?;
+            let p = burn::tensor::activation::softmax(logits, 1)
+                .into_data()
+                .convert::<f64>()
+                .try_into_vec::<f64>()
+                .expect("f64 data");
+            probs.push(p);
+            truth.push(case.label.unwrap_or(0) as usize);
+        }
+        Some((
+            dicekit_metrics::accuracy(&probs, &truth),
+            dicekit_metrics::macro_auc(&probs, &truth),
+        ))
     }
 
     /// Total loss over the (deep-supervision) outputs and the full-resolution terms.
@@ -572,11 +655,16 @@ fn format_log(log: &EpochLog, improved: bool) -> String {
     );
     if let (Some(d), Some(m)) = (&log.val_dice, log.val_mean_dice) {
         let per: Vec<String> = d.iter().map(|v| format!("{v:.3}")).collect();
-        s.push_str(&format!(
-            "  val Dice [{}] mean {m:.4}{}",
-            per.join(", "),
-            if improved { " (best)" } else { "" }
-        ));
+        s.push_str(&format!("  val Dice [{}] mean {m:.4}", per.join(", ")));
+        if let Some(a) = log.val_accuracy {
+            s.push_str(&format!("  accuracy {a:.4}"));
+        }
+        if let Some(a) = log.val_auc {
+            s.push_str(&format!("  AUC {a:.4}"));
+        }
+        if improved {
+            s.push_str(" (best)");
+        }
     }
     s.push_str(&format!("  {:.1} s", log.seconds));
     s
@@ -599,7 +687,7 @@ fn write_log_csv(path: &Path, history: &[EpochLog]) -> std::io::Result<()> {
     for c in 0..classes {
         s.push_str(&format!(",val_dice_{}", c + 1));
     }
-    s.push_str(",val_mean_dice,seconds\n");
+    s.push_str(",val_mean_dice,val_accuracy,val_auc,seconds\n");
     for h in history {
         s.push_str(&format!("{},{},{}", h.epoch, h.lr, h.loss));
         for (_, v) in &h.terms {
@@ -614,9 +702,12 @@ fn write_log_csv(path: &Path, history: &[EpochLog]) -> std::io::Result<()> {
                     .map_or(String::new(), |v| v.to_string())
             ));
         }
+        let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
         s.push_str(&format!(
-            ",{},{}\n",
-            h.val_mean_dice.map_or(String::new(), |v| v.to_string()),
+            ",{},{},{},{}\n",
+            opt(h.val_mean_dice),
+            opt(h.val_accuracy),
+            opt(h.val_auc),
             h.seconds
         ));
     }

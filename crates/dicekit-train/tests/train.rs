@@ -223,3 +223,50 @@ fn resize_trains_small_and_predicts_at_the_original_size_within_the_time_limit()
     let e = TrainConfig::from_toml(&bad, PathBuf::new()).unwrap_err();
     assert!(e.contains("[data] resize"), "{e}");
 }
+
+#[test]
+fn the_attention_task_trains_validates_and_classifies() {
+    let out = scratch("train_attention");
+    let text = config(&out, 2).replace("base_channels = 4", "base_channels = 4\n\n[task]\nkind = \"attention\"\nattention = \"soft\"\nlambda = 0.5\nhidden = 8");
+    let cfg = TrainConfig::from_toml(&text, PathBuf::new()).unwrap();
+    let outcome = train(&cfg, false, None, false).unwrap();
+    let last = outcome.state.history.last().unwrap();
+    assert_eq!(
+        last.terms.iter().map(|t| t.0.as_str()).collect::<Vec<_>>(),
+        ["dice", "ce", "classification"]
+    );
+    let acc = last.val_accuracy.unwrap();
+    assert!((0.0..=1.0).contains(&acc));
+    let csv = std::fs::read_to_string(out.join("log.csv")).unwrap();
+    assert!(
+        csv.lines().next().unwrap().contains("val_accuracy,val_auc"),
+        "{csv}"
+    );
+    let trained = dicekit_train::Trained::load(&cfg, &out.join("checkpoints/last.bpk")).unwrap();
+    let image = ndarray::ArrayD::<f32>::from_shape_fn(ndarray::IxDyn(&[1, 32, 32]), |i| {
+        (i[1] * i[2]) as f32 / 100.0
+    });
+    let c = trained.classify(&image).unwrap().unwrap();
+    assert!((c.probabilities.iter().sum::<f64>() - 1.0).abs() < 1e-6);
+    assert_eq!(c.attention.shape(), &[32, 32]);
+    assert!(c.attention.iter().all(|v| (0.0..=1.0).contains(v)));
+    // Whole images only, and labels are needed.
+    let small = ndarray::ArrayD::<f32>::zeros(ndarray::IxDyn(&[1, 16, 16]));
+    assert!(trained.classify(&small).is_err());
+    for (from, to, needle) in [
+        (
+            "patch = [32, 32]",
+            "patch = [16, 16]",
+            "must equal the image size",
+        ),
+        ("lambda = 0.5", "lambda = -1", "lambda"),
+        (
+            "attention = \"soft\"",
+            "attention = \"sideways\"",
+            "sideways",
+        ),
+    ] {
+        let e = TrainConfig::from_toml(&text.replace(from, to), PathBuf::new()).unwrap_err();
+        assert!(e.contains(needle), "{e}");
+    }
+}

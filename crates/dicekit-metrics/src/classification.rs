@@ -1,0 +1,133 @@
+//! Image-level classification scores: accuracy and the area under the ROC curve.
+
+/// Area under the ROC curve of `scores` for the `positive` samples: the probability that a
+/// random positive scores above a random negative, ties counting one half (the Mann–Whitney U
+/// statistic divided by `n_pos n_neg`; equals scikit-learn's `roc_auc_score`).
+///
+/// `None` when either class is absent (the AUC is undefined).
+///
+/// ```
+/// use dicekit_metrics::roc_auc;
+/// assert_eq!(roc_auc(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true]), Some(0.75));
+/// assert_eq!(roc_auc(&[0.5, 0.5], &[false, true]), Some(0.5));
+/// assert_eq!(roc_auc(&[0.2, 0.3], &[true, true]), None);
+/// ```
+pub fn roc_auc(scores: &[f64], positive: &[bool]) -> Option<f64> {
+    let n = scores.len().min(positive.len());
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    // Mid-ranks (1-based) of tied groups, summed over the positives.
+    let (mut rank_sum, mut i) = (0.0, 0);
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && scores[order[j + 1]] == scores[order[i]] {
+            j += 1;
+        }
+        let mid = (i + j) as f64 / 2.0 + 1.0;
+        rank_sum += mid * order[i..=j].iter().filter(|&&k| positive[k]).count() as f64;
+        i = j + 1;
+    }
+    let pos = positive[..n].iter().filter(|&&p| p).count() as f64;
+    let neg = n as f64 - pos;
+    (pos > 0.0 && neg > 0.0).then(|| (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg))
+}
+
+/// Macro one-vs-rest AUC of class probabilities `probs[i][c]` against true classes: the mean
+/// over classes with both positives and negatives (`None` when no class has both).
+pub fn macro_auc(probs: &[Vec<f64>], truth: &[usize]) -> Option<f64> {
+    let classes = probs.first().map_or(0, Vec::len);
+    if classes == 2 {
+        let s: Vec<f64> = probs.iter().map(|p| p[1]).collect();
+        let y: Vec<bool> = truth.iter().map(|&t| t == 1).collect();
+        return roc_auc(&s, &y);
+    }
+    let aucs: Vec<f64> = (0..classes)
+        .filter_map(|c| {
+            let s: Vec<f64> = probs.iter().map(|p| p[c]).collect();
+            let y: Vec<bool> = truth.iter().map(|&t| t == c).collect();
+            roc_auc(&s, &y)
+        })
+        .collect();
+    (!aucs.is_empty()).then(|| aucs.iter().sum::<f64>() / aucs.len() as f64)
+}
+
+/// Fraction of samples whose most probable class is the true one (`None` for no samples).
+pub fn accuracy(probs: &[Vec<f64>], truth: &[usize]) -> Option<f64> {
+    let n = probs.len().min(truth.len());
+    let right = probs
+        .iter()
+        .zip(truth)
+        .filter(|(p, t)| {
+            let arg = p
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, f64::NEG_INFINITY),
+                    |m, (i, &v)| if v > m.1 { (i, v) } else { m },
+                )
+                .0;
+            arg == **t
+        })
+        .count();
+    (n > 0).then(|| right as f64 / n as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition, pair by pair.
+    fn brute(scores: &[f64], positive: &[bool]) -> Option<f64> {
+        let (mut wins, mut pairs) = (0.0, 0.0);
+        for (i, &pi) in positive.iter().enumerate() {
+            for (j, &pj) in positive.iter().enumerate() {
+                if pi && !pj {
+                    pairs += 1.0;
+                    wins += match scores[i].partial_cmp(&scores[j]).unwrap() {
+                        std::cmp::Ordering::Greater => 1.0,
+                        std::cmp::Ordering::Equal => 0.5,
+                        std::cmp::Ordering::Less => 0.0,
+                    };
+                }
+            }
+        }
+        (pairs > 0.0).then(|| wins / pairs)
+    }
+
+    #[test]
+    fn auc_equals_the_pairwise_definition() {
+        let mut state = 12345u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as f64 / (1u64 << 31) as f64
+        };
+        for n in [1, 2, 5, 17, 40] {
+            for _ in 0..20 {
+                // Coarse scores, so that ties happen.
+                let s: Vec<f64> = (0..n).map(|_| (next() * 5.0).floor() / 5.0).collect();
+                let y: Vec<bool> = (0..n).map(|_| next() < 0.4).collect();
+                let (a, b) = (roc_auc(&s, &y), brute(&s, &y));
+                match (a, b) {
+                    (Some(a), Some(b)) => assert!((a - b).abs() < 1e-12, "{a} {b}"),
+                    (a, b) => assert_eq!(a, b),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn accuracy_and_macro_auc() {
+        let p = vec![vec![0.9, 0.1], vec![0.2, 0.8], vec![0.6, 0.4]];
+        assert_eq!(accuracy(&p, &[0, 1, 1]), Some(2.0 / 3.0));
+        assert_eq!(macro_auc(&p, &[0, 1, 1]), Some(1.0));
+        let p3 = vec![
+            vec![0.7, 0.2, 0.1],
+            vec![0.1, 0.8, 0.1],
+            vec![0.2, 0.2, 0.6],
+        ];
+        assert_eq!(macro_auc(&p3, &[0, 1, 2]), Some(1.0));
+        assert_eq!(accuracy(&[], &[]), None);
+    }
+}
