@@ -37,6 +37,34 @@ pub enum Command {
     /// Report on a training run: metrics.json/.csv on the validation set, loss and Dice curves,
     /// reliability diagrams (ECE, MCE, Brier), overlays of the best and worst cases, index.md.
     Report(ReportArgs),
+    /// Run an experiment (train, evaluate on held-out data, write report.md, PNG plots and
+    /// results.json): attention = soft-mask attention end to end vs detached vs hard vs no mask.
+    Experiment(ExperimentArgs),
+}
+
+/// The experiments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExperimentName {
+    /// The segmentation mask as differentiable attention of an image classifier: (a) soft mask
+    /// end to end, (b) detached, (c) hard mask, (d) no mask; lesion-texture scene.
+    Attention,
+}
+
+/// Arguments of `dicekit experiment`.
+#[derive(Debug, clap::Args)]
+pub struct ExperimentArgs {
+    /// Which experiment.
+    #[arg(value_enum)]
+    pub name: ExperimentName,
+    /// A small variant that runs in a minute or two (to exercise the code, not to conclude).
+    #[arg(long)]
+    pub quick: bool,
+    /// Seeds per variant.
+    #[arg(long, default_value_t = 3)]
+    pub seeds: usize,
+    /// Output folder [default: runs/experiment-<name>[-quick]]. Finished runs in it are reused.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Arguments of `dicekit report`.

@@ -26,5 +26,6 @@ fn main() -> ExitCode {
         args::Command::Demo(a) => cmd::train::demo(a),
         args::Command::Predict(a) => cmd::predict::run(a),
         args::Command::Report(a) => cmd::report::run(a),
+        args::Command::Experiment(a) => cmd::experiment::run(a),
     }
 }

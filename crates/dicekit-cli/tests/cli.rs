@@ -612,3 +612,106 @@ fn ctrl_c_saves_the_weights_before_exiting() {
     let before = history(&state).len();
     assert!(before < 200);
 }
+
+#[test]
+fn the_attention_task_goes_through_train_predict_and_report() {
+    let root = scratch("attention_task");
+    let config = tiny_train_config(2).replace(
+        "base_channels = 4\n",
+        "base_channels = 4\n\n[task]\nkind = \"attention\"\nhidden = 8\n",
+    );
+    std::fs::write(root.join("train.toml"), config).unwrap();
+    let t = dicekit(&[
+        "train",
+        "--config",
+        root.join("train.toml").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(t.status.success(), "{}", stderr(&t));
+    assert!(stdout(&t).contains("accuracy"), "{}", stdout(&t));
+    let index = std::fs::read_to_string(root.join("run/report/index.md")).unwrap();
+    assert!(index.contains("## Image classification"), "{index}");
+    assert!(index.contains("(classification.png)"), "{index}");
+    assert!(index.contains("_attention.png"), "{index}");
+    let data = root.join("data");
+    let s = dicekit(&[
+        "synth",
+        "lesion-texture",
+        "--out",
+        data.to_str().unwrap(),
+        "--count",
+        "2",
+        "--size",
+        "32,32",
+    ]);
+    assert!(s.status.success(), "{}", stderr(&s));
+    let pred = root.join("pred");
+    let p = dicekit(&[
+        "predict",
+        "--run",
+        root.join("run").to_str().unwrap(),
+        "--input",
+        data.join("images").to_str().unwrap(),
+        "--out",
+        pred.to_str().unwrap(),
+    ]);
+    assert!(p.status.success(), "{}", stderr(&p));
+    assert!(stdout(&p).contains("image class"), "{}", stdout(&p));
+    let classes = std::fs::read_to_string(pred.join("classes.csv")).unwrap();
+    assert!(classes.starts_with("case,class,p_0,p_1\n"), "{classes}");
+    assert_eq!(classes.lines().count(), 3, "{classes}");
+    let mask =
+        dicekit_data::image::read_image(&pred.join("attention/lesion-texture_000.png")).unwrap();
+    assert_eq!(mask.data.shape(), &[1, 32, 32]);
+}
+
+#[test]
+fn experiment_attention_quick_writes_its_report() {
+    let out = scratch("experiment_attention");
+    let o = dicekit(&[
+        "experiment",
+        "attention",
+        "--quick",
+        "--seeds",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for needle in [
+        "## Results",
+        "| soft |",
+        "| none |",
+        "## What this shows",
+        "(test_accuracy.png)",
+        "examples/test0_soft.png",
+    ] {
+        assert!(
+            report.contains(needle),
+            "report.md lacks {needle}:\n{report}"
+        );
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(json["runs"].as_array().unwrap().len(), 8);
+    for f in [
+        "test_accuracy.png",
+        "val_accuracy.png",
+        "examples/test0_none.png",
+    ] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    // A second invocation reuses the finished runs.
+    let again = dicekit(&[
+        "experiment",
+        "attention",
+        "--quick",
+        "--seeds",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(!stdout(&again).contains("epoch   1"), "{}", stdout(&again));
+}

@@ -26,7 +26,7 @@ pub struct Trained {
 enum Net {
     D2(UNet2d),
     D3(UNet3d),
-    Attention(AttentionNet2d),
+    Attention(Box<AttentionNet2d>),
 }
 
 /// An attention network's answer for one image.
@@ -50,11 +50,11 @@ impl Trained {
         let record = burn::store::ModuleRecord::load(checkpoint)
             .map_err(|e| format!("{}: {e}", checkpoint.display()))?;
         let net = match (config.attention_config(), config.data.patch.len()) {
-            (Some(a), _) => Net::Attention(
+            (Some(a), _) => Net::Attention(Box::new(
                 a.init(&device)
                     .try_load_record(record)
                     .map_err(|e| format!("{}: {e}", checkpoint.display()))?,
-            ),
+            )),
             (None, 2) => Net::D2(
                 config
                     .model

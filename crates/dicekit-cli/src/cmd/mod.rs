@@ -1,5 +1,6 @@
 //! One module per subcommand.
 pub mod eval;
+pub mod experiment;
 pub mod predict;
 pub mod report;
 pub mod synth;

@@ -43,13 +43,32 @@ pub fn run(args: PredictArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let mut failures = 0;
+    let mut classes = String::new();
     for input in &inputs {
         match predict_one(&model, input, &args) {
-            Ok(msg) => println!("{msg}"),
+            Ok((msg, row)) => {
+                println!("{msg}");
+                if let Some(r) = row {
+                    classes.push_str(&r);
+                }
+            }
             Err(e) => {
                 failures += 1;
                 eprintln!("error: {e}");
             }
+        }
+    }
+    if !classes.is_empty() {
+        let k = model
+            .config()
+            .attention_config()
+            .map_or(2, |a| a.image_classes);
+        let header: Vec<String> = (0..k).map(|c| format!("p_{c}")).collect();
+        let path = args.out.join("classes.csv");
+        let text = format!("case,class,{}\n{classes}", header.join(","));
+        if let Err(e) = std::fs::write(&path, text) {
+            eprintln!("error: {}: {e}", path.display());
+            failures += 1;
         }
     }
     if failures > 0 {
@@ -84,7 +103,12 @@ fn load(args: &PredictArgs) -> Result<Trained, String> {
     Ok(model)
 }
 
-fn predict_one(model: &Trained, input: &Path, args: &PredictArgs) -> Result<String, String> {
+/// Predicts one image; returns the message and, for an attention network, its `classes.csv` row.
+fn predict_one(
+    model: &Trained,
+    input: &Path,
+    args: &PredictArgs,
+) -> Result<(String, Option<String>), String> {
     let image = read_image(input).map_err(|e| e.to_string())?;
     let (probs, labels) = model
         .predict(&image.data)
@@ -157,12 +181,40 @@ fn predict_one(model: &Trained, input: &Path, args: &PredictArgs) -> Result<Stri
             .map_err(|e| e.to_string())?;
     }
     let fg = labels.data.iter().filter(|&&l| l != 0).count() as f64 / labels.data.len() as f64;
-    Ok(format!(
+    let mut msg = format!(
         "{}: {} (foreground {:.4} %)",
         input.display(),
         label_path.display(),
         100.0 * fg
-    ))
+    );
+    let mut row = None;
+    if let Some(c) = model
+        .classify(&image.data)
+        .map_err(|e| format!("{}: {e}", input.display()))?
+    {
+        // The attention mask as an 8-bit grey image, 255 = full attention.
+        let grey = c
+            .attention
+            .mapv(|v| (v.clamp(0.0, 1.0) * 255.0).round())
+            .insert_axis(ndarray::Axis(0));
+        let v = Volume {
+            data: grey,
+            spacing: image.spacing.clone(),
+            origin: image.origin.clone(),
+            affine: None,
+        };
+        let dir = args.out.join("attention");
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        write_image_png(&dir.join(format!("{name}.png")), &v, PngDepth::Eight)
+            .map_err(|e| e.to_string())?;
+        let p: Vec<String> = c.probabilities.iter().map(|p| format!("{p:.6}")).collect();
+        msg.push_str(&format!(
+            "; image class {} (p = {:.4})",
+            c.class, c.probabilities[c.class]
+        ));
+        row = Some(format!("{name},{},{}\n", c.class, p.join(",")));
+    }
+    Ok((msg, row))
 }
 
 fn find_by_name(dir: &Path, name: &str) -> Result<PathBuf, String> {

@@ -192,6 +192,9 @@ pub fn write_report(run: &Path, opts: &ReportOptions) -> Result<PathBuf, String>
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
     let mut evaluated = Vec::with_capacity(cases.len());
+    // Image classes of an attention network: (case, truth, probabilities).
+    let mut classified: Vec<(String, usize, Vec<f64>)> = vec![];
+    let mut attention_maps: Vec<Option<ArrayD<f32>>> = vec![];
     let mut top = Samples::default();
     let mut per_class: Vec<Samples> = labels.iter().map(|_| Samples::default()).collect();
     for case in &cases {
@@ -206,6 +209,20 @@ pub fn write_report(run: &Path, opts: &ReportOptions) -> Result<PathBuf, String>
                         *p = ig;
                     }
                 });
+        }
+        match model
+            .classify(&case.image)
+            .map_err(|e| format!("{}: {e}", case.name))?
+        {
+            Some(c) => {
+                classified.push((
+                    case.name.clone(),
+                    case.label.unwrap_or(0) as usize,
+                    c.probabilities,
+                ));
+                attention_maps.push(Some(c.attention));
+            }
+            None => attention_maps.push(None),
         }
         collect_calibration(
             &probs,
@@ -250,7 +267,48 @@ pub fn write_report(run: &Path, opts: &ReportOptions) -> Result<PathBuf, String>
         calibrations.push(calibration(&name_of(*l), s, opts.bins)?);
     }
     // Plots.
-    let curves = write_curves(&out, &state.history, &labels, &name_of)?;
+    let mut curves = write_curves(&out, &state.history, &labels, &name_of)?;
+    let classification = (!classified.is_empty()).then(|| {
+        let probs: Vec<Vec<f64>> = classified.iter().map(|c| c.2.clone()).collect();
+        let truth: Vec<usize> = classified.iter().map(|c| c.1).collect();
+        let k = probs[0].len();
+        let mut confusion = vec![vec![0usize; k]; k];
+        for (p, &t) in probs.iter().zip(&truth) {
+            let arg = p
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, f64::NEG_INFINITY),
+                    |m, (i, &v)| if v > m.1 { (i, v) } else { m },
+                )
+                .0;
+            confusion[t.min(k - 1)][arg] += 1;
+        }
+        ClassificationSummary {
+            accuracy: dicekit_metrics::accuracy(&probs, &truth),
+            auc: dicekit_metrics::macro_auc(&probs, &truth),
+            confusion,
+        }
+    });
+    if classification.is_some() {
+        let validated: Vec<&EpochLog> = state
+            .history
+            .iter()
+            .filter(|h| h.val_accuracy.is_some())
+            .collect();
+        let point = |f: &dyn Fn(&EpochLog) -> Option<f64>| -> Vec<(f64, f64)> {
+            validated
+                .iter()
+                .map(|h| (h.epoch as f64, f(h).unwrap_or(f64::NAN)))
+                .collect()
+        };
+        let mut chart = LineChart::new("Validation image classification", "epoch", "score")
+            .series(Series::new("accuracy", point(&|h| h.val_accuracy)).markers())
+            .series(Series::new("AUC", point(&|h| h.val_auc)).markers().dashed());
+        chart.y_range = Some((0.0, 1.0));
+        save(&chart.render(800, 500), &out.join("classification.png"))?;
+        curves.push("classification.png".into());
+    }
     let mut diagrams = vec![];
     for (i, c) in calibrations.iter().enumerate() {
         let file = if i == 0 {
@@ -309,7 +367,32 @@ pub fn write_report(run: &Path, opts: &ReportOptions) -> Result<PathBuf, String>
                 rank + 1,
                 file_safe(&ev.result.name)
             );
-            let note = write_overlay(&cases[i], pred, &out.join(&file))?;
+            let mut note = write_overlay(&cases[i], pred, &out.join(&file))?;
+            if let Some(Some(a)) = attention_maps.get(i) {
+                let att = format!(
+                    "overlays/{kind}_{}_{}_attention.png",
+                    rank + 1,
+                    file_safe(&ev.result.name)
+                );
+                let grey = a
+                    .mapv(|v| (v.clamp(0.0, 1.0) * 255.0).round())
+                    .insert_axis(Axis(0));
+                let v = Volume {
+                    data: grey,
+                    spacing: vec![1.0, 1.0],
+                    origin: vec![0.0, 0.0],
+                    affine: None,
+                };
+                let path = out.join(&att);
+                write_image_png(&path, &v, PngDepth::Eight)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                let c = classified.iter().find(|c| c.0 == ev.result.name);
+                note = format!(
+                    "true image class {}, its predicted probability {:.3}; attention mask: [{att}]({att})",
+                    c.map_or(0, |c| c.1),
+                    c.map_or(f64::NAN, |c| c.2[c.1.min(c.2.len() - 1)])
+                );
+            }
             overlay_files.push((kind, ev.result.name.clone(), ev.mean_dice, file, note));
         }
     }
@@ -334,6 +417,10 @@ pub fn write_report(run: &Path, opts: &ReportOptions) -> Result<PathBuf, String>
         "cases": cases.len(),
         "records": json_rows(&results, opts.convention, opts.tolerance),
         "calibration": calib_json,
+        "classification": classification.as_ref().map(|c| serde_json::json!({
+            "accuracy": c.accuracy, "auc": c.auc, "confusion": c.confusion,
+            "cases": classified.iter().map(|(n, t, p)| serde_json::json!({"case": n, "class": t, "probabilities": p})).collect::<Vec<_>>(),
+        })),
         "training": {
             "epochs_done": state.epochs_done,
             "best_mean_dice": state.best.map(|b| b.0),
@@ -367,6 +454,7 @@ pub fn write_report(run: &Path, opts: &ReportOptions) -> Result<PathBuf, String>
         curves: &curves,
         diagrams: &diagrams,
         overlays: &overlay_files,
+        classification: classification.as_ref(),
     });
     let index_path = out.join("index.md");
     std::fs::write(&index_path, index).map_err(|e| format!("{}: {e}", index_path.display()))?;
@@ -579,7 +667,16 @@ fn file_safe(s: &str) -> String {
         .collect()
 }
 
+/// Image classification over the validation cases (attention networks).
+struct ClassificationSummary {
+    accuracy: Option<f64>,
+    auc: Option<f64>,
+    /// `confusion[true][predicted]`.
+    confusion: Vec<Vec<usize>>,
+}
+
 struct IndexInputs<'a> {
+    classification: Option<&'a ClassificationSummary>,
     run: &'a Path,
     cfg: &'a TrainConfig,
     state: &'a TrainState,
@@ -611,12 +708,17 @@ fn index_md(x: &IndexInputs) -> String {
     let _ = writeln!(s, "# Report: {}\n", x.run.display());
     let _ = writeln!(
         s,
-        "- Training: {} epochs of {} steps (batch {}, patch {:?}) in {:.1} min; best mean validation Dice {} at epoch {}.",
+        "- Training: {} epochs of {} steps (batch {}, patch {:?}) in {:.1} min; best {} {} at epoch {}.",
         x.state.epochs_done,
         x.cfg.training.iterations_per_epoch,
         x.cfg.data.batch_size,
         x.cfg.data.patch,
         seconds / 60.0,
+        if x.cfg.attention_config().is_some() {
+            "validation accuracy"
+        } else {
+            "mean validation Dice"
+        },
         fmt_value(x.state.best.map(|b| b.0)),
         x.state.best.map_or("–".into(), |b| b.1.to_string()),
     );
@@ -708,6 +810,29 @@ fn index_md(x: &IndexInputs) -> String {
             let _ = write!(s, " {cell} |");
         }
         let _ = writeln!(s);
+    }
+    if let Some(c) = x.classification {
+        let _ = writeln!(s, "\n## Image classification\n");
+        let _ = writeln!(
+            s,
+            "The attention network's image class on the {} validation images: accuracy {}, AUC {} (one-vs-rest, macro over classes).\n",
+            x.results.len(),
+            fmt_value(c.accuracy),
+            fmt_value(c.auc)
+        );
+        let k = c.confusion.len();
+        let _ = write!(s, "| true \\ predicted |");
+        for j in 0..k {
+            let _ = write!(s, " {j} |");
+        }
+        let _ = writeln!(s, "\n|---|{}", "---|".repeat(k));
+        for (i, row) in c.confusion.iter().enumerate() {
+            let _ = write!(s, "| {i} |");
+            for v in row {
+                let _ = write!(s, " {v} |");
+            }
+            let _ = writeln!(s);
+        }
     }
     // Curves.
     let _ = writeln!(s, "\n## Training curves\n");

@@ -1,0 +1,29 @@
+//! `dicekit experiment <name>`: train, evaluate and write a report folder (Markdown, PNG plots,
+//! JSON of every number). Each experiment has a `--quick` variant that runs in minutes.
+mod attention;
+mod stats;
+
+use std::process::ExitCode;
+
+use crate::args::{ExperimentArgs, ExperimentName};
+
+/// Runs `dicekit experiment`.
+pub fn run(args: ExperimentArgs) -> ExitCode {
+    if args.seeds == 0 {
+        eprintln!("error: --seeds must be at least 1");
+        return ExitCode::from(2);
+    }
+    let result = match args.name {
+        ExperimentName::Attention => attention::run(&args),
+    };
+    match result {
+        Ok(report) => {
+            println!("report: {}", report.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
