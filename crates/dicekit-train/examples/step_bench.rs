@@ -23,6 +23,11 @@ fn main() {
         Some("group") => NormKind::Group(8),
         _ => NormKind::Batch,
     };
+    // Batch of the 2D case (env STEP_BATCH, default 8).
+    let batch: usize = std::env::var("STEP_BATCH")
+        .ok()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(8);
     let device = dicekit_train::training_device();
     device.seed(0);
     let cfg = UNetConfig::new(1, 2)
@@ -41,12 +46,12 @@ fn main() {
                 .with_downsampling(Downsampling::MaxPool)
                 .init_2d(&device);
             let x = Tensor::<4>::random(
-                [8, 1, 128, 128],
+                [batch, 1, 128, 128],
                 burn::tensor::Distribution::Normal(0.0, 1.0),
                 &device,
             );
             let t = Tensor::<4>::random(
-                [8, 2, 128, 128],
+                [batch, 2, 128, 128],
                 burn::tensor::Distribution::Bernoulli(0.1),
                 &device,
             );

@@ -45,6 +45,12 @@ pub fn demo(args: DemoArgs) -> ExitCode {
 }
 
 fn execute(cfg: &TrainConfig, resume: bool, progress: bool, report: bool) -> ExitCode {
+    if cfg!(not(feature = "vulkan")) && cfg.data.batch_size <= 4 && cfg.model.base_channels <= 16 {
+        eprintln!(
+            "note: batch_size = {} is slow on the CPU: burn-flex 0.22.1 takes a slow path for the weight gradient of convolutions with <= 16 output channels when the batch has <= 4 images; 5 or more train faster per image (docs/benchmarks.md)",
+            cfg.data.batch_size
+        );
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
