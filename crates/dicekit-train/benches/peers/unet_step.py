@@ -3,7 +3,10 @@
 dicekit's `step_bench` example, runs dicekit's, and prints the ratio. Exits 0 without torch.
 
 Run from the repository root: python3 crates/dicekit-train/benches/peers/unet_step.py [2d|3d] [steps]
+Environment: DEVICE=cuda times PyTorch on the GPU (synchronised) instead; TORCH_ONLY=1 skips
+dicekit's run (the GPU script times dicekit's Vulkan build itself).
 """
+import os
 import json
 import statistics
 import subprocess
@@ -19,6 +22,7 @@ except ImportError as e:
 
 case = sys.argv[1] if len(sys.argv) > 1 else "2d"
 steps = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+device = os.environ.get("DEVICE", "cpu")
 torch.set_num_threads(2)
 torch.manual_seed(0)
 three = case == "3d"
@@ -61,10 +65,10 @@ def dice_loss(logits, t, s=1e-5):
 
 
 shape = (2, 1, 64, 64, 64) if three else (8, 1, 128, 128)
-model = UNet()
+model = UNet().to(device)
 opt = torch.optim.Adam(model.parameters(), 1e-3)
-x = torch.randn(shape)
-t = (torch.rand((shape[0], 2) + shape[2:]) < 0.1).float()
+x = torch.randn(shape, device=device)
+t = (torch.rand((shape[0], 2) + shape[2:], device=device) < 0.1).float()
 times = []
 for i in range(steps + 3):
     t0 = time.perf_counter()
@@ -73,9 +77,14 @@ for i in range(steps + 3):
     loss.backward()
     opt.step()
     loss.item()
+    if device != "cpu":
+        torch.cuda.synchronize()
     if i >= 3:
         times.append(time.perf_counter() - t0)
 torch_s = statistics.median(times)
+if os.environ.get("TORCH_ONLY"):
+    print(json.dumps({"case": case, "torch": torch.__version__, "device": device, "median_s": round(torch_s, 4), "steps": steps}))
+    sys.exit(0)
 out = subprocess.run(["cargo", "run", "--release", "-q", "-p", "dicekit-train", "--example", "step_bench", "--", case, str(steps)],
                      check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
 ours = json.loads(out)["median_s"]
