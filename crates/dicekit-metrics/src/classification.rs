@@ -51,23 +51,29 @@ pub fn macro_auc(probs: &[Vec<f64>], truth: &[usize]) -> Option<f64> {
     (!aucs.is_empty()).then(|| aucs.iter().sum::<f64>() / aucs.len() as f64)
 }
 
+/// The index of the largest value (the first one on ties; 0 for an empty slice; NaN never wins).
+///
+/// ```
+/// assert_eq!(dicekit_metrics::argmax(&[0.2, 0.5, 0.5, f64::NAN]), 1);
+/// ```
+pub fn argmax(values: &[f64]) -> usize {
+    values
+        .iter()
+        .enumerate()
+        .fold(
+            (0, f64::NEG_INFINITY),
+            |m, (i, &v)| if v > m.1 { (i, v) } else { m },
+        )
+        .0
+}
+
 /// Fraction of samples whose most probable class is the true one (`None` for no samples).
 pub fn accuracy(probs: &[Vec<f64>], truth: &[usize]) -> Option<f64> {
     let n = probs.len().min(truth.len());
     let right = probs
         .iter()
         .zip(truth)
-        .filter(|(p, t)| {
-            let arg = p
-                .iter()
-                .enumerate()
-                .fold(
-                    (0, f64::NEG_INFINITY),
-                    |m, (i, &v)| if v > m.1 { (i, v) } else { m },
-                )
-                .0;
-            arg == **t
-        })
+        .filter(|(p, t)| argmax(p) == **t)
         .count();
     (n > 0).then(|| right as f64 / n as f64)
 }

@@ -171,14 +171,7 @@ impl Trained {
             .convert::<f64>()
             .try_into_vec::<f64>()
             .map_err(|e| format!("{e:?}"))?;
-        let class = probabilities
-            .iter()
-            .enumerate()
-            .fold(
-                (0, f64::NEG_INFINITY),
-                |m, (i, &v)| if v > m.1 { (i, v) } else { m },
-            )
-            .0;
+        let class = dicekit_metrics::argmax(&probabilities);
         let mask = out
             .mask
             .into_data()

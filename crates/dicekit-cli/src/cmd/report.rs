@@ -274,15 +274,7 @@ pub fn write_report(run: &Path, opts: &ReportOptions) -> Result<PathBuf, String>
         let k = probs[0].len();
         let mut confusion = vec![vec![0usize; k]; k];
         for (p, &t) in probs.iter().zip(&truth) {
-            let arg = p
-                .iter()
-                .enumerate()
-                .fold(
-                    (0, f64::NEG_INFINITY),
-                    |m, (i, &v)| if v > m.1 { (i, v) } else { m },
-                )
-                .0;
-            confusion[t.min(k - 1)][arg] += 1;
+            confusion[t.min(k - 1)][dicekit_metrics::argmax(p)] += 1;
         }
         ClassificationSummary {
             accuracy: dicekit_metrics::accuracy(&probs, &truth),
