@@ -91,3 +91,23 @@ fn bad_sizes_are_errors() {
     assert_eq!(Scene::from_name("ct-phantom"), Some(Scene::CtPhantom));
     assert_eq!(Scene::from_name("nope"), None);
 }
+
+#[test]
+fn fundus_foreground_fraction_can_be_set() {
+    for target in [0.05, 0.005, 0.0005] {
+        let s = Scene::Fundus
+            .generate_with(Some(&[256, 256]), 3, 0, Some(target))
+            .unwrap();
+        let f = s.foreground_fraction();
+        assert!(
+            f >= target && f < 1.3 * target + 10.0 / 65536.0,
+            "target {target}: {f}"
+        );
+    }
+    assert!(
+        Scene::Wetlands
+            .generate_with(None, 0, 0, Some(0.1))
+            .is_err()
+    );
+    assert!(Scene::Fundus.generate_with(None, 0, 0, Some(0.5)).is_err());
+}

@@ -27,6 +27,9 @@ pub enum DataSource {
         /// Seed of the generated set.
         #[serde(default)]
         seed: u64,
+        /// Target foreground fraction (fundus only; default 0.0005).
+        #[serde(default)]
+        foreground: Option<f64>,
     },
     /// A dataset description file (see `datasets/*.toml`), its train and val splits.
     Dataset {
@@ -276,7 +279,7 @@ impl TrainConfig {
                 "augment",
             ];
             let specific: &[&str] = match data.get("source").and_then(|s| s.as_str()) {
-                Some("synthetic") => &["scene", "train", "val", "size", "seed"],
+                Some("synthetic") => &["scene", "train", "val", "size", "seed", "foreground"],
                 Some("dataset") => &["description", "root", "limit_train", "limit_val"],
                 other => {
                     return Err(format!(

@@ -94,6 +94,7 @@ fn read_split(cfg: &TrainConfig, split: Split) -> Result<Vec<Case>, String> {
             val,
             size,
             seed,
+            foreground,
         } => {
             let scene =
                 Scene::from_name(scene).ok_or_else(|| format!("[data] unknown scene `{scene}`"))?;
@@ -103,7 +104,7 @@ fn read_split(cfg: &TrainConfig, split: Split) -> Result<Vec<Case>, String> {
             };
             range
                 .map(|i| {
-                    let s = scene.generate(size.as_deref(), *seed, i)?;
+                    let s = scene.generate_with(size.as_deref(), *seed, i, *foreground)?;
                     Ok(Case {
                         name: format!("{}_{i:05}", scene.name()),
                         spacing: s.mask.spacing.clone(),

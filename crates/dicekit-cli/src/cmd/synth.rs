@@ -43,7 +43,7 @@ fn write_all(scene: Scene, args: &SynthArgs) -> Result<(), String> {
     let classes = scene.class_names();
     let mut class_totals = vec![0.0; classes.len()];
     for i in 0..args.count {
-        let s = scene.generate(args.size.as_deref(), args.seed, i as u64)?;
+        let s = scene.generate_with(args.size.as_deref(), args.seed, i as u64, args.foreground)?;
         let name = format!("{}_{i:03}", scene.name());
         write_sample(scene, &s, out, &name).map_err(|e| e.to_string())?;
         let f = s.foreground_fraction();

@@ -5,10 +5,10 @@ use ndarray::{Array2, Array3};
 use super::{Sample, noise::value_noise_2d, sample};
 use crate::Rng;
 
-/// Target foreground fraction (microaneurysm pixels) of an image.
+/// Default target foreground fraction (microaneurysm pixels) of an image.
 const TARGET_FRACTION: f64 = 0.0005;
 
-pub(super) fn generate(h: usize, w: usize, rng: &mut Rng) -> Sample {
+pub(super) fn generate(h: usize, w: usize, fraction: Option<f64>, rng: &mut Rng) -> Sample {
     let (cy, cx) = (h as f64 / 2.0, w as f64 / 2.0);
     let radius = 0.47 * h.min(w) as f64;
     let texture = value_noise_2d(h, w, 24.0, 3, rng);
@@ -39,10 +39,10 @@ pub(super) fn generate(h: usize, w: usize, rng: &mut Rng) -> Sample {
     }
     // Microaneurysms: dots of diameter 2-6 px away from vessels, until the target area is reached.
     let mut mask = Array2::<u32>::zeros((h, w));
-    let target = (TARGET_FRACTION * (h * w) as f64).max(4.0);
+    let target = (fraction.unwrap_or(TARGET_FRACTION) * (h * w) as f64).max(4.0);
     let mut area = 0.0;
     let mut tries = 0;
-    while area < target && tries < 10_000 {
+    while area < target && tries < 10_000 + 40 * target as usize {
         tries += 1;
         let (y, x) = (rng.range(0.0, h as f64), rng.range(0.0, w as f64));
         let r = rng.range(1.0, 3.0);

@@ -88,6 +88,30 @@ impl Scene {
     /// # Errors
     /// When `size` has the wrong number of axes or an axis shorter than the scene allows.
     pub fn generate(self, size: Option<&[usize]>, seed: u64, index: u64) -> Result<Sample, String> {
+        self.generate_with(size, seed, index, None)
+    }
+
+    /// [`generate`](Self::generate) with another target foreground fraction: the microaneurysm
+    /// area of [`Scene::Fundus`] (default 0.0005; more dots of the same 2-6 px sizes), for the
+    /// imbalance experiment. Other scenes have no such setting.
+    ///
+    /// # Errors
+    /// As [`generate`](Self::generate); a fraction outside (0, 0.2], or one for another scene.
+    pub fn generate_with(
+        self,
+        size: Option<&[usize]>,
+        seed: u64,
+        index: u64,
+        foreground: Option<f64>,
+    ) -> Result<Sample, String> {
+        if let Some(f) = foreground
+            && (self != Scene::Fundus || !(f > 0.0 && f <= 0.2))
+        {
+            return Err(format!(
+                "scene `{}`: a foreground fraction ({f}) can be set for `fundus` only, in (0, 0.2]",
+                self.name()
+            ));
+        }
         let size = size
             .map(<[usize]>::to_vec)
             .unwrap_or_else(|| self.default_size());
@@ -101,7 +125,7 @@ impl Scene {
         }
         let mut rng = Rng::fork(seed, index);
         Ok(match self {
-            Scene::Fundus => fundus::generate(size[0], size[1], &mut rng),
+            Scene::Fundus => fundus::generate(size[0], size[1], foreground, &mut rng),
             Scene::CtPhantom => ct_phantom::generate([size[0], size[1], size[2]], &mut rng),
             Scene::Wetlands => wetlands::generate(size[0], size[1], &mut rng),
             Scene::LesionTexture => lesion_texture::generate(size[0], size[1], &mut rng),
