@@ -38,7 +38,8 @@ pub enum Command {
     /// reliability diagrams (ECE, MCE, Brier), overlays of the best and worst cases, index.md.
     Report(ReportArgs),
     /// Run an experiment (train, evaluate on held-out data, write report.md, PNG plots and
-    /// results.json): attention = soft-mask attention end to end vs detached vs hard vs no mask.
+    /// results.json): attention (soft-mask attention variants), imbalance (losses against the
+    /// foreground fraction).
     Experiment(ExperimentArgs),
 }
 
@@ -48,6 +49,9 @@ pub enum ExperimentName {
     /// The segmentation mask as differentiable attention of an image classifier: (a) soft mask
     /// end to end, (b) detached, (c) hard mask, (d) no mask; lesion-texture scene.
     Attention,
+    /// Microaneurysms at 5 %, 0.5 % and 0.05 % foreground, trained with BCE, Dice, generalized
+    /// Dice, 0.5 BCE + 0.5 Dice, focal and Dice + focal: Dice, lesion recall and precision.
+    Imbalance,
 }
 
 /// Arguments of `dicekit experiment`.

@@ -715,3 +715,36 @@ fn experiment_attention_quick_writes_its_report() {
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(!stdout(&again).contains("epoch   1"), "{}", stdout(&again));
 }
+
+#[test]
+fn experiment_imbalance_quick_writes_its_report() {
+    let out = scratch("experiment_imbalance");
+    let o = dicekit(&[
+        "experiment",
+        "imbalance",
+        "--quick",
+        "--seeds",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for needle in [
+        "### Foreground 5 %",
+        "### Foreground 0.05 %",
+        "| gdl |",
+        "| dice_focal |",
+        "## What this shows",
+        "(lesion_recall.png)",
+    ] {
+        assert!(
+            report.contains(needle),
+            "report.md lacks {needle}:\n{report}"
+        );
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(json["runs"].as_array().unwrap().len(), 18);
+    assert!(out.join("dice.png").exists());
+}

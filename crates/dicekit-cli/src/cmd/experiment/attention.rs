@@ -18,10 +18,11 @@ use dicekit_data::synth::Scene;
 use dicekit_metrics::{ConfusionCounts, accuracy, confusion_per_label, macro_auc};
 use dicekit_models::MaskAttention;
 use dicekit_plot::{LineChart, Series};
-use dicekit_train::{EpochLog, TrainConfig, Trained, train};
+use dicekit_train::{EpochLog, TrainConfig, Trained};
 use ndarray::{ArrayD, Axis};
 use serde::{Deserialize, Serialize};
 
+use super::runner;
 use super::stats::{fmt_mean_sd, mean_sd};
 use crate::args::ExperimentArgs;
 
@@ -143,7 +144,7 @@ hidden = {hidden}
             epochs = self.epochs,
             iters = self.iterations_per_epoch,
             vi = self.val_interval,
-            out = output.display().to_string().replace('\\', "/"),
+            out = runner::toml_path(output),
             lambda = self.lambda,
             hidden = self.hidden,
         )
@@ -245,8 +246,7 @@ fn fmt_opt(v: Option<f64>) -> String {
     v.map_or("–".into(), |v| format!("{v:.3}"))
 }
 
-/// Trains one run (or reuses its `result.json` when a previous invocation finished it) and
-/// scores it on the test split.
+/// Trains one run (or reuses it) and scores it on the test split.
 fn run_one(
     setup: &Setup,
     mode: MaskAttention,
@@ -254,66 +254,44 @@ fn run_one(
     dir: &Path,
     test: &[dicekit_data::synth::Sample],
 ) -> Result<RunResult, String> {
-    let result_path = dir.join("result.json");
     let text = setup.config(mode, seed, dir);
-    if let Ok(saved) = std::fs::read_to_string(&result_path)
-        && let Ok(r) = serde_json::from_str::<RunResult>(&saved)
-        && std::fs::read_to_string(dir.join("experiment.toml"))
-            .ok()
-            .as_deref()
-            == Some(&text)
-    {
-        return Ok(r);
-    }
-    let _ = std::fs::remove_dir_all(dir);
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    std::fs::write(dir.join("experiment.toml"), &text)
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
-    let cfg = TrainConfig::from_toml(&text, PathBuf::new())?;
-    let t0 = Instant::now();
-    let outcome = train(&cfg, false, None, false).map_err(|e| e.to_string())?;
-    let train_seconds = t0.elapsed().as_secs_f64();
-    let model = Trained::load(&cfg, &dir.join("checkpoints/best.bpk"))?;
-    let (mut probs, mut truth) = (vec![], vec![]);
-    let mut counts = ConfusionCounts::default();
-    let mut inside = vec![];
-    for s in test {
-        let c = model
-            .classify(&s.image.data)?
-            .ok_or("not an attention network")?;
-        let (_, labels) = model.predict(&s.image.data)?;
-        counts += confusion_per_label(&labels.view(), &s.mask.data.view(), &[1])
-            .map_err(|e| e.to_string())?[0];
-        let (mass, lesion) = c
-            .attention
-            .iter()
-            .zip(s.mask.data.iter())
-            .fold((0.0f64, 0.0f64), |(m, l), (&a, &t)| {
-                (m + a as f64, l + if t == 1 { a as f64 } else { 0.0 })
-            });
-        if mass > 0.0 {
-            inside.push(lesion / mass);
+    runner::train_or_reuse(dir, &text, |f| {
+        let model = Trained::load(&f.config, &f.dir.join("checkpoints/best.bpk"))?;
+        let (mut probs, mut truth) = (vec![], vec![]);
+        let mut counts = ConfusionCounts::default();
+        let mut inside = vec![];
+        for s in test {
+            let c = model
+                .classify(&s.image.data)?
+                .ok_or("not an attention network")?;
+            let (_, labels) = model.predict(&s.image.data)?;
+            counts += confusion_per_label(&labels.view(), &s.mask.data.view(), &[1])
+                .map_err(|e| e.to_string())?[0];
+            let (mass, lesion) = c
+                .attention
+                .iter()
+                .zip(s.mask.data.iter())
+                .fold((0.0f64, 0.0f64), |(m, l), (&a, &t)| {
+                    (m + a as f64, l + if t == 1 { a as f64 } else { 0.0 })
+                });
+            if mass > 0.0 {
+                inside.push(lesion / mass);
+            }
+            probs.push(c.probabilities);
+            truth.push(s.label.unwrap_or(0) as usize);
         }
-        probs.push(c.probabilities);
-        truth.push(s.label.unwrap_or(0) as usize);
-    }
-    let result = RunResult {
-        mode: mode.name().into(),
-        seed,
-        test_accuracy: accuracy(&probs, &truth),
-        test_auc: macro_auc(&probs, &truth),
-        test_dice: counts.dice().value(),
-        attention_in_lesion: mean_sd(&inside).map(|m| m.0),
-        best_epoch: outcome.state.best.map(|b| b.1),
-        train_seconds,
-        history: outcome.state.history,
-    };
-    std::fs::write(
-        &result_path,
-        serde_json::to_string_pretty(&result).expect("JSON"),
-    )
-    .map_err(|e| format!("{}: {e}", result_path.display()))?;
-    Ok(result)
+        Ok(RunResult {
+            mode: mode.name().into(),
+            seed,
+            test_accuracy: accuracy(&probs, &truth),
+            test_auc: macro_auc(&probs, &truth),
+            test_dice: counts.dice().value(),
+            attention_in_lesion: mean_sd(&inside).map(|m| m.0),
+            best_epoch: f.state.best.map(|b| b.1),
+            train_seconds: f.seconds,
+            history: f.state.history.clone(),
+        })
+    })
 }
 
 fn save_png(path: &Path, data: ArrayD<f32>) -> Result<(), String> {

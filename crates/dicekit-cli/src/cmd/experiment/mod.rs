@@ -1,6 +1,8 @@
 //! `dicekit experiment <name>`: train, evaluate and write a report folder (Markdown, PNG plots,
 //! JSON of every number). Each experiment has a `--quick` variant that runs in minutes.
 mod attention;
+mod imbalance;
+mod runner;
 mod stats;
 
 use std::process::ExitCode;
@@ -15,6 +17,7 @@ pub fn run(args: ExperimentArgs) -> ExitCode {
     }
     let result = match args.name {
         ExperimentName::Attention => attention::run(&args),
+        ExperimentName::Imbalance => imbalance::run(&args),
     };
     match result {
         Ok(report) => {

@@ -1,0 +1,77 @@
+//! What every experiment does with one training run: write its config, train it (or reuse it
+//! when a previous invocation finished the same config), and evaluate it.
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use dicekit_train::{TrainConfig, TrainState, train};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A finished training run.
+pub struct Finished<'a> {
+    /// Its folder (config, log, checkpoints).
+    pub dir: &'a Path,
+    /// Its config.
+    pub config: TrainConfig,
+    /// Its final state (history, best epoch).
+    pub state: TrainState,
+    /// Wall time of the training, in seconds (0 when reused).
+    pub seconds: f64,
+}
+
+/// Trains the run in `dir` from the TOML `config` (whose `[training] output` must be `dir`),
+/// then `evaluate`s it and saves the result as `dir/result.json`. When `dir` already holds a
+/// `result.json` from the same config text, that result is returned without training.
+///
+/// # Errors
+/// A one-line message from the config, the training or the evaluation.
+pub fn train_or_reuse<R: Serialize + DeserializeOwned>(
+    dir: &Path,
+    config: &str,
+    evaluate: impl FnOnce(&Finished) -> Result<R, String>,
+) -> Result<R, String> {
+    let result_path = dir.join("result.json");
+    let config_path = dir.join("experiment.toml");
+    if std::fs::read_to_string(&config_path).ok().as_deref() == Some(config)
+        && let Ok(saved) = std::fs::read_to_string(&result_path)
+        && let Ok(r) = serde_json::from_str::<R>(&saved)
+    {
+        return Ok(r);
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::write(&config_path, config).map_err(|e| format!("{}: {e}", config_path.display()))?;
+    let cfg = TrainConfig::from_toml(config, PathBuf::new())?;
+    let t0 = Instant::now();
+    let outcome = train(&cfg, false, None, false).map_err(|e| e.to_string())?;
+    let finished = Finished {
+        dir,
+        config: cfg,
+        state: outcome.state,
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    let result = evaluate(&finished)?;
+    std::fs::write(
+        &result_path,
+        serde_json::to_string_pretty(&result).expect("JSON"),
+    )
+    .map_err(|e| format!("{}: {e}", result_path.display()))?;
+    Ok(result)
+}
+
+/// A path as it is written into a TOML string (forward slashes).
+pub fn toml_path(p: &Path) -> String {
+    p.display().to_string().replace('\\', "/")
+}
+
+/// Writes a text file, with the path in the error.
+pub fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Saves a rendered plot.
+pub fn save_plot(canvas: &dicekit_plot::Canvas, path: &Path) -> Result<(), String> {
+    canvas
+        .save_png(path)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
