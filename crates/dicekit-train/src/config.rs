@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use dicekit_data::augment::AugmentConfig;
+use dicekit_data::weight_map::{BoundaryWeightConfig, UnetWeightConfig};
 use dicekit_losses::AnyLossConfig;
 use dicekit_models::{AttentionNetConfig, MaskAttention, UNetConfig};
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,10 @@ pub enum DataSource {
         /// Target foreground fraction (fundus only; default 0.0005).
         #[serde(default)]
         foreground: Option<f64>,
+        /// What the training masks say under the clouds of the wetlands scene (validation is
+        /// always scored on the cloud-free truth).
+        #[serde(default)]
+        clouds: Option<Clouds>,
     },
     /// A dataset description file (see `datasets/*.toml`), its train and val splits.
     Dataset {
@@ -45,6 +50,31 @@ pub enum DataSource {
         #[serde(default)]
         limit_val: usize,
     },
+}
+
+/// What the training labels of the wetlands scene say under its clouds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Clouds {
+    /// The cloud-free truth, as if one could see through clouds (an upper bound).
+    Truth,
+    /// Cloud pixels are `[data] ignore_label`: they count for neither side of the loss.
+    Ignore,
+    /// Cloud pixels are background (0): what an annotator marks when nothing is visible.
+    Background,
+}
+
+/// A per-voxel weight map multiplying each voxel's loss terms (`[data] weight_map`), computed
+/// from each training patch's labels after augmentation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WeightMapSpec {
+    /// `1 + (w_band - 1) exp(-d^2 / (2 sigma^2))` around label boundaries
+    /// (`dicekit_data::weight_map::boundary_weight_map`).
+    Boundary(BoundaryWeightConfig),
+    /// The U-Net paper's class balance plus border term
+    /// (`dicekit_data::weight_map::unet_weight_map`).
+    Unet(UnetWeightConfig),
 }
 
 /// What the network learns (`[task]`; default: segmentation).
@@ -168,6 +198,9 @@ pub struct DataSection {
     /// probabilities back to the image's own size, so metrics are always on the original grid.
     #[serde(default)]
     pub resize: Option<Vec<usize>>,
+    /// Weight map of every training patch (none by default).
+    #[serde(default)]
+    pub weight_map: Option<WeightMapSpec>,
     /// Augmentation (flips, rotations, intensity, gamma); the crop comes from `patch`.
     #[serde(default = "AugmentConfig::none")]
     pub augment: AugmentConfig,
@@ -268,9 +301,10 @@ impl TrainConfig {
     pub fn from_toml(text: &str, base_dir: PathBuf) -> Result<Self, String> {
         let table: toml::Table = toml::from_str(text).map_err(|e| one_line(&e.to_string()))?;
         if let Some(data) = table.get("data").and_then(|d| d.as_table()) {
-            const COMMON: [&str; 8] = [
+            const COMMON: [&str; 9] = [
                 "source",
                 "resize",
+                "weight_map",
                 "patch",
                 "batch_size",
                 "foreground_fraction",
@@ -279,7 +313,15 @@ impl TrainConfig {
                 "augment",
             ];
             let specific: &[&str] = match data.get("source").and_then(|s| s.as_str()) {
-                Some("synthetic") => &["scene", "train", "val", "size", "seed", "foreground"],
+                Some("synthetic") => &[
+                    "scene",
+                    "train",
+                    "val",
+                    "size",
+                    "seed",
+                    "foreground",
+                    "clouds",
+                ],
                 Some("dataset") => &["description", "root", "limit_train", "limit_val"],
                 other => {
                     return Err(format!(
@@ -375,6 +417,21 @@ impl TrainConfig {
                 "[data] resize = {r:?} needs one size >= 1 per patch axis ({})",
                 self.data.patch.len()
             ));
+        }
+        if let DataSource::Synthetic {
+            scene,
+            clouds: Some(c),
+            ..
+        } = &self.data.source
+        {
+            if scene != "wetlands" {
+                return Err(format!(
+                    "[data] clouds = {c:?} needs scene = \"wetlands\", not \"{scene}\""
+                ));
+            }
+            if *c == Clouds::Ignore && self.data.ignore_label.is_none() {
+                return Err("[data] clouds = \"ignore\" needs an ignore_label".into());
+            }
         }
         if let Task::Attention { lambda, .. } = self.task {
             if !(lambda.is_finite() && lambda >= 0.0) {

@@ -95,6 +95,7 @@ fn read_split(cfg: &TrainConfig, split: Split) -> Result<Vec<Case>, String> {
             size,
             seed,
             foreground,
+            clouds,
         } => {
             let scene =
                 Scene::from_name(scene).ok_or_else(|| format!("[data] unknown scene `{scene}`"))?;
@@ -105,12 +106,30 @@ fn read_split(cfg: &TrainConfig, split: Split) -> Result<Vec<Case>, String> {
             range
                 .map(|i| {
                     let s = scene.generate_with(size.as_deref(), *seed, i, *foreground)?;
+                    let mut mask = s.mask.data;
+                    // Training labels under clouds; validation keeps the cloud-free truth.
+                    if let (Some(c), Some(cloud), Split::Train) = (clouds, &s.extra, split) {
+                        let under = match c {
+                            crate::Clouds::Truth => None,
+                            crate::Clouds::Ignore => cfg.data.ignore_label,
+                            crate::Clouds::Background => Some(0),
+                        };
+                        if let Some(v) = under {
+                            ndarray::Zip::from(&mut mask)
+                                .and(&cloud.data)
+                                .for_each(|m, &c| {
+                                    if c != 0 {
+                                        *m = v;
+                                    }
+                                });
+                        }
+                    }
                     Ok(Case {
                         name: format!("{}_{i:05}", scene.name()),
                         spacing: s.mask.spacing.clone(),
                         label: s.label,
                         image: s.image.data,
-                        mask: s.mask.data,
+                        mask,
                     })
                 })
                 .collect::<Result<Vec<_>, String>>()?

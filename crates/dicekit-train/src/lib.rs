@@ -9,7 +9,9 @@ mod model_io;
 mod schedule;
 mod train;
 
-pub use config::{DataSource, Normalization, OptimizerKind, Task, TrainConfig};
+pub use config::{
+    Clouds, DataSource, Normalization, OptimizerKind, Task, TrainConfig, WeightMapSpec,
+};
 pub use data::{Case, CaseSet, class_names, load_cases, load_validation_cases};
 pub use infer::{Predictor, predict_probabilities};
 pub use model_io::{Classification, Trained};

@@ -356,8 +356,9 @@ impl Run<'_> {
                 let step = (epoch - 1) * t.iterations_per_epoch + it;
                 let lr = t.schedule.lr(cfg.optimizer.lr, step, total_steps);
                 let (x, y, image_labels) = self.batch::<D>(&cases.train, &mut rng)?;
+                let weights = self.weight_maps(&y, &cases.train[0].spacing)?;
                 let (outputs, class_logits) = model.forward_train(x);
-                let (mut total, mut terms) = self.loss_of(outputs, &y);
+                let (mut total, mut terms) = self.loss_of(outputs, &y, weights.as_ref());
                 if let (Some(logits), Task::Attention { lambda, .. }) = (class_logits, cfg.task) {
                     let ce = self.classification_loss(logits, &image_labels);
                     terms.push((
@@ -560,11 +561,39 @@ impl Run<'_> {
         ))
     }
 
+    /// The `[data] weight_map` of a batch of labels `[B, 1, ...P]`, as `[B, 1, ...P]`.
+    fn weight_maps(
+        &self,
+        labels: &ArrayD<u32>,
+        spacing: &[f64],
+    ) -> Result<Option<ArrayD<f32>>, TrainError> {
+        let Some(spec) = &self.cfg.data.weight_map else {
+            return Ok(None);
+        };
+        let mut out = ArrayD::<f32>::zeros(labels.raw_dim());
+        for (b, mut w) in out.outer_iter_mut().enumerate() {
+            let l = labels.index_axis(ndarray::Axis(0), b);
+            let l = l.index_axis(ndarray::Axis(0), 0).to_owned();
+            let map = match spec {
+                crate::WeightMapSpec::Boundary(c) => {
+                    dicekit_data::weight_map::boundary_weight_map(&l, spacing, c)
+                }
+                crate::WeightMapSpec::Unet(c) => {
+                    dicekit_data::weight_map::unet_weight_map(&l, spacing, c)
+                }
+            }
+            .map_err(|e| TrainError::Input(format!("[data] weight_map: {e}")))?;
+            w.index_axis_mut(ndarray::Axis(0), 0).assign(&map);
+        }
+        Ok(Some(out))
+    }
+
     /// Total loss over the (deep-supervision) outputs and the full-resolution terms.
     fn loss_of<const D: usize>(
         &self,
         outputs: Vec<Tensor<D>>,
         labels: &ArrayD<u32>,
+        weight_maps: Option<&ArrayD<f32>>,
     ) -> (Tensor<1>, Vec<(String, f64)>) {
         let n = outputs.len();
         let weights: Vec<f64> = (0..n).map(|k| 0.5f64.powi(k as i32)).collect();
@@ -586,8 +615,24 @@ impl Run<'_> {
             });
             let dims = y.shape().to_vec();
             let values: Vec<i64> = y.iter().map(|&v| v as i64).collect();
-            let target = Tensor::<D, Int>::from_data(TensorData::new(values, dims), &self.device);
-            let out = self.loss.forward(logits, Target::Indices(target), None);
+            let target =
+                Tensor::<D, Int>::from_data(TensorData::new(values, dims.clone()), &self.device);
+            let w = weight_maps.map(|w| {
+                let w = w.slice_each_axis(|ax| {
+                    ndarray::Slice::new(
+                        0,
+                        None,
+                        if ax.axis.index() >= 2 {
+                            step as isize
+                        } else {
+                            1
+                        },
+                    )
+                });
+                let values: Vec<f32> = w.iter().copied().collect();
+                Tensor::<D>::from_data(TensorData::new(values, dims), &self.device)
+            });
+            let out = self.loss.forward(logits, Target::Indices(target), w);
             if k == 0 {
                 terms = out
                     .terms

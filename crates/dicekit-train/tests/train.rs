@@ -270,3 +270,96 @@ fn the_attention_task_trains_validates_and_classifies() {
         assert!(e.contains(needle), "{e}");
     }
 }
+
+#[test]
+fn a_boundary_weight_map_trains() {
+    let out = scratch("train_weight_map");
+    let text = config(&out, 1).replace(
+        "batch_size = 2",
+        "batch_size = 2\nweight_map = { kind = \"boundary\", band_weight = 5.0, profile = { gaussian = { sigma = 1.5 } } }",
+    );
+    let cfg = TrainConfig::from_toml(&text, PathBuf::new()).unwrap();
+    assert!(matches!(
+        cfg.data.weight_map,
+        Some(dicekit_train::WeightMapSpec::Boundary(_))
+    ));
+    let outcome = train(&cfg, false, None, false).unwrap();
+    assert!(outcome.state.history[0].loss.is_finite());
+    let bad = text.replace("band_weight = 5.0", "band_weight = 5.0, colour = 3");
+    assert!(TrainConfig::from_toml(&bad, PathBuf::new()).is_err());
+}
+
+#[test]
+fn clouds_relabel_the_training_masks_only() {
+    // The first data seed whose first training image has clouds.
+    let seed = (0..50u64)
+        .find(|&s| {
+            let x = dicekit_data::synth::Scene::Wetlands
+                .generate(Some(&[64, 64]), s, 0)
+                .unwrap();
+            x.extra.unwrap().data.iter().any(|&c| c != 0)
+        })
+        .expect("a cloudy image");
+    let base = |clouds: &str, ignore: &str| {
+        format!(
+            r#"
+[data]
+source = "synthetic"
+scene = "wetlands"
+train = 2
+val = 1
+size = [64, 64]
+seed = {seed}
+clouds = "{clouds}"
+{ignore}
+patch = [64, 64]
+batch_size = 2
+
+[model]
+in_channels = 4
+num_classes = 2
+depth = 2
+base_channels = 4
+
+[loss]
+loss = "cross_entropy"
+
+[training]
+epochs = 1
+iterations_per_epoch = 1
+output = "unused"
+"#
+        )
+    };
+    let truth = dicekit_data::synth::Scene::Wetlands
+        .generate(Some(&[64, 64]), seed, 0)
+        .unwrap();
+    let cloud = truth.extra.unwrap().data;
+    assert!(cloud.iter().any(|&c| c != 0));
+    for (clouds, ignore, under) in [
+        ("ignore", "ignore_label = 255", 255u32),
+        ("background", "", 0),
+    ] {
+        let cfg = TrainConfig::from_toml(&base(clouds, ignore), PathBuf::new()).unwrap();
+        let set = dicekit_train::load_cases(&cfg).unwrap();
+        let m = &set.train[0].mask;
+        assert!(
+            m.iter()
+                .zip(cloud.iter())
+                .all(|(&l, &c)| c == 0 || l == under),
+            "{clouds}"
+        );
+        let v = dicekit_data::synth::Scene::Wetlands
+            .generate(Some(&[64, 64]), seed, 1_000_000)
+            .unwrap();
+        assert_eq!(set.val[0].mask, v.mask.data, "validation keeps the truth");
+    }
+    let e = TrainConfig::from_toml(&base("ignore", ""), PathBuf::new()).unwrap_err();
+    assert!(e.contains("ignore_label"), "{e}");
+    let e = TrainConfig::from_toml(
+        &base("background", "").replace("\"wetlands\"", "\"fundus\""),
+        PathBuf::new(),
+    )
+    .unwrap_err();
+    assert!(e.contains("wetlands"), "{e}");
+}
