@@ -39,7 +39,7 @@ pub enum Command {
     Report(ReportArgs),
     /// Run an experiment (train, evaluate on held-out data, write report.md, PNG plots and
     /// results.json): attention (soft-mask attention variants), imbalance (losses against the
-    /// foreground fraction).
+    /// foreground fraction), clouds (ignore vs background under clouds).
     Experiment(ExperimentArgs),
 }
 
@@ -52,6 +52,9 @@ pub enum ExperimentName {
     /// Microaneurysms at 5 %, 0.5 % and 0.05 % foreground, trained with BCE, Dice, generalized
     /// Dice, 0.5 BCE + 0.5 Dice, focal and Dice + focal: Dice, lesion recall and precision.
     Imbalance,
+    /// Wetlands under clouds: cloud pixels as ignore vs as background in the training labels,
+    /// scored on the cloud-free truth.
+    Clouds,
 }
 
 /// Arguments of `dicekit experiment`.

@@ -748,3 +748,34 @@ fn experiment_imbalance_quick_writes_its_report() {
     assert_eq!(json["runs"].as_array().unwrap().len(), 18);
     assert!(out.join("dice.png").exists());
 }
+
+#[test]
+fn experiment_clouds_quick_writes_its_report() {
+    let out = scratch("experiment_clouds");
+    let o = dicekit(&[
+        "experiment",
+        "clouds",
+        "--quick",
+        "--seeds",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for needle in [
+        "| ignore |",
+        "| background |",
+        "| truth |",
+        "## What this shows",
+        "(dice.png)",
+    ] {
+        assert!(
+            report.contains(needle),
+            "report.md lacks {needle}:\n{report}"
+        );
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(json["runs"].as_array().unwrap().len(), 6);
+}

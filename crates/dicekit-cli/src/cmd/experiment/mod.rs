@@ -1,6 +1,7 @@
 //! `dicekit experiment <name>`: train, evaluate and write a report folder (Markdown, PNG plots,
 //! JSON of every number). Each experiment has a `--quick` variant that runs in minutes.
 mod attention;
+mod clouds;
 mod imbalance;
 mod runner;
 mod stats;
@@ -18,6 +19,7 @@ pub fn run(args: ExperimentArgs) -> ExitCode {
     let result = match args.name {
         ExperimentName::Attention => attention::run(&args),
         ExperimentName::Imbalance => imbalance::run(&args),
+        ExperimentName::Clouds => clouds::run(&args),
     };
     match result {
         Ok(report) => {
