@@ -39,7 +39,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Run an experiment (train, evaluate on held-out data, write report.md, PNG plots and
     /// results.json): attention (soft-mask attention variants), imbalance (losses against the
-    /// foreground fraction), clouds (ignore vs background under clouds).
+    /// foreground fraction), clouds (ignore vs background under clouds), rare-classes (CE vs Dice
+    /// vs generalized Dice per class).
     Experiment(ExperimentArgs),
 }
 
@@ -55,6 +56,9 @@ pub enum ExperimentName {
     /// Wetlands under clouds: cloud pixels as ignore vs as background in the training labels,
     /// scored on the cloud-free truth.
     Clouds,
+    /// Cross-entropy vs Dice vs generalized Dice (square and simple weights) on the CT phantom
+    /// and dubai_aerial: per-class Dice, rarest classes first.
+    RareClasses,
 }
 
 /// Arguments of `dicekit experiment`.

@@ -779,3 +779,37 @@ fn experiment_clouds_quick_writes_its_report() {
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     assert_eq!(json["runs"].as_array().unwrap().len(), 6);
 }
+
+#[test]
+fn experiment_rare_classes_quick_writes_its_report() {
+    let out = scratch("experiment_rare_classes");
+    let o = dicekit(&[
+        "experiment",
+        "rare-classes",
+        "--quick",
+        "--seeds",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for needle in [
+        "## ct-phantom",
+        "| tumour (5) |",
+        "gdl_square Dice",
+        "**mean IoU**",
+        "## What this shows",
+    ] {
+        assert!(
+            report.contains(needle),
+            "report.md lacks {needle}:\n{report}"
+        );
+    }
+    // dubai_aerial runs where the shared data is present, and is named as skipped where not.
+    assert!(
+        report.contains("## dubai_aerial") || report.contains("Skipped dubai_aerial"),
+        "{report}"
+    );
+    assert!(out.join("ct-phantom_dice.png").exists());
+}

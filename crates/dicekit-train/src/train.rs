@@ -30,6 +30,11 @@ pub trait TrainModel<const D: usize>: SegmentationModel<D> {
     fn forward_train(&self, x: Tensor<D>) -> (Vec<Tensor<D>>, Option<Tensor<2>>) {
         (self.forward(x), None)
     }
+
+    /// Whether [`forward_train`](Self::forward_train) returns class logits.
+    fn classifies(&self) -> bool {
+        false
+    }
 }
 
 impl TrainModel<4> for UNet2d {}
@@ -38,6 +43,10 @@ impl TrainModel<4> for AttentionNet2d {
     fn forward_train(&self, x: Tensor<4>) -> (Vec<Tensor<4>>, Option<Tensor<2>>) {
         let out = self.forward_all(x);
         (out.segmentation, Some(out.class_logits))
+    }
+
+    fn classifies(&self) -> bool {
+        true
     }
 }
 
@@ -538,6 +547,9 @@ impl Run<'_> {
         model: &M,
         cases: &[Case],
     ) -> Option<(Option<f64>, Option<f64>)> {
+        if !model.classifies() {
+            return None;
+        }
         let device = self.device.clone().inner();
         let mut probs = vec![];
         let mut truth = vec![];

@@ -3,6 +3,7 @@
 mod attention;
 mod clouds;
 mod imbalance;
+mod rare_classes;
 mod runner;
 mod stats;
 
@@ -20,6 +21,7 @@ pub fn run(args: ExperimentArgs) -> ExitCode {
         ExperimentName::Attention => attention::run(&args),
         ExperimentName::Imbalance => imbalance::run(&args),
         ExperimentName::Clouds => clouds::run(&args),
+        ExperimentName::RareClasses => rare_classes::run(&args),
     };
     match result {
         Ok(report) => {
