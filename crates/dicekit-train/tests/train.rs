@@ -363,3 +363,17 @@ output = "unused"
     .unwrap_err();
     assert!(e.contains("wetlands"), "{e}");
 }
+
+/// Regression: validation once ran the whole network on whole images (for the attention
+/// task's classification) even for plain segmentation, which panics on sizes the network cannot
+/// take. Sliding windows must be the only path.
+#[test]
+fn validates_images_whose_size_the_network_cannot_take_whole() {
+    let out = scratch("train_odd_size");
+    let text = config(&out, 1)
+        .replace("size = [32, 32]", "size = [37, 35]")
+        .replace("depth = 2", "depth = 3");
+    let cfg = TrainConfig::from_toml(&text, PathBuf::new()).unwrap();
+    let outcome = train(&cfg, false, None, false).unwrap();
+    assert!(outcome.state.history[0].val_mean_dice.is_some());
+}
