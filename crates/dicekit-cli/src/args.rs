@@ -40,7 +40,7 @@ pub enum Command {
     /// Run an experiment (train, evaluate on held-out data, write report.md, PNG plots and
     /// results.json): attention (soft-mask attention variants), imbalance (losses against the
     /// foreground fraction), clouds (ignore vs background under clouds), rare-classes (CE vs Dice
-    /// vs generalized Dice per class).
+    /// vs generalized Dice per class), calibration (Dice share vs ECE), boundary (weight maps).
     Experiment(ExperimentArgs),
 }
 
@@ -59,6 +59,12 @@ pub enum ExperimentName {
     /// Cross-entropy vs Dice vs generalized Dice (square and simple weights) on the CT phantom
     /// and dubai_aerial: per-class Dice, rarest classes first.
     RareClasses,
+    /// alpha BCE + (1 - alpha) Dice for alpha in {0, 0.25, 0.5, 0.75, 1} on CHASE_DB1: Dice
+    /// against ECE, reliability diagrams (needs the shared data).
+    Calibration,
+    /// CHASE_DB1 vessels with and without the boundary weight map: Dice, HD95, NSD at 1 px
+    /// (needs the shared data).
+    Boundary,
 }
 
 /// Arguments of `dicekit experiment`.

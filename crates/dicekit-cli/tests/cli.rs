@@ -813,3 +813,49 @@ fn experiment_rare_classes_quick_writes_its_report() {
     );
     assert!(out.join("ct-phantom_dice.png").exists());
 }
+
+/// Whether the shared CHASE_DB1 data is where the dataset description looks for it.
+fn chase_present() -> bool {
+    match std::env::var_os("DICEKIT_DATA_ROOT") {
+        Some(root) if !root.is_empty() => Path::new(&root).join("chase_db1").exists(),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/data/chase_db1")
+            .exists(),
+    }
+}
+
+#[test]
+fn experiments_on_chase_run_quick_or_say_the_data_is_missing() {
+    for (name, needles) in [
+        ("boundary", &["| plain |", "| boundary |", "(hd95.png)"][..]),
+        (
+            "calibration",
+            &["| 0.25 |", "(dice_vs_ece.png)", "reliability_alpha1.png"][..],
+        ),
+    ] {
+        let out = scratch(&format!("experiment_{name}"));
+        let o = dicekit(&[
+            "experiment",
+            name,
+            "--quick",
+            "--seeds",
+            "1",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        if chase_present() {
+            assert!(o.status.success(), "{}", stderr(&o));
+            let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+            for needle in needles {
+                assert!(
+                    report.contains(needle),
+                    "{name}: report.md lacks {needle}:\n{report}"
+                );
+            }
+        } else {
+            assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+            assert!(stderr(&o).contains("chase_db1"), "{}", stderr(&o));
+            assert_eq!(stderr(&o).trim().lines().count(), 1, "{}", stderr(&o));
+        }
+    }
+}

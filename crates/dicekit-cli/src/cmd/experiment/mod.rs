@@ -1,6 +1,9 @@
 //! `dicekit experiment <name>`: train, evaluate and write a report folder (Markdown, PNG plots,
 //! JSON of every number). Each experiment has a `--quick` variant that runs in minutes.
 mod attention;
+mod boundary;
+mod calibration;
+mod chase;
 mod clouds;
 mod imbalance;
 mod rare_classes;
@@ -22,6 +25,8 @@ pub fn run(args: ExperimentArgs) -> ExitCode {
         ExperimentName::Imbalance => imbalance::run(&args),
         ExperimentName::Clouds => clouds::run(&args),
         ExperimentName::RareClasses => rare_classes::run(&args),
+        ExperimentName::Calibration => calibration::run(&args),
+        ExperimentName::Boundary => boundary::run(&args),
     };
     match result {
         Ok(report) => {

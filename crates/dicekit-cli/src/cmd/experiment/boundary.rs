@@ -1,0 +1,325 @@
+//! `dicekit experiment boundary`: does weighting the loss near vessel boundaries help?
+//!
+//! CHASE_DB1 vessels, Dice + cross-entropy with and without the boundary weight map
+//! `w = 1 + 4 exp(-d^2 / (2 * 1.5^2))` (d: distance to the nearest label boundary, in pixels).
+//! Scored on the validation images with the last checkpoint: Dice, HD95 and NSD at 1 px.
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use dicekit_metrics::{ConfusionCounts, Convention, MetricKind, evaluate_label_maps};
+use dicekit_plot::{LineChart, Series};
+use dicekit_train::Case;
+use serde::{Deserialize, Serialize};
+
+use super::chase::{ChaseSetup, last_model, validation_cases, vessel_counts};
+use super::runner;
+use super::stats::{fmt_mean_sd, mean_sd};
+use crate::args::ExperimentArgs;
+
+const LOSS: &str = r#"loss = "composite"
+terms = [
+  { name = "dice", weight = 1.0, loss = { loss = "overlap", classes = "exclude_background", pooling = "batch" } },
+  { name = "ce", weight = 1.0, loss = { loss = "cross_entropy" } },
+]"#;
+
+/// The variants: name, extra `[data]` line, description.
+const VARIANTS: [(&str, &str, &str); 2] = [
+    ("plain", "", "every pixel weighs 1"),
+    (
+        "boundary",
+        r#"weight_map = { kind = "boundary", band_weight = 5.0, profile = { gaussian = { sigma = 1.5 } } }"#,
+        "w = 1 + 4 exp(-d^2 / (2 * 1.5^2)) around every label boundary, multiplying each pixel's terms of both losses",
+    ),
+];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RunResult {
+    variant: String,
+    seed: u64,
+    /// Dice of the counts summed over the validation images.
+    dice: Option<f64>,
+    /// Means over the validation images.
+    dice_mean: Option<f64>,
+    hd95_mean: Option<f64>,
+    nsd_mean: Option<f64>,
+    train_seconds: f64,
+}
+
+pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
+    let setup = ChaseSetup::new(args.quick);
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from(if args.quick {
+            "runs/experiment-boundary-quick"
+        } else {
+            "runs/experiment-boundary"
+        })
+    });
+    std::fs::create_dir_all(out.join("runs")).map_err(|e| format!("{}: {e}", out.display()))?;
+    let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
+    let title = "dicekit experiment boundary";
+    let val = validation_cases(&setup.config(title, LOSS, false, "", 1, &out.join("probe")))
+        .map_err(|e| {
+            format!(
+                "chase_db1 is needed (set DICEKIT_DATA_ROOT to the folder holding chase_db1/): {e}"
+            )
+        })?;
+    let started = Instant::now();
+    let total = VARIANTS.len() * seeds.len();
+    let mut results = vec![];
+    for (n, &seed) in seeds.iter().enumerate() {
+        for (v, (name, extra, _)) in VARIANTS.iter().enumerate() {
+            let k = n * VARIANTS.len() + v + 1;
+            let dir = out.join("runs").join(format!("{name}_seed{seed}"));
+            let text = setup.config(&format!("{title}: {name}"), LOSS, false, extra, seed, &dir);
+            let r = runner::train_or_reuse(&dir, &text, |f| evaluate(f, name, seed, &val))?;
+            let done = started.elapsed().as_secs_f64();
+            println!(
+                "[{k}/{total}] {name:<8} seed {seed}: Dice {}, HD95 {}, NSD {} ({:.0} s; about {:.0} s left)",
+                fmt(r.dice),
+                fmt(r.hd95_mean),
+                fmt(r.nsd_mean),
+                r.train_seconds,
+                done / k as f64 * (total - k) as f64
+            );
+            results.push(r);
+        }
+    }
+    write_plot(&out, &results, &seeds)?;
+    let json = serde_json::json!({
+        "experiment": "boundary",
+        "quick": args.quick,
+        "setup": setup,
+        "loss": LOSS,
+        "variants": VARIANTS.iter().map(|(n, e, w)| serde_json::json!({"name": n, "data": e, "what": w})).collect::<Vec<_>>(),
+        "seeds": seeds,
+        "runs": results,
+        "seconds": started.elapsed().as_secs_f64(),
+    });
+    runner::write(
+        &out.join("results.json"),
+        &(serde_json::to_string_pretty(&json).expect("JSON") + "\n"),
+    )?;
+    let report = out.join("report.md");
+    runner::write(
+        &report,
+        &report_md(
+            &setup,
+            &results,
+            &seeds,
+            args,
+            started.elapsed().as_secs_f64(),
+        ),
+    )?;
+    Ok(report)
+}
+
+fn fmt(v: Option<f64>) -> String {
+    v.map_or("–".into(), |v| format!("{v:.3}"))
+}
+
+fn evaluate(
+    f: &runner::Finished,
+    variant: &str,
+    seed: u64,
+    val: &[Case],
+) -> Result<RunResult, String> {
+    let model = last_model(f)?;
+    let mut counts = ConfusionCounts::default();
+    let (mut dice, mut hd95, mut nsd) = (vec![], vec![], vec![]);
+    for c in val {
+        let (_, pred) = model
+            .predict(&c.image)
+            .map_err(|e| format!("{}: {e}", c.name))?;
+        counts += vessel_counts(&pred, &c.mask);
+        let e = evaluate_label_maps(
+            &pred.view(),
+            &c.mask.view(),
+            &c.spacing,
+            &[1],
+            Convention::Monai,
+            1.0,
+        )
+        .map_err(|e| format!("{}: {e}", c.name))?;
+        let get = |m: MetricKind| {
+            e[0].scores
+                .iter()
+                .find(|(k, _)| *k == m)
+                .and_then(|(_, s)| s.value())
+                .unwrap_or(f64::NAN)
+        };
+        dice.push(get(MetricKind::Dice));
+        hd95.push(get(MetricKind::Hausdorff95));
+        nsd.push(get(MetricKind::Nsd));
+    }
+    let mean = |v: &[f64]| mean_sd(v).map(|m| m.0);
+    Ok(RunResult {
+        variant: variant.into(),
+        seed,
+        dice: counts.dice().value(),
+        dice_mean: mean(&dice),
+        hd95_mean: mean(&hd95),
+        nsd_mean: mean(&nsd),
+        train_seconds: f.seconds,
+    })
+}
+
+type Getter = fn(&RunResult) -> Option<f64>;
+
+fn values(results: &[RunResult], variant: &str, f: Getter) -> Vec<f64> {
+    results
+        .iter()
+        .filter(|r| r.variant == variant)
+        .map(|r| f(r).unwrap_or(f64::NAN))
+        .collect()
+}
+
+fn write_plot(out: &Path, results: &[RunResult], seeds: &[u64]) -> Result<(), String> {
+    for (file, title, f) in [
+        ("dice", "Dice", (|r| r.dice) as Getter),
+        ("hd95", "HD95 (px)", |r| r.hd95_mean),
+        ("nsd", "NSD at 1 px", |r| r.nsd_mean),
+    ] {
+        let mut chart = LineChart::new(
+            format!("CHASE_DB1 vessels: {title} (lines join the runs of one seed)"),
+            "1 plain, 2 boundary weight map",
+            title,
+        );
+        chart.x_range = Some((0.7, 2.3));
+        for &seed in seeds {
+            let points = VARIANTS
+                .iter()
+                .enumerate()
+                .map(|(i, (v, _, _))| {
+                    let x = results
+                        .iter()
+                        .find(|r| r.variant == *v && r.seed == seed)
+                        .and_then(f)
+                        .unwrap_or(f64::NAN);
+                    (i as f64 + 1.0, x)
+                })
+                .collect();
+            chart = chart.series(Series::new(format!("seed {seed}"), points).markers());
+        }
+        runner::save_plot(&chart.render(700, 450), &out.join(format!("{file}.png")))?;
+    }
+    Ok(())
+}
+
+fn report_md(
+    setup: &ChaseSetup,
+    results: &[RunResult],
+    seeds: &[u64],
+    args: &ExperimentArgs,
+    seconds: f64,
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# Experiment: boundary weight map on CHASE_DB1 vessels{}\n",
+        if args.quick {
+            " (--quick: too small to conclude anything)"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(
+        s,
+        "Command: `dicekit experiment boundary{}{}` ({:.1} min on this machine). Every number is in [results.json](results.json); each run's config, log and checkpoints are under `runs/`.\n",
+        if args.quick { " --quick" } else { "" },
+        if args.seeds != 3 {
+            format!(" --seeds {}", args.seeds)
+        } else {
+            String::new()
+        },
+        seconds / 60.0
+    );
+    let _ = writeln!(s, "## Setup\n");
+    let _ = writeln!(
+        s,
+        "- Data: CHASE_DB1 (retinal vessels, about 7 % of the pixels), {} training and {} validation images{}. The validation images are scored with the last checkpoint (no test split exists; no choice is made on them).",
+        if setup.limit_train == 0 {
+            16
+        } else {
+            setup.limit_train
+        },
+        if setup.limit_val == 0 {
+            4
+        } else {
+            setup.limit_val
+        },
+        setup
+            .resize
+            .map_or(String::new(), |r| format!(", resampled to {r}x{r}"))
+    );
+    let _ = writeln!(
+        s,
+        "- Training: U-Net (depth {}, {} base channels, instance norm), Dice (vessel, batch-pooled) + cross-entropy, patches {2}x{2}, batch {3}, Adam lr {4}, poly schedule, {5} epochs of {6} steps.",
+        setup.depth,
+        setup.base_channels,
+        setup.patch,
+        setup.batch_size,
+        setup.lr,
+        setup.epochs,
+        setup.iterations_per_epoch
+    );
+    for (n, _, w) in VARIANTS {
+        let _ = writeln!(s, "- `{n}`: {w}.");
+    }
+    let _ = writeln!(
+        s,
+        "- Metrics: Dice of the summed counts, and the means over images of Dice, HD95 and NSD at 1 px (MONAI conventions, pixel spacing 1). Seeds {seeds:?}.\n"
+    );
+    let _ = writeln!(s, "## Results (mean ± sd over seeds)\n");
+    let _ = writeln!(
+        s,
+        "| variant | Dice (summed) | Dice (mean of images) | HD95 (px) | NSD at 1 px |\n|---|---|---|---|---|"
+    );
+    for (v, _, _) in VARIANTS {
+        let _ = writeln!(
+            s,
+            "| {v} | {} | {} | {} | {} |",
+            fmt_mean_sd(&values(results, v, |r| r.dice), 3),
+            fmt_mean_sd(&values(results, v, |r| r.dice_mean), 3),
+            fmt_mean_sd(&values(results, v, |r| r.hd95_mean), 2),
+            fmt_mean_sd(&values(results, v, |r| r.nsd_mean), 3),
+        );
+    }
+    let _ = writeln!(s, "\n## What this shows\n");
+    if args.quick {
+        let _ = writeln!(
+            s,
+            "This is the `--quick` variant that exercises the code; its numbers say nothing about the question.\n"
+        );
+    }
+    let m = |v: &str, f: Getter| mean_sd(&values(results, v, f));
+    let mut para = vec![];
+    for (name, f, higher) in [
+        ("Dice", (|r| r.dice) as Getter, true),
+        ("HD95", |r| r.hd95_mean, false),
+        ("NSD", |r| r.nsd_mean, true),
+    ] {
+        if let (Some(a), Some(b)) = (m("plain", f), m("boundary", f)) {
+            let better = if higher { b.0 > a.0 } else { b.0 < a.0 };
+            let within = (b.0 - a.0).abs() <= a.1.max(b.1);
+            para.push(format!(
+                "{name}: {:.3} plain, {:.3} with the boundary weights ({}).",
+                a.0,
+                b.0,
+                if within {
+                    "within the seed-to-seed spread"
+                } else if better {
+                    "better with the weights"
+                } else {
+                    "worse with the weights"
+                }
+            ));
+        }
+    }
+    let _ = writeln!(s, "{}\n", para.join(" "));
+    let _ = writeln!(
+        s,
+        "## Plots\n\n![dice](dice.png)\n\n![hd95](hd95.png)\n\n![nsd](nsd.png)\n"
+    );
+    s
+}
