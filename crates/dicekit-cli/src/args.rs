@@ -96,6 +96,9 @@ pub struct ReportArgs {
     /// Output folder [default: <run>/report].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Take [data] (validation images) from this config instead of the run's (a moved run).
+    #[arg(long, value_name = "PATH")]
+    pub data_config: Option<PathBuf>,
     /// Average over flips of every spatial axis.
     #[arg(long)]
     pub tta: bool,

@@ -479,6 +479,8 @@ fn train_predict_eval_end_to_end() {
         root.join("run").to_str().unwrap(),
         "--checkpoint",
         "last",
+        "--data-config",
+        root.join("train.toml").to_str().unwrap(),
         "--out",
         root.join("report_last").to_str().unwrap(),
         "--tta",

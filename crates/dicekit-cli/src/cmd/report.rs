@@ -41,6 +41,9 @@ pub struct ReportOptions {
     pub checkpoint: String,
     /// Output folder [default: `<run>/report`].
     pub out: Option<PathBuf>,
+    /// A config file whose `[data]` replaces the run's (a run folder moved away from the
+    /// config's folder, or data elsewhere).
+    pub data_config: Option<PathBuf>,
     /// Flip test-time augmentation.
     pub tta: bool,
     /// Peer convention of the surface metrics.
@@ -60,6 +63,7 @@ impl Default for ReportOptions {
         ReportOptions {
             checkpoint: "best".into(),
             out: None,
+            data_config: None,
             tta: false,
             convention: Convention::Monai,
             tolerance: 1.0,
@@ -83,6 +87,7 @@ pub fn run(args: ReportArgs) -> ExitCode {
     let opts = ReportOptions {
         checkpoint: args.checkpoint,
         out: args.out,
+        data_config: args.data_config,
         tta: args.tta,
         convention,
         tolerance: args.tolerance,
@@ -102,8 +107,9 @@ pub fn run(args: ReportArgs) -> ExitCode {
     }
 }
 
-/// The run's config, with relative data paths resolved where the run was started from.
-fn run_config(run: &Path) -> Result<(TrainConfig, TrainState), String> {
+/// The run's config, with relative data paths resolved where the run was started from, or the
+/// `[data]` of `data_config`.
+fn run_config(run: &Path, data_config: Option<&Path>) -> Result<(TrainConfig, TrainState), String> {
     let state_path = run.join("state.json");
     let text = std::fs::read_to_string(&state_path).map_err(|e| {
         format!(
@@ -121,8 +127,13 @@ fn run_config(run: &Path) -> Result<(TrainConfig, TrainState), String> {
     let config_path = run.join("config.toml");
     let text = std::fs::read_to_string(&config_path)
         .map_err(|e| format!("{}: {e}", config_path.display()))?;
-    let cfg = TrainConfig::from_toml(&text, base)
+    let mut cfg = TrainConfig::from_toml(&text, base)
         .map_err(|e| format!("{}: {e}", config_path.display()))?;
+    if let Some(path) = data_config {
+        let other = TrainConfig::read(path)?;
+        cfg.data = other.data;
+        cfg.base_dir = other.base_dir;
+    }
     Ok((cfg, state))
 }
 
@@ -158,7 +169,7 @@ const CALIBRATION_VOXELS_PER_CASE: usize = 4_000_000;
 /// # Errors
 /// A one-line message when the run, its data or the output folder cannot be used.
 pub fn write_report(run: &Path, opts: &ReportOptions) -> Result<PathBuf, String> {
-    let (cfg, state) = run_config(run)?;
+    let (cfg, state) = run_config(run, opts.data_config.as_deref())?;
     let checkpoint = match opts.checkpoint.as_str() {
         "best" | "last" => run
             .join("checkpoints")
