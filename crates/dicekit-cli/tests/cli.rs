@@ -449,7 +449,7 @@ fn train_predict_eval_end_to_end() {
         "loss.png",
         "dice.png",
         "reliability.png",
-        "reliability_class_1.png",
+        "reliability_lesion.png",
     ] {
         assert!(report.join(f).exists(), "{f}");
     }
