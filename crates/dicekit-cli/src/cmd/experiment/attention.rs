@@ -497,7 +497,7 @@ fn report_md(
     );
     let _ = writeln!(
         s,
-        "- Modes: (a) `soft`: the soft mask, end to end; (b) `detached`: the same mask and features with the gradient stopped, so the classification loss never reaches the segmenter (a test checks that its gradient there is exactly zero); (c) `hard`: the mask thresholded at 0.5; (d) `none`: global pooling only. Seeds {:?} change the initialisation and the batches, not the data.\n",
+        "- Modes: (a) `soft`: the soft mask, end to end; (b) `detached`: the same mask and features with the gradient stopped, so the classification loss never reaches the segmenter (a test checks that its gradient there is exactly zero); (c) `hard`: the mask thresholded at 0.5 (no gradient through the mask; the pooled features still receive the classifier's gradient, as in (a) and (d)); (d) `none`: global pooling only. Seeds {:?} change the initialisation and the batches, not the data.\n",
         seeds
     );
     let _ = writeln!(
