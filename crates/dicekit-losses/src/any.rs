@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::{
     BceLoss, BceLossConfig, CompositeLoss, CompositeLossConfig, ConfigError, CrossEntropyLoss,
     CrossEntropyLossConfig, FocalLoss, FocalLossConfig, GeneralizedDiceLoss,
-    GeneralizedDiceLossConfig, LovaszLoss, LovaszLossConfig, MccLoss, MccLossConfig, OverlapLoss,
-    OverlapLossConfig, Target,
+    GeneralizedDiceLossConfig, HausdorffDtLoss, HausdorffDtLossConfig, LovaszLoss,
+    LovaszLossConfig, MccLoss, MccLossConfig, OverlapLoss, OverlapLossConfig, Target,
 };
 
 /// Any loss of this crate, tagged by `"loss"` in JSON/TOML:
@@ -28,6 +28,8 @@ pub enum AnyLossConfig {
     Lovasz(LovaszLossConfig),
     /// Matthews correlation coefficient.
     Mcc(MccLossConfig),
+    /// Hausdorff distance through distance transforms.
+    HausdorffDt(HausdorffDtLossConfig),
     /// Weighted sum of losses.
     Composite(CompositeLossConfig),
 }
@@ -43,6 +45,7 @@ impl AnyLossConfig {
             Self::CrossEntropy(c) => c.validate(),
             Self::Lovasz(c) => c.validate(),
             Self::Mcc(c) => c.validate(),
+            Self::HausdorffDt(c) => c.validate(),
             Self::Composite(c) => c.validate(),
         }
     }
@@ -57,6 +60,7 @@ impl AnyLossConfig {
             Self::CrossEntropy(c) => c.check_classes(classes),
             Self::Lovasz(c) => c.check_classes(classes),
             Self::Mcc(c) => c.check_classes(classes),
+            Self::HausdorffDt(c) => c.check_classes(classes),
             Self::Composite(c) => c.check_classes(classes),
         }
     }
@@ -74,6 +78,7 @@ impl AnyLossConfig {
             Self::CrossEntropy(c) => AnyLoss::CrossEntropy(c.init()),
             Self::Lovasz(c) => AnyLoss::Lovasz(c.init()),
             Self::Mcc(c) => AnyLoss::Mcc(c.init()),
+            Self::HausdorffDt(c) => AnyLoss::HausdorffDt(c.init()),
             Self::Composite(c) => AnyLoss::Composite(c.init()),
         }
     }
@@ -102,6 +107,7 @@ impl AnyLossConfig {
             "cross_entropy" => to_value(serde_json::to_value(CrossEntropyLossConfig::new())),
             "lovasz" => to_value(serde_json::to_value(LovaszLossConfig::new())),
             "mcc" => to_value(serde_json::to_value(MccLossConfig::new())),
+            "hausdorff_dt" => to_value(serde_json::to_value(HausdorffDtLossConfig::new())),
             "composite" => {
                 let terms = obj.get("terms").and_then(Value::as_array).ok_or_else(|| {
                     ConfigError::Parse(
@@ -164,7 +170,7 @@ impl AnyLossConfig {
     }
 
     /// The `loss` tags accepted by [`from_partial`](Self::from_partial).
-    pub const KINDS: [&'static str; 8] = [
+    pub const KINDS: [&'static str; 9] = [
         "overlap",
         "generalized_dice",
         "focal",
@@ -172,6 +178,7 @@ impl AnyLossConfig {
         "cross_entropy",
         "lovasz",
         "mcc",
+        "hausdorff_dt",
         "composite",
     ];
 
@@ -185,6 +192,7 @@ impl AnyLossConfig {
             Self::CrossEntropy(_) => "cross_entropy",
             Self::Lovasz(_) => "lovasz",
             Self::Mcc(_) => "mcc",
+            Self::HausdorffDt(_) => "hausdorff_dt",
             Self::Composite(_) => "composite",
         }
     }
@@ -216,6 +224,8 @@ pub enum AnyLoss {
     Lovasz(LovaszLoss),
     /// Matthews correlation.
     Mcc(MccLoss),
+    /// Hausdorff distance through distance transforms.
+    HausdorffDt(HausdorffDtLoss),
     /// Weighted sum.
     Composite(CompositeLoss),
 }
@@ -243,6 +253,10 @@ impl AnyLoss {
             ),
             Self::Lovasz(l) => ("lovasz", l.forward_weighted(logits, target, weight_map)),
             Self::Mcc(l) => ("mcc", l.forward_weighted(logits, target, weight_map)),
+            Self::HausdorffDt(l) => (
+                "hausdorff_dt",
+                l.forward_weighted(logits, target, weight_map),
+            ),
             Self::Composite(l) => return l.forward_terms(logits, target, weight_map),
         };
         LossOutput {

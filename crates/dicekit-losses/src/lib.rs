@@ -11,6 +11,7 @@
 //! | composites | [`CompositeLossConfig`] | MONAI `DiceCELoss`/`DiceFocalLoss`/`GeneralizedDiceFocalLoss`, nnU-Net `DC_and_CE_loss` |
 //! | Lovász | [`LovaszLossConfig`] | smp, kornia |
 //! | Matthews correlation | [`MccLossConfig`] | MONAI `MCCLoss` |
+//! | Hausdorff (distance transforms) | [`HausdorffDtLossConfig`] | MONAI `HausdorffDTLoss` |
 //!
 //! Every loss takes logits `[B, C, ...S]` (2D or 3D), a [`Target`] (class indices or dense
 //! per-class maps) and optionally a per-voxel weight map; each offers `forward` (reduced,
@@ -27,6 +28,7 @@ mod cross_entropy;
 mod error;
 mod focal;
 mod generalized_dice;
+mod hausdorff_dt;
 mod lovasz;
 mod mcc;
 mod overlap;
@@ -45,6 +47,7 @@ pub use focal::{FocalAlpha, FocalLoss, FocalLossConfig};
 pub use generalized_dice::{
     AbsentWeight, GdlWeights, GeneralizedDiceLoss, GeneralizedDiceLossConfig,
 };
+pub use hausdorff_dt::{HausdorffDtLoss, HausdorffDtLossConfig};
 pub use lovasz::{LovaszClasses, LovaszLoss, LovaszLossConfig, LovaszVariant};
 pub use mcc::{MccLoss, MccLossConfig};
 pub use overlap::{ClassSelection, Intersection, Power, WeightMapMode};

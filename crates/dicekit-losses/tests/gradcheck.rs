@@ -332,3 +332,29 @@ fn composites_match_finite_differences() {
         None,
     );
 }
+
+#[test]
+fn hausdorff_dt_matches_finite_differences() {
+    // The distance fields are constants of the thresholded maps; a step of 1e-6 never moves a
+    // probability across 0.5 at these random logits, so the loss is smooth where it is probed.
+    let mut rng = Rng(9);
+    check(
+        "hausdorff dt, softmax, background excluded",
+        AnyLossConfig::HausdorffDt(HausdorffDtLossConfig::new()),
+        labels(&mut rng, None),
+        None,
+    );
+    check(
+        "hausdorff dt, sigmoid, batch-pooled, alpha 1, ignore label",
+        AnyLossConfig::HausdorffDt(
+            HausdorffDtLossConfig::new()
+                .with_activation(Activation::Sigmoid)
+                .with_classes(ClassSelection::All)
+                .with_pooling(Pooling::Batch)
+                .with_alpha(1.0)
+                .with_ignore_index(Some(7)),
+        ),
+        labels(&mut rng, Some(7)),
+        None,
+    );
+}

@@ -217,6 +217,10 @@ fn every_loss() -> Vec<(&'static str, AnyLossConfig)> {
             AnyLossConfig::Lovasz(LovaszLossConfig::new().with_ignore_index(ig)),
         ),
         (
+            "hausdorff_dt",
+            AnyLossConfig::HausdorffDt(HausdorffDtLossConfig::new().with_ignore_index(ig)),
+        ),
+        (
             "dice+ce",
             AnyLossConfig::Composite(CompositeLossConfig::dice_ce(
                 1.0,

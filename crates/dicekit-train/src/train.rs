@@ -157,6 +157,7 @@ pub fn output_activation(loss: &AnyLossConfig) -> Activation {
         AnyLossConfig::Bce(c) => c.activation,
         AnyLossConfig::CrossEntropy(c) => c.activation,
         AnyLossConfig::Mcc(c) => c.activation,
+        AnyLossConfig::HausdorffDt(c) => c.activation,
         AnyLossConfig::Lovasz(_) => Activation::Softmax,
         AnyLossConfig::Composite(c) => c
             .terms

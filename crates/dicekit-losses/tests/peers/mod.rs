@@ -380,6 +380,30 @@ fn monai(class: &str, a: &Args, masked: bool, channels: usize) -> Result<AnyLoss
                     .with_reduction(reduction(a, "mean")?),
             ))
         }
+        "HausdorffDTLoss" => {
+            a.only(&[
+                "alpha",
+                "include_background",
+                "to_onehot_y",
+                "sigmoid",
+                "softmax",
+                "reduction",
+                "batch",
+            ])?;
+            Ok(AnyLossConfig::HausdorffDt(
+                HausdorffDtLossConfig::new()
+                    .with_activation(monai_activation(a))
+                    // MONAI's default here is include_background=False.
+                    .with_classes(if a.b("include_background", false) {
+                        ClassSelection::All
+                    } else {
+                        ClassSelection::ExcludeBackground
+                    })
+                    .with_pooling(monai_pooling(a))
+                    .with_alpha(a.f("alpha", 2.0))
+                    .with_reduction(reduction(a, "mean")?),
+            ))
+        }
         other => Err(format!("MONAI {other} is not implemented in dicekit")),
     }
 }
