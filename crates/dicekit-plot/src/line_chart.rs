@@ -68,6 +68,9 @@ pub struct LineChart {
     pub y_range: Option<(f64, f64)>,
     /// Fixed x range; `None` (or an unusable range) fits the data with a small margin.
     pub x_range: Option<(f64, f64)>,
+    /// Categorical x ticks: positions and labels drawn instead of the automatic ticks (those
+    /// outside the x range are left out).
+    pub x_ticks: Option<Vec<(f64, String)>>,
 }
 
 impl LineChart {
@@ -83,6 +86,15 @@ impl LineChart {
             y_label: y_label.into(),
             ..Self::default()
         }
+    }
+
+    /// Draws these ticks and labels on the x axis (categories such as variants or classes).
+    pub fn x_categories<S: Into<String>>(
+        mut self,
+        ticks: impl IntoIterator<Item = (f64, S)>,
+    ) -> Self {
+        self.x_ticks = Some(ticks.into_iter().map(|(x, l)| (x, l.into())).collect());
+        self
     }
 
     /// Adds a series.
@@ -203,7 +215,16 @@ impl LineChart {
             // Too wide to sit beside the plot: upper-right corner, over the data.
             spot = spot.or(Some((plot.x1 - pad * 2 - legend.w, plot.y0 + pad * 2)));
         }
-        let (x_ticks, x_labels) = frame::x_ticks(&x_axis, &st);
+        let (x_ticks, x_labels) = match &self.x_ticks {
+            Some(t) => {
+                let (lo, hi) = (x_axis.min.min(x_axis.max), x_axis.max.max(x_axis.min));
+                t.iter()
+                    .filter(|(x, _)| x.is_finite() && *x >= lo && *x <= hi)
+                    .map(|(x, l)| (*x, l.clone()))
+                    .unzip()
+            }
+            None => frame::x_ticks(&x_axis, &st),
+        };
 
         frame::grid_x(&mut c, &x_axis, &x_ticks, plot);
         frame::grid_y(&mut c, &y_axis, &y_ticks, plot);
@@ -511,5 +532,30 @@ mod tests {
             let c = chart.render(w, h);
             assert_eq!(c.pixels.len(), (c.width * c.height) as usize);
         }
+    }
+}
+
+#[cfg(test)]
+mod category_tests {
+    use super::*;
+
+    #[test]
+    fn categorical_ticks_render_and_skip_what_is_off_the_axis() {
+        let chart = LineChart::new("t", "variant", "score")
+            .x_range(0.5, 2.5)
+            .x_categories([
+                (1.0, "soft"),
+                (2.0, "none"),
+                (7.0, "off"),
+                (f64::NAN, "nan"),
+            ])
+            .series(Series::new("a", vec![(1.0, 0.2), (2.0, 0.8)]).markers());
+        let c = chart.render(400, 300);
+        assert_eq!((c.width, c.height), (400, 300));
+        let plain = LineChart::new("t", "variant", "score")
+            .x_range(0.5, 2.5)
+            .series(Series::new("a", vec![(1.0, 0.2), (2.0, 0.8)]).markers())
+            .render(400, 300);
+        assert_ne!(c.pixels, plain.pixels, "the category labels are drawn");
     }
 }

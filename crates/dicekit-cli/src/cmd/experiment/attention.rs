@@ -359,10 +359,17 @@ fn write_plots(out: &Path, results: &[RunResult], seeds: &[u64]) -> Result<(), S
     for (file, title, f) in metrics {
         let mut chart = LineChart::new(
             format!("{title} by mode (lines join runs of one seed)"),
-            "mode: 1 soft (end to end), 2 detached, 3 hard, 4 none",
+            "mask attention mode",
             title,
+        )
+        .x_categories(
+            modes
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (i as f64 + 1.0, m.name())),
         );
-        chart.x_range = Some((0.7, 4.3));
+        chart.x_range = Some((0.6, 4.4));
+        chart.y_range = Some((0.0, 1.0));
         for (i, &seed) in seeds.iter().enumerate() {
             let points = modes
                 .iter()

@@ -182,10 +182,11 @@ fn write_plot(out: &Path, results: &[RunResult], seeds: &[u64]) -> Result<(), St
     ] {
         let mut chart = LineChart::new(
             format!("CHASE_DB1 vessels: {title} (lines join the runs of one seed)"),
-            "1 plain, 2 boundary weight map",
+            "loss weighting",
             title,
-        );
-        chart.x_range = Some((0.7, 2.3));
+        )
+        .x_categories([(1.0, "plain"), (2.0, "boundary weight map")]);
+        chart.x_range = Some((0.5, 2.5));
         for &seed in seeds {
             let points = VARIANTS
                 .iter()

@@ -291,10 +291,15 @@ fn values(results: &[RunResult], clouds: &str, f: Getter) -> Vec<f64> {
 fn write_plot(out: &Path, results: &[RunResult], seeds: &[u64]) -> Result<(), String> {
     let mut chart = LineChart::new(
         "Wetland Dice on the cloud-free truth (lines join the runs of one seed)",
-        "training labels under clouds: 1 ignore, 2 background, 3 truth (upper bound)",
+        "training labels under clouds",
         "wetland Dice",
-    );
-    chart.x_range = Some((0.7, 3.3));
+    )
+    .x_categories([
+        (1.0, "ignore"),
+        (2.0, "background"),
+        (3.0, "truth (upper bound)"),
+    ]);
+    chart.x_range = Some((0.5, 3.5));
     chart.y_range = Some((0.0, 1.0));
     for &seed in seeds {
         let points = VARIANTS

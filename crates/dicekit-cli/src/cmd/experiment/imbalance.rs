@@ -394,8 +394,13 @@ fn write_plots(out: &Path, results: &[RunResult]) -> Result<(), String> {
     for (file, title, f) in METRICS {
         let mut chart = LineChart::new(
             format!("Held-out {title} against the foreground fraction (mean over seeds)"),
-            "foreground fraction (%), log scale: 5, 0.5, 0.05",
+            "microaneurysm share of the pixels (log scale)",
             title,
+        )
+        .x_categories(
+            FRACTIONS
+                .iter()
+                .map(|&f| (f.log10(), format!("{} %", 100.0 * f))),
         );
         chart.y_range = Some((0.0, 1.0));
         chart.x_range = Some((-3.6, -1.1));

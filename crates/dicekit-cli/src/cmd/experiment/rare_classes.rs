@@ -411,18 +411,15 @@ fn write_plot(
     results: &[RunResult],
 ) -> Result<(), String> {
     let order = rarest_first(freq);
-    let legend: Vec<String> = order
+    let ticks: Vec<(f64, String)> = order
         .iter()
         .enumerate()
         .map(|(x, &i)| {
-            format!(
-                "{} {}",
-                x + 1,
-                names
-                    .get(part.labels[i] as usize)
-                    .cloned()
-                    .unwrap_or_default()
-            )
+            let name = names
+                .get(part.labels[i] as usize)
+                .cloned()
+                .unwrap_or_default();
+            (x as f64 + 1.0, name)
         })
         .collect();
     let mut chart = LineChart::new(
@@ -430,11 +427,12 @@ fn write_plot(
             "{}: Dice per class, rarest first (mean over seeds)",
             part.name
         ),
-        format!("class: {}", legend.join(", ")),
+        "class, rarest first (shares of the training voxels in report.md)",
         "Dice",
-    );
+    )
+    .x_categories(ticks);
     chart.y_range = Some((0.0, 1.0));
-    chart.x_range = Some((0.7, order.len() as f64 + 0.3));
+    chart.x_range = Some((0.5, order.len() as f64 + 0.5));
     for (loss, _, _) in LOSSES {
         let points = order
             .iter()
