@@ -3,7 +3,7 @@
 dicekit's `step_bench` example, runs dicekit's, and prints the ratio. Exits 0 without torch.
 
 Run from the repository root: python3 crates/dicekit-train/benches/peers/unet_step.py [2d|3d] [steps]
-Environment: DEVICE=cuda times PyTorch on the GPU (synchronised) instead; TORCH_ONLY=1 skips
+Environment: STEP_BATCH=N sets the 2D batch (default 8); DEVICE=cuda times PyTorch on the GPU (synchronised) instead; TORCH_ONLY=1 skips
 dicekit's run (the GPU script times dicekit's Vulkan build itself).
 """
 import os
@@ -64,7 +64,8 @@ def dice_loss(logits, t, s=1e-5):
     return (1 - (2 * (p * t).sum(red) + s) / (p.sum(red) + t.sum(red) + s)).mean()
 
 
-shape = (2, 1, 64, 64, 64) if three else (8, 1, 128, 128)
+# STEP_BATCH sets the 2D batch for both libraries (the dicekit example reads it too).
+shape = (2, 1, 64, 64, 64) if three else (int(os.environ.get("STEP_BATCH", "8")), 1, 128, 128)
 model = UNet().to(device)
 opt = torch.optim.Adam(model.parameters(), 1e-3)
 x = torch.randn(shape, device=device)
