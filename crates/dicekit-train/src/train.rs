@@ -178,11 +178,12 @@ pub fn scored_labels(cfg: &TrainConfig, activation: Activation) -> Vec<u32> {
     }
 }
 
-/// The device training runs on: Flex (CPU), or the first Vulkan GPU with the `vulkan` feature.
+/// The device training runs on: Flex (CPU), or with the `vulkan` feature wgpu's default Vulkan
+/// device (its high-power GPU; `CUBECL_WGPU_DEFAULT_DEVICE=DiscreteGpu(1)` picks another).
 pub fn training_device() -> Device {
     #[cfg(feature = "vulkan")]
     {
-        Device::vulkan(0).autodiff()
+        Device::vulkan(burn::tensor::DeviceKind::DefaultDevice).autodiff()
     }
     #[cfg(not(feature = "vulkan"))]
     {
