@@ -244,8 +244,10 @@ pub struct TrainingSection {
     /// background), 1 for one sigmoid channel].
     #[serde(default)]
     pub val_labels: Option<Vec<u32>>,
-    /// Wall-clock budget in minutes, summed over resumed sessions: the epoch that reaches it is
-    /// validated and checkpointed, then training stops. The schedule still runs over `epochs`.
+    /// Wall-clock budget in minutes (the epochs' times, validation included, summed over resumed
+    /// sessions): when the time spent plus the longest epoch so far would pass it, the current
+    /// epoch is validated and checkpointed and training stops, so the budget is never exceeded
+    /// by more than an epoch's variation. The schedule still runs over `epochs`.
     #[serde(default)]
     pub time_limit_minutes: Option<f64>,
 }

@@ -420,9 +420,14 @@ impl Run<'_> {
                 seconds: 0.0,
             };
             let mut improved = false;
-            let spent: f64 = state.history.iter().map(|h| h.seconds).sum::<f64>()
-                + start.elapsed().as_secs_f64();
-            let out_of_time = t.time_limit_minutes.is_some_and(|m| spent >= 60.0 * m);
+            // Stop before an epoch that would not fit: when the time spent plus the longest
+            // epoch so far passes the budget, this epoch is the last (validated, checkpointed).
+            let this = start.elapsed().as_secs_f64();
+            let spent: f64 = state.history.iter().map(|h| h.seconds).sum::<f64>() + this;
+            let longest = state.history.iter().map(|h| h.seconds).fold(this, f64::max);
+            let out_of_time = t
+                .time_limit_minutes
+                .is_some_and(|m| spent + longest > 60.0 * m);
             if epoch % t.val_interval == 0 || epoch == t.epochs || out_of_time {
                 let valid = model.valid();
                 let dice = self.validate::<D, M>(&valid, &cases.val, &predictor)?;
