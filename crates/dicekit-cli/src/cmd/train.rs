@@ -19,6 +19,13 @@ pub fn run(args: TrainArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The demo keeps its batch of 4 (its documented result); user configs hear about it.
+    if cfg!(not(feature = "vulkan")) && cfg.data.batch_size <= 4 && cfg.model.base_channels <= 16 {
+        eprintln!(
+            "note: batch_size = {} is slow on the CPU: burn-flex 0.22.1 takes a slow path for the weight gradient of convolutions with <= 16 output channels when the batch has <= 4 images; 5 or more train faster per image (docs/benchmarks.md)",
+            cfg.data.batch_size
+        );
+    }
     execute(&cfg, args.resume, !args.quiet, !args.no_report)
 }
 
@@ -45,12 +52,6 @@ pub fn demo(args: DemoArgs) -> ExitCode {
 }
 
 fn execute(cfg: &TrainConfig, resume: bool, progress: bool, report: bool) -> ExitCode {
-    if cfg!(not(feature = "vulkan")) && cfg.data.batch_size <= 4 && cfg.model.base_channels <= 16 {
-        eprintln!(
-            "note: batch_size = {} is slow on the CPU: burn-flex 0.22.1 takes a slow path for the weight gradient of convolutions with <= 16 output channels when the batch has <= 4 images; 5 or more train faster per image (docs/benchmarks.md)",
-            cfg.data.batch_size
-        );
-    }
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
