@@ -861,3 +861,53 @@ fn experiments_on_chase_run_quick_or_say_the_data_is_missing() {
         }
     }
 }
+
+#[test]
+fn a_3d_run_reports_with_slice_overlays() {
+    let root = scratch("report_3d");
+    let config = r#"[data]
+source = "synthetic"
+scene = "ct-phantom"
+train = 2
+val = 2
+size = [32, 32, 24]
+patch = [32, 32, 24]
+batch_size = 2
+normalization = { window = { low = -200.0, high = 300.0 } }
+
+[model]
+in_channels = 1
+num_classes = 6
+depth = 2
+base_channels = 4
+
+[loss]
+loss = "composite"
+terms = [
+  { name = "dice", weight = 1.0, loss = { loss = "overlap", classes = "exclude_background" } },
+  { name = "ce", weight = 1.0, loss = { loss = "cross_entropy" } },
+]
+
+[training]
+epochs = 1
+iterations_per_epoch = 2
+output = "run"
+"#;
+    std::fs::write(root.join("train.toml"), config).unwrap();
+    let t = dicekit(&[
+        "train",
+        "--config",
+        root.join("train.toml").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(t.status.success(), "{}", stderr(&t));
+    let index = std::fs::read_to_string(root.join("run/report/index.md")).unwrap();
+    assert!(index.contains("along the last axis"), "{index}");
+    assert!(index.contains("| tumour (5) |"), "{index}");
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("run/report/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(m["labels"].as_array().unwrap().len(), 5);
+    assert!(root.join("run/report/reliability_tumour.png").exists());
+}
