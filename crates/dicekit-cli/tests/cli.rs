@@ -904,6 +904,7 @@ output = "run"
     let index = std::fs::read_to_string(root.join("run/report/index.md")).unwrap();
     assert!(index.contains("along the last axis"), "{index}");
     assert!(index.contains("| tumour (5) |"), "{index}");
+    assert!(index.contains("mean IoU"), "{index}");
     let m: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(root.join("run/report/metrics.json")).unwrap(),
     )

@@ -756,22 +756,27 @@ fn index_md(x: &IndexInputs) -> String {
         MetricKind::Assd,
         MetricKind::Nsd,
     ];
-    let _ = write!(s, "| label | Dice (all voxels) |");
+    let _ = write!(s, "| label | Dice (all voxels) | IoU (all voxels) |");
     for m in shown {
         let _ = write!(s, " {} |", m.name());
     }
     let _ = writeln!(s);
-    let _ = writeln!(s, "|---|---|{}", "---|".repeat(shown.len()));
+    let _ = writeln!(s, "|---|---|---|{}", "---|".repeat(shown.len()));
     let aggs = aggregates(x.results);
+    let (mut all_dice, mut all_iou) = (vec![], vec![]);
     for &l in x.labels {
         let Some((agg, counts)) = aggs.get(&l) else {
             continue;
         };
+        let (dice, iou) = (counts.dice().value(), counts.jaccard().value());
+        all_dice.extend(dice);
+        all_iou.extend(iou);
         let _ = write!(
             s,
-            "| {} ({l}) | {} |",
+            "| {} ({l}) | {} | {} |",
             (x.name_of)(l),
-            fmt_value(counts.dice().value())
+            fmt_value(dice),
+            fmt_value(iou)
         );
         for m in shown {
             let values: Vec<f64> = x
@@ -813,6 +818,16 @@ fn index_md(x: &IndexInputs) -> String {
             let _ = write!(s, " {cell} |");
         }
         let _ = writeln!(s);
+    }
+    if all_dice.len() > 1 {
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let _ = writeln!(
+            s,
+            "\nOver the {} labels (counts summed over the cases): mean Dice {:.4}, mean IoU {:.4}.",
+            all_dice.len(),
+            mean(&all_dice),
+            mean(&all_iou)
+        );
     }
     if let Some(c) = x.classification {
         let _ = writeln!(s, "\n## Image classification\n");
