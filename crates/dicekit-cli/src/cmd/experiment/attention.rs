@@ -622,7 +622,7 @@ fn conclusion(results: &[RunResult], seeds: &[u64], quick: bool) -> String {
     s.push_str(&verdict);
     let _ = write!(
         s,
-        " Detaching the mask (b) gives {b:.3} and a hard mask (c) {c:.3}. "
+        " Detaching the mask and the features (b) gives {b:.3} and a hard mask (c) {c:.3}. "
     );
     let sd = |mode: &str| {
         let v: Vec<f64> = seeds.iter().filter_map(|&x| acc(mode, x)).collect();
@@ -639,6 +639,31 @@ fn conclusion(results: &[RunResult], seeds: &[u64], quick: bool) -> String {
         s.push_str("Letting the classifier's gradient shape the segmenter helps here: the detached variant classifies from a mask and features that only the segmentation loss trained. ");
     } else {
         s.push_str("The classifier's gradient into the segmenter hurts here: the detached variant, whose mask and features only the segmentation loss trained, classifies better. ");
+    }
+    let spread_ac = sd("soft").max(sd("hard"));
+    if (a - c).abs() <= spread_ac {
+        let _ = write!(
+            s,
+            "Soft (a) against hard (c) isolates the gradient through the mask itself, since both let the classifier train the features: they differ by {:.3}, within the spread ({spread_ac:.3}), so the differentiable mask shows no effect of its own{}. ",
+            a - c,
+            if a - b > spread {
+                "; what helps is that the classifier's loss reaches the features"
+            } else {
+                ""
+            }
+        );
+    } else if a > c {
+        let _ = write!(
+            s,
+            "Soft (a) beats hard (c) by {:.3}: beyond training the features, the gradient through the differentiable mask itself helps. ",
+            a - c
+        );
+    } else {
+        let _ = write!(
+            s,
+            "The hard mask (c) beats the soft one (a) by {:.3}: the gradient through the mask does not help here. ",
+            c - a
+        );
     }
     let lowest = results
         .iter()
