@@ -346,27 +346,7 @@ fn report_md(
     args: &ExperimentArgs,
     seconds: f64,
 ) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "# Experiment: clouds as ignore or as background{}\n",
-        if args.quick {
-            " (--quick: too small to conclude anything)"
-        } else {
-            ""
-        }
-    );
-    let _ = writeln!(
-        s,
-        "Command: `dicekit experiment clouds{}{}` ({:.1} min on this machine). Every number is in [results.json](results.json); each run's config, log and checkpoints are under `runs/`.\n",
-        if args.quick { " --quick" } else { "" },
-        if args.seeds != 3 {
-            format!(" --seeds {}", args.seeds)
-        } else {
-            String::new()
-        },
-        seconds / 60.0
-    );
+    let mut s = runner::header(args, "clouds", "clouds as ignore or as background", seconds);
     let _ = writeln!(s, "## Setup\n");
     let _ = writeln!(
         s,

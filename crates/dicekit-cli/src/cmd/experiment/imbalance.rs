@@ -427,26 +427,11 @@ fn report_md(
     args: &ExperimentArgs,
     seconds: f64,
 ) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "# Experiment: imbalance, from 5 % to 0.05 % foreground{}\n",
-        if args.quick {
-            " (--quick: too small to conclude anything)"
-        } else {
-            ""
-        }
-    );
-    let _ = writeln!(
-        s,
-        "Command: `dicekit experiment imbalance{}{}` ({:.1} min on this machine). Every number is in [results.json](results.json); each run's config, log and checkpoints are under `runs/`.\n",
-        if args.quick { " --quick" } else { "" },
-        if args.seeds != 3 {
-            format!(" --seeds {}", args.seeds)
-        } else {
-            String::new()
-        },
-        seconds / 60.0
+    let mut s = runner::header(
+        args,
+        "imbalance",
+        "imbalance, from 5 % to 0.05 % foreground",
+        seconds,
     );
     let _ = writeln!(s, "## Setup\n");
     let _ = writeln!(

@@ -75,3 +75,23 @@ pub fn save_plot(canvas: &dicekit_plot::Canvas, path: &Path) -> Result<(), Strin
         .save_png(path)
         .map_err(|e| format!("{}: {e}", path.display()))
 }
+
+/// The opening of every experiment's `report.md`: the title (marked when `--quick`) and the
+/// command that wrote it, with its duration.
+pub fn header(args: &crate::args::ExperimentArgs, name: &str, title: &str, seconds: f64) -> String {
+    format!(
+        "# Experiment: {title}{}\n\nCommand: `dicekit experiment {name}{}{}` ({:.1} min on this machine). Every number is in [results.json](results.json); each run's config, log and checkpoints are under `runs/`.\n\n",
+        if args.quick {
+            " (--quick: too small to conclude anything)"
+        } else {
+            ""
+        },
+        if args.quick { " --quick" } else { "" },
+        if args.seeds != 3 {
+            format!(" --seeds {}", args.seeds)
+        } else {
+            String::new()
+        },
+        seconds / 60.0
+    )
+}
