@@ -117,3 +117,30 @@ impl<M: Module> ParamCount for M {
         c.0
     }
 }
+
+#[test]
+fn relu_and_leaky_relu_networks_differ_only_in_the_activation() {
+    use dicekit_models::Nonlinearity;
+    let device = Device::flex();
+    device.seed(3);
+    let x = Tensor::<4>::random(
+        [1, 1, 8, 8],
+        burn::tensor::Distribution::Normal(0.0, 1.0),
+        &device,
+    );
+    let cfg = UNetConfig::new(1, 2).with_depth(2).with_base_channels(4);
+    device.seed(5);
+    let leaky = cfg
+        .clone()
+        .init_2d(&device)
+        .forward(x.clone())
+        .swap_remove(0);
+    device.seed(5);
+    let relu = cfg
+        .with_nonlinearity(Nonlinearity::Relu)
+        .init_2d(&device)
+        .forward(x)
+        .swap_remove(0);
+    let diff = (leaky - relu).abs().sum().into_scalar::<f64>();
+    assert!(diff > 0.0, "the activation must change the output");
+}
