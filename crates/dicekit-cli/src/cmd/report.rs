@@ -727,7 +727,7 @@ fn index_md(x: &IndexInputs) -> String {
     );
     let _ = writeln!(
         s,
-        "- Evaluated: checkpoint `{}` on {} validation cases, sliding window (overlap {}){}; surface metrics in mm, {} convention, NSD tolerance {} mm.",
+        "- Evaluated: checkpoint `{}` on {} validation cases, sliding window (overlap {}){}; surface metrics in the images' spacing units (mm for NIfTI, pixels for PNG, JPEG and TIFF), {} convention, NSD tolerance {} of those units.",
         x.checkpoint
             .file_name()
             .map_or(String::new(), |f| f.to_string_lossy().into_owned()),

@@ -9,7 +9,6 @@
 //! from indices that training and validation never use.
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use dicekit_data::Volume;
 use dicekit_data::image::{PngDepth, write_image_png};
@@ -22,7 +21,7 @@ use dicekit_train::{EpochLog, TrainConfig, Trained};
 use ndarray::{ArrayD, Axis};
 use serde::{Deserialize, Serialize};
 
-use super::runner;
+use super::runner::{self, fmt};
 use super::stats::{fmt_mean_sd, mean_sd};
 use crate::args::ExperimentArgs;
 
@@ -172,14 +171,7 @@ const TEST_OFFSET: u64 = 2_000_000;
 
 pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
     let setup = Setup::new(args.quick);
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from(if args.quick {
-            "runs/experiment-attention-quick"
-        } else {
-            "runs/experiment-attention"
-        })
-    });
-    std::fs::create_dir_all(out.join("runs")).map_err(|e| format!("{}: {e}", out.display()))?;
+    let out = runner::out_dir(args, "attention")?;
     let test: Vec<_> = (0..setup.test as u64)
         .map(|i| {
             Scene::LesionTexture.generate(
@@ -190,23 +182,22 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
         })
         .collect::<Result<_, _>>()?;
     let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
-    let total = MaskAttention::ALL.len() * seeds.len();
-    let started = Instant::now();
+    let clock = runner::Clock::start(MaskAttention::ALL.len() * seeds.len());
     let mut results = vec![];
     for (n, &seed) in seeds.iter().enumerate() {
         for (m, mode) in MaskAttention::ALL.into_iter().enumerate() {
             let k = n * MaskAttention::ALL.len() + m + 1;
             let dir = out.join("runs").join(format!("{}_seed{seed}", mode.name()));
             let result = run_one(&setup, mode, seed, &dir, &test)?;
-            let done = started.elapsed().as_secs_f64();
             println!(
-                "[{k}/{total}] {:<8} seed {seed}: test accuracy {}, AUC {}, lesion Dice {} ({:.0} s; about {:.0} s left)",
+                "{} {:<8} seed {seed}: test accuracy {}, AUC {}, lesion Dice {} ({:.0} s; about {:.0} s left)",
+                clock.step(k),
                 mode.name(),
-                fmt_opt(result.test_accuracy),
-                fmt_opt(result.test_auc),
-                fmt_opt(result.test_dice),
+                fmt(result.test_accuracy),
+                fmt(result.test_auc),
+                fmt(result.test_dice),
                 result.train_seconds,
-                done / k as f64 * (total - k) as f64
+                clock.left(k)
             );
             results.push(result);
         }
@@ -219,31 +210,13 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
         "setup": setup,
         "seeds": seeds,
         "runs": results,
-        "seconds": started.elapsed().as_secs_f64(),
+        "seconds": clock.seconds(),
     });
-    let path = out.join("results.json");
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&json).expect("JSON") + "\n",
+    runner::finish(
+        &out,
+        &json,
+        &report_md(&setup, &results, &seeds, args, clock.seconds()),
     )
-    .map_err(|e| format!("{}: {e}", path.display()))?;
-    let report = out.join("report.md");
-    std::fs::write(
-        &report,
-        report_md(
-            &setup,
-            &results,
-            &seeds,
-            args,
-            started.elapsed().as_secs_f64(),
-        ),
-    )
-    .map_err(|e| format!("{}: {e}", report.display()))?;
-    Ok(report)
-}
-
-fn fmt_opt(v: Option<f64>) -> String {
-    v.map_or("–".into(), |v| format!("{v:.3}"))
 }
 
 /// Trains one run (or reuses it) and scores it on the test split.
@@ -537,10 +510,10 @@ fn report_md(
             "| {} | {} | {} | {} | {} | {} | {} | {:.0} |",
             r.mode,
             r.seed,
-            fmt_opt(r.test_accuracy),
-            fmt_opt(r.test_auc),
-            fmt_opt(r.test_dice),
-            fmt_opt(r.attention_in_lesion),
+            fmt(r.test_accuracy),
+            fmt(r.test_auc),
+            fmt(r.test_dice),
+            fmt(r.attention_in_lesion),
             r.best_epoch.map_or("–".into(), |e| e.to_string()),
             r.train_seconds
         );

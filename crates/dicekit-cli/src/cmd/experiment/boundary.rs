@@ -5,7 +5,6 @@
 //! Scored on the validation images with the last checkpoint: Dice, HD95 and NSD at 1 px.
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use dicekit_metrics::{ConfusionCounts, Convention, MetricKind, evaluate_label_maps};
 use dicekit_plot::{LineChart, Series};
@@ -13,7 +12,7 @@ use dicekit_train::Case;
 use serde::{Deserialize, Serialize};
 
 use super::chase::{ChaseSetup, last_model, validation_cases, vessel_counts};
-use super::runner;
+use super::runner::{self, fmt};
 use super::stats::{fmt_mean_sd, mean_sd};
 use crate::args::ExperimentArgs;
 
@@ -48,14 +47,7 @@ struct RunResult {
 
 pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
     let setup = ChaseSetup::new(args.quick);
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from(if args.quick {
-            "runs/experiment-boundary-quick"
-        } else {
-            "runs/experiment-boundary"
-        })
-    });
-    std::fs::create_dir_all(out.join("runs")).map_err(|e| format!("{}: {e}", out.display()))?;
+    let out = runner::out_dir(args, "boundary")?;
     let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
     let title = "dicekit experiment boundary";
     let val = validation_cases(&setup.config(title, LOSS, false, "", 1, &out.join("probe")))
@@ -64,8 +56,7 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
                 "chase_db1 is needed (set DICEKIT_DATA_ROOT to the folder holding chase_db1/): {e}"
             )
         })?;
-    let started = Instant::now();
-    let total = VARIANTS.len() * seeds.len();
+    let clock = runner::Clock::start(VARIANTS.len() * seeds.len());
     let mut results = vec![];
     for (n, &seed) in seeds.iter().enumerate() {
         for (v, (name, extra, _)) in VARIANTS.iter().enumerate() {
@@ -73,14 +64,14 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
             let dir = out.join("runs").join(format!("{name}_seed{seed}"));
             let text = setup.config(&format!("{title}: {name}"), LOSS, false, extra, seed, &dir);
             let r = runner::train_or_reuse(&dir, &text, |f| evaluate(f, name, seed, &val))?;
-            let done = started.elapsed().as_secs_f64();
             println!(
-                "[{k}/{total}] {name:<8} seed {seed}: Dice {}, HD95 {}, NSD {} ({:.0} s; about {:.0} s left)",
+                "{} {name:<8} seed {seed}: Dice {}, HD95 {}, NSD {} ({:.0} s; about {:.0} s left)",
+                clock.step(k),
                 fmt(r.dice),
                 fmt(r.hd95_mean),
                 fmt(r.nsd_mean),
                 r.train_seconds,
-                done / k as f64 * (total - k) as f64
+                clock.left(k)
             );
             results.push(r);
         }
@@ -94,28 +85,13 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
         "variants": VARIANTS.iter().map(|(n, e, w)| serde_json::json!({"name": n, "data": e, "what": w})).collect::<Vec<_>>(),
         "seeds": seeds,
         "runs": results,
-        "seconds": started.elapsed().as_secs_f64(),
+        "seconds": clock.seconds(),
     });
-    runner::write(
-        &out.join("results.json"),
-        &(serde_json::to_string_pretty(&json).expect("JSON") + "\n"),
-    )?;
-    let report = out.join("report.md");
-    runner::write(
-        &report,
-        &report_md(
-            &setup,
-            &results,
-            &seeds,
-            args,
-            started.elapsed().as_secs_f64(),
-        ),
-    )?;
-    Ok(report)
-}
-
-fn fmt(v: Option<f64>) -> String {
-    v.map_or("–".into(), |v| format!("{v:.3}"))
+    runner::finish(
+        &out,
+        &json,
+        &report_md(&setup, &results, &seeds, args, clock.seconds()),
+    )
 }
 
 fn evaluate(

@@ -7,7 +7,6 @@
 //! Brier), with reliability diagrams.
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use dicekit_metrics::{
     Binning, ConfusionCounts, EdgeRule, ReliabilityBin, brier_score, expected_calibration_error,
@@ -18,7 +17,7 @@ use dicekit_train::Case;
 use serde::{Deserialize, Serialize};
 
 use super::chase::{ChaseSetup, last_model, validation_cases, vessel_counts};
-use super::runner;
+use super::runner::{self, fmt};
 use super::stats::{fmt_mean_sd, mean_sd};
 use crate::args::ExperimentArgs;
 
@@ -54,22 +53,14 @@ struct RunResult {
 
 pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
     let setup = ChaseSetup::new(args.quick);
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from(if args.quick {
-            "runs/experiment-calibration-quick"
-        } else {
-            "runs/experiment-calibration"
-        })
-    });
-    std::fs::create_dir_all(out.join("runs")).map_err(|e| format!("{}: {e}", out.display()))?;
+    let out = runner::out_dir(args, "calibration")?;
     let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
     let title = "dicekit experiment calibration";
     let val = validation_cases(&setup.config(title, &loss(0.5), true, "", 1, &out.join("probe")))
         .map_err(|e| {
         format!("chase_db1 is needed (set DICEKIT_DATA_ROOT to the folder holding chase_db1/): {e}")
     })?;
-    let started = Instant::now();
-    let total = ALPHAS.len() * seeds.len();
+    let clock = runner::Clock::start(ALPHAS.len() * seeds.len());
     let mut results = vec![];
     for (n, &seed) in seeds.iter().enumerate() {
         for (a, &alpha) in ALPHAS.iter().enumerate() {
@@ -84,14 +75,14 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
                 &dir,
             );
             let r = runner::train_or_reuse(&dir, &text, |f| evaluate(f, alpha, seed, &val))?;
-            let done = started.elapsed().as_secs_f64();
             println!(
-                "[{k}/{total}] alpha {alpha:<4} seed {seed}: Dice {}, ECE {:.4}, Brier {:.4} ({:.0} s; about {:.0} s left)",
+                "{} alpha {alpha:<4} seed {seed}: Dice {}, ECE {:.4}, Brier {:.4} ({:.0} s; about {:.0} s left)",
+                clock.step(k),
                 fmt(r.dice),
                 r.ece,
                 r.brier,
                 r.train_seconds,
-                done / k as f64 * (total - k) as f64
+                clock.left(k)
             );
             results.push(r);
         }
@@ -105,28 +96,13 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
         "bins": BINS,
         "seeds": seeds,
         "runs": results,
-        "seconds": started.elapsed().as_secs_f64(),
+        "seconds": clock.seconds(),
     });
-    runner::write(
-        &out.join("results.json"),
-        &(serde_json::to_string_pretty(&json).expect("JSON") + "\n"),
-    )?;
-    let report = out.join("report.md");
-    runner::write(
-        &report,
-        &report_md(
-            &setup,
-            &results,
-            &seeds,
-            args,
-            started.elapsed().as_secs_f64(),
-        ),
-    )?;
-    Ok(report)
-}
-
-fn fmt(v: Option<f64>) -> String {
-    v.map_or("–".into(), |v| format!("{v:.3}"))
+    runner::finish(
+        &out,
+        &json,
+        &report_md(&setup, &results, &seeds, args, clock.seconds()),
+    )
 }
 
 fn evaluate(

@@ -7,7 +7,6 @@
 //! held-out scenes, over the whole image, the cloud-free part and the clouded part.
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use dicekit_data::synth::{Sample, Scene};
 use dicekit_metrics::ConfusionCounts;
@@ -15,7 +14,7 @@ use dicekit_plot::{LineChart, Series};
 use dicekit_train::Trained;
 use serde::{Deserialize, Serialize};
 
-use super::runner;
+use super::runner::{self, fmt};
 use super::stats::{fmt_mean_sd, mean_sd};
 use crate::args::ExperimentArgs;
 
@@ -164,14 +163,7 @@ struct RunResult {
 
 pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
     let setup = Setup::new(args.quick);
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from(if args.quick {
-            "runs/experiment-clouds-quick"
-        } else {
-            "runs/experiment-clouds"
-        })
-    });
-    std::fs::create_dir_all(out.join("runs")).map_err(|e| format!("{}: {e}", out.display()))?;
+    let out = runner::out_dir(args, "clouds")?;
     // Held-out scenes from indices training (0..) and validation (1_000_000..) never use.
     let test: Vec<Sample> = (0..setup.test as u64)
         .map(|i| {
@@ -183,8 +175,7 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
         })
         .collect::<Result<_, _>>()?;
     let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
-    let total = VARIANTS.len() * seeds.len();
-    let started = Instant::now();
+    let clock = runner::Clock::start(VARIANTS.len() * seeds.len());
     let mut results = vec![];
     for (n, &seed) in seeds.iter().enumerate() {
         for (v, (clouds, _)) in VARIANTS.iter().enumerate() {
@@ -192,14 +183,14 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
             let dir = out.join("runs").join(format!("{clouds}_seed{seed}"));
             let text = setup.config(clouds, seed, &dir);
             let r = runner::train_or_reuse(&dir, &text, |f| evaluate(f, clouds, seed, &test))?;
-            let done = started.elapsed().as_secs_f64();
             println!(
-                "[{k}/{total}] clouds = {clouds:<10} seed {seed}: wetland Dice {} (clear {}, clouded {}) ({:.0} s; about {:.0} s left)",
+                "{} clouds = {clouds:<10} seed {seed}: wetland Dice {} (clear {}, clouded {}) ({:.0} s; about {:.0} s left)",
+                clock.step(k),
                 fmt(r.dice),
                 fmt(r.dice_clear),
                 fmt(r.dice_clouded),
                 r.train_seconds,
-                done / k as f64 * (total - k) as f64
+                clock.left(k)
             );
             results.push(r);
         }
@@ -212,28 +203,13 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
         "variants": VARIANTS.iter().map(|(n, w)| serde_json::json!({"clouds": n, "what": w})).collect::<Vec<_>>(),
         "seeds": seeds,
         "runs": results,
-        "seconds": started.elapsed().as_secs_f64(),
+        "seconds": clock.seconds(),
     });
-    runner::write(
-        &out.join("results.json"),
-        &(serde_json::to_string_pretty(&json).expect("JSON") + "\n"),
-    )?;
-    let report = out.join("report.md");
-    runner::write(
-        &report,
-        &report_md(
-            &setup,
-            &results,
-            &seeds,
-            args,
-            started.elapsed().as_secs_f64(),
-        ),
-    )?;
-    Ok(report)
-}
-
-fn fmt(v: Option<f64>) -> String {
-    v.map_or("–".into(), |v| format!("{v:.3}"))
+    runner::finish(
+        &out,
+        &json,
+        &report_md(&setup, &results, &seeds, args, clock.seconds()),
+    )
 }
 
 fn evaluate(

@@ -6,7 +6,6 @@
 //! (predicted components touching a true one), and how many test images get an empty prediction.
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use dicekit_data::synth::{Sample, Scene};
 use dicekit_data::weight_map::{Connectivity, Objects, connected_components};
@@ -16,7 +15,7 @@ use dicekit_train::Trained;
 use ndarray::ArrayD;
 use serde::{Deserialize, Serialize};
 
-use super::runner;
+use super::runner::{self, fmt};
 use super::stats::{fmt_mean_sd, mean_sd};
 use crate::args::ExperimentArgs;
 
@@ -245,17 +244,9 @@ fn lesion_counts(pred: &ArrayD<u32>, truth: &ArrayD<u32>) -> Result<[usize; 4], 
 
 pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
     let setup = Setup::new(args.quick);
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from(if args.quick {
-            "runs/experiment-imbalance-quick"
-        } else {
-            "runs/experiment-imbalance"
-        })
-    });
-    std::fs::create_dir_all(out.join("runs")).map_err(|e| format!("{}: {e}", out.display()))?;
+    let out = runner::out_dir(args, "imbalance")?;
     let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
-    let total = FRACTIONS.len() * LOSSES.len() * seeds.len();
-    let started = Instant::now();
+    let clock = runner::Clock::start(FRACTIONS.len() * LOSSES.len() * seeds.len());
     let mut results = vec![];
     let mut k = 0;
     for &fraction in &FRACTIONS {
@@ -280,9 +271,9 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
                 let r = runner::train_or_reuse(&dir, &text, |f| {
                     evaluate(f, loss.name, fraction, seed, &test)
                 })?;
-                let done = started.elapsed().as_secs_f64();
                 println!(
-                    "[{k}/{total}] foreground {:.2} % {:<10} seed {seed}: Dice {}, lesion recall {}, precision {}, empty predictions {}/{} ({:.0} s; about {:.0} s left)",
+                    "{} foreground {:.2} % {:<10} seed {seed}: Dice {}, lesion recall {}, precision {}, empty predictions {}/{} ({:.0} s; about {:.0} s left)",
+                    clock.step(k),
                     100.0 * fraction,
                     loss.name,
                     fmt(r.dice),
@@ -291,7 +282,7 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
                     r.empty_predictions,
                     setup.test,
                     r.train_seconds,
-                    done / k as f64 * (total - k) as f64
+                    clock.left(k)
                 );
                 results.push(r);
             }
@@ -306,28 +297,13 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
         "losses": LOSSES.iter().map(|l| serde_json::json!({"name": l.name, "what": l.what, "loss": l.loss, "classes": l.classes})).collect::<Vec<_>>(),
         "seeds": seeds,
         "runs": results,
-        "seconds": started.elapsed().as_secs_f64(),
+        "seconds": clock.seconds(),
     });
-    runner::write(
-        &out.join("results.json"),
-        &(serde_json::to_string_pretty(&json).expect("JSON") + "\n"),
-    )?;
-    let report = out.join("report.md");
-    runner::write(
-        &report,
-        &report_md(
-            &setup,
-            &results,
-            &seeds,
-            args,
-            started.elapsed().as_secs_f64(),
-        ),
-    )?;
-    Ok(report)
-}
-
-fn fmt(v: Option<f64>) -> String {
-    v.map_or("–".into(), |v| format!("{v:.3}"))
+    runner::finish(
+        &out,
+        &json,
+        &report_md(&setup, &results, &seeds, args, clock.seconds()),
+    )
 }
 
 fn evaluate(

@@ -15,7 +15,7 @@ use dicekit_plot::{LineChart, Series};
 use dicekit_train::{Case, TrainConfig, Trained, class_names, load_cases, load_validation_cases};
 use serde::{Deserialize, Serialize};
 
-use super::runner;
+use super::runner::{self, fmt};
 use super::stats::{fmt_mean_sd, mean_sd};
 use crate::args::ExperimentArgs;
 
@@ -210,14 +210,7 @@ struct RunResult {
 }
 
 pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from(if args.quick {
-            "runs/experiment-rare-classes-quick"
-        } else {
-            "runs/experiment-rare-classes"
-        })
-    });
-    std::fs::create_dir_all(out.join("runs")).map_err(|e| format!("{}: {e}", out.display()))?;
+    let out = runner::out_dir(args, "rare-classes")?;
     let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
     let started = Instant::now();
     let mut parts = vec![];
@@ -301,13 +294,9 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
         "runs": all,
         "seconds": started.elapsed().as_secs_f64(),
     });
-    runner::write(
-        &out.join("results.json"),
-        &(serde_json::to_string_pretty(&json).expect("JSON") + "\n"),
-    )?;
-    let report = out.join("report.md");
-    runner::write(
-        &report,
+    runner::finish(
+        &out,
+        &json,
         &report_md(
             &parts,
             &skipped,
@@ -315,15 +304,10 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
             args,
             started.elapsed().as_secs_f64(),
         ),
-    )?;
-    Ok(report)
+    )
 }
 
 type ArrayPair = (ndarray::ArrayD<f32>, ndarray::ArrayD<u32>);
-
-fn fmt(v: Option<f64>) -> String {
-    v.map_or("–".into(), |v| format!("{v:.3}"))
-}
 
 /// Share of each scored label among the non-ignored training voxels.
 fn frequencies(train: &[Case], labels: &[u32], ignore: Option<u32>) -> Vec<f64> {

@@ -95,3 +95,63 @@ pub fn header(args: &crate::args::ExperimentArgs, name: &str, title: &str, secon
         seconds / 60.0
     )
 }
+
+/// The experiment's output folder, `--out` or `runs/experiment-<name>[-quick]`, created with
+/// its `runs/` sub-folder (one folder per training run).
+pub fn out_dir(args: &crate::args::ExperimentArgs, name: &str) -> Result<PathBuf, String> {
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "runs/experiment-{name}{}",
+            if args.quick { "-quick" } else { "" }
+        ))
+    });
+    std::fs::create_dir_all(out.join("runs")).map_err(|e| format!("{}: {e}", out.display()))?;
+    Ok(out)
+}
+
+/// A score with three decimals, or an en dash where it is undefined (no case to score).
+pub fn fmt(v: Option<f64>) -> String {
+    v.map_or("–".into(), |v| format!("{v:.3}"))
+}
+
+/// The clock of an experiment's run loop: how long it has run, and an estimate of what is left.
+pub struct Clock {
+    started: Instant,
+    total: usize,
+}
+
+impl Clock {
+    /// Starts the clock for `total` training runs.
+    pub fn start(total: usize) -> Self {
+        Self {
+            started: Instant::now(),
+            total,
+        }
+    }
+
+    /// Seconds since the start.
+    pub fn seconds(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    /// `[k/total]`, the prefix of the progress line of the `k`-th run (1-based).
+    pub fn step(&self, k: usize) -> String {
+        format!("[{k}/{}]", self.total)
+    }
+
+    /// Seconds left after `k` of the runs, at the mean pace so far.
+    pub fn left(&self, k: usize) -> f64 {
+        self.seconds() / k.max(1) as f64 * self.total.saturating_sub(k) as f64
+    }
+}
+
+/// Writes `results.json` (every number) and `report.md` into `out`; returns the report's path.
+pub fn finish(out: &Path, results: &serde_json::Value, report: &str) -> Result<PathBuf, String> {
+    write(
+        &out.join("results.json"),
+        &(serde_json::to_string_pretty(results).expect("JSON") + "\n"),
+    )?;
+    let path = out.join("report.md");
+    write(&path, report)?;
+    Ok(path)
+}
