@@ -174,8 +174,8 @@ impl LineChart {
         };
         let left = pad + y_label_w + frame::max_width(&y_labels, &st) + pad + st.tick;
 
-        // The legend goes in the first inside corner that hides no data, or outside on the right when every
-        // corner would hide data (or when it is too wide to sit inside).
+        // The legend goes in the first inside place (corners first) that hides no data, or
+        // outside on the right when every place would hide data (or when it is too wide to sit inside).
         let legend = Legend::new(&self.series, &st);
         let layout = |right: i32| {
             let plot = Rect {
@@ -207,7 +207,7 @@ impl LineChart {
         if legend.w > 0 {
             let mut samples = Vec::new();
             paths.iter().for_each(|px| sample_path(px, &mut samples));
-            spot = legend.free_corner(plot, &samples, &st);
+            spot = legend.free_spot(plot, &samples, &st);
             if spot.is_none() && f64::from(legend.w) <= 0.4 * f64::from(w as i32 - left) {
                 (plot, x_axis, paths) = layout(legend.w + pad * 5);
                 spot = Some((plot.x1 + pad * 3, plot.y0));
@@ -350,17 +350,21 @@ impl Legend {
         }
     }
 
-    /// The first inside corner (upper-right, upper-left, lower-right, lower-left) whose box
-    /// hides no data sample, if any.
-    fn free_corner(&self, plot: Rect, samples: &[(f64, f64)], st: &Style) -> Option<(i32, i32)> {
+    /// The first place inside the plot whose box hides no data sample, if any: the corners
+    /// (upper-right, upper-left, lower-right, lower-left), then a 5 x 5 grid from the top right.
+    fn free_spot(&self, plot: Rect, samples: &[(f64, f64)], st: &Style) -> Option<(i32, i32)> {
         let m = st.pad * 2;
         let (l, r) = (plot.x0 + m, plot.x1 - m - self.w);
         let (t, b) = (plot.y0 + m, plot.y1 - m - self.h);
         if r < l || b < t {
             return None;
         }
+        // The four corners first, then a 5 x 5 grid of places over the plot, row by row.
+        let grid = (0..5)
+            .flat_map(move |j| (0..5).map(move |i| (r - (r - l) * i / 4, t + (b - t) * j / 4)));
         [(r, t), (l, t), (r, b), (l, b)]
             .into_iter()
+            .chain(grid)
             .find(|&(x, y)| {
                 let area = Rect {
                     x0: x - 4,

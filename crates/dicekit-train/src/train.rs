@@ -470,7 +470,12 @@ impl Run<'_> {
             atomic(&state_path, |p| {
                 std::fs::write(p, &json).map_err(|e| e.to_string())
             })?;
-            write_log_csv(&out.join("log.csv"), &state.history).map_err(|e| io(&out, e))?;
+            write_log_csv(
+                &out.join("log.csv"),
+                &state.history,
+                &scored_labels(self.cfg, self.activation),
+            )
+            .map_err(|e| io(&out, e))?;
             if out_of_time && epoch < t.epochs {
                 stop = StopReason::TimeLimit;
                 bar.suspend(|| {
@@ -736,7 +741,9 @@ fn format_log(log: &EpochLog, improved: bool) -> String {
     s
 }
 
-fn write_log_csv(path: &Path, history: &[EpochLog]) -> std::io::Result<()> {
+/// `log.csv`: one row per epoch; the validation Dice columns are named after the scored labels
+/// (`val_dice_<label>`, in the order of `labels`).
+fn write_log_csv(path: &Path, history: &[EpochLog], labels: &[u32]) -> std::io::Result<()> {
     let term_names: Vec<String> = history
         .first()
         .map(|h| h.terms.iter().map(|t| t.0.clone()).collect())
@@ -751,7 +758,10 @@ fn write_log_csv(path: &Path, history: &[EpochLog]) -> std::io::Result<()> {
         s.push_str(&format!(",loss_{t}"));
     }
     for c in 0..classes {
-        s.push_str(&format!(",val_dice_{}", c + 1));
+        match labels.get(c) {
+            Some(label) => s.push_str(&format!(",val_dice_{label}")),
+            None => s.push_str(&format!(",val_dice_col{c}")),
+        }
     }
     s.push_str(",val_mean_dice,val_accuracy,val_auc,seconds\n");
     for h in history {
@@ -778,4 +788,42 @@ fn write_log_csv(path: &Path, history: &[EpochLog]) -> std::io::Result<()> {
         ));
     }
     std::fs::write(path, s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn epoch(n: usize, val: Option<Vec<f64>>) -> EpochLog {
+        EpochLog {
+            epoch: n,
+            lr: 1e-3,
+            loss: 1.0,
+            terms: vec![("dice".into(), 0.5), ("ce".into(), 0.5)],
+            val_mean_dice: val.as_ref().map(|v| v.iter().sum::<f64>() / v.len() as f64),
+            val_dice: val,
+            val_accuracy: None,
+            val_auc: None,
+            seconds: 2.0,
+        }
+    }
+
+    #[test]
+    fn log_csv_names_the_validation_columns_after_the_scored_labels() {
+        let dir = std::env::temp_dir().join(format!("dicekit-log-csv-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("log.csv");
+        // Labels 0, 1, 2 are scored (dubai_aerial scores class 0, Building).
+        let history = [epoch(1, None), epoch(2, Some(vec![0.25, 0.5, 0.75]))];
+        write_log_csv(&path, &history, &[0, 1, 2]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "epoch,lr,loss,loss_dice,loss_ce,val_dice_0,val_dice_1,val_dice_2,val_mean_dice,val_accuracy,val_auc,seconds"
+        );
+        assert_eq!(lines[1], "1,0.001,1,0.5,0.5,,,,,,,2");
+        assert_eq!(lines[2], "2,0.001,1,0.5,0.5,0.25,0.5,0.75,0.5,,,2");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

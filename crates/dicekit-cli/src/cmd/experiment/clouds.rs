@@ -266,7 +266,7 @@ fn values(results: &[RunResult], clouds: &str, f: Getter) -> Vec<f64> {
 
 fn write_plot(out: &Path, results: &[RunResult], seeds: &[u64]) -> Result<(), String> {
     let mut chart = LineChart::new(
-        "Wetland Dice on the cloud-free truth (lines join the runs of one seed)",
+        "Wetland Dice on the cloud-free truth",
         "training labels under clouds",
         "wetland Dice",
     )
