@@ -293,6 +293,13 @@ fn weights_writes_a_weight_image() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// `dicekit train --config CONFIG --quiet EXTRA...`.
+fn train_quiet(config: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["train", "--config", config.to_str().unwrap(), "--quiet"];
+    args.extend_from_slice(extra);
+    dicekit(&args)
+}
+
 fn tiny_train_config(epochs: usize) -> String {
     format!(
         r#"[data]
@@ -346,12 +353,7 @@ fn train_killed_with_sigkill_resumes_without_losing_an_epoch() {
         std::fs::write(root.join(run).join("train.toml"), tiny_train_config(epochs)).unwrap();
     }
     // A: uninterrupted.
-    let a = dicekit(&[
-        "train",
-        "--config",
-        root.join("a/train.toml").to_str().unwrap(),
-        "--quiet",
-    ]);
+    let a = train_quiet(&root.join("a/train.toml"), &[]);
     assert!(a.status.success(), "{}", stderr(&a));
     // B: killed (SIGKILL) once the first epoch's checkpoint is on disk.
     let state_b = root.join("b/run/state.json");
@@ -431,12 +433,7 @@ fn train_rejects_bad_configs_before_training() {
 fn train_predict_eval_end_to_end() {
     let root = scratch("end_to_end");
     std::fs::write(root.join("train.toml"), tiny_train_config(2)).unwrap();
-    let t = dicekit(&[
-        "train",
-        "--config",
-        root.join("train.toml").to_str().unwrap(),
-        "--quiet",
-    ]);
+    let t = train_quiet(&root.join("train.toml"), &[]);
     assert!(t.status.success(), "{}", stderr(&t));
     assert!(stdout(&t).contains("val Dice"), "{}", stdout(&t));
     // Training ends with the report.
@@ -623,12 +620,7 @@ fn the_attention_task_goes_through_train_predict_and_report() {
         "base_channels = 4\n\n[task]\nkind = \"attention\"\nhidden = 8\n",
     );
     std::fs::write(root.join("train.toml"), config).unwrap();
-    let t = dicekit(&[
-        "train",
-        "--config",
-        root.join("train.toml").to_str().unwrap(),
-        "--quiet",
-    ]);
+    let t = train_quiet(&root.join("train.toml"), &[]);
     assert!(t.status.success(), "{}", stderr(&t));
     assert!(stdout(&t).contains("accuracy"), "{}", stdout(&t));
     let index = std::fs::read_to_string(root.join("run/report/index.md")).unwrap();
@@ -894,12 +886,7 @@ iterations_per_epoch = 2
 output = "run"
 "#;
     std::fs::write(root.join("train.toml"), config).unwrap();
-    let t = dicekit(&[
-        "train",
-        "--config",
-        root.join("train.toml").to_str().unwrap(),
-        "--quiet",
-    ]);
+    let t = train_quiet(&root.join("train.toml"), &[]);
     assert!(t.status.success(), "{}", stderr(&t));
     let index = std::fs::read_to_string(root.join("run/report/index.md")).unwrap();
     assert!(index.contains("along the last axis"), "{index}");
@@ -911,4 +898,20 @@ output = "run"
     .unwrap();
     assert_eq!(m["labels"].as_array().unwrap().len(), 5);
     assert!(root.join("run/report/reliability_tumour.png").exists());
+}
+
+#[test]
+fn train_no_report_skips_the_report_and_report_writes_it_later() {
+    let root = scratch("no_report");
+    std::fs::write(root.join("train.toml"), tiny_train_config(1)).unwrap();
+    let t = train_quiet(&root.join("train.toml"), &["--no-report"]);
+    assert!(t.status.success(), "{}", stderr(&t));
+    assert!(root.join("run/checkpoints/last.bpk").exists());
+    assert!(
+        !root.join("run/report").exists(),
+        "--no-report wrote a report"
+    );
+    let r = dicekit(&["report", "--run", root.join("run").to_str().unwrap()]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert!(root.join("run/report/index.md").exists());
 }
