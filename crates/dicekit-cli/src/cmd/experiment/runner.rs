@@ -1,11 +1,20 @@
 //! What every experiment does with one training run: write its config, train it (or reuse it
 //! when a previous invocation finished the same config), and evaluate it.
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use dicekit_train::{TrainConfig, TrainState, train};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+/// Milliseconds that the runs reused in this process took when they ran (training and
+/// evaluation), so that a report written after an interrupted experiment still gives the whole
+/// experiment's time.
+static REUSED_MS: AtomicU64 = AtomicU64::new(0);
+
+/// The file beside `result.json` that keeps a run's wall time (training and evaluation), seconds.
+const SECONDS_FILE: &str = "seconds.txt";
 
 /// A finished training run.
 pub struct Finished<'a> {
@@ -36,6 +45,11 @@ pub fn train_or_reuse<R: Serialize + DeserializeOwned>(
         && let Ok(saved) = std::fs::read_to_string(&result_path)
         && let Ok(r) = serde_json::from_str::<R>(&saved)
     {
+        let seconds = std::fs::read_to_string(dir.join(SECONDS_FILE))
+            .ok()
+            .and_then(|t| t.trim().parse::<f64>().ok())
+            .unwrap_or(0.0);
+        REUSED_MS.fetch_add((seconds * 1000.0) as u64, Ordering::Relaxed);
         return Ok(r);
     }
     let _ = std::fs::remove_dir_all(dir);
@@ -56,6 +70,10 @@ pub fn train_or_reuse<R: Serialize + DeserializeOwned>(
         serde_json::to_string_pretty(&result).expect("JSON"),
     )
     .map_err(|e| format!("{}: {e}", result_path.display()))?;
+    write(
+        &dir.join(SECONDS_FILE),
+        &format!("{}\n", t0.elapsed().as_secs_f64()),
+    )?;
     Ok(result)
 }
 
@@ -117,6 +135,8 @@ pub fn fmt(v: Option<f64>) -> String {
 /// The clock of an experiment's run loop: how long it has run, and an estimate of what is left.
 pub struct Clock {
     started: Instant,
+    /// [`REUSED_MS`] when the clock started.
+    reused_ms: u64,
     total: usize,
 }
 
@@ -125,13 +145,16 @@ impl Clock {
     pub fn start(total: usize) -> Self {
         Self {
             started: Instant::now(),
+            reused_ms: REUSED_MS.load(Ordering::Relaxed),
             total,
         }
     }
 
-    /// Seconds since the start.
+    /// Seconds since the start, plus the time that the runs reused since then took when they
+    /// ran: the experiment's time, whether or not an earlier invocation did part of it.
     pub fn seconds(&self) -> f64 {
-        self.started.elapsed().as_secs_f64()
+        let reused = REUSED_MS.load(Ordering::Relaxed) - self.reused_ms;
+        self.started.elapsed().as_secs_f64() + reused as f64 / 1000.0
     }
 
     /// `[k/total]`, the prefix of the progress line of the `k`-th run (1-based).
