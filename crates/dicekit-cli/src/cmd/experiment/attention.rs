@@ -434,26 +434,12 @@ fn report_md(
             .map(|r| f(r).unwrap_or(f64::NAN))
             .collect()
     };
-    let _ = writeln!(
-        s,
-        "# Experiment: the segmentation mask as differentiable attention{}\n",
-        if args.quick {
-            " (--quick: too small to conclude anything)"
-        } else {
-            ""
-        }
-    );
-    let _ = writeln!(
-        s,
-        "Command: `dicekit experiment attention{}{}` ({:.1} min on this machine). Every number below is in [results.json](results.json); each run's config, log and checkpoints are under `runs/<mode>_seed<k>/`.\n",
-        if args.quick { " --quick" } else { "" },
-        if args.seeds != 3 {
-            format!(" --seeds {}", args.seeds)
-        } else {
-            String::new()
-        },
-        seconds / 60.0
-    );
+    s.push_str(&runner::header(
+        args,
+        "attention",
+        "the segmentation mask as differentiable attention",
+        seconds,
+    ));
     let _ = writeln!(s, "## Setup\n");
     let _ = writeln!(
         s,

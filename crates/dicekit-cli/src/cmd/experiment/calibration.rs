@@ -220,26 +220,13 @@ fn report_md(
     seconds: f64,
 ) -> String {
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "# Experiment: calibration against the Dice share of the loss{}\n",
-        if args.quick {
-            " (--quick: too small to conclude anything)"
-        } else {
-            ""
-        }
-    );
-    let _ = writeln!(
-        s,
-        "Command: `dicekit experiment calibration{}{}` ({:.1} min on this machine). Every number, and every reliability bin, is in [results.json](results.json); each run's config, log and checkpoints are under `runs/`.\n",
-        if args.quick { " --quick" } else { "" },
-        if args.seeds != 3 {
-            format!(" --seeds {}", args.seeds)
-        } else {
-            String::new()
-        },
-        seconds / 60.0
-    );
+    s.push_str(&runner::header(
+        args,
+        "calibration",
+        "calibration against the Dice share of the loss",
+        seconds,
+    ));
+    s.push_str("Every reliability bin is in results.json too.\n\n");
     let _ = writeln!(s, "## Setup\n");
     let _ = writeln!(
         s,

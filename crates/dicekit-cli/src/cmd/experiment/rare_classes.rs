@@ -444,26 +444,13 @@ fn report_md(
     seconds: f64,
 ) -> String {
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "# Experiment: rare classes, cross-entropy against Dice and generalized Dice{}\n",
-        if args.quick {
-            " (--quick: too small to conclude anything)"
-        } else {
-            ""
-        }
-    );
-    let _ = writeln!(
-        s,
-        "Command: `dicekit experiment rare-classes{}{}` ({:.1} min on this machine). Every number is in [results.json](results.json), which also holds an example config of each dataset; each run's config, log and checkpoints are under `runs/`.\n",
-        if args.quick { " --quick" } else { "" },
-        if args.seeds != 3 {
-            format!(" --seeds {}", args.seeds)
-        } else {
-            String::new()
-        },
-        seconds / 60.0
-    );
+    s.push_str(&runner::header(
+        args,
+        "rare-classes",
+        "rare classes, cross-entropy against Dice and generalized Dice",
+        seconds,
+    ));
+    s.push_str("results.json also holds an example config of each dataset.\n\n");
     let _ = writeln!(s, "## Setup\n");
     let _ = writeln!(s, "- Losses (softmax over every class):");
     for (n, w, _) in LOSSES {
