@@ -741,27 +741,20 @@ fn format_log(log: &EpochLog, improved: bool) -> String {
     s
 }
 
-/// `log.csv`: one row per epoch; the validation Dice columns are named after the scored labels
-/// (`val_dice_<label>`, in the order of `labels`).
+/// `log.csv`: one row per epoch; one validation Dice column per scored label
+/// (`val_dice_<label>`, in the order of `labels`, which is the order of `EpochLog::val_dice`),
+/// empty in the epochs without validation.
 fn write_log_csv(path: &Path, history: &[EpochLog], labels: &[u32]) -> std::io::Result<()> {
     let term_names: Vec<String> = history
         .first()
         .map(|h| h.terms.iter().map(|t| t.0.clone()).collect())
         .unwrap_or_default();
-    let classes = history
-        .iter()
-        .filter_map(|h| h.val_dice.as_ref().map(Vec::len))
-        .max()
-        .unwrap_or(0);
     let mut s = String::from("epoch,lr,loss");
     for t in &term_names {
         s.push_str(&format!(",loss_{t}"));
     }
-    for c in 0..classes {
-        match labels.get(c) {
-            Some(label) => s.push_str(&format!(",val_dice_{label}")),
-            None => s.push_str(&format!(",val_dice_col{c}")),
-        }
+    for label in labels {
+        s.push_str(&format!(",val_dice_{label}"));
     }
     s.push_str(",val_mean_dice,val_accuracy,val_auc,seconds\n");
     for h in history {
@@ -769,7 +762,7 @@ fn write_log_csv(path: &Path, history: &[EpochLog], labels: &[u32]) -> std::io::
         for (_, v) in &h.terms {
             s.push_str(&format!(",{v}"));
         }
-        for c in 0..classes {
+        for c in 0..labels.len() {
             s.push_str(&format!(
                 ",{}",
                 h.val_dice
