@@ -230,6 +230,11 @@ mod tests {
         }
     }
 
+    /// Flex's random generator is shared by the tests of this binary, which run on parallel
+    /// threads: a test that seeds it holds this lock until its networks are built, or another
+    /// test's initialisation would draw from the same stream and change its weights.
+    static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     fn net(mode: MaskAttention, device: &Device) -> AttentionNet2d {
         AttentionNetConfig::new(UNetConfig::new(1, 2).with_depth(3).with_base_channels(4))
             .with_hidden(8)
@@ -240,6 +245,7 @@ mod tests {
     /// Gradient mass of the classification loss alone on the segmenter's and the head's
     /// parameters.
     fn class_gradient(mode: MaskAttention) -> ((f64, usize), (f64, usize)) {
+        let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
         let device = Device::flex().autodiff();
         device.seed(7);
         let model = net(mode, &device);
@@ -288,6 +294,7 @@ mod tests {
 
     #[test]
     fn every_mode_gives_finite_outputs_of_the_right_shapes() {
+        let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
         let device = Device::flex();
         for mode in MaskAttention::ALL {
             let out = net(mode, &device).forward_all(Tensor::zeros([3, 1, 16, 16], &device));

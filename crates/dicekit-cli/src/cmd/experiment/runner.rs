@@ -30,7 +30,9 @@ pub struct Finished<'a> {
 
 /// Trains the run in `dir` from the TOML `config` (whose `[training] output` must be `dir`),
 /// then `evaluate`s it and saves the result as `dir/result.json`. When `dir` already holds a
-/// `result.json` from the same config text, that result is returned without training.
+/// `result.json` from the same config text, that result is returned without training; when it
+/// holds an unfinished run of the same config (killed part-way), training resumes from its last
+/// epoch.
 ///
 /// # Errors
 /// A one-line message from the config, the training or the evaluation.
@@ -52,17 +54,24 @@ pub fn train_or_reuse<R: Serialize + DeserializeOwned>(
         REUSED_MS.fetch_add((seconds * 1000.0) as u64, Ordering::Relaxed);
         return Ok(r);
     }
-    let _ = std::fs::remove_dir_all(dir);
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    std::fs::write(&config_path, config).map_err(|e| format!("{}: {e}", config_path.display()))?;
+    // A run stopped part-way (the process was killed) continues from its last epoch, as
+    // `dicekit train --resume` would; the seconds of its finished epochs count in its time.
+    let earlier = interrupted_seconds(dir, config);
+    if earlier.is_none() {
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::write(&config_path, config)
+            .map_err(|e| format!("{}: {e}", config_path.display()))?;
+    }
     let cfg = TrainConfig::from_toml(config, PathBuf::new())?;
     let t0 = Instant::now();
-    let outcome = train(&cfg, false, None, false).map_err(|e| e.to_string())?;
+    let seconds = || earlier.unwrap_or(0.0) + t0.elapsed().as_secs_f64();
+    let outcome = train(&cfg, earlier.is_some(), None, false).map_err(|e| e.to_string())?;
     let finished = Finished {
         dir,
         config: cfg,
         state: outcome.state,
-        seconds: t0.elapsed().as_secs_f64(),
+        seconds: seconds(),
     };
     let result = evaluate(&finished)?;
     std::fs::write(
@@ -70,11 +79,22 @@ pub fn train_or_reuse<R: Serialize + DeserializeOwned>(
         serde_json::to_string_pretty(&result).expect("JSON"),
     )
     .map_err(|e| format!("{}: {e}", result_path.display()))?;
-    write(
-        &dir.join(SECONDS_FILE),
-        &format!("{}\n", t0.elapsed().as_secs_f64()),
-    )?;
+    write(&dir.join(SECONDS_FILE), &format!("{}\n", seconds()))?;
     Ok(result)
+}
+
+/// The summed epoch times of an unfinished run in `dir` started from this `config` text, which
+/// can be resumed: `None` when there is none (or its files do not match the config).
+fn interrupted_seconds(dir: &Path, config: &str) -> Option<f64> {
+    if std::fs::read_to_string(dir.join("experiment.toml")).ok()? != config
+        || !dir.join("checkpoints/last.bpk").is_file()
+        || !dir.join("checkpoints/last.optim.bpk").is_file()
+    {
+        return None;
+    }
+    let state: TrainState =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).ok()?).ok()?;
+    Some(state.history.iter().map(|e| e.seconds).sum())
 }
 
 /// A path as it is written into a TOML string (forward slashes).
@@ -177,4 +197,84 @@ pub fn finish(out: &Path, results: &serde_json::Value, report: &str) -> Result<P
     let path = out.join("report.md");
     write(&path, report)?;
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+
+    use super::*;
+
+    /// A tiny synthetic run of `epochs` epochs writing to `out`.
+    fn config(out: &Path, epochs: usize) -> String {
+        format!(
+            r#"[data]
+source = "synthetic"
+scene = "lesion-texture"
+train = 4
+val = 2
+size = [32, 32]
+patch = [32, 32]
+batch_size = 2
+
+[model]
+in_channels = 1
+num_classes = 2
+depth = 2
+base_channels = 4
+
+[loss]
+loss = "overlap"
+
+[training]
+epochs = {epochs}
+iterations_per_epoch = 3
+seed = 5
+output = "{}"
+"#,
+            toml_path(out)
+        )
+    }
+
+    #[test]
+    fn a_killed_run_resumes_from_its_last_epoch_and_a_finished_one_is_reused() {
+        let dir = std::env::temp_dir().join(format!("dicekit-runner-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = config(&dir, 3);
+        std::fs::write(dir.join("experiment.toml"), &text).unwrap();
+        // Stop the first attempt once epoch 1 is saved (as a kill after epoch 1 would).
+        let stop = AtomicBool::new(false);
+        let cfg = TrainConfig::from_toml(&text, PathBuf::new()).unwrap();
+        let first = std::thread::scope(|s| {
+            s.spawn(|| {
+                while !dir.join("state.json").exists() {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                stop.store(true, Ordering::SeqCst);
+            });
+            train(&cfg, false, Some(&stop), false).unwrap()
+        });
+        let done = first.state.epochs_done;
+        assert!(done < 3, "the first attempt ran to the end");
+        let first_seconds: Vec<f64> = first.state.history.iter().map(|e| e.seconds).collect();
+
+        let r = train_or_reuse(&dir, &text, |f| {
+            assert_eq!(f.state.epochs_done, 3);
+            // The epochs of the first attempt are kept, not trained again.
+            let kept: Vec<f64> = f.state.history[..done].iter().map(|e| e.seconds).collect();
+            assert_eq!(kept, first_seconds);
+            assert!(f.seconds >= f.state.history.iter().map(|e| e.seconds).sum::<f64>() - 1e-9);
+            Ok(f.state.history.len())
+        })
+        .unwrap();
+        assert_eq!(r, 3);
+        // A second call reuses result.json without training or evaluating.
+        let again: usize = train_or_reuse(&dir, &text, |_| -> Result<usize, String> {
+            panic!("a finished run was evaluated again")
+        })
+        .unwrap();
+        assert_eq!(again, 3);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
