@@ -155,3 +155,52 @@ impl UNetConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::TensorData;
+
+    use super::*;
+
+    /// The rewritten leaky ReLU against burn's `leaky_relu`: values and gradients, on both sides
+    /// of zero; at zero the rewritten form takes the slope as its gradient.
+    #[test]
+    fn leaky_relu_matches_burns_values_and_gradients() {
+        let device = Device::flex().autodiff();
+        let xs = vec![-3.0f64, -0.5, -1e-6, 0.0, 1e-6, 0.5, 3.0];
+        let n = xs.len();
+        let run = |f: fn(Tensor<1>) -> Tensor<1>| {
+            let x =
+                Tensor::<1>::from_data(TensorData::new(xs.clone(), [n]), &device).require_grad();
+            let y = f(x.clone());
+            // Distinct weights per element, so each gradient is checked on its own.
+            let w = Tensor::<1>::from_data(
+                TensorData::new((1..=n).map(|i| i as f64).collect::<Vec<_>>(), [n]),
+                &device,
+            );
+            let grads = (y.clone() * w).sum().backward();
+            let g = x.grad(&grads).unwrap();
+            (
+                y.into_data().convert::<f64>().try_to_vec::<f64>().unwrap(),
+                g.into_data().convert::<f64>().try_to_vec::<f64>().unwrap(),
+            )
+        };
+        let (y, g) = run(|x| Nonlinearity::LeakyRelu.apply(x));
+        let (y_ref, g_ref) = run(|x| burn::tensor::activation::leaky_relu(x, 0.01));
+        for i in 0..n {
+            assert!(
+                (y[i] - y_ref[i]).abs() <= 1e-6 * y_ref[i].abs().max(1e-6),
+                "{i}: {y:?} {y_ref:?}"
+            );
+            let expected = (i + 1) as f64 * if xs[i] > 0.0 { 1.0 } else { 0.01 };
+            assert!(
+                (g[i] - expected).abs() < 1e-6,
+                "{i}: gradient {} against {expected}",
+                g[i]
+            );
+            if xs[i] != 0.0 {
+                assert!((g[i] - g_ref[i]).abs() < 1e-6, "{i}: {g:?} {g_ref:?}");
+            }
+        }
+    }
+}

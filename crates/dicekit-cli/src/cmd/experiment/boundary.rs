@@ -164,6 +164,24 @@ fn paired_differences(results: &[RunResult], seeds: &[u64], f: Getter) -> Vec<f6
         .collect()
 }
 
+/// What the seeds say together, from `(seeds in which the weights did better, seeds compared)`
+/// for the Dice and for the NSD.
+fn verdict_sentence(dice: (usize, usize), nsd: (usize, usize)) -> &'static str {
+    let all = |(wins, k): (usize, usize)| k > 0 && wins == k;
+    let none = |(wins, k): (usize, usize)| k > 0 && wins == 0;
+    if dice.1 == 0 || nsd.1 == 0 {
+        "No seed has both variants scored, so there is nothing to compare."
+    } else if none(dice) && all(nsd) {
+        "In every seed the weights traded overlap for boundary agreement: the Dice fell and the NSD rose. The essay's case for boundary weights holds for the contour (NSD), not for the overlap score that the Dice loss itself optimises."
+    } else if all(dice) && all(nsd) {
+        "In every seed the weights improved both the overlap and the contour, as the essay claims."
+    } else if none(dice) && none(nsd) {
+        "In every seed the weights made both the overlap and the contour worse: the essay's claim that boundary weights help thin structures does not hold here."
+    } else {
+        "The seeds disagree on at least one of Dice and NSD, so this run does not settle the essay's claim that boundary weights help thin structures."
+    }
+}
+
 fn write_plot(out: &Path, results: &[RunResult], seeds: &[u64]) -> Result<(), String> {
     for (file, title, f) in [
         ("dice", "Dice", (|r| r.dice) as Getter),
@@ -308,39 +326,37 @@ fn report_md(
         }
     }
     let _ = writeln!(s, "{}\n", para.join(" "));
-    // Seeds in which the weights did better, and seeds compared, per metric.
     let verdict = |name: &str| {
         verdicts
             .iter()
             .find(|(n, _, _)| *n == name)
             .map(|&(_, wins, k)| (wins, k))
     };
-    if let (Some((0, k)), Some((nsd_wins, k2))) = (verdict("Dice"), verdict("NSD"))
-        && k > 0
-        && nsd_wins == k2
-    {
-        let _ = writeln!(
-            s,
-            "In every seed the weights traded overlap for boundary agreement: the Dice fell and the NSD rose. The essay's case for boundary weights holds for the contour (NSD), not for the overlap score that the Dice loss itself optimises.\n"
-        );
-    } else if let (Some((dice_wins, k)), Some((nsd_wins, k2))) = (verdict("Dice"), verdict("NSD"))
-        && k > 0
-        && dice_wins == k
-        && nsd_wins == k2
-    {
-        let _ = writeln!(
-            s,
-            "In every seed the weights improved both the overlap and the contour, as the essay claims.\n"
-        );
-    } else {
-        let _ = writeln!(
-            s,
-            "The seeds disagree on at least one of Dice and NSD, so this run does not settle the essay's claim that boundary weights help thin structures.\n"
-        );
+    if let (Some(dice), Some(nsd)) = (verdict("Dice"), verdict("NSD")) {
+        let _ = writeln!(s, "{}\n", verdict_sentence(dice, nsd));
     }
     let _ = writeln!(
         s,
         "## Plots\n\n![dice](dice.png)\n\n![hd95](hd95.png)\n\n![nsd](nsd.png)\n"
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::verdict_sentence;
+
+    #[test]
+    fn the_verdict_follows_the_seeds() {
+        assert!(verdict_sentence((0, 3), (3, 3)).contains("traded overlap"));
+        assert!(verdict_sentence((3, 3), (3, 3)).contains("as the essay claims"));
+        assert!(verdict_sentence((0, 3), (0, 3)).contains("does not hold"));
+        assert!(verdict_sentence((0, 0), (0, 0)).contains("nothing to compare"));
+        for (dice, nsd) in [((1, 3), (3, 3)), ((0, 3), (2, 3)), ((3, 3), (0, 3))] {
+            assert!(
+                verdict_sentence(dice, nsd).contains("seeds disagree"),
+                "{dice:?} {nsd:?}"
+            );
+        }
+    }
 }

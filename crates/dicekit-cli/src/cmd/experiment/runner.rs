@@ -43,7 +43,8 @@ pub fn train_or_reuse<R: Serialize + DeserializeOwned>(
 ) -> Result<R, String> {
     let result_path = dir.join("result.json");
     let config_path = dir.join("experiment.toml");
-    if std::fs::read_to_string(&config_path).ok().as_deref() == Some(config)
+    let same_config = std::fs::read_to_string(&config_path).ok().as_deref() == Some(config);
+    if same_config
         && let Ok(saved) = std::fs::read_to_string(&result_path)
         && let Ok(r) = serde_json::from_str::<R>(&saved)
     {
@@ -56,7 +57,11 @@ pub fn train_or_reuse<R: Serialize + DeserializeOwned>(
     }
     // A run stopped part-way (the process was killed) continues from its last epoch, as
     // `dicekit train --resume` would; the seconds of its finished epochs count in its time.
-    let earlier = interrupted_seconds(dir, config);
+    let earlier = if same_config {
+        interrupted_seconds(dir)
+    } else {
+        None
+    };
     if earlier.is_none() {
         let _ = std::fs::remove_dir_all(dir);
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -83,11 +88,10 @@ pub fn train_or_reuse<R: Serialize + DeserializeOwned>(
     Ok(result)
 }
 
-/// The summed epoch times of an unfinished run in `dir` started from this `config` text, which
-/// can be resumed: `None` when there is none (or its files do not match the config).
-fn interrupted_seconds(dir: &Path, config: &str) -> Option<f64> {
-    if std::fs::read_to_string(dir.join("experiment.toml")).ok()? != config
-        || !dir.join("checkpoints/last.bpk").is_file()
+/// The summed epoch times of an unfinished run in `dir` (whose `experiment.toml` is the config
+/// asked for) that can be resumed: `None` when it has no state or checkpoint to resume from.
+fn interrupted_seconds(dir: &Path) -> Option<f64> {
+    if !dir.join("checkpoints/last.bpk").is_file()
         || !dir.join("checkpoints/last.optim.bpk").is_file()
     {
         return None;
