@@ -144,6 +144,101 @@ fn evaluate(
     })
 }
 
+impl RunResult {
+    /// Share of the pixels outside the first and the last reliability bin: probabilities
+    /// between 1/15 and 14/15, the model neither sure of background nor of vessel.
+    fn uncertain_share(&self) -> Option<f64> {
+        let total: u64 = self.bins.iter().map(|b| b.count).sum();
+        let (first, last) = (self.bins.first()?, self.bins.last()?);
+        (total > 0).then(|| 1.0 - (first.count + last.count) as f64 / total as f64)
+    }
+}
+
+/// The paragraph of what the runs show, from the numbers: Dice only (alpha 0) against BCE only
+/// (alpha 1) seed by seed, then whether some blend gets both the overlap and the calibration
+/// (the essay's "dial").
+///
+/// A blend "gets both" when its mean Dice is within the largest seed-to-seed sd of the Dice of
+/// the best mean Dice, and its mean ECE within the largest sd of the ECE of the best mean ECE.
+fn verdict(results: &[RunResult]) -> String {
+    let by = |alpha: f64, seed: u64| results.iter().find(|r| r.alpha == alpha && r.seed == seed);
+    let mut seeds: Vec<u64> = results.iter().map(|r| r.seed).collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    // Seeds in which alpha 0 is worse calibrated / has the higher Dice than alpha 1.
+    let (mut compared, mut ece_worse, mut dice_higher) = (0, 0, 0);
+    for &seed in &seeds {
+        let (Some(d), Some(b)) = (by(0.0, seed), by(1.0, seed)) else {
+            continue;
+        };
+        let (Some(dd), Some(db)) = (d.dice, b.dice) else {
+            continue;
+        };
+        compared += 1;
+        ece_worse += usize::from(d.ece > b.ece);
+        dice_higher += usize::from(dd > db);
+    }
+    if compared == 0 {
+        return "No seed has both alpha 0 and alpha 1 scored, so there is nothing to compare."
+            .into();
+    }
+    let mut s = String::new();
+    let per_seed = |k: usize| match k {
+        0 => "in no seed".to_string(),
+        k if k == compared => format!("in every seed ({compared})"),
+        k => format!("in {k} of {compared} seeds"),
+    };
+    let _ = write!(
+        s,
+        "Dice only (alpha 0) against BCE only (alpha 1): the Dice-only model is the worse calibrated (higher ECE) {} and has the higher Dice {}. ",
+        per_seed(ece_worse),
+        per_seed(dice_higher)
+    );
+    s.push_str(if ece_worse == compared {
+        "The essay's claim that BCE gives the better calibrated probabilities holds here. "
+    } else if ece_worse == 0 {
+        "Against the essay's claim, BCE alone is not the better calibrated here. "
+    } else {
+        "The seeds disagree on which is the better calibrated, so this run does not settle the essay's calibration claim. "
+    });
+    // The dial: does a blend come close to the best of both?
+    // (alpha, Dice mean and sd, ECE mean and sd)
+    type Row = (f64, (f64, f64), (f64, f64));
+    let summary: Vec<Row> = ALPHAS
+        .iter()
+        .filter_map(|&a| {
+            let dice = mean_sd(&values(results, a, |r| r.dice))?;
+            let ece = mean_sd(&values(results, a, |r| Some(r.ece)))?;
+            Some((a, dice, ece))
+        })
+        .collect();
+    let tol_dice = summary.iter().map(|x| x.1.1).fold(0.0, f64::max);
+    let tol_ece = summary.iter().map(|x| x.2.1).fold(0.0, f64::max);
+    let best_dice = summary.iter().map(|x| x.1.0).fold(f64::MIN, f64::max);
+    let best_ece = summary.iter().map(|x| x.2.0).fold(f64::MAX, f64::min);
+    let both: Vec<String> = summary
+        .iter()
+        .filter(|(a, d, e)| {
+            *a > 0.0 && *a < 1.0 && d.0 >= best_dice - tol_dice && e.0 <= best_ece + tol_ece
+        })
+        .map(|(a, _, _)| a.to_string())
+        .collect();
+    let _ = write!(
+        s,
+        "Best mean Dice {best_dice:.3} (seed sd up to {tol_dice:.3}), best mean ECE {best_ece:.4} (sd up to {tol_ece:.4}). "
+    );
+    if both.is_empty() {
+        s.push_str("No blend comes within one seed-to-seed sd of both bests: here the dial trades one for the other rather than giving both.");
+    } else {
+        let _ = write!(
+            s,
+            "alpha {} comes within one seed-to-seed sd of both, as the essay's dial promises.",
+            both.join(" and ")
+        );
+    }
+    s
+}
+
 fn values(results: &[RunResult], alpha: f64, f: fn(&RunResult) -> Option<f64>) -> Vec<f64> {
     results
         .iter()
@@ -258,21 +353,25 @@ fn report_md(
     );
     let _ = writeln!(
         s,
-        "- Calibration of the vessel probability over every validation pixel: ECE with {BINS} equal-width bins (right-closed, as MONAI and torchmetrics), MCE, Brier score.\n"
+        "- Calibration of the vessel probability over every validation pixel: ECE with {BINS} equal-width bins (right-closed, as MONAI and torchmetrics), MCE, Brier score. The last column is the share of pixels outside the first and last bin: how often the model is unsure, which the essay says Dice loss makes rare.\n"
     );
     let _ = writeln!(s, "## Results (mean ± sd over seeds)\n");
     let _ = writeln!(
         s,
-        "| alpha | Dice | ECE | MCE | Brier |\n|---|---|---|---|---|"
+        "| alpha | Dice | ECE | MCE | Brier | pixels with p in (1/15, 14/15) |\n|---|---|---|---|---|---|"
     );
     for &a in &ALPHAS {
         let _ = writeln!(
             s,
-            "| {a} | {} | {} | {} | {} |",
+            "| {a} | {} | {} | {} | {} | {} |",
             fmt_mean_sd(&values(results, a, |r| r.dice), 3),
             fmt_mean_sd(&values(results, a, |r| Some(r.ece)), 4),
             fmt_mean_sd(&values(results, a, |r| Some(r.mce)), 4),
             fmt_mean_sd(&values(results, a, |r| Some(r.brier)), 4),
+            fmt_mean_sd(
+                &values(results, a, |r| r.uncertain_share().map(|x| 100.0 * x)),
+                2
+            ) + " %",
         );
     }
     let _ = writeln!(s, "\n## What this shows\n");
@@ -282,33 +381,75 @@ fn report_md(
             "This is the `--quick` variant that exercises the code; its numbers say nothing about the question.\n"
         );
     }
-    let ece = |a: f64| mean_sd(&values(results, a, |r| Some(r.ece)));
-    let dice = |a: f64| mean_sd(&values(results, a, |r| r.dice));
-    if let (Some(e0), Some(e1), Some(d0), Some(d1)) = (ece(0.0), ece(1.0), dice(0.0), dice(1.0)) {
-        let _ = writeln!(
-            s,
-            "Dice alone (alpha 0) gives ECE {:.4} and Dice {:.3}; BCE alone (alpha 1) gives ECE {:.4} and Dice {:.3}. {} {}\n",
-            e0.0,
-            d0.0,
-            e1.0,
-            d1.0,
-            if e0.0 > e1.0 + e0.1.max(e1.1) {
-                "The Dice loss pushes probabilities towards 0 and 1 and is the worse calibrated, as the essay says."
-            } else if e0.0 + e0.1.max(e1.1) < e1.0 {
-                "Here the Dice-only model is the better calibrated, against the essay's claim."
-            } else {
-                "The calibration difference is within the seed-to-seed spread."
-            },
-            if d0.0 > d1.0 {
-                "Dice alone also gives the higher Dice: overlap and calibration pull in different directions."
-            } else {
-                "BCE alone gives the higher (or equal) Dice here."
-            }
-        );
-    }
+    let _ = writeln!(s, "{}\n", verdict(results));
     let _ = writeln!(s, "## Plots\n\n![dice_vs_ece](dice_vs_ece.png)\n");
     for &a in &ALPHAS {
         let _ = writeln!(s, "![reliability alpha {a}](reliability_alpha{a}.png)\n");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(alpha: f64, seed: u64, dice: f64, ece: f64) -> RunResult {
+        RunResult {
+            alpha,
+            seed,
+            dice: Some(dice),
+            ece,
+            mce: 0.0,
+            brier: 0.0,
+            bins: vec![],
+            train_seconds: 0.0,
+        }
+    }
+
+    #[test]
+    fn verdict_reads_the_seeds_and_the_dial() {
+        // Dice-only sharper but worse calibrated in every seed; alpha 0.5 close to both bests.
+        let mut r = vec![];
+        for seed in 1..=3 {
+            let j = seed as f64 * 0.001;
+            r.push(run(0.0, seed, 0.70 + j, 0.10 + j));
+            r.push(run(0.5, seed, 0.699 + j, 0.0205 + j));
+            r.push(run(1.0, seed, 0.60 + j, 0.020 + j));
+        }
+        let v = verdict(&r);
+        assert!(
+            v.contains("worse calibrated (higher ECE) in every seed (3)"),
+            "{v}"
+        );
+        assert!(v.contains("higher Dice in every seed (3)"), "{v}");
+        assert!(v.contains("claim that BCE gives the better calibrated probabilities holds"));
+        assert!(v.contains("alpha 0.5 comes within"), "{v}");
+        // Move the blend away from the best Dice: no blend gets both.
+        for x in r.iter_mut().filter(|x| x.alpha == 0.5) {
+            x.dice = Some(0.65);
+        }
+        assert!(verdict(&r).contains("No blend comes within"));
+        // Seeds disagree on calibration.
+        r[0].ece = 0.0;
+        assert!(verdict(&r).contains("in 2 of 3 seeds"));
+        assert!(verdict(&r).contains("does not settle"));
+        // Nothing to compare.
+        let v = verdict(&[run(0.0, 1, 0.7, 0.1)]);
+        assert!(v.starts_with("No seed has both"));
+    }
+
+    #[test]
+    fn uncertain_share_counts_the_middle_bins() {
+        let bin = |count| ReliabilityBin {
+            lower: 0.0,
+            upper: 0.0,
+            count,
+            confidence: None,
+            accuracy: None,
+        };
+        let mut r = run(0.0, 1, 0.5, 0.1);
+        assert_eq!(r.uncertain_share(), None);
+        r.bins = vec![bin(6), bin(1), bin(1), bin(2)];
+        assert!((r.uncertain_share().unwrap() - 0.2).abs() < 1e-12);
+    }
 }

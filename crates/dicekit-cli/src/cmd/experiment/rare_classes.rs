@@ -380,6 +380,99 @@ fn per_class(results: &[RunResult], loss: &str, i: usize, iou: bool) -> Vec<f64>
         .collect()
 }
 
+/// Dice of `loss` minus Dice of `base` on scored label `i`, seed by seed (seeds with both).
+fn paired_differences(results: &[RunResult], loss: &str, base: &str, i: usize) -> Vec<f64> {
+    let dice = |l: &str, seed: u64| {
+        results
+            .iter()
+            .find(|r| r.loss == l && r.seed == seed)
+            .and_then(|r| r.dice.get(i).copied().flatten())
+    };
+    let mut seeds: Vec<u64> = results.iter().map(|r| r.seed).collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    seeds
+        .into_iter()
+        .filter_map(|seed| Some(dice(loss, seed)? - dice(base, seed)?))
+        .collect()
+}
+
+/// `in every seed (n)`, `in k of n seeds` or `in no seed`, for `k` of `n`.
+fn in_seeds(k: usize, n: usize) -> String {
+    match k {
+        0 => "in no seed".into(),
+        k if k == n => format!("in every seed ({n})"),
+        k => format!("in {k} of {n} seeds"),
+    }
+}
+
+/// What the runs show on the rarest class (scored label `i`, `share` of the training voxels):
+/// the best loss against cross-entropy, then the essay's two claims seed by seed: an overlap
+/// loss beats cross-entropy there, and the class weights of generalized Dice (`w = 1/G^2`)
+/// beat the unweighted Dice.
+fn rare_class_paragraph(
+    dataset: &str,
+    class: &str,
+    share: f64,
+    results: &[RunResult],
+    i: usize,
+) -> String {
+    let best = LOSSES
+        .iter()
+        .filter_map(|(l, _, _)| mean_sd(&per_class(results, l, i, false)).map(|m| (*l, m.0, m.1)))
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    let head = format!(
+        "On {dataset}, the rarest class ({class}, {:.3} % of the training voxels)",
+        100.0 * share
+    );
+    let Some((l, m, sd)) = best else {
+        return format!("{head} has no scored run.");
+    };
+    if m <= 0.0 {
+        return format!("{head} is not segmented at all by any loss.");
+    }
+    let mut s = format!("{head} is segmented best by `{l}` (Dice {m:.3} ± {sd:.3}).");
+    let mut claim = |loss: &str, base: &str, what: &str| {
+        let d = paired_differences(results, loss, base, i);
+        if d.is_empty() {
+            return;
+        }
+        let wins = d.iter().filter(|&&x| x > 0.0).count();
+        let mean = d.iter().sum::<f64>() / d.len() as f64;
+        let verdict = if wins == d.len() {
+            "the essay's claim holds here"
+        } else if wins == 0 {
+            "the essay's claim does not hold here"
+        } else {
+            "the seeds disagree, so this run does not settle it"
+        };
+        let _ = write!(
+            s,
+            " `{loss}` beats `{base}` {} (mean paired difference {mean:+.3}): on {what}, {verdict}.",
+            in_seeds(wins, d.len())
+        );
+    };
+    // Best overlap loss against cross-entropy, then the class weights against none.
+    let overlap = LOSSES[1..]
+        .iter()
+        .filter_map(|(l, _, _)| mean_sd(&per_class(results, l, i, false)).map(|m| (*l, m.0)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|x| x.0);
+    if let Some(o) = overlap {
+        claim(
+            o,
+            "ce",
+            "whether an overlap loss helps the rare class more than cross-entropy",
+        );
+    }
+    claim(
+        "gdl_square",
+        "dice",
+        "whether the inverse-square class weights help the rare class",
+    );
+    s
+}
+
 /// Labels of a part, rarest first.
 fn rarest_first(freq: &[f64]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..freq.len()).collect();
@@ -509,41 +602,18 @@ fn report_md(
             let _ = write!(s, " {} |", fmt_mean_sd(&miou, 3));
         }
         let _ = writeln!(s, "\n\n![{0}_dice.png]({0}_dice.png)\n", part.name);
-        // The rarest class: which loss wins there?
+        // The rarest class: which loss wins there, and do the class weights help it?
         let rare = rarest_first(freq)[0];
-        let best = LOSSES
-            .iter()
-            .filter_map(|(l, _, _)| {
-                mean_sd(&per_class(results, l, rare, false)).map(|m| (*l, m.0, m.1))
-            })
-            .max_by(|a, b| a.1.total_cmp(&b.1));
-        let ce = mean_sd(&per_class(results, "ce", rare, false));
-        if let Some((_, m, _)) = best
-            && m <= 0.0
-        {
-            paragraphs.push(format!(
-                "On {}, no loss segments the rarest class ({}, {:.3} % of the training voxels) at all.",
-                part.name,
-                names.get(part.labels[rare] as usize).cloned().unwrap_or_default(),
-                100.0 * freq[rare],
-            ));
-        } else if let (Some((l, m, sd)), Some(ce)) = (best, ce) {
-            paragraphs.push(format!(
-                "On {}, the rarest class ({}, {:.3} % of the training voxels) is segmented best by `{l}` (Dice {m:.3} ± {sd:.3}); cross-entropy reaches {:.3} ± {:.3}.{}",
-                part.name,
-                names.get(part.labels[rare] as usize).cloned().unwrap_or_default(),
-                100.0 * freq[rare],
-                ce.0,
-                ce.1,
-                if l == "ce" {
-                    " Here the essay's claim that overlap losses help the rare classes does not hold."
-                } else if (m - ce.0).abs() <= sd.max(ce.1) {
-                    " The difference is within the seed-to-seed spread."
-                } else {
-                    ""
-                }
-            ));
-        }
+        paragraphs.push(rare_class_paragraph(
+            part.name,
+            &names
+                .get(part.labels[rare] as usize)
+                .cloned()
+                .unwrap_or_default(),
+            freq[rare],
+            results,
+            rare,
+        ));
     }
     let _ = writeln!(s, "## What this shows\n");
     if args.quick {
@@ -556,4 +626,70 @@ fn report_md(
         let _ = writeln!(s, "{p}\n");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(loss: &str, seed: u64, rare_dice: f64) -> RunResult {
+        RunResult {
+            dataset: "d".into(),
+            loss: loss.into(),
+            seed,
+            dice: vec![Some(0.9), Some(rare_dice)],
+            iou: vec![],
+            train_seconds: 0.0,
+        }
+    }
+
+    #[test]
+    fn rare_class_paragraph_compares_seed_by_seed() {
+        let mut r = vec![];
+        for seed in 1..=3 {
+            let j = seed as f64 * 0.01;
+            r.push(run("ce", seed, 0.2 + j));
+            r.push(run("dice", seed, 0.4 + j));
+            r.push(run("gdl_square", seed, 0.5 + j));
+            r.push(run("gdl_simple", seed, 0.45 + j));
+        }
+        let p = rare_class_paragraph("ct", "tumour", 0.0012, &r, 1);
+        assert!(
+            p.contains("(tumour, 0.120 % of the training voxels)"),
+            "{p}"
+        );
+        assert!(
+            p.contains("best by `gdl_square` (Dice 0.520 ± 0.010)"),
+            "{p}"
+        );
+        assert!(
+            p.contains("`gdl_square` beats `ce` in every seed (3) (mean paired difference +0.300)"),
+            "{p}"
+        );
+        assert!(
+            p.contains("`gdl_square` beats `dice` in every seed (3)"),
+            "{p}"
+        );
+        assert!(!p.contains("does not"), "{p}");
+        // Unweighted Dice better than the weights in seed 1 only.
+        r[1].dice[1] = Some(0.9);
+        let p = rare_class_paragraph("ct", "tumour", 0.0012, &r, 1);
+        assert!(
+            p.contains("`gdl_square` beats `dice` in 2 of 3 seeds"),
+            "{p}"
+        );
+        assert!(p.contains("does not settle"), "{p}");
+        // Cross-entropy best everywhere.
+        for x in r.iter_mut().filter(|x| x.loss == "ce") {
+            x.dice[1] = Some(0.95);
+        }
+        let p = rare_class_paragraph("ct", "tumour", 0.0012, &r, 1);
+        assert!(p.contains("best by `ce`"), "{p}");
+        assert!(p.contains("beats `ce` in no seed"), "{p}");
+        assert!(p.contains("claim does not hold"), "{p}");
+        // Nothing segmented; nothing scored.
+        let zero: Vec<RunResult> = r.iter().map(|x| run(&x.loss, x.seed, 0.0)).collect();
+        assert!(rare_class_paragraph("ct", "t", 0.001, &zero, 1).contains("not segmented at all"));
+        assert!(rare_class_paragraph("ct", "t", 0.001, &[], 1).contains("no scored run"));
+    }
 }
