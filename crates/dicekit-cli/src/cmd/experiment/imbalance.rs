@@ -4,6 +4,10 @@
 //! six losses, several seeds. Scored on held-out images: Dice (counts summed over the test
 //! images), lesion-wise recall (true microaneurysms touched by the prediction) and precision
 //! (predicted components touching a true one), and how many test images get an empty prediction.
+//!
+//! Every loss trains with nnU-Net's foreground oversampling, which softens the imbalance the
+//! loss sees; a control trains BCE and Dice at the rarest fraction with uniform patches, so the
+//! report separates what the loss does from what the sampling does.
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -29,6 +33,9 @@ struct LossVariant {
     loss: &'static str,
     classes: usize,
 }
+
+/// Losses of the uniform-sampling control (rarest fraction only).
+const CONTROL_LOSSES: [&str; 2] = ["bce", "dice"];
 
 /// Sigmoid on one channel for every loss but generalized Dice, which weighs classes and so
 /// needs both (softmax over background and microaneurysm); both predict `p_fg > 0.5`.
@@ -142,7 +149,15 @@ impl Setup {
         }
     }
 
-    fn config(&self, loss: &LossVariant, fraction: f64, seed: u64, out: &Path) -> String {
+    /// The training config; `oversampling` is the share of patches centred on foreground.
+    fn config(
+        &self,
+        loss: &LossVariant,
+        fraction: f64,
+        oversampling: f64,
+        seed: u64,
+        out: &Path,
+    ) -> String {
         format!(
             r#"# dicekit experiment imbalance: {name}, foreground {fraction}, seed {seed}
 [data]
@@ -187,7 +202,7 @@ output = "{out}"
             data_seed = self.data_seed,
             p = self.patch,
             batch = self.batch_size,
-            fg = self.foreground_oversampling,
+            fg = oversampling,
             classes = loss.classes,
             depth = self.depth,
             base = self.base_channels,
@@ -246,28 +261,20 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
     let setup = Setup::new(args.quick);
     let out = runner::out_dir(args, "imbalance")?;
     let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
-    let clock = runner::Clock::start(FRACTIONS.len() * LOSSES.len() * seeds.len());
+    let clock =
+        runner::Clock::start((FRACTIONS.len() * LOSSES.len() + CONTROL_LOSSES.len()) * seeds.len());
     let mut results = vec![];
+    let mut controls = vec![];
     let mut k = 0;
     for &fraction in &FRACTIONS {
-        // Held-out images: indices that training (0..) and validation (1_000_000..) never use.
-        let test: Vec<Sample> = (0..setup.test as u64)
-            .map(|i| {
-                Scene::Fundus.generate_with(
-                    Some(&[setup.size, setup.size]),
-                    setup.data_seed,
-                    2_000_000 + i,
-                    Some(fraction),
-                )
-            })
-            .collect::<Result<_, _>>()?;
+        let test = test_samples(&setup, fraction)?;
         for &seed in &seeds {
             for loss in &LOSSES {
                 k += 1;
                 let dir = out
                     .join("runs")
                     .join(format!("fg{fraction}_{}_seed{seed}", loss.name));
-                let text = setup.config(loss, fraction, seed, &dir);
+                let text = setup.config(loss, fraction, setup.foreground_oversampling, seed, &dir);
                 let r = runner::train_or_reuse(&dir, &text, |f| {
                     evaluate(f, loss.name, fraction, seed, &test)
                 })?;
@@ -288,6 +295,33 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
             }
         }
     }
+    // The control: uniform patches at the rarest fraction.
+    let rare = FRACTIONS[FRACTIONS.len() - 1];
+    let test = test_samples(&setup, rare)?;
+    for &seed in &seeds {
+        for loss in LOSSES.iter().filter(|l| CONTROL_LOSSES.contains(&l.name)) {
+            k += 1;
+            let dir = out
+                .join("runs")
+                .join(format!("fg{rare}_{}_uniform_seed{seed}", loss.name));
+            let text = setup.config(loss, rare, 0.0, seed, &dir);
+            let r =
+                runner::train_or_reuse(&dir, &text, |f| evaluate(f, loss.name, rare, seed, &test))?;
+            println!(
+                "{} foreground {:.2} % {:<10} seed {seed}, uniform patches: Dice {}, lesion recall {}, empty predictions {}/{} ({:.0} s; about {:.0} s left)",
+                clock.step(k),
+                100.0 * rare,
+                loss.name,
+                fmt(r.dice),
+                fmt(r.lesion_recall),
+                r.empty_predictions,
+                setup.test,
+                r.train_seconds,
+                clock.left(k)
+            );
+            controls.push(r);
+        }
+    }
     write_plots(&out, &results)?;
     let json = serde_json::json!({
         "experiment": "imbalance",
@@ -297,13 +331,30 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
         "losses": LOSSES.iter().map(|l| serde_json::json!({"name": l.name, "what": l.what, "loss": l.loss, "classes": l.classes})).collect::<Vec<_>>(),
         "seeds": seeds,
         "runs": results,
+        "uniform_sampling_control": controls,
         "seconds": clock.seconds(),
     });
     runner::finish(
         &out,
         &json,
-        &report_md(&setup, &results, &seeds, args, clock.seconds()),
+        &report_md(&setup, &results, &controls, &seeds, args, clock.seconds()),
     )
+}
+
+/// Held-out images: indices that training (0..) and validation (1_000_000..) never use.
+fn test_samples(setup: &Setup, fraction: f64) -> Result<Vec<Sample>, String> {
+    (0..setup.test as u64)
+        .map(|i| {
+            Scene::Fundus
+                .generate_with(
+                    Some(&[setup.size, setup.size]),
+                    setup.data_seed,
+                    2_000_000 + i,
+                    Some(fraction),
+                )
+                .map_err(|e| e.to_string())
+        })
+        .collect()
 }
 
 fn evaluate(
@@ -399,6 +450,7 @@ fn write_plots(out: &Path, results: &[RunResult]) -> Result<(), String> {
 fn report_md(
     setup: &Setup,
     results: &[RunResult],
+    controls: &[RunResult],
     seeds: &[u64],
     args: &ExperimentArgs,
     seconds: f64,
@@ -476,10 +528,39 @@ fn report_md(
         }
         let _ = writeln!(s);
     }
+    let rare = FRACTIONS[FRACTIONS.len() - 1];
     let _ = writeln!(
         s,
-        "## What this shows\n\n{}\n",
-        conclusion(results, setup, args.quick)
+        "### Control: uniform patches at {} %\n\nThe same runs without foreground oversampling (every patch drawn uniformly), for {}.\n",
+        100.0 * rare,
+        CONTROL_LOSSES.map(|l| format!("`{l}`")).join(" and ")
+    );
+    let _ = writeln!(
+        s,
+        "| loss | patches | Dice | lesion recall | lesion precision | empty predictions (of {} images) |\n|---|---|---|---|---|---|",
+        setup.test
+    );
+    for name in CONTROL_LOSSES {
+        for (patches, runs) in [("a third on foreground", results), ("uniform", controls)] {
+            let empties: Vec<String> = runs
+                .iter()
+                .filter(|r| r.loss == name && r.fraction == rare)
+                .map(|r| r.empty_predictions.to_string())
+                .collect();
+            let _ = writeln!(
+                s,
+                "| {name} | {patches} | {} | {} | {} | {} |",
+                fmt_mean_sd(&values(runs, name, rare, |r| r.dice), 3),
+                fmt_mean_sd(&values(runs, name, rare, |r| r.lesion_recall), 3),
+                fmt_mean_sd(&values(runs, name, rare, |r| r.lesion_precision), 3),
+                empties.join(", "),
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\n## What this shows\n\n{}\n",
+        conclusion(results, controls, setup, args.quick)
     );
     let _ = writeln!(s, "## Plots\n");
     for (file, _, _) in METRICS {
@@ -491,7 +572,7 @@ fn report_md(
 /// The paragraph of what the runs show, from the numbers: whether BCE sees nothing at the
 /// rarest fraction (every test image predicted empty), how each other loss compares with BCE
 /// there seed by seed, and how much each loses from the commonest fraction to the rarest.
-fn conclusion(results: &[RunResult], setup: &Setup, quick: bool) -> String {
+fn conclusion(results: &[RunResult], controls: &[RunResult], setup: &Setup, quick: bool) -> String {
     let mut s = String::new();
     if quick {
         s.push_str("This is the `--quick` variant (a few steps on tiny images) that exercises the code; its numbers say nothing about the question. ");
@@ -579,8 +660,42 @@ fn conclusion(results: &[RunResult], setup: &Setup, quick: bool) -> String {
             drops.join(", ")
         );
     }
-    s.push_str("Foreground oversampling (a third of the patches centred on a microaneurysm) is on for every loss, as in nnU-Net; it softens the imbalance that BCE sees, so the gap measured here is smaller than with uniform patches.");
+    s.push_str("Foreground oversampling (a third of the patches centred on a microaneurysm) is on for every loss, as in nnU-Net; it softens the imbalance that BCE sees. ");
+    s.push_str(&control_sentence(controls, setup.test));
     s
+}
+
+/// What the uniform-patch control says: for each of its losses, in how many seeds every test
+/// image was predicted empty, with the mean Dice and lesion recall.
+fn control_sentence(controls: &[RunResult], test_images: usize) -> String {
+    let parts: Vec<String> = CONTROL_LOSSES
+        .iter()
+        .filter_map(|&name| {
+            let runs: Vec<&RunResult> = controls.iter().filter(|r| r.loss == name).collect();
+            if runs.is_empty() {
+                return None;
+            }
+            let empty = runs
+                .iter()
+                .filter(|r| r.empty_predictions == test_images)
+                .count();
+            let mean = |f: Getter| {
+                let v: Vec<f64> = runs.iter().map(|r| f(r).unwrap_or(f64::NAN)).collect();
+                fmt(mean_sd(&v).map(|m| m.0))
+            };
+            Some(format!(
+                "`{name}` predicts nothing on every test image in {empty} of {} seeds (Dice {}, lesion recall {})",
+                runs.len(),
+                mean(|r| r.dice),
+                mean(|r| r.lesion_recall)
+            ))
+        })
+        .collect();
+    if parts.is_empty() {
+        "The uniform-patch control has not run.".into()
+    } else {
+        format!("With uniform patches instead: {}.", parts.join("; "))
+    }
 }
 
 #[cfg(test)]
@@ -615,8 +730,24 @@ mod tests {
             r.push(run("bce", common, seed, 0.8, 0));
             r.push(run("dice", common, seed, 0.82, 0));
         }
-        let c = conclusion(&r, &setup, false);
+        let controls: Vec<RunResult> = (1..=3)
+            .flat_map(|seed| {
+                [
+                    run("bce", rare, seed, 0.0, setup.test),
+                    run("dice", rare, seed, 0.2, 1),
+                ]
+            })
+            .collect();
+        let c = conclusion(&r, &controls, &setup, false);
         assert!(c.contains("in 3 of 3 seeds"), "{c}");
+        assert!(
+            c.contains("With uniform patches instead: `bce` predicts nothing on every test image in 3 of 3 seeds (Dice 0.000"),
+            "{c}"
+        );
+        assert!(
+            c.contains("`dice` predicts nothing on every test image in 0 of 3 seeds (Dice 0.200"),
+            "{c}"
+        );
         assert!(c.contains("So yes"), "{c}");
         assert!(c.contains("`dice` 3 of 3"), "{c}");
         assert!(
@@ -632,11 +763,12 @@ mod tests {
             x.empty_predictions = 0;
             x.dice = Some(0.4);
         }
-        let c = conclusion(&r, &setup, false);
+        let c = conclusion(&r, &[], &setup, false);
+        assert!(c.contains("control has not run"), "{c}");
         assert!(c.contains("does not learn to see nothing"), "{c}");
         assert!(c.contains("`dice` 0 of 3"), "{c}");
         r[0].empty_predictions = setup.test;
-        assert!(conclusion(&r, &setup, false).contains("seeds disagree"));
-        assert!(conclusion(&[], &setup, true).contains("question is open"));
+        assert!(conclusion(&r, &[], &setup, false).contains("seeds disagree"));
+        assert!(conclusion(&[], &[], &setup, true).contains("question is open"));
     }
 }
