@@ -152,6 +152,60 @@ impl RunResult {
         let (first, last) = (self.bins.first()?, self.bins.last()?);
         (total > 0).then(|| 1.0 - (first.count + last.count) as f64 / total as f64)
     }
+
+    /// Mean vessel probability and vessel share over every pixel, `(Σ n_b conf_b / N,
+    /// Σ n_b acc_b / N)`: the first above the second means vessels are over-predicted.
+    fn mean_probability_and_share(&self) -> Option<(f64, f64)> {
+        let total: u64 = self.bins.iter().map(|b| b.count).sum();
+        let sum = |f: fn(&ReliabilityBin) -> Option<f64>| {
+            self.bins
+                .iter()
+                .map(|b| b.count as f64 * f(b).unwrap_or(0.0))
+                .sum::<f64>()
+        };
+        (total > 0).then(|| {
+            (
+                sum(|b| b.confidence) / total as f64,
+                sum(|b| b.accuracy) / total as f64,
+            )
+        })
+    }
+}
+
+/// Which alphas over-predict vessels on average in every seed (mean probability above the
+/// vessel share), as a sentence.
+fn bias_sentence(results: &[RunResult]) -> String {
+    let over = |a: f64| {
+        let runs: Vec<(f64, f64)> = results
+            .iter()
+            .filter(|r| r.alpha == a)
+            .filter_map(RunResult::mean_probability_and_share)
+            .collect();
+        !runs.is_empty() && runs.iter().all(|(p, y)| p > y)
+    };
+    let scored: Vec<f64> = ALPHAS
+        .iter()
+        .copied()
+        .filter(|&a| results.iter().any(|r| r.alpha == a && !r.bins.is_empty()))
+        .collect();
+    let biased: Vec<f64> = scored.iter().copied().filter(|&a| over(a)).collect();
+    if scored.is_empty() {
+        return String::new();
+    }
+    if biased.len() == scored.len() {
+        "Every run over-predicts vessels on average (mean probability above the vessel share): a third of the training patches are centred on vessels, which raises the prior the network learns whatever the loss, and this shift is part of every ECE here.".into()
+    } else if biased.is_empty() {
+        "No alpha over-predicts vessels on average in every seed, despite the vessel-centred patches.".into()
+    } else {
+        format!(
+            "alpha {} over-predicts vessels on average in every seed (mean probability above the vessel share); the others do not.",
+            biased
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
 }
 
 /// The paragraph of what the runs show, from the numbers: Dice only (alpha 0) against BCE only
@@ -166,7 +220,7 @@ fn verdict(results: &[RunResult]) -> String {
     seeds.sort_unstable();
     seeds.dedup();
     // Seeds in which alpha 0 is worse calibrated / has the higher Dice than alpha 1.
-    let (mut compared, mut ece_worse, mut dice_higher) = (0, 0, 0);
+    let (mut compared, mut ece_worse, mut dice_higher, mut sharper) = (0, 0, 0, 0);
     for &seed in &seeds {
         let (Some(d), Some(b)) = (by(0.0, seed), by(1.0, seed)) else {
             continue;
@@ -177,6 +231,10 @@ fn verdict(results: &[RunResult]) -> String {
         compared += 1;
         ece_worse += usize::from(d.ece > b.ece);
         dice_higher += usize::from(dd > db);
+        sharper += usize::from(matches!(
+            (d.uncertain_share(), b.uncertain_share()),
+            (Some(x), Some(y)) if x < y
+        ));
     }
     if compared == 0 {
         return "No seed has both alpha 0 and alpha 1 scored, so there is nothing to compare."
@@ -201,6 +259,16 @@ fn verdict(results: &[RunResult]) -> String {
     } else {
         "The seeds disagree on which is the better calibrated, so this run does not settle the essay's calibration claim. "
     });
+    let _ = write!(
+        s,
+        "The Dice-only model is the sharper (fewer pixels with a probability between 1/15 and 14/15) {}{} ",
+        per_seed(sharper),
+        if sharper == compared {
+            ": Dice does push the probabilities towards 0 and 1."
+        } else {
+            "."
+        }
+    );
     // The dial: does a blend come close to the best of both?
     // (alpha, Dice mean and sd, ECE mean and sd)
     type Row = (f64, (f64, f64), (f64, f64));
@@ -342,7 +410,7 @@ fn report_md(
     );
     let _ = writeln!(
         s,
-        "- Loss: alpha BCE + (1 - alpha) soft Dice (batch-pooled), one sigmoid channel, alpha in {ALPHAS:?}. U-Net depth {}, {} base channels, patches {2}x{2}, batch {3}, Adam lr {4}, poly schedule, {5} epochs of {6} steps. Seeds {seeds:?}.",
+        "- Loss: alpha BCE + (1 - alpha) soft Dice (batch-pooled), one sigmoid channel, alpha in {ALPHAS:?}. U-Net depth {}, {} base channels, patches {2}x{2} (a third centred on vessels), batch {3}, Adam lr {4}, poly schedule, {5} epochs of {6} steps. Seeds {seeds:?}.",
         setup.depth,
         setup.base_channels,
         setup.patch,
@@ -358,12 +426,12 @@ fn report_md(
     let _ = writeln!(s, "## Results (mean ± sd over seeds)\n");
     let _ = writeln!(
         s,
-        "| alpha | Dice | ECE | MCE | Brier | pixels with p in (1/15, 14/15) |\n|---|---|---|---|---|---|"
+        "| alpha | Dice | ECE | MCE | Brier | pixels with p in (1/15, 14/15) | mean p(vessel) | vessel share |\n|---|---|---|---|---|---|---|---|"
     );
     for &a in &ALPHAS {
         let _ = writeln!(
             s,
-            "| {a} | {} | {} | {} | {} | {} |",
+            "| {a} | {} | {} | {} | {} | {} | {} | {} |",
             fmt_mean_sd(&values(results, a, |r| r.dice), 3),
             fmt_mean_sd(&values(results, a, |r| Some(r.ece)), 4),
             fmt_mean_sd(&values(results, a, |r| Some(r.mce)), 4),
@@ -372,6 +440,14 @@ fn report_md(
                 &values(results, a, |r| r.uncertain_share().map(|x| 100.0 * x)),
                 2
             ) + " %",
+            fmt_mean_sd(
+                &values(results, a, |r| r.mean_probability_and_share().map(|x| x.0)),
+                4
+            ),
+            fmt_mean_sd(
+                &values(results, a, |r| r.mean_probability_and_share().map(|x| x.1)),
+                4
+            ),
         );
     }
     let _ = writeln!(s, "\n## What this shows\n");
@@ -382,6 +458,10 @@ fn report_md(
         );
     }
     let _ = writeln!(s, "{}\n", verdict(results));
+    let bias = bias_sentence(results);
+    if !bias.is_empty() {
+        let _ = writeln!(s, "{bias}\n");
+    }
     let _ = writeln!(s, "## Plots\n\n![dice_vs_ece](dice_vs_ece.png)\n");
     for &a in &ALPHAS {
         let _ = writeln!(s, "![reliability alpha {a}](reliability_alpha{a}.png)\n");
@@ -424,6 +504,12 @@ mod tests {
         assert!(v.contains("higher Dice in every seed (3)"), "{v}");
         assert!(v.contains("claim that BCE gives the better calibrated probabilities holds"));
         assert!(v.contains("alpha 0.5 comes within"), "{v}");
+        assert!(
+            v.contains(
+                "sharper (fewer pixels with a probability between 1/15 and 14/15) in no seed."
+            ),
+            "{v}"
+        );
         // Move the blend away from the best Dice: no blend gets both.
         for x in r.iter_mut().filter(|x| x.alpha == 0.5) {
             x.dice = Some(0.65);
@@ -436,6 +522,30 @@ mod tests {
         // Nothing to compare.
         let v = verdict(&[run(0.0, 1, 0.7, 0.1)]);
         assert!(v.starts_with("No seed has both"));
+    }
+
+    #[test]
+    fn mean_probability_against_share_tells_the_bias() {
+        let bin = |count, conf, acc| ReliabilityBin {
+            lower: 0.0,
+            upper: 0.0,
+            count,
+            confidence: Some(conf),
+            accuracy: Some(acc),
+        };
+        let mut r = vec![run(0.0, 1, 0.5, 0.1), run(1.0, 1, 0.5, 0.1)];
+        assert_eq!(bias_sentence(&r), "");
+        // 3 pixels at p 0.1 (none vessel), 1 at p 0.9 (vessel): mean p 0.3, share 0.25.
+        for x in &mut r {
+            x.bins = vec![bin(3, 0.1, 0.0), bin(1, 0.9, 1.0)];
+        }
+        let (p, y) = r[0].mean_probability_and_share().unwrap();
+        assert!((p - 0.3).abs() < 1e-12 && (y - 0.25).abs() < 1e-12);
+        assert!(bias_sentence(&r).starts_with("Every run over-predicts"));
+        r[1].bins = vec![bin(3, 0.0, 0.0), bin(1, 0.9, 1.0)];
+        assert!(bias_sentence(&r).starts_with("alpha 0 over-predicts"));
+        r[0].bins = r[1].bins.clone();
+        assert!(bias_sentence(&r).starts_with("No alpha"));
     }
 
     #[test]
