@@ -31,6 +31,8 @@ pub struct ChaseSetup {
     pub iterations_per_epoch: usize,
     /// Adam learning rate.
     pub lr: f64,
+    /// Share of the patches centred on a vessel pixel (`[data] foreground_fraction`).
+    pub foreground_fraction: f64,
 }
 
 impl ChaseSetup {
@@ -48,6 +50,7 @@ impl ChaseSetup {
                 epochs: 1,
                 iterations_per_epoch: 2,
                 lr: 0.003,
+                foreground_fraction: 0.33,
             }
         } else {
             ChaseSetup {
@@ -61,6 +64,7 @@ impl ChaseSetup {
                 epochs: 8,
                 iterations_per_epoch: 25,
                 lr: 0.003,
+                foreground_fraction: 0.33,
             }
         }
     }
@@ -87,7 +91,7 @@ limit_train = {lt}
 limit_val = {lv}
 {resize}patch = [{p}, {p}]
 batch_size = {batch}
-foreground_fraction = 0.33
+foreground_fraction = {fg}
 normalization = "z_score"
 augment = {{ flip = {{ probability = 0.5, axes = "all" }}, rotate90 = {{ probability = 0.5, axes = [0, 1] }} }}
 {extra_data}
@@ -120,6 +124,7 @@ output = "{out}"
                 .map_or(String::new(), |r| format!("resize = [{r}, {r}]\n")),
             p = self.patch,
             batch = self.batch_size,
+            fg = self.foreground_fraction,
             classes = if sigmoid { 1 } else { 2 },
             depth = self.depth,
             base = self.base_channels,
