@@ -341,8 +341,9 @@ fn verdict(results: &[RunResult]) -> String {
     } else {
         let _ = write!(
             s,
-            "alpha {} comes within one seed-to-seed sd of both, as the essay's dial promises.",
-            both.join(" and ")
+            "alpha {} {} within one seed-to-seed sd of both, as the essay's dial promises.",
+            both.join(" and "),
+            if both.len() == 1 { "comes" } else { "come" }
         );
     }
     s
