@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::chase::{ChaseSetup, last_model, validation_cases, vessel_counts};
 use super::runner::{self, fmt};
-use super::stats::{fmt_mean_sd, mean_sd};
+use super::stats::{distinct_seeds, fmt_mean_sd, in_seeds, mean_sd};
 use crate::args::ExperimentArgs;
 
 const ALPHAS: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
@@ -68,63 +68,52 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
         format!("chase_db1 is needed (set DICEKIT_DATA_ROOT to the folder holding chase_db1/): {e}")
     })?;
     let clock = runner::Clock::start((ALPHAS.len() + CONTROL_ALPHAS.len()) * seeds.len());
-    let mut results = vec![];
-    for (n, &seed) in seeds.iter().enumerate() {
-        for (a, &alpha) in ALPHAS.iter().enumerate() {
-            let k = n * ALPHAS.len() + a + 1;
-            let dir = out.join("runs").join(format!("alpha{alpha}_seed{seed}"));
-            let text = setup.config(
-                &format!("{title}: alpha {alpha}"),
-                &loss(alpha),
-                true,
-                "",
-                seed,
-                &dir,
-            );
-            let r = runner::train_or_reuse(&dir, &text, |f| evaluate(f, alpha, seed, &val))?;
-            println!(
-                "{} alpha {alpha:<4} seed {seed}: Dice {}, ECE {:.4}, Brier {:.4} ({:.0} s; about {:.0} s left)",
-                clock.step(k),
-                fmt(r.dice),
-                r.ece,
-                r.brier,
-                r.train_seconds,
-                clock.left(k)
-            );
-            results.push(r);
-        }
-    }
-    // The control: uniform patches, Dice only and BCE only.
+    // The control trains with uniform patches, the rest unchanged.
     let uniform = ChaseSetup {
         foreground_fraction: 0.0,
         ..setup.clone()
     };
+    let mut k = 0;
+    let mut train = |alpha: f64, seed: u64, control: bool| -> Result<RunResult, String> {
+        k += 1;
+        let (setup, tag, suffix) = if control {
+            (&uniform, ", uniform patches", "_uniform")
+        } else {
+            (&setup, "", "")
+        };
+        let dir = out
+            .join("runs")
+            .join(format!("alpha{alpha}{suffix}_seed{seed}"));
+        let text = setup.config(
+            &format!("{title}: alpha {alpha}{tag}"),
+            &loss(alpha),
+            true,
+            "",
+            seed,
+            &dir,
+        );
+        let r = runner::train_or_reuse(&dir, &text, |f| evaluate(f, alpha, seed, &val))?;
+        println!(
+            "{} alpha {alpha:<4} seed {seed}{tag}: Dice {}, ECE {:.4}, Brier {:.4} ({:.0} s; about {:.0} s left)",
+            clock.step(k),
+            fmt(r.dice),
+            r.ece,
+            r.brier,
+            r.train_seconds,
+            clock.left(k)
+        );
+        Ok(r)
+    };
+    let mut results = vec![];
+    for &seed in &seeds {
+        for &alpha in &ALPHAS {
+            results.push(train(alpha, seed, false)?);
+        }
+    }
     let mut controls = vec![];
     for &seed in &seeds {
         for &alpha in &CONTROL_ALPHAS {
-            let k = results.len() + controls.len() + 1;
-            let dir = out
-                .join("runs")
-                .join(format!("alpha{alpha}_uniform_seed{seed}"));
-            let text = uniform.config(
-                &format!("{title}: alpha {alpha}, uniform patches"),
-                &loss(alpha),
-                true,
-                "",
-                seed,
-                &dir,
-            );
-            let r = runner::train_or_reuse(&dir, &text, |f| evaluate(f, alpha, seed, &val))?;
-            println!(
-                "{} alpha {alpha:<4} seed {seed}, uniform patches: Dice {}, ECE {:.4}, Brier {:.4} ({:.0} s; about {:.0} s left)",
-                clock.step(k),
-                fmt(r.dice),
-                r.ece,
-                r.brier,
-                r.train_seconds,
-                clock.left(k)
-            );
-            controls.push(r);
+            controls.push(train(alpha, seed, true)?);
         }
     }
     write_plots(&out, &results, &seeds)?;
@@ -257,9 +246,7 @@ fn bias_sentence(results: &[RunResult]) -> String {
 /// the best mean Dice, and its mean ECE within the largest sd of the ECE of the best mean ECE.
 fn verdict(results: &[RunResult]) -> String {
     let by = |alpha: f64, seed: u64| results.iter().find(|r| r.alpha == alpha && r.seed == seed);
-    let mut seeds: Vec<u64> = results.iter().map(|r| r.seed).collect();
-    seeds.sort_unstable();
-    seeds.dedup();
+    let seeds = distinct_seeds(results.iter().map(|r| r.seed));
     // Seeds in which alpha 0 is worse calibrated / has the higher Dice than alpha 1.
     let (mut compared, mut ece_worse, mut dice_higher, mut sharper) = (0, 0, 0, 0);
     for &seed in &seeds {
@@ -282,11 +269,7 @@ fn verdict(results: &[RunResult]) -> String {
             .into();
     }
     let mut s = String::new();
-    let per_seed = |k: usize| match k {
-        0 => "in no seed".to_string(),
-        k if k == compared => format!("in every seed ({compared})"),
-        k => format!("in {k} of {compared} seeds"),
-    };
+    let per_seed = |k: usize| in_seeds(k, compared);
     let _ = write!(
         s,
         "Dice only (alpha 0) against BCE only (alpha 1): the Dice-only model is the worse calibrated (higher ECE) {} and has the higher Dice {}. ",
@@ -549,9 +532,7 @@ fn control_sentence(results: &[RunResult], controls: &[RunResult]) -> String {
         mean(results, 0.0),
         mean(results, 1.0)
     );
-    let mut seeds: Vec<u64> = controls.iter().map(|r| r.seed).collect();
-    seeds.sort_unstable();
-    seeds.dedup();
+    let seeds = distinct_seeds(controls.iter().map(|r| r.seed));
     let ece = |a: f64, seed: u64| {
         controls
             .iter()

@@ -263,63 +263,59 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
     let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
     let clock =
         runner::Clock::start((FRACTIONS.len() * LOSSES.len() + CONTROL_LOSSES.len()) * seeds.len());
-    let mut results = vec![];
-    let mut controls = vec![];
     let mut k = 0;
+    // One run: `oversampling` is the share of foreground-centred patches; the control's runs
+    // (uniform patches) get their own folders.
+    let mut train = |loss: &LossVariant,
+                     fraction: f64,
+                     seed: u64,
+                     test: &[Sample],
+                     control: bool|
+     -> Result<RunResult, String> {
+        k += 1;
+        let (oversampling, tag, suffix) = if control {
+            (0.0, ", uniform patches", "_uniform")
+        } else {
+            (setup.foreground_oversampling, "", "")
+        };
+        let dir = out
+            .join("runs")
+            .join(format!("fg{fraction}_{}{suffix}_seed{seed}", loss.name));
+        let text = setup.config(loss, fraction, oversampling, seed, &dir);
+        let r = runner::train_or_reuse(&dir, &text, |f| {
+            evaluate(f, loss.name, fraction, seed, test)
+        })?;
+        println!(
+            "{} foreground {:.2} % {:<10} seed {seed}{tag}: Dice {}, lesion recall {}, precision {}, empty predictions {}/{} ({:.0} s; about {:.0} s left)",
+            clock.step(k),
+            100.0 * fraction,
+            loss.name,
+            fmt(r.dice),
+            fmt(r.lesion_recall),
+            fmt(r.lesion_precision),
+            r.empty_predictions,
+            setup.test,
+            r.train_seconds,
+            clock.left(k)
+        );
+        Ok(r)
+    };
+    let mut results = vec![];
     for &fraction in &FRACTIONS {
         let test = test_samples(&setup, fraction)?;
         for &seed in &seeds {
             for loss in &LOSSES {
-                k += 1;
-                let dir = out
-                    .join("runs")
-                    .join(format!("fg{fraction}_{}_seed{seed}", loss.name));
-                let text = setup.config(loss, fraction, setup.foreground_oversampling, seed, &dir);
-                let r = runner::train_or_reuse(&dir, &text, |f| {
-                    evaluate(f, loss.name, fraction, seed, &test)
-                })?;
-                println!(
-                    "{} foreground {:.2} % {:<10} seed {seed}: Dice {}, lesion recall {}, precision {}, empty predictions {}/{} ({:.0} s; about {:.0} s left)",
-                    clock.step(k),
-                    100.0 * fraction,
-                    loss.name,
-                    fmt(r.dice),
-                    fmt(r.lesion_recall),
-                    fmt(r.lesion_precision),
-                    r.empty_predictions,
-                    setup.test,
-                    r.train_seconds,
-                    clock.left(k)
-                );
-                results.push(r);
+                results.push(train(loss, fraction, seed, &test, false)?);
             }
         }
     }
     // The control: uniform patches at the rarest fraction.
     let rare = FRACTIONS[FRACTIONS.len() - 1];
     let test = test_samples(&setup, rare)?;
+    let mut controls = vec![];
     for &seed in &seeds {
         for loss in LOSSES.iter().filter(|l| CONTROL_LOSSES.contains(&l.name)) {
-            k += 1;
-            let dir = out
-                .join("runs")
-                .join(format!("fg{rare}_{}_uniform_seed{seed}", loss.name));
-            let text = setup.config(loss, rare, 0.0, seed, &dir);
-            let r =
-                runner::train_or_reuse(&dir, &text, |f| evaluate(f, loss.name, rare, seed, &test))?;
-            println!(
-                "{} foreground {:.2} % {:<10} seed {seed}, uniform patches: Dice {}, lesion recall {}, empty predictions {}/{} ({:.0} s; about {:.0} s left)",
-                clock.step(k),
-                100.0 * rare,
-                loss.name,
-                fmt(r.dice),
-                fmt(r.lesion_recall),
-                r.empty_predictions,
-                setup.test,
-                r.train_seconds,
-                clock.left(k)
-            );
-            controls.push(r);
+            controls.push(train(loss, rare, seed, &test, true)?);
         }
     }
     write_plots(&out, &results)?;

@@ -16,7 +16,7 @@ use dicekit_train::{Case, TrainConfig, Trained, class_names, load_cases, load_va
 use serde::{Deserialize, Serialize};
 
 use super::runner::{self, fmt};
-use super::stats::{fmt_mean_sd, mean_sd};
+use super::stats::{distinct_seeds, fmt_mean_sd, in_seeds, mean_sd};
 use crate::args::ExperimentArgs;
 
 /// The losses: name, description, `[loss]` body (`{ignore}` is replaced by the ignore setting).
@@ -388,22 +388,10 @@ fn paired_differences(results: &[RunResult], loss: &str, base: &str, i: usize) -
             .find(|r| r.loss == l && r.seed == seed)
             .and_then(|r| r.dice.get(i).copied().flatten())
     };
-    let mut seeds: Vec<u64> = results.iter().map(|r| r.seed).collect();
-    seeds.sort_unstable();
-    seeds.dedup();
-    seeds
+    distinct_seeds(results.iter().map(|r| r.seed))
         .into_iter()
         .filter_map(|seed| Some(dice(loss, seed)? - dice(base, seed)?))
         .collect()
-}
-
-/// `in every seed (n)`, `in k of n seeds` or `in no seed`, for `k` of `n`.
-fn in_seeds(k: usize, n: usize) -> String {
-    match k {
-        0 => "in no seed".into(),
-        k if k == n => format!("in every seed ({n})"),
-        k => format!("in {k} of {n} seeds"),
-    }
 }
 
 /// What the runs show on the rarest class (scored label `i`, `share` of the training voxels):
