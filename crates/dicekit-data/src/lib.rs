@@ -50,6 +50,7 @@
 
 pub mod augment;
 pub mod dataset;
+pub mod edt;
 mod error;
 pub mod image;
 mod label_map;

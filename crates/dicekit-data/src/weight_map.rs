@@ -9,8 +9,7 @@
 //! maps of a batch as `[B, 1, ...S]`.
 //!
 //! Distances are between voxel centres: the exact Euclidean distance transform
-//! ([`distance_transform`]) is separable (Felzenszwalb & Huttenlocher 2012, one lower envelope
-//! of parabolas per lane and axis), `O(N · rank)` for `N` voxels.
+//! ([`distance_transform`], on [`crate::edt`]) is `O(N · rank)` for `N` voxels.
 //!
 //! # Examples
 //!
@@ -33,6 +32,8 @@ use std::collections::{BTreeMap, VecDeque};
 
 use ndarray::{ArrayD, ArrayRef, Axis, IxDyn, Zip};
 use serde::{Deserialize, Serialize};
+
+use crate::edt::squared_edt_f64;
 
 /// A weight map request that cannot be carried out; `Display` is one line naming the field.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -220,8 +221,7 @@ fn check_parameter(field: &'static str, value: f64, positive: bool) -> Result<()
 /// `d(x) = min_{s: sites[s]} sqrt(Σ_a (spacing_a (x_a - s_a))²)`, `+∞` everywhere when there is
 /// no site.
 ///
-/// Separable: squared distances along each axis in turn, one lower envelope of parabolas per
-/// lane (Felzenszwalb & Huttenlocher 2012); `O(N · rank)` time, `O(N)` memory.
+/// The square root of [`squared_edt_f64`], after checking the spacing.
 ///
 /// # Errors
 /// [`WeightMapError`] for an array without axes or a spacing that is not one finite positive
@@ -244,76 +244,9 @@ pub fn distance_transform(
     spacing: &[f64],
 ) -> Result<ArrayD<f64>, WeightMapError> {
     check_spacing(sites.shape(), spacing)?;
-    let mut d = squared_distance(sites, spacing);
+    let mut d = squared_edt_f64(sites, spacing);
     d.mapv_inplace(f64::sqrt);
     Ok(d)
-}
-
-/// Squared distances (see [`distance_transform`]); spacing already checked.
-fn squared_distance(sites: &ArrayRef<bool, IxDyn>, spacing: &[f64]) -> ArrayD<f64> {
-    let mut d = sites.mapv(|s| if s { 0.0 } else { f64::INFINITY });
-    let longest = sites.shape().iter().copied().max().unwrap_or(0);
-    let mut f = vec![0.0; longest];
-    let mut out = vec![0.0; longest];
-    let mut v = vec![0usize; longest];
-    let mut z = vec![0.0; longest + 1];
-    for (axis, &h) in spacing.iter().enumerate() {
-        let n = sites.shape()[axis];
-        if n <= 1 {
-            continue;
-        }
-        for mut lane in d.lanes_mut(Axis(axis)) {
-            for (fi, &e) in f.iter_mut().zip(lane.iter()) {
-                *fi = e;
-            }
-            envelope(&f[..n], h * h, &mut out[..n], &mut v, &mut z);
-            for (e, &o) in lane.iter_mut().zip(&out[..n]) {
-                *e = o;
-            }
-        }
-    }
-    d
-}
-
-/// One lane: `d[q] = min_p (h2 (q - p)² + f[p])` over the finite `f[p]` (`+∞` if none).
-/// `v` and `z` are scratch space of at least `n` and `n + 1` entries.
-fn envelope(f: &[f64], h2: f64, d: &mut [f64], v: &mut [usize], z: &mut [f64]) {
-    let Some(first) = f.iter().position(|x| x.is_finite()) else {
-        d.iter_mut().for_each(|x| *x = f64::INFINITY);
-        return;
-    };
-    let mut k = 0;
-    v[0] = first;
-    z[0] = f64::NEG_INFINITY;
-    z[1] = f64::INFINITY;
-    for q in first + 1..f.len() {
-        if !f[q].is_finite() {
-            continue;
-        }
-        let fq = f[q] + h2 * (q * q) as f64;
-        loop {
-            let p = v[k];
-            // where the parabolas of p and q cross
-            let s = (fq - (f[p] + h2 * (p * p) as f64)) / (2.0 * h2 * (q - p) as f64);
-            if s <= z[k] && k > 0 {
-                k -= 1;
-                continue;
-            }
-            k += 1;
-            v[k] = q;
-            z[k] = s;
-            z[k + 1] = f64::INFINITY;
-            break;
-        }
-    }
-    let mut k = 0;
-    for (q, dq) in d.iter_mut().enumerate() {
-        while z[k + 1] < q as f64 {
-            k += 1;
-        }
-        let dx = q as f64 - v[k] as f64;
-        *dq = h2 * dx * dx + f[v[k]];
-    }
 }
 
 /// Row-major strides of `shape`.
@@ -503,7 +436,7 @@ pub fn boundary_weight_map(
         BandProfile::Gaussian { sigma } => check_parameter("sigma", sigma, true)?,
         BandProfile::Hard { width } => check_parameter("width", width, false)?,
     }
-    let d2 = squared_distance(&boundary_voxels(labels, cfg.ignore_label), spacing);
+    let d2 = squared_edt_f64(&boundary_voxels(labels, cfg.ignore_label), spacing);
     let wb = cfg.band_weight;
     let mut w = ArrayD::<f32>::zeros(labels.raw_dim());
     Zip::from(&mut w)
@@ -620,7 +553,7 @@ pub fn unet_weight_map(
     if k >= 2 && cfg.w0 > 0.0 {
         for object in 1..=k as u32 {
             let sites = components.mapv(|c| c == object);
-            let d = squared_distance(&sites, spacing);
+            let d = squared_edt_f64(&sites, spacing);
             Zip::from(&mut d1)
                 .and(&mut d2)
                 .and(&d)
@@ -665,15 +598,5 @@ mod tests {
         assert_eq!(neighbour_offsets(2, Connectivity::Full).len(), 8);
         assert_eq!(neighbour_offsets(3, Connectivity::Face).len(), 6);
         assert_eq!(neighbour_offsets(3, Connectivity::Full).len(), 26);
-    }
-
-    #[test]
-    fn envelope_of_two_sites() {
-        // sites at 0 and 4 of a 6-voxel lane, spacing 1: d² = [0, 1, 4, 1, 0, 1]
-        let inf = f64::INFINITY;
-        let f = [0.0, inf, inf, inf, 0.0, inf];
-        let mut d = [0.0; 6];
-        envelope(&f, 1.0, &mut d, &mut [0; 6], &mut [0.0; 7]);
-        assert_eq!(d, [0.0, 1.0, 4.0, 1.0, 0.0, 1.0]);
     }
 }

@@ -2,13 +2,14 @@
 //! surface distances (HD, HD95, ASSD, NSD) under voxel-face, fully-connected or surfel
 //! boundaries with exact anisotropic distances, calibration, and typed empty-mask results.
 //!
-//! No burn: this crate builds in seconds and runs on plain `ndarray` arrays.
+//! No burn: this crate runs on plain `ndarray` arrays. Its one dicekit dependency is
+//! `dicekit-data`, for the exact distance transform ([`squared_edt`]) it shares with the weight
+//! maps.
 
 mod calibration;
 mod classification;
 mod convention;
 mod counts;
-mod edt;
 mod error;
 mod evaluate;
 mod nearest;
@@ -24,7 +25,8 @@ pub use counts::{
     Averaging, ConfusionCounts, GdsWeights, average_overlap, confusion_per_label,
     generalized_dice_score,
 };
-pub use edt::{squared_edt, squared_edt_brute};
+/// The exact distance transform, from `dicekit-data` (the weight maps use it too).
+pub use dicekit_data::edt::{squared_edt, squared_edt_brute};
 pub use error::MetricError;
 pub use evaluate::{LabelEvaluation, evaluate_label_maps, labels_present};
 pub use score::{Aggregate, EmptyPolicy, EmptySide, Score, aggregate};
