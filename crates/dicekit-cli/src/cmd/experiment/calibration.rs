@@ -203,7 +203,9 @@ impl RunResult {
 }
 
 /// Which alphas over-predict vessels on average in every seed (mean probability above the
-/// vessel share), as a sentence.
+/// vessel share), as a sentence; when every run does, also in how many runs the whole ECE is that
+/// shift. `ECE = Σ_b n_b |conf_b − acc_b| / N ≥ |mean p − share|`, with equality exactly when no
+/// bin under-predicts.
 fn bias_sentence(results: &[RunResult]) -> String {
     let over = |a: f64| {
         let runs: Vec<(f64, f64)> = results
@@ -223,9 +225,23 @@ fn bias_sentence(results: &[RunResult]) -> String {
         return String::new();
     }
     if biased.len() == scored.len() {
-        "Every run over-predicts vessels on average (mean probability above the vessel share): a third of the training patches are centred on vessels, which raises the prior the network learns whatever the loss, and this shift is part of every ECE here.".into()
+        let shifts: Vec<(f64, f64)> = results
+            .iter()
+            .filter_map(RunResult::mean_probability_and_share)
+            .collect();
+        let n = shifts.len() as f64;
+        let whole = results
+            .iter()
+            .filter(|r| !r.bins.is_empty() && r.bins.iter().all(|b| b.confidence >= b.accuracy))
+            .count();
+        format!(
+            "Every run over-predicts vessels on average (mean probability {:.3} against a vessel share of {:.4}). In {whole} of {} runs no reliability bin under-predicts, so the ECE is exactly this shift (mean probability minus vessel share): what ECE measures here is one over-prediction that the losses share.",
+            shifts.iter().map(|s| s.0).sum::<f64>() / n,
+            shifts.iter().map(|s| s.1).sum::<f64>() / n,
+            shifts.len()
+        )
     } else if biased.is_empty() {
-        "No alpha over-predicts vessels on average in every seed, despite the vessel-centred patches.".into()
+        "No alpha over-predicts vessels on average in every seed.".into()
     } else {
         format!(
             "alpha {} over-predicts vessels on average in every seed (mean probability above the vessel share); the others do not.",
@@ -517,8 +533,10 @@ fn table_row(label: &str, runs: &[RunResult], a: f64) -> String {
 }
 
 /// What the uniform-patch control says: for alpha 0 and 1, the ECE with vessel-centred and
-/// with uniform patches, and, with uniform patches, in how many seeds BCE only is the better
-/// calibrated.
+/// with uniform patches; with uniform patches, in how many seeds BCE only is the better
+/// calibrated; and whether uniform patches remove the over-prediction (mean probability minus
+/// vessel share, averaged over the runs of [`CONTROL_ALPHAS`]): if they leave more than half of
+/// it, the vessel-centred patches are not its main cause.
 fn control_sentence(results: &[RunResult], controls: &[RunResult]) -> String {
     if controls.is_empty() {
         return "The uniform-patch control has not run.".into();
@@ -555,6 +573,28 @@ fn control_sentence(results: &[RunResult], controls: &[RunResult]) -> String {
                 ": even with the training prior left alone, the essay's claim does not hold here."
             } else {
                 "."
+            }
+        );
+    }
+    let shift = |runs: &[RunResult]| {
+        let d: Vec<f64> = runs
+            .iter()
+            .filter(|r| CONTROL_ALPHAS.contains(&r.alpha))
+            .filter_map(RunResult::mean_probability_and_share)
+            .map(|(p, y)| p - y)
+            .collect();
+        (!d.is_empty()).then(|| d.iter().sum::<f64>() / d.len() as f64)
+    };
+    if let (Some(with), Some(without)) = (shift(results), shift(controls))
+        && with > 0.0
+    {
+        let _ = write!(
+            s,
+            " Mean probability minus vessel share: {without:.3} with uniform patches against {with:.3} with vessel-centred ones{}",
+            if without > 0.5 * with {
+                ": uniform patches leave the over-prediction in place, so the vessel-centred patches are not its main cause."
+            } else {
+                ": uniform patches remove most of the over-prediction, so the vessel-centred patches cause it."
             }
         );
     }
@@ -633,7 +673,26 @@ mod tests {
         }
         let (p, y) = r[0].mean_probability_and_share().unwrap();
         assert!((p - 0.3).abs() < 1e-12 && (y - 0.25).abs() < 1e-12);
-        assert!(bias_sentence(&r).starts_with("Every run over-predicts"));
+        let b = bias_sentence(&r);
+        assert!(b.starts_with("Every run over-predicts"), "{b}");
+        assert!(
+            b.contains("(mean probability 0.300 against a vessel share of 0.2500)"),
+            "{b}"
+        );
+        // The vessel bin under-predicts (0.9 against 1): ECE is more than the shift.
+        assert!(
+            b.contains("In 0 of 2 runs no reliability bin under-predicts"),
+            "{b}"
+        );
+        let mut sure = r.clone();
+        for x in &mut sure {
+            x.bins = vec![bin(3, 0.1, 0.0), bin(1, 1.0, 1.0)];
+        }
+        let b = bias_sentence(&sure);
+        assert!(
+            b.contains("In 2 of 2 runs no reliability bin under-predicts"),
+            "{b}"
+        );
         r[1].bins = vec![bin(3, 0.0, 0.0), bin(1, 0.9, 1.0)];
         assert!(bias_sentence(&r).starts_with("alpha 0 over-predicts"));
         r[0].bins = r[1].bins.clone();
@@ -659,6 +718,34 @@ mod tests {
             c.contains("better calibrated in 2 of 2 seeds: with the training prior left alone"),
             "{c}"
         );
+        assert!(
+            !c.contains("Mean probability minus"),
+            "no bins, no shift: {c}"
+        );
+        // Shift 0.1 with vessel-centred patches; 0.08 (kept) or 0.02 (removed) without.
+        let bin = |count, conf, acc| ReliabilityBin {
+            lower: 0.0,
+            upper: 0.0,
+            count,
+            confidence: Some(conf),
+            accuracy: Some(acc),
+        };
+        let with_bins = |runs: &[RunResult], p: f64| {
+            let mut runs = runs.to_vec();
+            for x in &mut runs {
+                x.bins = vec![bin(1, p, 0.0), bin(1, 1.0, 1.0)];
+            }
+            runs
+        };
+        let results = with_bins(&results, 0.2);
+        let c = control_sentence(&results, &with_bins(&controls, 0.16));
+        assert!(
+            c.contains("0.080 with uniform patches against 0.100 with vessel-centred ones: uniform patches leave"),
+            "{c}"
+        );
+        let c = control_sentence(&results, &with_bins(&controls, 0.04));
+        assert!(c.contains("0.020 with uniform"), "{c}");
+        assert!(c.contains("remove most of the over-prediction"), "{c}");
     }
 
     #[test]
