@@ -202,6 +202,71 @@ impl RunResult {
     }
 }
 
+/// The ECE split by where the probability lies: `(Σ_{b: conf_b < 1/2} n_b |conf_b − acc_b| / N,
+/// Σ_{b: conf_b ≥ 1/2} ...)`. The first part is probability left on pixels called background,
+/// the second vessel calls more (or less) confident than they are right; they add up to the ECE.
+fn ece_parts(bins: &[ReliabilityBin]) -> Option<(f64, f64)> {
+    let total: u64 = bins.iter().map(|b| b.count).sum();
+    if total == 0 {
+        return None;
+    }
+    let (mut low, mut high) = (0.0, 0.0);
+    for b in bins {
+        if let (Some(c), Some(a)) = (b.confidence, b.accuracy) {
+            let gap = b.count as f64 * (c - a).abs() / total as f64;
+            if c < 0.5 { low += gap } else { high += gap }
+        }
+    }
+    Some((low, high))
+}
+
+/// Where the ECE of Dice only and BCE only comes from ([`ece_parts`]), and in how many seeds
+/// Dice only has the larger part from vessel calls (p ≥ 1/2), the over-confidence the essay
+/// describes.
+fn ece_parts_sentence(results: &[RunResult]) -> String {
+    let low = |a: f64| mean_sd(&values(results, a, |r| ece_parts(&r.bins).map(|p| p.0)));
+    let high = |a: f64| mean_sd(&values(results, a, |r| ece_parts(&r.bins).map(|p| p.1)));
+    let part = |a: f64, vessel: bool| if vessel { high(a) } else { low(a) }.map(|m| m.0);
+    let (Some(dl), Some(dh), Some(bl), Some(bh)) = (
+        part(0.0, false),
+        part(0.0, true),
+        part(1.0, false),
+        part(1.0, true),
+    ) else {
+        return String::new();
+    };
+    let mut s = format!(
+        "Where the ECE comes from: Dice only {dl:.3} from probabilities below 1/2 (probability left on pixels called background) and {dh:.3} from vessel calls (p ≥ 1/2); BCE only {bl:.3} and {bh:.3}."
+    );
+    let high = |a: f64, seed: u64| {
+        results
+            .iter()
+            .find(|r| r.alpha == a && r.seed == seed)
+            .and_then(|r| ece_parts(&r.bins))
+            .map(|p| p.1)
+    };
+    let pairs: Vec<bool> = distinct_seeds(results.iter().map(|r| r.seed))
+        .iter()
+        .filter_map(|&seed| Some(high(0.0, seed)? > high(1.0, seed)?))
+        .collect();
+    let more = pairs.iter().filter(|&&b| b).count();
+    if !pairs.is_empty() {
+        let _ = write!(
+            s,
+            " Dice only is the more miscalibrated in its vessel calls in {more} of {} seeds{}",
+            pairs.len(),
+            if more == pairs.len() && dl < bl {
+                ": the over-confidence the essay describes is there, and ECE hides it because BCE only leaves more probability on the background."
+            } else if more == pairs.len() {
+                ": the over-confidence the essay describes is there."
+            } else {
+                "."
+            }
+        );
+    }
+    s
+}
+
 /// Which alphas over-predict vessels on average in every seed (mean probability above the
 /// vessel share), as a sentence; when every run does, also in how many runs the whole ECE is that
 /// shift. `ECE = Σ_b n_b |conf_b − acc_b| / N ≥ |mean p − share|`, with equality exactly when no
@@ -235,7 +300,7 @@ fn bias_sentence(results: &[RunResult]) -> String {
             .filter(|r| !r.bins.is_empty() && r.bins.iter().all(|b| b.confidence >= b.accuracy))
             .count();
         format!(
-            "Every run over-predicts vessels on average (mean probability {:.3} against a vessel share of {:.4}). In {whole} of {} runs no reliability bin under-predicts, so the ECE is exactly this shift (mean probability minus vessel share): what ECE measures here is one over-prediction that the losses share.",
+            "Every run over-predicts vessels on average (mean probability {:.3} against a vessel share of {:.4}). In {whole} of {} runs no reliability bin under-predicts, so the ECE is exactly this shift (mean probability minus vessel share): all of it is over-prediction, wherever it lies.",
             shifts.iter().map(|s| s.0).sum::<f64>() / n,
             shifts.iter().map(|s| s.1).sum::<f64>() / n,
             shifts.len()
@@ -463,12 +528,12 @@ fn report_md(
     );
     let _ = writeln!(
         s,
-        "- Calibration of the vessel probability over every validation pixel: ECE with {BINS} equal-width bins (right-closed, as MONAI and torchmetrics), MCE, Brier score. The last column is the share of pixels outside the first and last bin: how often the model is unsure, which the essay says Dice loss makes rare.\n"
+        "- Calibration of the vessel probability over every validation pixel: ECE with {BINS} equal-width bins (right-closed, as MONAI and torchmetrics), MCE, Brier score. ECE is split into its part from bins whose mean probability is below 1/2 (probability left on pixels called background) and the rest (vessel calls more confident than they are right). \"pixels with p in (1/15, 14/15)\" is the share outside the first and last bin: how often the model is unsure, which the essay says Dice loss makes rare.\n"
     );
     let _ = writeln!(s, "## Results (mean ± sd over seeds)\n");
     let _ = writeln!(
         s,
-        "| alpha | Dice | ECE | MCE | Brier | pixels with p in (1/15, 14/15) | mean p(vessel) | vessel share |\n|---|---|---|---|---|---|---|---|"
+        "| alpha | Dice | ECE | ECE from p < 1/2 | ECE from p ≥ 1/2 | MCE | Brier | pixels with p in (1/15, 14/15) | mean p(vessel) | vessel share |\n|---|---|---|---|---|---|---|---|---|---|"
     );
     for &a in &ALPHAS {
         let _ = writeln!(s, "{}", table_row(&a.to_string(), results, a));
@@ -479,7 +544,7 @@ fn report_md(
     );
     let _ = writeln!(
         s,
-        "| alpha, patches | Dice | ECE | MCE | Brier | pixels with p in (1/15, 14/15) | mean p(vessel) | vessel share |\n|---|---|---|---|---|---|---|---|"
+        "| alpha, patches | Dice | ECE | ECE from p < 1/2 | ECE from p ≥ 1/2 | MCE | Brier | pixels with p in (1/15, 14/15) | mean p(vessel) | vessel share |\n|---|---|---|---|---|---|---|---|---|---|"
     );
     for &a in &CONTROL_ALPHAS {
         let _ = writeln!(
@@ -497,9 +562,10 @@ fn report_md(
         );
     }
     let _ = writeln!(s, "{}\n", verdict(results));
-    let bias = bias_sentence(results);
-    if !bias.is_empty() {
-        let _ = writeln!(s, "{bias}\n");
+    for sentence in [bias_sentence(results), ece_parts_sentence(results)] {
+        if !sentence.is_empty() {
+            let _ = writeln!(s, "{sentence}\n");
+        }
     }
     let _ = writeln!(s, "{}\n", control_sentence(results, controls));
     let _ = writeln!(s, "## Plots\n\n![dice_vs_ece](dice_vs_ece.png)\n");
@@ -512,9 +578,11 @@ fn report_md(
 /// A row of the results table: `label`, then mean ± sd over the runs of `alpha` in `runs`.
 fn table_row(label: &str, runs: &[RunResult], a: f64) -> String {
     format!(
-        "| {label} | {} | {} | {} | {} | {} | {} | {} |",
+        "| {label} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
         fmt_mean_sd(&values(runs, a, |r| r.dice), 3),
         fmt_mean_sd(&values(runs, a, |r| Some(r.ece)), 4),
+        fmt_mean_sd(&values(runs, a, |r| ece_parts(&r.bins).map(|p| p.0)), 4),
+        fmt_mean_sd(&values(runs, a, |r| ece_parts(&r.bins).map(|p| p.1)), 4),
         fmt_mean_sd(&values(runs, a, |r| Some(r.mce)), 4),
         fmt_mean_sd(&values(runs, a, |r| Some(r.brier)), 4),
         fmt_mean_sd(
@@ -697,6 +765,48 @@ mod tests {
         assert!(bias_sentence(&r).starts_with("alpha 0 over-predicts"));
         r[0].bins = r[1].bins.clone();
         assert!(bias_sentence(&r).starts_with("No alpha"));
+    }
+
+    #[test]
+    fn ece_parts_add_up_and_tell_where_the_gap_is() {
+        let bin = |count, conf, acc| ReliabilityBin {
+            lower: 0.0,
+            upper: 0.0,
+            count,
+            confidence: Some(conf),
+            accuracy: Some(acc),
+        };
+        assert_eq!(ece_parts(&[]), None);
+        // 3 px at p 0.1 with no vessel (gap 0.1), 1 px at p 0.9 all vessel (gap 0.1).
+        let bins = [bin(3, 0.1, 0.0), bin(1, 0.9, 1.0)];
+        let (low, high) = ece_parts(&bins).unwrap();
+        assert!((low - 0.075).abs() < 1e-12 && (high - 0.025).abs() < 1e-12);
+        assert!((low + high - expected_calibration_error(&bins)).abs() < 1e-12);
+        // Dice only: sure vessel calls, half wrong; BCE only: a floor on the background.
+        let mut r = vec![run(0.0, 1, 0.7, 0.1), run(1.0, 1, 0.7, 0.1)];
+        assert_eq!(ece_parts_sentence(&r), "");
+        r[0].bins = vec![bin(8, 0.02, 0.0), bin(2, 0.99, 0.5)];
+        r[1].bins = vec![bin(8, 0.10, 0.0), bin(2, 0.80, 0.9)];
+        let s = ece_parts_sentence(&r);
+        assert!(
+            s.contains("Dice only 0.016 from probabilities below 1/2"),
+            "{s}"
+        );
+        assert!(s.contains("and 0.098 from vessel calls"), "{s}");
+        assert!(s.contains("BCE only 0.080 and 0.020."), "{s}");
+        assert!(
+            s.contains("ECE hides it because BCE only leaves more"),
+            "{s}"
+        );
+        // Without BCE's background floor, only the over-confidence is left to say.
+        r[1].bins = vec![bin(8, 0.01, 0.0), bin(2, 0.80, 0.9)];
+        let s = ece_parts_sentence(&r);
+        assert!(
+            s.ends_with("in 1 of 1 seeds: the over-confidence the essay describes is there."),
+            "{s}"
+        );
+        r[0].bins = r[1].bins.clone();
+        assert!(ece_parts_sentence(&r).ends_with("in 0 of 1 seeds."));
     }
 
     #[test]
