@@ -561,6 +561,35 @@ fn train_predict_eval_end_to_end() {
         "{}",
         stdout(&e)
     );
+    // A JPEG photograph's prediction is named and matched like its PNG mask (case `x`, not
+    // `x.jpg`).
+    let jpg = root.join("jpg");
+    std::fs::create_dir_all(&jpg).unwrap();
+    let mut image = dicekit_data::read_image(&data.join("images/lesion-texture_000.tif")).unwrap();
+    let (lo, hi) = image
+        .data
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+    image
+        .data
+        .mapv_inplace(|x| ((x - lo) / (hi - lo).max(1e-6) * 255.0).round());
+    dicekit_data::image::write_image_jpeg(&jpg.join("lesion-texture_000.jpg"), &image, 95).unwrap();
+    let p = dicekit(&[
+        "predict",
+        "--run",
+        root.join("run").to_str().unwrap(),
+        "--input",
+        jpg.to_str().unwrap(),
+        "--out",
+        root.join("pred_jpg").to_str().unwrap(),
+        "--overlay",
+        "--truth",
+        data.join("masks").to_str().unwrap(),
+    ]);
+    assert!(p.status.success(), "{}", stderr(&p));
+    for f in ["lesion-texture_000.png", "overlays/lesion-texture_000.png"] {
+        assert!(root.join("pred_jpg").join(f).exists(), "{f}");
+    }
     let bad = dicekit(&[
         "predict",
         "--run",

@@ -161,9 +161,10 @@ pub fn list_label_maps(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
     Ok(found)
 }
 
-/// The file name without its label-map extension (`.nii.gz`, `.nii`, `.png`, `.tif`, `.tiff`,
-/// any case), used to pair prediction and reference files by name. A name without one of these
-/// extensions is returned whole.
+/// The file name without the extension of a format dicekit reads (`.nii.gz`, `.nii`, `.png`,
+/// `.tif`, `.tiff`, `.jpg`, `.jpeg`, any case), used to pair images, predictions and references
+/// by name: `Image_01L.jpg` and its predicted `Image_01L.png` share the case name
+/// `Image_01L`. A name without one of these extensions is returned whole.
 ///
 /// Note that `case.nii` and `case.nii.gz` have the same case name.
 ///
@@ -176,13 +177,22 @@ pub fn list_label_maps(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
 /// assert_eq!(case_name(Path::new("preds/case_001.nii.gz")), "case_001");
 /// assert_eq!(case_name(Path::new("gt/case_001.NII")), "case_001");
 /// assert_eq!(case_name(Path::new("img.v2.tiff")), "img.v2");
+/// assert_eq!(case_name(Path::new("photo_7.JPEG")), "photo_7");
 /// assert_eq!(case_name(Path::new("notes.txt")), "notes.txt");
 /// ```
 pub fn case_name(path: &Path) -> String {
-    match split_suffix(path) {
-        (name, Some((suffix, _))) => name[..name.len() - suffix.len()].to_string(),
-        (name, None) => name,
-    }
+    let (name, suffix) = split_suffix(path);
+    let len = match suffix {
+        Some((suffix, _)) => suffix.len(),
+        None => {
+            let lower = name.to_ascii_lowercase();
+            [".jpeg", ".jpg"]
+                .iter()
+                .find(|s| lower.len() > s.len() && lower.ends_with(*s))
+                .map_or(0, |s| s.len())
+        }
+    };
+    name[..name.len() - len].to_string()
 }
 
 #[cfg(test)]
