@@ -238,26 +238,18 @@ fn ece_parts_sentence(results: &[RunResult]) -> String {
     let mut s = format!(
         "Where the ECE comes from: Dice only {dl:.3} from probabilities below 1/2 (probability left on pixels called background) and {dh:.3} from vessel calls (p ≥ 1/2); BCE only {bl:.3} and {bh:.3}."
     );
-    let high = |a: f64, seed: u64| {
-        results
-            .iter()
-            .find(|r| r.alpha == a && r.seed == seed)
-            .and_then(|r| ece_parts(&r.bins))
-            .map(|p| p.1)
-    };
-    let pairs: Vec<bool> = distinct_seeds(results.iter().map(|r| r.seed))
-        .iter()
-        .filter_map(|&seed| Some(high(0.0, seed)? > high(1.0, seed)?))
-        .collect();
-    let more = pairs.iter().filter(|&&b| b).count();
-    if !pairs.is_empty() {
+    let (more, compared) = seeds_where(
+        results,
+        |r| ece_parts(&r.bins).map(|p| p.1),
+        |dice, bce| dice > bce,
+    );
+    if compared > 0 {
         let _ = write!(
             s,
-            " Dice only is the more miscalibrated in its vessel calls in {more} of {} seeds{}",
-            pairs.len(),
-            if more == pairs.len() && dl < bl {
+            " Dice only is the more miscalibrated in its vessel calls in {more} of {compared} seeds{}",
+            if more == compared && dl < bl {
                 ": the over-confidence the essay describes is there, and ECE hides it because BCE only leaves more probability on the background."
-            } else if more == pairs.len() {
+            } else if more == compared {
                 ": the over-confidence the essay describes is there."
             } else {
                 "."
@@ -600,6 +592,25 @@ fn table_row(label: &str, runs: &[RunResult], a: f64) -> String {
     )
 }
 
+/// Dice only against BCE only, seed by seed: `(seeds where holds(f(Dice only), f(BCE only)),
+/// seeds with both values)`.
+fn seeds_where(
+    runs: &[RunResult],
+    f: impl Fn(&RunResult) -> Option<f64>,
+    holds: impl Fn(f64, f64) -> bool,
+) -> (usize, usize) {
+    let at = |a: f64, seed: u64| {
+        runs.iter()
+            .find(|r| r.alpha == a && r.seed == seed)
+            .and_then(&f)
+    };
+    let pairs: Vec<bool> = distinct_seeds(runs.iter().map(|r| r.seed))
+        .iter()
+        .filter_map(|&seed| Some(holds(at(0.0, seed)?, at(1.0, seed)?)))
+        .collect();
+    (pairs.iter().filter(|&&b| b).count(), pairs.len())
+}
+
 /// What the uniform-patch control says: for alpha 0 and 1, the ECE with vessel-centred and
 /// with uniform patches; with uniform patches, in how many seeds BCE only is the better
 /// calibrated; and whether uniform patches remove the over-prediction (mean probability minus
@@ -618,24 +629,12 @@ fn control_sentence(results: &[RunResult], controls: &[RunResult]) -> String {
         mean(results, 0.0),
         mean(results, 1.0)
     );
-    let seeds = distinct_seeds(controls.iter().map(|r| r.seed));
-    let ece = |a: f64, seed: u64| {
-        controls
-            .iter()
-            .find(|r| r.alpha == a && r.seed == seed)
-            .map(|r| r.ece)
-    };
-    let pairs: Vec<bool> = seeds
-        .iter()
-        .filter_map(|&seed| Some(ece(1.0, seed)? < ece(0.0, seed)?))
-        .collect();
-    let wins = pairs.iter().filter(|&&b| b).count();
-    if !pairs.is_empty() {
+    let (wins, compared) = seeds_where(controls, |r| Some(r.ece), |dice, bce| bce < dice);
+    if compared > 0 {
         let _ = write!(
             s,
-            "With uniform patches BCE only is the better calibrated in {wins} of {} seeds{}",
-            pairs.len(),
-            if wins == pairs.len() {
+            "With uniform patches BCE only is the better calibrated in {wins} of {compared} seeds{}",
+            if wins == compared {
                 ": with the training prior left alone, the essay's claim holds."
             } else if wins == 0 {
                 ": even with the training prior left alone, the essay's claim does not hold here."
