@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::image::{ImageFormat, split_image_name};
 use crate::nifti_io::read_nifti;
 use crate::png_io::read_png;
 use crate::tiff_io::read_tiff;
@@ -21,33 +22,14 @@ pub(crate) enum FileFormat {
     Tiff,
 }
 
-/// Suffixes and their formats; compared ignoring ASCII case.
-const SUFFIXES: [(&str, FileFormat); 5] = [
-    (".nii.gz", FileFormat::Nifti { gz: true }),
-    (".nii", FileFormat::Nifti { gz: false }),
-    (".png", FileFormat::Png),
-    (".tiff", FileFormat::Tiff),
-    (".tif", FileFormat::Tiff),
-];
-
-/// The file name (lossy UTF-8) and the supported suffix it ends with, if any. A name that IS
-/// the suffix (a hidden file such as `.png`) has none.
-fn split_suffix(path: &Path) -> (String, Option<(&'static str, FileFormat)>) {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let lower = name.to_ascii_lowercase();
-    let hit = SUFFIXES
-        .iter()
-        .find(|(s, _)| lower.len() > s.len() && lower.ends_with(s))
-        .copied();
-    (name, hit)
-}
-
-/// The format the file name announces.
+/// The label-map format the file name announces (a JPEG is an image, never a label map).
 pub(crate) fn file_format(path: &Path) -> Option<FileFormat> {
-    split_suffix(path).1.map(|(_, f)| f)
+    match split_image_name(path)?.1 {
+        ImageFormat::Nifti { gz } => Some(FileFormat::Nifti { gz }),
+        ImageFormat::Png => Some(FileFormat::Png),
+        ImageFormat::Tiff => Some(FileFormat::Tiff),
+        ImageFormat::Jpeg => None,
+    }
 }
 
 /// The error for a file name without an accepted extension.
@@ -181,18 +163,14 @@ pub fn list_label_maps(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
 /// assert_eq!(case_name(Path::new("notes.txt")), "notes.txt");
 /// ```
 pub fn case_name(path: &Path) -> String {
-    let (name, suffix) = split_suffix(path);
-    let len = match suffix {
-        Some((suffix, _)) => suffix.len(),
-        None => {
-            let lower = name.to_ascii_lowercase();
-            [".jpeg", ".jpg"]
-                .iter()
-                .find(|s| lower.len() > s.len() && lower.ends_with(*s))
-                .map_or(0, |s| s.len())
-        }
-    };
-    name[..name.len() - len].to_string()
+    split_image_name(path).map_or_else(
+        || {
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        },
+        |(name, _)| name,
+    )
 }
 
 #[cfg(test)]

@@ -224,29 +224,28 @@ fn ece_parts(bins: &[ReliabilityBin]) -> Option<(f64, f64)> {
 /// Dice only has the larger part from vessel calls (p ≥ 1/2), the over-confidence the essay
 /// describes.
 fn ece_parts_sentence(results: &[RunResult]) -> String {
-    let low = |a: f64| mean_sd(&values(results, a, |r| ece_parts(&r.bins).map(|p| p.0)));
-    let high = |a: f64| mean_sd(&values(results, a, |r| ece_parts(&r.bins).map(|p| p.1)));
-    let part = |a: f64, vessel: bool| if vessel { high(a) } else { low(a) }.map(|m| m.0);
+    let mean = |a: f64, part: fn(&RunResult) -> Option<f64>| {
+        mean_sd(&values(results, a, part)).map(|m| m.0)
+    };
+    let low: fn(&RunResult) -> Option<f64> = |r| ece_parts(&r.bins).map(|p| p.0);
+    let high: fn(&RunResult) -> Option<f64> = |r| ece_parts(&r.bins).map(|p| p.1);
     let (Some(dl), Some(dh), Some(bl), Some(bh)) = (
-        part(0.0, false),
-        part(0.0, true),
-        part(1.0, false),
-        part(1.0, true),
+        mean(0.0, low),
+        mean(0.0, high),
+        mean(1.0, low),
+        mean(1.0, high),
     ) else {
         return String::new();
     };
     let mut s = format!(
         "Where the ECE comes from: Dice only {dl:.3} from probabilities below 1/2 (probability left on pixels called background) and {dh:.3} from vessel calls (p ≥ 1/2); BCE only {bl:.3} and {bh:.3}."
     );
-    let (more, compared) = seeds_where(
-        results,
-        |r| ece_parts(&r.bins).map(|p| p.1),
-        |dice, bce| dice > bce,
-    );
+    let (more, compared) = seeds_where(results, high, |dice, bce| dice > bce);
     if compared > 0 {
         let _ = write!(
             s,
-            " Dice only is the more miscalibrated in its vessel calls in {more} of {compared} seeds{}",
+            " Dice only is the more miscalibrated in its vessel calls {}{}",
+            in_seeds(more, compared),
             if more == compared && dl < bl {
                 ": the over-confidence the essay describes is there, and ECE hides it because BCE only leaves more probability on the background."
             } else if more == compared {
@@ -633,7 +632,8 @@ fn control_sentence(results: &[RunResult], controls: &[RunResult]) -> String {
     if compared > 0 {
         let _ = write!(
             s,
-            "With uniform patches BCE only is the better calibrated in {wins} of {compared} seeds{}",
+            "With uniform patches BCE only is the better calibrated {}{}",
+            in_seeds(wins, compared),
             if wins == compared {
                 ": with the training prior left alone, the essay's claim holds."
             } else if wins == 0 {
@@ -671,6 +671,17 @@ fn control_sentence(results: &[RunResult], controls: &[RunResult]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reliability bin of `count` pixels with mean probability `conf` and vessel share `acc`.
+    fn bin(count: u64, conf: f64, acc: f64) -> ReliabilityBin {
+        ReliabilityBin {
+            lower: 0.0,
+            upper: 0.0,
+            count,
+            confidence: Some(conf),
+            accuracy: Some(acc),
+        }
+    }
 
     fn run(alpha: f64, seed: u64, dice: f64, ece: f64) -> RunResult {
         RunResult {
@@ -725,13 +736,6 @@ mod tests {
 
     #[test]
     fn mean_probability_against_share_tells_the_bias() {
-        let bin = |count, conf, acc| ReliabilityBin {
-            lower: 0.0,
-            upper: 0.0,
-            count,
-            confidence: Some(conf),
-            accuracy: Some(acc),
-        };
         let mut r = vec![run(0.0, 1, 0.5, 0.1), run(1.0, 1, 0.5, 0.1)];
         assert_eq!(bias_sentence(&r), "");
         // 3 pixels at p 0.1 (none vessel), 1 at p 0.9 (vessel): mean p 0.3, share 0.25.
@@ -768,13 +772,6 @@ mod tests {
 
     #[test]
     fn ece_parts_add_up_and_tell_where_the_gap_is() {
-        let bin = |count, conf, acc| ReliabilityBin {
-            lower: 0.0,
-            upper: 0.0,
-            count,
-            confidence: Some(conf),
-            accuracy: Some(acc),
-        };
         assert_eq!(ece_parts(&[]), None);
         // 3 px at p 0.1 with no vessel (gap 0.1), 1 px at p 0.9 all vessel (gap 0.1).
         let bins = [bin(3, 0.1, 0.0), bin(1, 0.9, 1.0)];
@@ -801,11 +798,11 @@ mod tests {
         r[1].bins = vec![bin(8, 0.01, 0.0), bin(2, 0.80, 0.9)];
         let s = ece_parts_sentence(&r);
         assert!(
-            s.ends_with("in 1 of 1 seeds: the over-confidence the essay describes is there."),
+            s.ends_with("in every seed (1): the over-confidence the essay describes is there."),
             "{s}"
         );
         r[0].bins = r[1].bins.clone();
-        assert!(ece_parts_sentence(&r).ends_with("in 0 of 1 seeds."));
+        assert!(ece_parts_sentence(&r).ends_with("in no seed."));
     }
 
     #[test]
@@ -824,7 +821,7 @@ mod tests {
             "{c}"
         );
         assert!(
-            c.contains("better calibrated in 2 of 2 seeds: with the training prior left alone"),
+            c.contains("better calibrated in every seed (2): with the training prior left alone"),
             "{c}"
         );
         assert!(
@@ -832,13 +829,6 @@ mod tests {
             "no bins, no shift: {c}"
         );
         // Shift 0.1 with vessel-centred patches; 0.08 (kept) or 0.02 (removed) without.
-        let bin = |count, conf, acc| ReliabilityBin {
-            lower: 0.0,
-            upper: 0.0,
-            count,
-            confidence: Some(conf),
-            accuracy: Some(acc),
-        };
         let with_bins = |runs: &[RunResult], p: f64| {
             let mut runs = runs.to_vec();
             for x in &mut runs {
@@ -859,16 +849,10 @@ mod tests {
 
     #[test]
     fn uncertain_share_counts_the_middle_bins() {
-        let bin = |count| ReliabilityBin {
-            lower: 0.0,
-            upper: 0.0,
-            count,
-            confidence: None,
-            accuracy: None,
-        };
         let mut r = run(0.0, 1, 0.5, 0.1);
         assert_eq!(r.uncertain_share(), None);
-        r.bins = vec![bin(6), bin(1), bin(1), bin(2)];
+        // Only the counts matter.
+        r.bins = [6, 1, 1, 2].map(|n| bin(n, 0.5, 0.5)).to_vec();
         assert!((r.uncertain_share().unwrap() - 0.2).abs() < 1e-12);
     }
 }
