@@ -760,6 +760,8 @@ fn experiment_imbalance_quick_writes_its_report() {
         "| dice_focal |",
         "## What this shows",
         "(lesion_recall.png)",
+        "(val_dice_0.05pct.png)",
+        "first validation with Dice ≥ 0.5",
     ] {
         assert!(
             report.contains(needle),
@@ -769,7 +771,9 @@ fn experiment_imbalance_quick_writes_its_report() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     assert_eq!(json["runs"].as_array().unwrap().len(), 18);
+    assert!(json["runs"][0]["val_curve"].as_array().is_some());
     assert!(out.join("dice.png").exists());
+    assert!(out.join("val_dice_0.5pct.png").exists());
 }
 
 #[test]

@@ -235,6 +235,31 @@ struct RunResult {
     volume_ratio: Option<f64>,
     best_epoch: Option<usize>,
     train_seconds: f64,
+    /// (epoch, validation Dice) at each validation, from the run's `state.json`.
+    #[serde(default)]
+    val_curve: Vec<(usize, f64)>,
+}
+
+/// The validation Dice that counts as "sees the microaneurysms" in [`RunResult::first_sight`].
+const SIGHT: f64 = 0.5;
+
+impl RunResult {
+    /// The first validated epoch whose validation Dice reaches [`SIGHT`], if any.
+    fn first_sight(&self) -> Option<usize> {
+        self.val_curve
+            .iter()
+            .find(|&&(_, d)| d >= SIGHT)
+            .map(|&(e, _)| e)
+    }
+}
+
+/// Per seed, the first validated epoch with Dice ≥ [`SIGHT`] ("never" when none), e.g.
+/// "12, never, 8".
+fn first_sights(runs: &[&RunResult]) -> String {
+    runs.iter()
+        .map(|r| r.first_sight().map_or("never".into(), |e| e.to_string()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Lesion-wise counts of one image: (true lesions, detected ones, predicted components,
@@ -282,9 +307,10 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
             .join("runs")
             .join(format!("fg{fraction}_{}{suffix}_seed{seed}", loss.name));
         let text = setup.config(loss, fraction, oversampling, seed, &dir);
-        let r = runner::train_or_reuse(&dir, &text, |f| {
+        let mut r = runner::train_or_reuse(&dir, &text, |f| {
             evaluate(f, loss.name, fraction, seed, test)
         })?;
+        r.val_curve = runner::validation_curve(&dir)?;
         println!(
             "{} foreground {:.2} % {:<10} seed {seed}{tag}: Dice {}, lesion recall {}, precision {}, empty predictions {}/{} ({:.0} s; about {:.0} s left)",
             clock.step(k),
@@ -392,6 +418,7 @@ fn evaluate(
         volume_ratio: (truth_voxels > 0).then(|| pred_voxels as f64 / truth_voxels as f64),
         best_epoch: f.state.best.map(|b| b.1),
         train_seconds: f.seconds,
+        val_curve: vec![],
     })
 }
 
@@ -440,7 +467,42 @@ fn write_plots(out: &Path, results: &[RunResult]) -> Result<(), String> {
         }
         runner::save_plot(&chart.render(800, 500), &out.join(format!("{file}.png")))?;
     }
+    // Validation Dice against the epoch, seed by seed, for BCE (solid) and Dice (dashed).
+    for fr in FRACTIONS {
+        let mut chart = LineChart::new(
+            format!(
+                "Validation Dice during training at {} % foreground",
+                100.0 * fr
+            ),
+            "epoch",
+            "validation Dice",
+        )
+        .y_range(0.0, 1.0);
+        for (name, dashed) in [("bce", false), ("dice", true)] {
+            for r in results
+                .iter()
+                .filter(|r| r.loss == name && r.fraction == fr)
+            {
+                let points = r.val_curve.iter().map(|&(e, d)| (e as f64, d)).collect();
+                // One colour per seed, so each seed's BCE and Dice curves pair up.
+                let color = dicekit_plot::palette::SERIES[(r.seed as usize).saturating_sub(1) % 8];
+                let series = Series::new(format!("{name} seed {}", r.seed), points)
+                    .markers()
+                    .color(color);
+                chart = chart.series(if dashed { series.dashed() } else { series });
+            }
+        }
+        runner::save_plot(
+            &chart.render(800, 500),
+            &out.join(format!("{}.png", val_plot_name(fr))),
+        )?;
+    }
     Ok(())
+}
+
+/// `val_dice_0.5pct` for 0.005.
+fn val_plot_name(fraction: f64) -> String {
+    format!("val_dice_{}pct", 100.0 * fraction)
 }
 
 fn report_md(
@@ -494,12 +556,17 @@ fn report_md(
         s,
         "- Scores on the test images: Dice of the summed counts; lesion recall = true microaneurysms (8-connected components) touched by the prediction / all; lesion precision = predicted components touching a true one / all predicted components; empty = test images with no predicted pixel. Seeds {seeds:?} change initialisation and batches.\n"
     );
+    let _ = writeln!(
+        s,
+        "- How soon a loss leaves the all-background solution: per seed, the first validated epoch (validation every {} epochs) whose validation Dice reaches {SIGHT}; \"never\" when none does. `val_dice_*.png` plot the validation Dice of BCE and Dice seed by seed.\n",
+        setup.val_interval
+    );
     let _ = writeln!(s, "## Results (mean ± sd over seeds)\n");
     for &fr in &FRACTIONS {
         let _ = writeln!(s, "### Foreground {} %\n", 100.0 * fr);
         let _ = writeln!(
             s,
-            "| loss | Dice | lesion recall | lesion precision | empty predictions (of {} images) | predicted / true pixels |\n|---|---|---|---|---|---|",
+            "| loss | Dice | lesion recall | lesion precision | empty predictions (of {} images) | predicted / true pixels | first validation with Dice ≥ {SIGHT} (epoch) |\n|---|---|---|---|---|---|---|",
             setup.test
         );
         for l in &LOSSES {
@@ -513,13 +580,14 @@ fn report_md(
                 .collect();
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} |",
                 l.name,
                 fmt_mean_sd(&values(results, l.name, fr, |r| r.dice), 3),
                 fmt_mean_sd(&values(results, l.name, fr, |r| r.lesion_recall), 3),
                 fmt_mean_sd(&values(results, l.name, fr, |r| r.lesion_precision), 3),
                 empties.join(", "),
                 fmt_mean_sd(&values(results, l.name, fr, |r| r.volume_ratio), 2),
+                first_sights(&runs),
             );
         }
         let _ = writeln!(s);
@@ -533,23 +601,29 @@ fn report_md(
     );
     let _ = writeln!(
         s,
-        "| loss | patches | Dice | lesion recall | lesion precision | empty predictions (of {} images) |\n|---|---|---|---|---|---|",
+        "| loss | patches | Dice | lesion recall | lesion precision | empty predictions (of {} images) | first validation with Dice ≥ {SIGHT} (epoch) |\n|---|---|---|---|---|---|---|",
         setup.test
     );
     for name in CONTROL_LOSSES {
         for (patches, runs) in [("a third on foreground", results), ("uniform", controls)] {
-            let empties: Vec<String> = runs
+            let runs: Vec<&RunResult> = runs
                 .iter()
                 .filter(|r| r.loss == name && r.fraction == rare)
+                .collect();
+            let empties: Vec<String> = runs
+                .iter()
                 .map(|r| r.empty_predictions.to_string())
                 .collect();
+            let of =
+                |f: Getter| -> Vec<f64> { runs.iter().map(|r| f(r).unwrap_or(f64::NAN)).collect() };
             let _ = writeln!(
                 s,
-                "| {name} | {patches} | {} | {} | {} | {} |",
-                fmt_mean_sd(&values(runs, name, rare, |r| r.dice), 3),
-                fmt_mean_sd(&values(runs, name, rare, |r| r.lesion_recall), 3),
-                fmt_mean_sd(&values(runs, name, rare, |r| r.lesion_precision), 3),
+                "| {name} | {patches} | {} | {} | {} | {} | {} |",
+                fmt_mean_sd(&of(|r| r.dice), 3),
+                fmt_mean_sd(&of(|r| r.lesion_recall), 3),
+                fmt_mean_sd(&of(|r| r.lesion_precision), 3),
                 empties.join(", "),
+                first_sights(&runs),
             );
         }
     }
@@ -561,6 +635,14 @@ fn report_md(
     let _ = writeln!(s, "## Plots\n");
     for (file, _, _) in METRICS {
         let _ = writeln!(s, "![{file}]({file}.png)\n");
+    }
+    for fr in FRACTIONS {
+        let _ = writeln!(
+            s,
+            "![validation Dice at {0} %]({1}.png)\n",
+            100.0 * fr,
+            val_plot_name(fr)
+        );
     }
     s
 }
@@ -657,9 +739,51 @@ fn conclusion(results: &[RunResult], controls: &[RunResult], setup: &Setup, quic
         );
     }
     s.push_str(&blind_runs_sentence(results, setup.test));
+    s.push_str(&sight_sentence(results));
     s.push_str("Foreground oversampling (a third of the patches centred on a microaneurysm) is on for every loss, as in nnU-Net; it softens the imbalance that BCE sees. ");
     s.push_str(&control_sentence(controls, setup.test));
     s
+}
+
+/// How soon BCE and Dice leave the all-background solution: their first validated epoch with
+/// Dice ≥ [`SIGHT`] at each fraction, seed by seed, and in how many (fraction, seed) pairs BCE
+/// gets there later or earlier than Dice ("never" is later than any epoch).
+fn sight_sentence(results: &[RunResult]) -> String {
+    if results.iter().all(|r| r.val_curve.is_empty()) {
+        return String::new();
+    }
+    let runs = |loss: &str, fr: f64| -> Vec<&RunResult> {
+        results
+            .iter()
+            .filter(|r| r.loss == loss && r.fraction == fr)
+            .collect()
+    };
+    let key = |r: &RunResult| r.first_sight().unwrap_or(usize::MAX);
+    let mut parts = vec![];
+    let (mut later, mut earlier, mut pairs) = (0, 0, 0);
+    for fr in FRACTIONS {
+        let (bce, dice) = (runs("bce", fr), runs("dice", fr));
+        if bce.is_empty() && dice.is_empty() {
+            continue;
+        }
+        parts.push(format!(
+            "at {} %, `bce` {} and `dice` {}",
+            100.0 * fr,
+            first_sights(&bce),
+            first_sights(&dice)
+        ));
+        for b in &bce {
+            if let Some(d) = dice.iter().find(|d| d.seed == b.seed) {
+                pairs += 1;
+                later += usize::from(key(b) > key(d));
+                earlier += usize::from(key(b) < key(d));
+            }
+        }
+    }
+    format!(
+        "First validation with Dice ≥ {SIGHT} (epoch, seed by seed): {}. BCE gets there later than Dice in {later} of {pairs} (fraction, seed) pairs and earlier in {earlier}. ",
+        parts.join("; ")
+    )
 }
 
 /// Every run, at any fraction and with any loss, that predicts nothing on every test image: a
@@ -752,7 +876,51 @@ mod tests {
             volume_ratio: None,
             best_epoch: None,
             train_seconds: 0.0,
+            val_curve: vec![],
         }
+    }
+
+    #[test]
+    fn first_sight_compares_bce_with_dice_seed_by_seed() {
+        let curve = |c: &[f64]| -> Vec<(usize, f64)> {
+            c.iter()
+                .enumerate()
+                .map(|(i, &d)| (4 * (i + 1), d))
+                .collect()
+        };
+        let fr = FRACTIONS[1];
+        let mut r = vec![];
+        for (seed, bce, dice) in [
+            (1, curve(&[0.0, 0.1, 0.9]), curve(&[0.6, 0.9, 0.9])),
+            (2, curve(&[0.0, 0.0, 0.0]), curve(&[0.2, 0.5, 0.9])),
+            (3, curve(&[0.7, 0.9, 0.9]), curve(&[0.3, 0.9, 0.9])),
+        ] {
+            let mut b = run("bce", fr, seed, 0.5, 0);
+            b.val_curve = bce;
+            let mut d = run("dice", fr, seed, 0.5, 0);
+            d.val_curve = dice;
+            r.extend([b, d]);
+        }
+        assert_eq!(r[0].first_sight(), Some(12));
+        assert_eq!(r[2].first_sight(), None);
+        assert_eq!(
+            first_sights(&r.iter().filter(|x| x.loss == "bce").collect::<Vec<_>>()),
+            "12, never, 4"
+        );
+        let s = sight_sentence(&r);
+        assert!(
+            s.contains("at 0.5 %, `bce` 12, never, 4 and `dice` 4, 8, 8"),
+            "{s}"
+        );
+        assert!(
+            s.contains("later than Dice in 2 of 3 (fraction, seed) pairs and earlier in 1"),
+            "{s}"
+        );
+        // Results saved before the curves were kept say nothing.
+        for x in &mut r {
+            x.val_curve.clear();
+        }
+        assert_eq!(sight_sentence(&r), "");
     }
 
     #[test]

@@ -88,6 +88,23 @@ pub fn train_or_reuse<R: Serialize + DeserializeOwned>(
     Ok(result)
 }
 
+/// The validation curve of the run in `dir`: (epoch, mean validation Dice) for each validated
+/// epoch, read from its `state.json` (so it is there for reused runs too).
+///
+/// # Errors
+/// When the run has no readable `state.json`.
+pub fn validation_curve(dir: &Path) -> Result<Vec<(usize, f64)>, String> {
+    let path = dir.join("state.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let state: TrainState =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(state
+        .history
+        .iter()
+        .filter_map(|e| Some((e.epoch, e.val_mean_dice?)))
+        .collect())
+}
+
 /// The summed epoch times of an unfinished run in `dir` (whose `experiment.toml` is the config
 /// asked for) that can be resumed: `None` when it has no state or checkpoint to resume from.
 fn interrupted_seconds(dir: &Path) -> Option<f64> {
