@@ -394,25 +394,77 @@ fn paired_differences(results: &[RunResult], loss: &str, base: &str, i: usize) -
         .collect()
 }
 
-/// What the runs show on the rarest class (scored label `i`, `share` of the training voxels):
-/// the best loss against cross-entropy, then the essay's two claims seed by seed: an overlap
-/// loss beats cross-entropy there, and the class weights of generalized Dice (`w = 1/G^2`)
-/// beat the unweighted Dice.
+/// How `losses` fare against `base` on scored label `i`, seed by seed, and the verdict on the
+/// claim that they beat it: "holds" when every one of them wins in every seed, "does not hold"
+/// when none wins in any seed, otherwise which ones win in every seed. Every loss of the claim
+/// is compared (none is picked by its mean first, which would favour the claim).
+fn versus(results: &[RunResult], losses: &[&str], base: &str, i: usize, question: &str) -> String {
+    let mut parts = vec![];
+    let mut always = vec![];
+    let (mut any_win, mut compared) = (false, 0);
+    for &loss in losses {
+        let d = paired_differences(results, loss, base, i);
+        if d.is_empty() {
+            continue;
+        }
+        compared += 1;
+        let wins = d.iter().filter(|&&x| x > 0.0).count();
+        any_win |= wins > 0;
+        if wins == d.len() {
+            always.push(format!("`{loss}`"));
+        }
+        let mean = d.iter().sum::<f64>() / d.len() as f64;
+        parts.push(format!(
+            "`{loss}` {} (mean paired difference {mean:+.3})",
+            in_seeds(wins, d.len())
+        ));
+    }
+    if compared == 0 {
+        return String::new();
+    }
+    let verdict = if always.len() == compared {
+        "the essay's claim holds here".to_string()
+    } else if !any_win {
+        "the essay's claim does not hold here".to_string()
+    } else if always.is_empty() {
+        "the seeds disagree, so this run does not settle it".to_string()
+    } else {
+        format!(
+            "it holds for {} only, the others win in some seeds or none",
+            always.join(" and ")
+        )
+    };
+    format!(
+        " {question} Seeds in which each beats `{base}`: {}; {verdict}.",
+        parts.join(", ")
+    )
+}
+
+/// What the runs show on one rare class (scored label `i`, `share` of the training voxels,
+/// `rank` 0 for the rarest): the best loss, then the essay's two claims seed by seed: the
+/// overlap losses beat cross-entropy there, and the class weights of generalized Dice beat the
+/// unweighted Dice.
 fn rare_class_paragraph(
     dataset: &str,
+    rank: usize,
     class: &str,
     share: f64,
     results: &[RunResult],
     i: usize,
 ) -> String {
+    let which = match rank {
+        0 => "the rarest class".to_string(),
+        1 => "the second-rarest class".to_string(),
+        r => format!("the class of rarity rank {}", r + 1),
+    };
+    let head = format!(
+        "On {dataset}, {which} ({class}, {:.3} % of the training voxels)",
+        100.0 * share
+    );
     let best = LOSSES
         .iter()
         .filter_map(|(l, _, _)| mean_sd(&per_class(results, l, i, false)).map(|m| (*l, m.0, m.1)))
         .max_by(|a, b| a.1.total_cmp(&b.1));
-    let head = format!(
-        "On {dataset}, the rarest class ({class}, {:.3} % of the training voxels)",
-        100.0 * share
-    );
     let Some((l, m, sd)) = best else {
         return format!("{head} has no scored run.");
     };
@@ -420,44 +472,20 @@ fn rare_class_paragraph(
         return format!("{head} is not segmented at all by any loss.");
     }
     let mut s = format!("{head} is segmented best by `{l}` (Dice {m:.3} ± {sd:.3}).");
-    let mut claim = |loss: &str, base: &str, what: &str| {
-        let d = paired_differences(results, loss, base, i);
-        if d.is_empty() {
-            return;
-        }
-        let wins = d.iter().filter(|&&x| x > 0.0).count();
-        let mean = d.iter().sum::<f64>() / d.len() as f64;
-        let verdict = if wins == d.len() {
-            "the essay's claim holds here"
-        } else if wins == 0 {
-            "the essay's claim does not hold here"
-        } else {
-            "the seeds disagree, so this run does not settle it"
-        };
-        let _ = write!(
-            s,
-            " `{loss}` beats `{base}` {} (mean paired difference {mean:+.3}): on {what}, {verdict}.",
-            in_seeds(wins, d.len())
-        );
-    };
-    // Best overlap loss against cross-entropy, then the class weights against none.
-    let overlap = LOSSES[1..]
-        .iter()
-        .filter_map(|(l, _, _)| mean_sd(&per_class(results, l, i, false)).map(|m| (*l, m.0)))
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|x| x.0);
-    if let Some(o) = overlap {
-        claim(
-            o,
-            "ce",
-            "whether an overlap loss helps the rare class more than cross-entropy",
-        );
-    }
-    claim(
-        "gdl_square",
+    s.push_str(&versus(
+        results,
+        &["dice", "gdl_square", "gdl_simple"],
+        "ce",
+        i,
+        "Do the overlap losses help this class more than cross-entropy?",
+    ));
+    s.push_str(&versus(
+        results,
+        &["gdl_square", "gdl_simple"],
         "dice",
-        "whether the inverse-square class weights help the rare class",
-    );
+        i,
+        "Do the class weights of generalized Dice help it?",
+    ));
     s
 }
 
@@ -590,18 +618,20 @@ fn report_md(
             let _ = write!(s, " {} |", fmt_mean_sd(&miou, 3));
         }
         let _ = writeln!(s, "\n\n![{0}_dice.png]({0}_dice.png)\n", part.name);
-        // The rarest class: which loss wins there, and do the class weights help it?
-        let rare = rarest_first(freq)[0];
-        paragraphs.push(rare_class_paragraph(
-            part.name,
-            &names
-                .get(part.labels[rare] as usize)
-                .cloned()
-                .unwrap_or_default(),
-            freq[rare],
-            results,
-            rare,
-        ));
+        // The two rarest classes: which loss wins there, and do the class weights help?
+        for (rank, &rare) in rarest_first(freq).iter().take(2).enumerate() {
+            paragraphs.push(rare_class_paragraph(
+                part.name,
+                rank,
+                &names
+                    .get(part.labels[rare] as usize)
+                    .cloned()
+                    .unwrap_or_default(),
+                freq[rare],
+                results,
+                rare,
+            ));
+        }
     }
     let _ = writeln!(s, "## What this shows\n");
     if args.quick {
@@ -641,9 +671,9 @@ mod tests {
             r.push(run("gdl_square", seed, 0.5 + j));
             r.push(run("gdl_simple", seed, 0.45 + j));
         }
-        let p = rare_class_paragraph("ct", "tumour", 0.0012, &r, 1);
+        let p = rare_class_paragraph("ct", 0, "tumour", 0.0012, &r, 1);
         assert!(
-            p.contains("(tumour, 0.120 % of the training voxels)"),
+            p.contains("the rarest class (tumour, 0.120 % of the training voxels)"),
             "{p}"
         );
         assert!(
@@ -651,33 +681,44 @@ mod tests {
             "{p}"
         );
         assert!(
-            p.contains("`gdl_square` beats `ce` in every seed (3) (mean paired difference +0.300)"),
+            p.contains("Seeds in which each beats `ce`: `dice` in every seed (3) (mean paired difference +0.200), `gdl_square` in every seed (3) (mean paired difference +0.300), `gdl_simple` in every seed (3)"),
             "{p}"
         );
         assert!(
-            p.contains("`gdl_square` beats `dice` in every seed (3)"),
+            p.contains("Seeds in which each beats `dice`: `gdl_square` in every seed (3)"),
             "{p}"
         );
         assert!(!p.contains("does not"), "{p}");
-        // Unweighted Dice better than the weights in seed 1 only.
-        r[1].dice[1] = Some(0.9);
-        let p = rare_class_paragraph("ct", "tumour", 0.0012, &r, 1);
         assert!(
-            p.contains("`gdl_square` beats `dice` in 2 of 3 seeds"),
+            rare_class_paragraph("ct", 1, "liver", 0.05, &r, 1)
+                .contains("the second-rarest class (liver")
+        );
+        // Unweighted Dice better than both weightings in seed 1 only.
+        r[1].dice[1] = Some(0.9);
+        let p = rare_class_paragraph("ct", 0, "tumour", 0.0012, &r, 1);
+        assert!(p.contains("`gdl_square` in 2 of 3 seeds"), "{p}");
+        assert!(p.contains("does not settle"), "{p}");
+        // ... and `dice` below cross-entropy in seed 2: the claim holds for the weighted ones.
+        r[1].dice[1] = Some(0.41);
+        r[5].dice[1] = Some(0.1);
+        let p = rare_class_paragraph("ct", 0, "tumour", 0.0012, &r, 1);
+        assert!(
+            p.contains("it holds for `gdl_square` and `gdl_simple` only"),
             "{p}"
         );
-        assert!(p.contains("does not settle"), "{p}");
         // Cross-entropy best everywhere.
         for x in r.iter_mut().filter(|x| x.loss == "ce") {
             x.dice[1] = Some(0.95);
         }
-        let p = rare_class_paragraph("ct", "tumour", 0.0012, &r, 1);
+        let p = rare_class_paragraph("ct", 0, "tumour", 0.0012, &r, 1);
         assert!(p.contains("best by `ce`"), "{p}");
-        assert!(p.contains("beats `ce` in no seed"), "{p}");
+        assert!(p.contains("`dice` in no seed"), "{p}");
         assert!(p.contains("claim does not hold"), "{p}");
         // Nothing segmented; nothing scored.
         let zero: Vec<RunResult> = r.iter().map(|x| run(&x.loss, x.seed, 0.0)).collect();
-        assert!(rare_class_paragraph("ct", "t", 0.001, &zero, 1).contains("not segmented at all"));
-        assert!(rare_class_paragraph("ct", "t", 0.001, &[], 1).contains("no scored run"));
+        assert!(
+            rare_class_paragraph("ct", 0, "t", 0.001, &zero, 1).contains("not segmented at all")
+        );
+        assert!(rare_class_paragraph("ct", 0, "t", 0.001, &[], 1).contains("no scored run"));
     }
 }
