@@ -1,4 +1,5 @@
-//! Image-level classification scores: accuracy and the area under the ROC curve.
+//! Classification scores: accuracy, the area under the ROC curve and average precision (of
+//! images, or of pixels taken as samples).
 
 /// Area under the ROC curve of `scores` for the `positive` samples: the probability that a
 /// random positive scores above a random negative, ties counting one half (the Mann–Whitney U
@@ -30,6 +31,44 @@ pub fn roc_auc(scores: &[f64], positive: &[bool]) -> Option<f64> {
     let pos = positive[..n].iter().filter(|&&p| p).count() as f64;
     let neg = n as f64 - pos;
     (pos > 0.0 && neg > 0.0).then(|| (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg))
+}
+
+/// Average precision of `scores` for the `positive` samples: the area under the
+/// precision-recall curve as a step sum over the distinct score thresholds t (descending),
+/// `AP = Σ_t (R(t) - R(t_prev)) P(t)`, where a sample is called positive when its score is at
+/// least t (equals scikit-learn's `average_precision_score`). Unlike the ROC AUC it ignores
+/// the true negatives, so a flood of easy background does not inflate it: for pixels of a
+/// rare class it says how well the scores rank them, whatever the threshold.
+///
+/// `None` when there is no positive (the recall is undefined).
+///
+/// ```
+/// use dicekit_metrics::average_precision;
+/// let ap = average_precision(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true]).unwrap();
+/// assert!((ap - 5.0 / 6.0).abs() < 1e-12);
+/// assert_eq!(average_precision(&[0.2, 0.3], &[false, false]), None);
+/// ```
+pub fn average_precision(scores: &[f64], positive: &[bool]) -> Option<f64> {
+    let n = scores.len().min(positive.len());
+    let pos = positive[..n].iter().filter(|&&p| p).count();
+    if pos == 0 {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let (mut tp, mut ap, mut i) = (0usize, 0.0, 0);
+    while i < n {
+        // Every sample tied with order[i] is called at this threshold.
+        let before = tp;
+        let mut j = i;
+        while j < n && scores[order[j]] == scores[order[i]] {
+            tp += usize::from(positive[order[j]]);
+            j += 1;
+        }
+        ap += (tp - before) as f64 / pos as f64 * (tp as f64 / j as f64);
+        i = j;
+    }
+    Some(ap)
 }
 
 /// Macro one-vs-rest AUC of class probabilities `probs[i][c]` against true classes: the mean
@@ -98,6 +137,59 @@ mod tests {
             }
         }
         (pairs > 0.0).then(|| wins / pairs)
+    }
+
+    /// Average precision from its definition: precision and recall counted afresh at each
+    /// distinct threshold.
+    fn brute_ap(scores: &[f64], positive: &[bool]) -> Option<f64> {
+        let pos = positive.iter().filter(|&&p| p).count() as f64;
+        if pos == 0.0 {
+            return None;
+        }
+        let mut thresholds: Vec<f64> = scores.to_vec();
+        thresholds.sort_by(|a, b| b.total_cmp(a));
+        thresholds.dedup();
+        let (mut ap, mut last_recall) = (0.0, 0.0);
+        for t in thresholds {
+            let called: Vec<usize> = (0..scores.len()).filter(|&k| scores[k] >= t).collect();
+            let tp = called.iter().filter(|&&k| positive[k]).count() as f64;
+            let recall = tp / pos;
+            ap += (recall - last_recall) * tp / called.len() as f64;
+            last_recall = recall;
+        }
+        Some(ap)
+    }
+
+    #[test]
+    fn average_precision_equals_its_definition() {
+        let mut state = 777u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as f64 / (1u64 << 31) as f64
+        };
+        for n in [1, 2, 5, 17, 60] {
+            for _ in 0..20 {
+                // Coarse scores, so that ties happen.
+                let scores: Vec<f64> = (0..n).map(|_| (next() * 6.0).floor() / 6.0).collect();
+                let positive: Vec<bool> = (0..n).map(|_| next() < 0.2).collect();
+                match (
+                    average_precision(&scores, &positive),
+                    brute_ap(&scores, &positive),
+                ) {
+                    (Some(a), Some(b)) => assert!((a - b).abs() < 1e-12, "{a} {b}"),
+                    (a, b) => assert_eq!(a, b),
+                }
+            }
+        }
+        // A perfect ranking scores 1 however rare the positives; a constant score, their share.
+        let mut positive = vec![false; 1000];
+        positive[3] = true;
+        let mut scores = vec![0.1; 1000];
+        scores[3] = 0.2;
+        assert_eq!(average_precision(&scores, &positive), Some(1.0));
+        assert_eq!(average_precision(&[0.5; 1000], &positive), Some(0.001));
     }
 
     #[test]

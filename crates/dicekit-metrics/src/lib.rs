@@ -19,7 +19,7 @@ mod surface_points;
 mod surfel_normals;
 
 pub use calibration::*;
-pub use classification::{accuracy, argmax, macro_auc, roc_auc};
+pub use classification::{accuracy, argmax, average_precision, macro_auc, roc_auc};
 pub use convention::{Convention, MetricKind, PeerValue};
 pub use counts::{
     Averaging, ConfusionCounts, GdsWeights, average_overlap, confusion_per_label,

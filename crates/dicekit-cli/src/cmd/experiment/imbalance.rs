@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use dicekit_data::synth::{Sample, Scene};
 use dicekit_data::weight_map::{Connectivity, Objects, connected_components};
-use dicekit_metrics::{ConfusionCounts, confusion_per_label};
+use dicekit_metrics::{ConfusionCounts, average_precision, confusion_per_label};
 use dicekit_plot::{LineChart, Scale, Series};
 use dicekit_train::Trained;
 use ndarray::ArrayD;
@@ -238,6 +238,11 @@ struct RunResult {
     /// (epoch, validation Dice) at each validation, from the run's `state.json`.
     #[serde(default)]
     val_curve: Vec<(usize, f64)>,
+    /// Average precision of the microaneurysm probability over every test pixel: how well the
+    /// network ranks microaneurysm pixels, whatever the threshold (added after the first full
+    /// run; computed from the saved checkpoint for runs that lack it).
+    #[serde(default)]
+    average_precision: Option<f64>,
 }
 
 /// The validation Dice that counts as "sees the microaneurysms" in [`RunResult::first_sight`].
@@ -310,6 +315,12 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
         let mut r = runner::train_or_reuse(&dir, &text, |f| {
             evaluate(f, loss.name, fraction, seed, test)
         })?;
+        if r.average_precision.is_none() {
+            let cfg = dicekit_train::TrainConfig::from_toml(&text, PathBuf::new())?;
+            let model = Trained::load(&cfg, &dir.join("checkpoints/best.bpk"))?;
+            r.average_precision = score_test_images(&model, test)?.average_precision;
+            runner::save_result(&dir, &r)?;
+        }
         r.val_curve = runner::validation_curve(&dir)?;
         println!(
             "{} foreground {:.2} % {:<10} seed {seed}{tag}: Dice {}, lesion recall {}, precision {}, empty predictions {}/{} ({:.0} s; about {:.0} s left)",
@@ -387,11 +398,44 @@ fn evaluate(
     test: &[Sample],
 ) -> Result<RunResult, String> {
     let model = Trained::load(&f.config, &f.dir.join("checkpoints/best.bpk"))?;
+    let t = score_test_images(&model, test)?;
+    Ok(RunResult {
+        loss: loss.into(),
+        fraction,
+        seed,
+        dice: t.dice,
+        lesion_recall: t.lesion_recall,
+        lesion_precision: t.lesion_precision,
+        true_lesions: t.true_lesions,
+        predicted_components: t.predicted_components,
+        empty_predictions: t.empty_predictions,
+        volume_ratio: t.volume_ratio,
+        best_epoch: f.state.best.map(|b| b.1),
+        train_seconds: f.seconds,
+        val_curve: vec![],
+        average_precision: t.average_precision,
+    })
+}
+
+/// The scores of one model on the test images (see [`RunResult`] for each).
+struct TestScores {
+    dice: Option<f64>,
+    lesion_recall: Option<f64>,
+    lesion_precision: Option<f64>,
+    true_lesions: usize,
+    predicted_components: usize,
+    empty_predictions: usize,
+    volume_ratio: Option<f64>,
+    average_precision: Option<f64>,
+}
+
+fn score_test_images(model: &Trained, test: &[Sample]) -> Result<TestScores, String> {
     let mut counts = ConfusionCounts::default();
     let mut lesions = [0usize; 4];
     let mut empty = 0;
+    let (mut scores, mut positive) = (vec![], vec![]);
     for s in test {
-        let (_, pred) = model.predict(&s.image.data)?;
+        let (probs, pred) = model.predict(&s.image.data)?;
         counts += confusion_per_label(&pred.view(), &s.mask.data.view(), &[1])
             .map_err(|e| e.to_string())?[0];
         let l = lesion_counts(&pred, &s.mask.data)?;
@@ -401,14 +445,15 @@ fn evaluate(
         if pred.iter().all(|&v| v == 0) {
             empty += 1;
         }
+        // The microaneurysm probability is the last channel (the only one under a sigmoid).
+        let fg = probs.index_axis(ndarray::Axis(0), probs.shape()[0] - 1);
+        scores.extend(fg.iter().map(|&p| f64::from(p)));
+        positive.extend(s.mask.data.iter().map(|&v| v == 1));
     }
     let ratio = |a: usize, b: usize| (b > 0).then(|| a as f64 / b as f64);
     let truth_voxels = counts.true_positives + counts.false_negatives;
     let pred_voxels = counts.true_positives + counts.false_positives;
-    Ok(RunResult {
-        loss: loss.into(),
-        fraction,
-        seed,
+    Ok(TestScores {
         dice: counts.dice().value(),
         lesion_recall: ratio(lesions[1], lesions[0]),
         lesion_precision: ratio(lesions[3], lesions[2]),
@@ -416,9 +461,7 @@ fn evaluate(
         predicted_components: lesions[2],
         empty_predictions: empty,
         volume_ratio: (truth_voxels > 0).then(|| pred_voxels as f64 / truth_voxels as f64),
-        best_epoch: f.state.best.map(|b| b.1),
-        train_seconds: f.seconds,
-        val_curve: vec![],
+        average_precision: average_precision(&scores, &positive),
     })
 }
 
@@ -554,7 +597,7 @@ fn report_md(
     }
     let _ = writeln!(
         s,
-        "- Scores on the test images: Dice of the summed counts; lesion recall = true microaneurysms (8-connected components) touched by the prediction / all; lesion precision = predicted components touching a true one / all predicted components; empty = test images with no predicted pixel. Seeds {seeds:?} change initialisation and batches.\n"
+        "- Scores on the test images: Dice of the summed counts; lesion recall = true microaneurysms (8-connected components) touched by the prediction / all; lesion precision = predicted components touching a true one / all predicted components; empty = test images with no predicted pixel; pixel AP = average precision of the microaneurysm probability over every test pixel (the area under the precision-recall curve, threshold-free; chance level is the foreground share). Seeds {seeds:?} change initialisation and batches."
     );
     let _ = writeln!(
         s,
@@ -566,7 +609,7 @@ fn report_md(
         let _ = writeln!(s, "### Foreground {} %\n", 100.0 * fr);
         let _ = writeln!(
             s,
-            "| loss | Dice | lesion recall | lesion precision | empty predictions (of {} images) | predicted / true pixels | first validation with Dice ≥ {SIGHT} (epoch) |\n|---|---|---|---|---|---|---|",
+            "| loss | Dice | pixel AP | lesion recall | lesion precision | empty predictions (of {} images) | predicted / true pixels | first validation with Dice ≥ {SIGHT} (epoch) |\n|---|---|---|---|---|---|---|---|",
             setup.test
         );
         for l in &LOSSES {
@@ -580,9 +623,10 @@ fn report_md(
                 .collect();
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
                 l.name,
                 fmt_mean_sd(&values(results, l.name, fr, |r| r.dice), 3),
+                fmt_mean_sd(&values(results, l.name, fr, |r| r.average_precision), 3),
                 fmt_mean_sd(&values(results, l.name, fr, |r| r.lesion_recall), 3),
                 fmt_mean_sd(&values(results, l.name, fr, |r| r.lesion_precision), 3),
                 empties.join(", "),
@@ -601,7 +645,7 @@ fn report_md(
     );
     let _ = writeln!(
         s,
-        "| loss | patches | Dice | lesion recall | lesion precision | empty predictions (of {} images) | first validation with Dice ≥ {SIGHT} (epoch) |\n|---|---|---|---|---|---|---|",
+        "| loss | patches | Dice | pixel AP | lesion recall | lesion precision | empty predictions (of {} images) | first validation with Dice ≥ {SIGHT} (epoch) |\n|---|---|---|---|---|---|---|---|",
         setup.test
     );
     for name in CONTROL_LOSSES {
@@ -618,8 +662,9 @@ fn report_md(
                 |f: Getter| -> Vec<f64> { runs.iter().map(|r| f(r).unwrap_or(f64::NAN)).collect() };
             let _ = writeln!(
                 s,
-                "| {name} | {patches} | {} | {} | {} | {} | {} |",
+                "| {name} | {patches} | {} | {} | {} | {} | {} | {} |",
                 fmt_mean_sd(&of(|r| r.dice), 3),
+                fmt_mean_sd(&of(|r| r.average_precision), 3),
                 fmt_mean_sd(&of(|r| r.lesion_recall), 3),
                 fmt_mean_sd(&of(|r| r.lesion_precision), 3),
                 empties.join(", "),
@@ -685,6 +730,23 @@ fn conclusion(results: &[RunResult], controls: &[RunResult], setup: &Setup, quic
     } else {
         "The seeds disagree on whether BCE sees nothing. "
     });
+    // Where BCE is not blind, how much it sees.
+    let seeing: Vec<String> = bce_runs
+        .iter()
+        .filter(|r| r.empty_predictions < setup.test)
+        .map(|r| {
+            format!(
+                "seed {}: lesion recall {}, {} of {} test images empty",
+                r.seed,
+                fmt(r.lesion_recall),
+                r.empty_predictions,
+                setup.test
+            )
+        })
+        .collect();
+    if all_empty > 0 && !seeing.is_empty() {
+        let _ = write!(s, "Where it is not blind, {}. ", seeing.join("; "));
+    }
     // Seed by seed against BCE at the rarest fraction.
     let dice_of = |loss: &str, seed: u64| {
         results
@@ -793,24 +855,27 @@ fn blind_runs_sentence(results: &[RunResult], test_images: usize) -> String {
         .iter()
         .flat_map(|&fr| LOSSES.iter().map(move |l| (fr, l.name)))
         .filter_map(|(fr, name)| {
-            let seeds: Vec<String> = results
+            let runs: Vec<&RunResult> = results
                 .iter()
                 .filter(|r| {
                     r.loss == name && r.fraction == fr && r.empty_predictions == test_images
                 })
-                .map(|r| r.seed.to_string())
                 .collect();
             let of = results
                 .iter()
                 .filter(|r| r.loss == name && r.fraction == fr)
                 .count();
-            (!seeds.is_empty()).then(|| {
+            let list = |f: &dyn Fn(&RunResult) -> String| -> String {
+                runs.iter().map(|r| f(r)).collect::<Vec<_>>().join(", ")
+            };
+            (!runs.is_empty()).then(|| {
                 format!(
-                    "`{name}` at {} % (seed{} {}, {} of {of})",
+                    "`{name}` at {} % (seed{} {}, {} of {of}; pixel AP {})",
                     100.0 * fr,
-                    if seeds.len() == 1 { "" } else { "s" },
-                    seeds.join(", "),
-                    seeds.len()
+                    if runs.len() == 1 { "" } else { "s" },
+                    list(&|r| r.seed.to_string()),
+                    runs.len(),
+                    list(&|r| fmt(r.average_precision)),
                 )
             })
         })
@@ -819,7 +884,7 @@ fn blind_runs_sentence(results: &[RunResult], test_images: usize) -> String {
         "No run with foreground oversampling predicts nothing on every test image. ".into()
     } else {
         format!(
-            "Runs with foreground oversampling that predict nothing on every test image: {}; every other run finds something. ",
+            "Runs with foreground oversampling that predict nothing on every test image: {}; every other run finds something. The pixel average precision (threshold-free; a ranking no better than chance scores the foreground share) says whether a lower threshold would have found the microaneurysms. ",
             blind.join("; ")
         )
     }
@@ -877,6 +942,7 @@ mod tests {
             best_epoch: None,
             train_seconds: 0.0,
             val_curve: vec![],
+            average_precision: None,
         }
     }
 
@@ -961,7 +1027,7 @@ mod tests {
         assert!(c.contains("`bce` 0.800 → 0.000"), "{c}");
         assert!(
             c.contains(
-                "nothing on every test image: `bce` at 0.05 % (seeds 1, 2, 3, 3 of 3); every other"
+                "nothing on every test image: `bce` at 0.05 % (seeds 1, 2, 3, 3 of 3; pixel AP –, –, –); every other"
             ),
             "{c}"
         );
@@ -971,7 +1037,7 @@ mod tests {
         middle.push(run("bce", FRACTIONS[1], 1, 0.9, 0));
         let c = conclusion(&middle, &controls, &setup, false);
         assert!(
-            c.contains("`bce` at 0.5 % (seed 2, 1 of 2); `bce` at 0.05 %"),
+            c.contains("`bce` at 0.5 % (seed 2, 1 of 2; pixel AP –); `bce` at 0.05 %"),
             "{c}"
         );
         // BCE finds something in every seed.
@@ -991,7 +1057,12 @@ mod tests {
             "{c}"
         );
         r[0].empty_predictions = setup.test;
-        assert!(conclusion(&r, &[], &setup, false).contains("seeds disagree"));
+        let c = conclusion(&r, &[], &setup, false);
+        assert!(c.contains("seeds disagree"), "{c}");
+        assert!(
+            c.contains("Where it is not blind, seed 2: lesion recall 0.000, 0 of 24 test images empty; seed 3:"),
+            "{c}"
+        );
         assert!(conclusion(&[], &[], &setup, true).contains("question is open"));
     }
 }

@@ -79,13 +79,20 @@ pub fn train_or_reuse<R: Serialize + DeserializeOwned>(
         seconds: seconds(),
     };
     let result = evaluate(&finished)?;
-    std::fs::write(
-        &result_path,
-        serde_json::to_string_pretty(&result).expect("JSON"),
-    )
-    .map_err(|e| format!("{}: {e}", result_path.display()))?;
+    save_result(dir, &result)?;
     write(&dir.join(SECONDS_FILE), &format!("{}\n", seconds()))?;
     Ok(result)
+}
+
+/// Saves `result` as the `result.json` of the run in `dir`: after training, or when a score
+/// added to an experiment later is computed for a run that had finished before.
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn save_result<R: Serialize>(dir: &Path, result: &R) -> Result<(), String> {
+    let path = dir.join("result.json");
+    let text = serde_json::to_string_pretty(result).map_err(|e| e.to_string())?;
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The validation curve of the run in `dir`: (epoch, mean validation Dice) for each validated
