@@ -486,7 +486,7 @@ fn values(results: &[RunResult], loss: &str, fraction: f64, f: Getter) -> Vec<f6
 fn write_plots(out: &Path, results: &[RunResult]) -> Result<(), String> {
     for (file, title, f) in METRICS {
         let mut chart = LineChart::new(
-            format!("Held-out {title} against the foreground fraction (mean over seeds)"),
+            format!("Held-out {title}, mean over seeds"),
             "microaneurysm share of the pixels (log scale)",
             title,
         )
