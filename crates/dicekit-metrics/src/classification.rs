@@ -139,6 +139,17 @@ mod tests {
         (pairs > 0.0).then(|| wins / pairs)
     }
 
+    /// A seeded stream of numbers in [0, 1) (a 64-bit LCG), for the property tests.
+    fn uniform_stream(seed: u64) -> impl FnMut() -> f64 {
+        let mut state = seed;
+        move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as f64 / (1u64 << 31) as f64
+        }
+    }
+
     /// Average precision from its definition: precision and recall counted afresh at each
     /// distinct threshold.
     fn brute_ap(scores: &[f64], positive: &[bool]) -> Option<f64> {
@@ -162,13 +173,7 @@ mod tests {
 
     #[test]
     fn average_precision_equals_its_definition() {
-        let mut state = 777u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as f64 / (1u64 << 31) as f64
-        };
+        let mut next = uniform_stream(777);
         for n in [1, 2, 5, 17, 60] {
             for _ in 0..20 {
                 // Coarse scores, so that ties happen.
@@ -194,13 +199,7 @@ mod tests {
 
     #[test]
     fn auc_equals_the_pairwise_definition() {
-        let mut state = 12345u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as f64 / (1u64 << 31) as f64
-        };
+        let mut next = uniform_stream(12345);
         for n in [1, 2, 5, 17, 40] {
             for _ in 0..20 {
                 // Coarse scores, so that ties happen.

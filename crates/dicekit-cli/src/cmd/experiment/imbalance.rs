@@ -475,10 +475,17 @@ const METRICS: [(&str, &str, Getter); 3] = [
     }),
 ];
 
-fn values(results: &[RunResult], loss: &str, fraction: f64, f: Getter) -> Vec<f64> {
+/// The runs of `loss` at `fraction`, in seed order.
+fn runs_of<'a>(results: &'a [RunResult], loss: &str, fraction: f64) -> Vec<&'a RunResult> {
     results
         .iter()
         .filter(|r| r.loss == loss && r.fraction == fraction)
+        .collect()
+}
+
+fn values(results: &[RunResult], loss: &str, fraction: f64, f: Getter) -> Vec<f64> {
+    runs_of(results, loss, fraction)
+        .into_iter()
         .map(|r| f(r).unwrap_or(f64::NAN))
         .collect()
 }
@@ -522,10 +529,7 @@ fn write_plots(out: &Path, results: &[RunResult]) -> Result<(), String> {
         )
         .y_range(0.0, 1.0);
         for (name, dashed) in [("bce", false), ("dice", true)] {
-            for r in results
-                .iter()
-                .filter(|r| r.loss == name && r.fraction == fr)
-            {
+            for r in runs_of(results, name, fr) {
                 let points = r.val_curve.iter().map(|&(e, d)| (e as f64, d)).collect();
                 // One colour per seed, so each seed's BCE and Dice curves pair up.
                 let color = dicekit_plot::palette::SERIES[(r.seed as usize).saturating_sub(1) % 8];
@@ -613,10 +617,7 @@ fn report_md(
             setup.test
         );
         for l in &LOSSES {
-            let runs: Vec<&RunResult> = results
-                .iter()
-                .filter(|r| r.loss == l.name && r.fraction == fr)
-                .collect();
+            let runs = runs_of(results, l.name, fr);
             let empties: Vec<String> = runs
                 .iter()
                 .map(|r| r.empty_predictions.to_string())
@@ -650,10 +651,7 @@ fn report_md(
     );
     for name in CONTROL_LOSSES {
         for (patches, runs) in [("a third on foreground", results), ("uniform", controls)] {
-            let runs: Vec<&RunResult> = runs
-                .iter()
-                .filter(|r| r.loss == name && r.fraction == rare)
-                .collect();
+            let runs = runs_of(runs, name, rare);
             let empties: Vec<String> = runs
                 .iter()
                 .map(|r| r.empty_predictions.to_string())
@@ -703,10 +701,7 @@ fn conclusion(results: &[RunResult], controls: &[RunResult], setup: &Setup, quic
     let rare = FRACTIONS[FRACTIONS.len() - 1];
     let common = FRACTIONS[0];
     let mean = |loss: &str, fr: f64, f: Getter| mean_sd(&values(results, loss, fr, f)).map(|m| m.0);
-    let bce_runs: Vec<&RunResult> = results
-        .iter()
-        .filter(|r| r.loss == "bce" && r.fraction == rare)
-        .collect();
+    let bce_runs = runs_of(results, "bce", rare);
     if bce_runs.is_empty() {
         s.push_str("No BCE run at the rarest fraction was scored, so the question is open.");
         return s;
@@ -814,17 +809,11 @@ fn sight_sentence(results: &[RunResult]) -> String {
     if results.iter().all(|r| r.val_curve.is_empty()) {
         return String::new();
     }
-    let runs = |loss: &str, fr: f64| -> Vec<&RunResult> {
-        results
-            .iter()
-            .filter(|r| r.loss == loss && r.fraction == fr)
-            .collect()
-    };
     let key = |r: &RunResult| r.first_sight().unwrap_or(usize::MAX);
     let mut parts = vec![];
     let (mut later, mut earlier, mut pairs) = (0, 0, 0);
     for fr in FRACTIONS {
-        let (bce, dice) = (runs("bce", fr), runs("dice", fr));
+        let (bce, dice) = (runs_of(results, "bce", fr), runs_of(results, "dice", fr));
         if bce.is_empty() && dice.is_empty() {
             continue;
         }
@@ -855,16 +844,12 @@ fn blind_runs_sentence(results: &[RunResult], test_images: usize) -> String {
         .iter()
         .flat_map(|&fr| LOSSES.iter().map(move |l| (fr, l.name)))
         .filter_map(|(fr, name)| {
-            let runs: Vec<&RunResult> = results
-                .iter()
-                .filter(|r| {
-                    r.loss == name && r.fraction == fr && r.empty_predictions == test_images
-                })
+            let all = runs_of(results, name, fr);
+            let of = all.len();
+            let runs: Vec<&RunResult> = all
+                .into_iter()
+                .filter(|r| r.empty_predictions == test_images)
                 .collect();
-            let of = results
-                .iter()
-                .filter(|r| r.loss == name && r.fraction == fr)
-                .count();
             let list = |f: &dyn Fn(&RunResult) -> String| -> String {
                 runs.iter().map(|r| f(r)).collect::<Vec<_>>().join(", ")
             };

@@ -101,11 +101,7 @@ pub fn save_result<R: Serialize>(dir: &Path, result: &R) -> Result<(), String> {
 /// # Errors
 /// When the run has no readable `state.json`.
 pub fn validation_curve(dir: &Path) -> Result<Vec<(usize, f64)>, String> {
-    let path = dir.join("state.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let state: TrainState =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(state
+    Ok(read_state(dir)?
         .history
         .iter()
         .filter_map(|e| Some((e.epoch, e.val_mean_dice?)))
@@ -120,9 +116,15 @@ fn interrupted_seconds(dir: &Path) -> Option<f64> {
     {
         return None;
     }
-    let state: TrainState =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).ok()?).ok()?;
+    let state = read_state(dir).ok()?;
     Some(state.history.iter().map(|e| e.seconds).sum())
+}
+
+/// The `state.json` of the run in `dir`.
+fn read_state(dir: &Path) -> Result<TrainState, String> {
+    let path = dir.join("state.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// A path as it is written into a TOML string (forward slashes).
