@@ -32,7 +32,9 @@ pub struct Finished<'a> {
 /// then `evaluate`s it and saves the result as `dir/result.json`. When `dir` already holds a
 /// `result.json` from the same config text, that result is returned without training; when it
 /// holds an unfinished run of the same config (killed part-way), training resumes from its last
-/// epoch.
+/// epoch. The `output` line is left out of the comparison, so an experiment folder that was
+/// moved or copied is reused where it now lies (its `experiment.toml` is rewritten to the new
+/// path).
 ///
 /// # Errors
 /// A one-line message from the config, the training or the evaluation.
@@ -43,7 +45,13 @@ pub fn train_or_reuse<R: Serialize + DeserializeOwned>(
 ) -> Result<R, String> {
     let result_path = dir.join("result.json");
     let config_path = dir.join("experiment.toml");
-    let same_config = std::fs::read_to_string(&config_path).ok().as_deref() == Some(config);
+    let saved_config = std::fs::read_to_string(&config_path).ok();
+    let same_config = saved_config
+        .as_deref()
+        .is_some_and(|saved| without_output(saved) == without_output(config));
+    if same_config && saved_config.as_deref() != Some(config) {
+        write(&config_path, config)?;
+    }
     if same_config
         && let Ok(saved) = std::fs::read_to_string(&result_path)
         && let Ok(r) = serde_json::from_str::<R>(&saved)
@@ -106,6 +114,19 @@ pub fn validation_curve(dir: &Path) -> Result<Vec<(usize, f64)>, String> {
         .iter()
         .filter_map(|e| Some((e.epoch, e.val_mean_dice?)))
         .collect())
+}
+
+/// A run's config text without its `output = ...` line: the folder a run lies in does not
+/// change what it trains.
+fn without_output(config: &str) -> Vec<&str> {
+    config
+        .lines()
+        .filter(|line| {
+            line.trim_start()
+                .strip_prefix("output")
+                .is_none_or(|rest| !rest.trim_start().starts_with('='))
+        })
+        .collect()
 }
 
 /// The summed epoch times of an unfinished run in `dir` (whose `experiment.toml` is the config
@@ -305,6 +326,23 @@ output = "{}"
         })
         .unwrap();
         assert_eq!(again, 3);
+        // So does a call on a copy of the finished run in another folder.
+        let moved = dir.with_extension("moved");
+        std::fs::create_dir_all(&moved).unwrap();
+        for file in ["experiment.toml", "result.json", SECONDS_FILE] {
+            std::fs::copy(dir.join(file), moved.join(file)).unwrap();
+        }
+        let there = config(&moved, 3);
+        let copied: usize = train_or_reuse(&moved, &there, |_| -> Result<usize, String> {
+            panic!("a moved run was trained again")
+        })
+        .unwrap();
+        assert_eq!(copied, 3);
+        let saved = std::fs::read_to_string(moved.join("experiment.toml")).unwrap();
+        assert_eq!(saved, there);
+        // A different config is not reused.
+        assert_ne!(without_output(&config(&moved, 4)), without_output(&there));
         let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(&moved);
     }
 }
