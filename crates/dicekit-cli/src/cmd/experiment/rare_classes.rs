@@ -377,6 +377,19 @@ fn per_class(results: &[RunResult], loss: &str, i: usize, iou: bool) -> Vec<f64>
         .collect()
 }
 
+/// Below this Dice a class counts as missed: the loss did not find it at all (a stray voxel
+/// or two), as opposed to segmenting it badly.
+const MISSED: f64 = 0.05;
+
+/// How many (class, seed) pairs `loss` missed (Dice below [`MISSED`]) and how many it scored.
+fn missed(results: &[RunResult], loss: &str) -> (usize, usize) {
+    let dice = results
+        .iter()
+        .filter(|r| r.loss == loss)
+        .flat_map(|r| r.dice.iter().flatten());
+    dice.fold((0, 0), |(m, n), &d| (m + usize::from(d < MISSED), n + 1))
+}
+
 /// Dice of `loss` minus Dice of `base` on scored label `i`, seed by seed (seeds with both).
 fn paired_differences(results: &[RunResult], loss: &str, base: &str, i: usize) -> Vec<f64> {
     let dice = |l: &str, seed: u64| {
@@ -664,6 +677,11 @@ fn report_md(
                 .collect();
             let _ = write!(s, " {} |", fmt_mean_sd(&miou, 3));
         }
+        let _ = write!(s, "\n| **missed** (class × seed with Dice < {MISSED}) | |");
+        for (loss, _, _) in LOSSES {
+            let (missed, of) = missed(results, loss);
+            let _ = write!(s, " {missed} of {of} |");
+        }
         let _ = writeln!(s, "\n\n![{0}_dice.png]({0}_dice.png)\n", part.name);
         // The two rarest classes: which loss wins there, and do the class weights help?
         for (rank, &rare) in rarest_first(freq).iter().take(2).enumerate() {
@@ -816,5 +834,14 @@ mod tests {
         let p = commonest_class_paragraph("ct", "liver", 0.06, &r, 1);
         assert!(p.contains("cost it nothing"), "{p}");
         assert_eq!(commonest_class_paragraph("ct", "liver", 0.06, &[], 1), "");
+    }
+
+    #[test]
+    fn missed_counts_class_seed_pairs_below_the_threshold() {
+        let mut r = vec![run("ce", 1, 0.0), run("ce", 2, 0.049), run("dice", 1, 0.05)];
+        r[0].dice.push(None); // not scored: no truth and no prediction
+        assert_eq!(missed(&r, "ce"), (2, 4));
+        assert_eq!(missed(&r, "dice"), (0, 2));
+        assert_eq!(missed(&r, "gdl_simple"), (0, 0));
     }
 }
