@@ -179,6 +179,13 @@ val_labels = [0, 1, 2, 3, 4]
 }
 
 impl Part {
+    /// The config of the first loss and seed, with the output folder `OUT` and the dataset
+    /// description named from the repository root (no path of this machine in the report).
+    fn example_config(&self) -> String {
+        self.config(LOSSES[0].2, 1, Path::new("OUT"))
+            .replace(&runner::toml_path(&datasets_dir()), "datasets")
+    }
+
     fn config(&self, loss: &str, seed: u64, out: &Path) -> String {
         let ignore = if self.ignore_label.is_some() {
             "\nignore_index = 255"
@@ -291,7 +298,7 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
         "datasets": parts.iter().map(|(p, names, freq, _)| serde_json::json!({
             "name": p.name, "labels": p.labels, "held_out": p.held_out, "checkpoint": p.checkpoint,
             "class_names": p.labels.iter().map(|&l| names.get(l as usize).cloned().unwrap_or_default()).collect::<Vec<_>>(),
-            "training_frequency": freq, "config_example": p.config(LOSSES[0].2, 1, Path::new("OUT")),
+            "training_frequency": freq, "config_example": p.example_config(),
         })).collect::<Vec<_>>(),
         "losses": LOSSES.iter().map(|(n, w, b)| serde_json::json!({"name": n, "what": w, "loss": b})).collect::<Vec<_>>(),
         "runs": all,
@@ -580,11 +587,12 @@ fn write_plot(
             "{}: Dice per class, rarest first (mean over seeds)",
             part.name
         ),
-        "class, rarest first (shares of the training voxels in report.md)",
+        "class, rarest first (shares in report.md)",
         "Dice",
     )
     .x_categories(ticks);
-    chart.y_range = Some((0.0, 1.0));
+    // A little room below 0 and above 1, so that the markers of missed classes show.
+    chart.y_range = Some((-0.03, 1.03));
     chart.x_range = Some((0.5, order.len() as f64 + 0.5));
     for (loss, _, _) in LOSSES {
         let points = order
@@ -598,7 +606,8 @@ fn write_plot(
         chart = chart.series(Series::new(loss, points).markers());
     }
     runner::save_plot(
-        &chart.render(900, 500),
+        // Wide enough for two-word class names side by side with the legend beside the plot.
+        &chart.render(1100, 500),
         &out.join(format!("{}_dice.png", part.name)),
     )
 }
@@ -834,6 +843,17 @@ mod tests {
         let p = commonest_class_paragraph("ct", "liver", 0.06, &r, 1);
         assert!(p.contains("cost it nothing"), "{p}");
         assert_eq!(commonest_class_paragraph("ct", "liver", 0.06, &[], 1), "");
+    }
+
+    #[test]
+    fn example_config_names_no_path_of_this_machine() {
+        let c = dubai_part(false).example_config();
+        assert!(
+            c.contains(r#"description = "datasets/dubai_aerial.toml""#),
+            "{c}"
+        );
+        assert!(!c.contains(env!("CARGO_MANIFEST_DIR")), "{c}");
+        assert!(c.contains(r#"output = "OUT""#), "{c}");
     }
 
     #[test]
