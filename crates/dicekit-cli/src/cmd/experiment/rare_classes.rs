@@ -56,6 +56,8 @@ struct Part {
     held_out: &'static str,
     /// Checkpoint scored.
     checkpoint: &'static str,
+    /// What the images are made of: "voxels" (3D) or "pixels" (2D), for the report's wording.
+    elements: &'static str,
     ignore_label: Option<u32>,
 }
 
@@ -112,6 +114,7 @@ output = "{{output}}"
         labels: vec![1, 2, 3, 4, 5],
         held_out: "generated test volumes (indices training and validation never use); best validation checkpoint",
         checkpoint: "best",
+        elements: "voxels",
         ignore_label: None,
     }
 }
@@ -174,6 +177,7 @@ val_labels = [0, 1, 2, 3, 4]
         labels: vec![0, 1, 2, 3, 4],
         held_out: "the validation split (the shared data has no test split), last checkpoint: no choice was made on it",
         checkpoint: "last",
+        elements: "pixels",
         ignore_label: Some(255),
     }
 }
@@ -463,6 +467,7 @@ fn versus(results: &[RunResult], losses: &[&str], base: &str, i: usize, question
 /// unweighted Dice.
 fn rare_class_paragraph(
     dataset: &str,
+    elements: &str,
     rank: usize,
     class: &str,
     share: f64,
@@ -475,7 +480,7 @@ fn rare_class_paragraph(
         r => format!("the class of rarity rank {}", r + 1),
     };
     let head = format!(
-        "On {dataset}, {which} ({class}, {:.3} % of the training voxels)",
+        "On {dataset}, {which} ({class}, {:.3} % of the training {elements})",
         100.0 * share
     );
     let best = LOSSES
@@ -512,6 +517,7 @@ fn rare_class_paragraph(
 /// so a reviewer asks what it loses there.
 fn commonest_class_paragraph(
     dataset: &str,
+    elements: &str,
     class: &str,
     share: f64,
     results: &[RunResult],
@@ -550,7 +556,7 @@ fn commonest_class_paragraph(
         _ => "what the weights cost it differs between the weightings or the seeds",
     };
     format!(
-        "The price on {dataset}'s commonest class ({class}, {:.3} % of the training voxels): {}; {verdict}.",
+        "The price on {dataset}'s commonest class ({class}, {:.3} % of the training {elements}): {}; {verdict}.",
         100.0 * share,
         parts.join(", ")
     )
@@ -649,7 +655,7 @@ fn report_md(
     for (part, names, freq, results) in parts {
         let _ = writeln!(s, "## {}\n", part.name);
         let _ = writeln!(s, "Held out: {}.\n", part.held_out);
-        let _ = write!(s, "| class | share of training voxels |");
+        let _ = write!(s, "| class | share of training {} |", part.elements);
         for (loss, _, _) in LOSSES {
             let _ = write!(s, " {loss} Dice |");
         }
@@ -696,6 +702,7 @@ fn report_md(
         for (rank, &rare) in rarest_first(freq).iter().take(2).enumerate() {
             paragraphs.push(rare_class_paragraph(
                 part.name,
+                part.elements,
                 rank,
                 &names
                     .get(part.labels[rare] as usize)
@@ -711,6 +718,7 @@ fn report_md(
         {
             paragraphs.push(commonest_class_paragraph(
                 part.name,
+                part.elements,
                 &names
                     .get(part.labels[common] as usize)
                     .cloned()
@@ -759,7 +767,7 @@ mod tests {
             r.push(run("gdl_square", seed, 0.5 + j));
             r.push(run("gdl_simple", seed, 0.45 + j));
         }
-        let p = rare_class_paragraph("ct", 0, "tumour", 0.0012, &r, 1);
+        let p = rare_class_paragraph("ct", "voxels", 0, "tumour", 0.0012, &r, 1);
         assert!(
             p.contains("the rarest class (tumour, 0.120 % of the training voxels)"),
             "{p}"
@@ -778,18 +786,18 @@ mod tests {
         );
         assert!(!p.contains("does not"), "{p}");
         assert!(
-            rare_class_paragraph("ct", 1, "liver", 0.05, &r, 1)
+            rare_class_paragraph("ct", "voxels", 1, "liver", 0.05, &r, 1)
                 .contains("the second-rarest class (liver")
         );
         // Unweighted Dice better than both weightings in seed 1 only.
         r[1].dice[1] = Some(0.9);
-        let p = rare_class_paragraph("ct", 0, "tumour", 0.0012, &r, 1);
+        let p = rare_class_paragraph("ct", "voxels", 0, "tumour", 0.0012, &r, 1);
         assert!(p.contains("`gdl_square` in 2 of 3 seeds"), "{p}");
         assert!(p.contains("does not settle"), "{p}");
         // ... and `dice` below cross-entropy in seed 2: the claim holds for the weighted ones.
         r[1].dice[1] = Some(0.41);
         r[5].dice[1] = Some(0.1);
-        let p = rare_class_paragraph("ct", 0, "tumour", 0.0012, &r, 1);
+        let p = rare_class_paragraph("ct", "voxels", 0, "tumour", 0.0012, &r, 1);
         assert!(
             p.contains("it holds for `gdl_square` and `gdl_simple` only"),
             "{p}"
@@ -798,16 +806,19 @@ mod tests {
         for x in r.iter_mut().filter(|x| x.loss == "ce") {
             x.dice[1] = Some(0.95);
         }
-        let p = rare_class_paragraph("ct", 0, "tumour", 0.0012, &r, 1);
+        let p = rare_class_paragraph("ct", "voxels", 0, "tumour", 0.0012, &r, 1);
         assert!(p.contains("best by `ce`"), "{p}");
         assert!(p.contains("`dice` in no seed"), "{p}");
         assert!(p.contains("claim does not hold"), "{p}");
         // Nothing segmented; nothing scored.
         let zero: Vec<RunResult> = r.iter().map(|x| run(&x.loss, x.seed, 0.0)).collect();
         assert!(
-            rare_class_paragraph("ct", 0, "t", 0.001, &zero, 1).contains("not segmented at all")
+            rare_class_paragraph("ct", "voxels", 0, "t", 0.001, &zero, 1)
+                .contains("not segmented at all")
         );
-        assert!(rare_class_paragraph("ct", 0, "t", 0.001, &[], 1).contains("no scored run"));
+        assert!(
+            rare_class_paragraph("ct", "voxels", 0, "t", 0.001, &[], 1).contains("no scored run")
+        );
     }
 
     #[test]
@@ -820,7 +831,7 @@ mod tests {
             r.push(run("gdl_square", seed, 0.3 + j));
             r.push(run("gdl_simple", seed, 0.5 + j));
         }
-        let p = commonest_class_paragraph("ct", "liver", 0.06, &r, 1);
+        let p = commonest_class_paragraph("ct", "voxels", "liver", 0.06, &r, 1);
         assert!(p.contains("commonest class (liver, 6.000 %"), "{p}");
         assert!(
             p.contains("`gdl_square` 0.320 ± 0.010 is below `ce` (0.820 ± 0.010) in every seed (3) (mean paired difference -0.500)"),
@@ -832,7 +843,7 @@ mod tests {
             x.dice[1] = Some(0.9);
         }
         r[2].dice[1] = Some(0.7);
-        let p = commonest_class_paragraph("ct", "liver", 0.06, &r, 1);
+        let p = commonest_class_paragraph("ct", "voxels", "liver", 0.06, &r, 1);
         assert!(
             p.contains("`gdl_square` 0.833 ± 0.115 is below `ce`"),
             "{p}"
@@ -840,9 +851,12 @@ mod tests {
         assert!(p.contains("in 1 of 3 seeds"), "{p}");
         assert!(p.contains("differs between"), "{p}");
         r[2].dice[1] = Some(0.9);
-        let p = commonest_class_paragraph("ct", "liver", 0.06, &r, 1);
+        let p = commonest_class_paragraph("ct", "voxels", "liver", 0.06, &r, 1);
         assert!(p.contains("cost it nothing"), "{p}");
-        assert_eq!(commonest_class_paragraph("ct", "liver", 0.06, &[], 1), "");
+        assert_eq!(
+            commonest_class_paragraph("ct", "voxels", "liver", 0.06, &[], 1),
+            ""
+        );
     }
 
     #[test]
