@@ -171,23 +171,42 @@ mod tests {
         Some(ap)
     }
 
-    #[test]
-    fn average_precision_equals_its_definition() {
-        let mut next = uniform_stream(777);
-        for n in [1, 2, 5, 17, 60] {
+    type Score = fn(&[f64], &[bool]) -> Option<f64>;
+
+    /// `fast` equals `definition` on 20 random cases of each size in `sizes`: scores rounded
+    /// down to multiples of 1/`levels` (so that ties happen), positives with probability
+    /// `share`, drawn from the stream of `seed`.
+    fn agrees_with_definition(
+        fast: Score,
+        definition: Score,
+        seed: u64,
+        sizes: &[usize],
+        levels: f64,
+        share: f64,
+    ) {
+        let mut next = uniform_stream(seed);
+        for &n in sizes {
             for _ in 0..20 {
-                // Coarse scores, so that ties happen.
-                let scores: Vec<f64> = (0..n).map(|_| (next() * 6.0).floor() / 6.0).collect();
-                let positive: Vec<bool> = (0..n).map(|_| next() < 0.2).collect();
-                match (
-                    average_precision(&scores, &positive),
-                    brute_ap(&scores, &positive),
-                ) {
+                let scores: Vec<f64> = (0..n).map(|_| (next() * levels).floor() / levels).collect();
+                let positive: Vec<bool> = (0..n).map(|_| next() < share).collect();
+                match (fast(&scores, &positive), definition(&scores, &positive)) {
                     (Some(a), Some(b)) => assert!((a - b).abs() < 1e-12, "{a} {b}"),
                     (a, b) => assert_eq!(a, b),
                 }
             }
         }
+    }
+
+    #[test]
+    fn average_precision_equals_its_definition() {
+        agrees_with_definition(
+            average_precision,
+            brute_ap,
+            777,
+            &[1, 2, 5, 17, 60],
+            6.0,
+            0.2,
+        );
         // A perfect ranking scores 1 however rare the positives; a constant score, their share.
         let mut positive = vec![false; 1000];
         positive[3] = true;
@@ -199,19 +218,7 @@ mod tests {
 
     #[test]
     fn auc_equals_the_pairwise_definition() {
-        let mut next = uniform_stream(12345);
-        for n in [1, 2, 5, 17, 40] {
-            for _ in 0..20 {
-                // Coarse scores, so that ties happen.
-                let s: Vec<f64> = (0..n).map(|_| (next() * 5.0).floor() / 5.0).collect();
-                let y: Vec<bool> = (0..n).map(|_| next() < 0.4).collect();
-                let (a, b) = (roc_auc(&s, &y), brute(&s, &y));
-                match (a, b) {
-                    (Some(a), Some(b)) => assert!((a - b).abs() < 1e-12, "{a} {b}"),
-                    (a, b) => assert_eq!(a, b),
-                }
-            }
-        }
+        agrees_with_definition(roc_auc, brute, 12345, &[1, 2, 5, 17, 40], 5.0, 0.4);
     }
 
     #[test]

@@ -221,6 +221,19 @@ struct RunResult {
     loss: String,
     fraction: f64,
     seed: u64,
+    /// The scores on the test images (flattened: result.json keeps one level).
+    #[serde(flatten)]
+    scores: TestScores,
+    best_epoch: Option<usize>,
+    train_seconds: f64,
+    /// (epoch, validation Dice) at each validation, from the run's `state.json`.
+    #[serde(default)]
+    val_curve: Vec<(usize, f64)>,
+}
+
+/// The scores of one model on the test images.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TestScores {
     /// Dice of the counts summed over the test images.
     dice: Option<f64>,
     /// True microaneurysms touched by the prediction / all true ones.
@@ -233,11 +246,6 @@ struct RunResult {
     empty_predictions: usize,
     /// Predicted foreground pixels / true foreground pixels over the test set.
     volume_ratio: Option<f64>,
-    best_epoch: Option<usize>,
-    train_seconds: f64,
-    /// (epoch, validation Dice) at each validation, from the run's `state.json`.
-    #[serde(default)]
-    val_curve: Vec<(usize, f64)>,
     /// Average precision of the microaneurysm probability over every test pixel: how well the
     /// network ranks microaneurysm pixels, whatever the threshold (added after the first full
     /// run; computed from the saved checkpoint for runs that lack it).
@@ -315,10 +323,10 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
         let mut r = runner::train_or_reuse(&dir, &text, |f| {
             evaluate(f, loss.name, fraction, seed, test)
         })?;
-        if r.average_precision.is_none() {
+        if r.scores.average_precision.is_none() {
             let cfg = dicekit_train::TrainConfig::from_toml(&text, PathBuf::new())?;
             let model = Trained::load(&cfg, &dir.join("checkpoints/best.bpk"))?;
-            r.average_precision = score_test_images(&model, test)?.average_precision;
+            r.scores.average_precision = score_test_images(&model, test)?.average_precision;
             runner::save_result(&dir, &r)?;
         }
         r.val_curve = runner::validation_curve(&dir)?;
@@ -327,10 +335,10 @@ pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
             clock.step(k),
             100.0 * fraction,
             loss.name,
-            fmt(r.dice),
-            fmt(r.lesion_recall),
-            fmt(r.lesion_precision),
-            r.empty_predictions,
+            fmt(r.scores.dice),
+            fmt(r.scores.lesion_recall),
+            fmt(r.scores.lesion_precision),
+            r.scores.empty_predictions,
             setup.test,
             r.train_seconds,
             clock.left(k)
@@ -398,37 +406,18 @@ fn evaluate(
     test: &[Sample],
 ) -> Result<RunResult, String> {
     let model = Trained::load(&f.config, &f.dir.join("checkpoints/best.bpk"))?;
-    let t = score_test_images(&model, test)?;
     Ok(RunResult {
         loss: loss.into(),
         fraction,
         seed,
-        dice: t.dice,
-        lesion_recall: t.lesion_recall,
-        lesion_precision: t.lesion_precision,
-        true_lesions: t.true_lesions,
-        predicted_components: t.predicted_components,
-        empty_predictions: t.empty_predictions,
-        volume_ratio: t.volume_ratio,
+        scores: score_test_images(&model, test)?,
         best_epoch: f.state.best.map(|b| b.1),
         train_seconds: f.seconds,
         val_curve: vec![],
-        average_precision: t.average_precision,
     })
 }
 
-/// The scores of one model on the test images (see [`RunResult`] for each).
-struct TestScores {
-    dice: Option<f64>,
-    lesion_recall: Option<f64>,
-    lesion_precision: Option<f64>,
-    true_lesions: usize,
-    predicted_components: usize,
-    empty_predictions: usize,
-    volume_ratio: Option<f64>,
-    average_precision: Option<f64>,
-}
-
+/// Scores `model` on the test images: counts, lesions and the probabilities for AP.
 fn score_test_images(model: &Trained, test: &[Sample]) -> Result<TestScores, String> {
     let mut counts = ConfusionCounts::default();
     let mut lesions = [0usize; 4];
@@ -468,10 +457,10 @@ fn score_test_images(model: &Trained, test: &[Sample]) -> Result<TestScores, Str
 type Getter = fn(&RunResult) -> Option<f64>;
 
 const METRICS: [(&str, &str, Getter); 3] = [
-    ("dice", "Dice", |r| r.dice),
-    ("lesion_recall", "lesion recall", |r| r.lesion_recall),
+    ("dice", "Dice", |r| r.scores.dice),
+    ("lesion_recall", "lesion recall", |r| r.scores.lesion_recall),
     ("lesion_precision", "lesion precision", |r| {
-        r.lesion_precision
+        r.scores.lesion_precision
     }),
 ];
 
@@ -620,18 +609,24 @@ fn report_md(
             let runs = runs_of(results, l.name, fr);
             let empties: Vec<String> = runs
                 .iter()
-                .map(|r| r.empty_predictions.to_string())
+                .map(|r| r.scores.empty_predictions.to_string())
                 .collect();
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {} | {} | {} | {} |",
                 l.name,
-                fmt_mean_sd(&values(results, l.name, fr, |r| r.dice), 3),
-                fmt_mean_sd(&values(results, l.name, fr, |r| r.average_precision), 3),
-                fmt_mean_sd(&values(results, l.name, fr, |r| r.lesion_recall), 3),
-                fmt_mean_sd(&values(results, l.name, fr, |r| r.lesion_precision), 3),
+                fmt_mean_sd(&values(results, l.name, fr, |r| r.scores.dice), 3),
+                fmt_mean_sd(
+                    &values(results, l.name, fr, |r| r.scores.average_precision),
+                    3
+                ),
+                fmt_mean_sd(&values(results, l.name, fr, |r| r.scores.lesion_recall), 3),
+                fmt_mean_sd(
+                    &values(results, l.name, fr, |r| r.scores.lesion_precision),
+                    3
+                ),
                 empties.join(", "),
-                fmt_mean_sd(&values(results, l.name, fr, |r| r.volume_ratio), 2),
+                fmt_mean_sd(&values(results, l.name, fr, |r| r.scores.volume_ratio), 2),
                 first_sights(&runs),
             );
         }
@@ -654,17 +649,17 @@ fn report_md(
             let runs = runs_of(runs, name, rare);
             let empties: Vec<String> = runs
                 .iter()
-                .map(|r| r.empty_predictions.to_string())
+                .map(|r| r.scores.empty_predictions.to_string())
                 .collect();
             let of =
                 |f: Getter| -> Vec<f64> { runs.iter().map(|r| f(r).unwrap_or(f64::NAN)).collect() };
             let _ = writeln!(
                 s,
                 "| {name} | {patches} | {} | {} | {} | {} | {} | {} |",
-                fmt_mean_sd(&of(|r| r.dice), 3),
-                fmt_mean_sd(&of(|r| r.average_precision), 3),
-                fmt_mean_sd(&of(|r| r.lesion_recall), 3),
-                fmt_mean_sd(&of(|r| r.lesion_precision), 3),
+                fmt_mean_sd(&of(|r| r.scores.dice), 3),
+                fmt_mean_sd(&of(|r| r.scores.average_precision), 3),
+                fmt_mean_sd(&of(|r| r.scores.lesion_recall), 3),
+                fmt_mean_sd(&of(|r| r.scores.lesion_precision), 3),
                 empties.join(", "),
                 first_sights(&runs),
             );
@@ -708,15 +703,15 @@ fn conclusion(results: &[RunResult], controls: &[RunResult], setup: &Setup, quic
     }
     let all_empty = bce_runs
         .iter()
-        .filter(|r| r.empty_predictions == setup.test)
+        .filter(|r| r.scores.empty_predictions == setup.test)
         .count();
     let _ = write!(
         s,
         "At {} % foreground, BCE predicts nothing at all on every test image in {all_empty} of {} seeds (Dice {}, lesion recall {}). ",
         100.0 * rare,
         bce_runs.len(),
-        fmt(mean("bce", rare, |r| r.dice)),
-        fmt(mean("bce", rare, |r| r.lesion_recall)),
+        fmt(mean("bce", rare, |r| r.scores.dice)),
+        fmt(mean("bce", rare, |r| r.scores.lesion_recall)),
     );
     s.push_str(if all_empty == bce_runs.len() {
         "So yes: here BCE learns to see nothing, as the essay says. "
@@ -728,13 +723,13 @@ fn conclusion(results: &[RunResult], controls: &[RunResult], setup: &Setup, quic
     // Where BCE is not blind, how much it sees.
     let seeing: Vec<String> = bce_runs
         .iter()
-        .filter(|r| r.empty_predictions < setup.test)
+        .filter(|r| r.scores.empty_predictions < setup.test)
         .map(|r| {
             format!(
                 "seed {}: lesion recall {}, {} of {} test images empty",
                 r.seed,
-                fmt(r.lesion_recall),
-                r.empty_predictions,
+                fmt(r.scores.lesion_recall),
+                r.scores.empty_predictions,
                 setup.test
             )
         })
@@ -747,13 +742,13 @@ fn conclusion(results: &[RunResult], controls: &[RunResult], setup: &Setup, quic
         results
             .iter()
             .find(|r| r.loss == loss && r.fraction == rare && r.seed == seed)
-            .and_then(|r| r.dice)
+            .and_then(|r| r.scores.dice)
     };
     let mut against = vec![];
     for l in LOSSES.iter().filter(|l| l.name != "bce") {
         let d: Vec<f64> = bce_runs
             .iter()
-            .filter_map(|b| Some(dice_of(l.name, b.seed)? - b.dice.unwrap_or(0.0)))
+            .filter_map(|b| Some(dice_of(l.name, b.seed)? - b.scores.dice.unwrap_or(0.0)))
             .collect();
         if d.is_empty() {
             continue;
@@ -770,7 +765,7 @@ fn conclusion(results: &[RunResult], controls: &[RunResult], setup: &Setup, quic
     }
     let best = LOSSES
         .iter()
-        .filter_map(|l| mean(l.name, rare, |r| r.dice).map(|d| (l.name, d)))
+        .filter_map(|l| mean(l.name, rare, |r| r.scores.dice).map(|d| (l.name, d)))
         .max_by(|a, b| a.1.total_cmp(&b.1));
     if let Some((name, d)) = best {
         let _ = write!(s, "The best mean Dice there is `{name}`'s ({d:.3}). ");
@@ -780,8 +775,8 @@ fn conclusion(results: &[RunResult], controls: &[RunResult], setup: &Setup, quic
         .iter()
         .filter_map(|l| {
             let (c, r) = (
-                mean(l.name, common, |r| r.dice)?,
-                mean(l.name, rare, |r| r.dice)?,
+                mean(l.name, common, |r| r.scores.dice)?,
+                mean(l.name, rare, |r| r.scores.dice)?,
             );
             Some(format!("`{}` {c:.3} → {r:.3}", l.name))
         })
@@ -848,7 +843,7 @@ fn blind_runs_sentence(results: &[RunResult], test_images: usize) -> String {
             let of = all.len();
             let runs: Vec<&RunResult> = all
                 .into_iter()
-                .filter(|r| r.empty_predictions == test_images)
+                .filter(|r| r.scores.empty_predictions == test_images)
                 .collect();
             let list = |f: &dyn Fn(&RunResult) -> String| -> String {
                 runs.iter().map(|r| f(r)).collect::<Vec<_>>().join(", ")
@@ -860,7 +855,7 @@ fn blind_runs_sentence(results: &[RunResult], test_images: usize) -> String {
                     if runs.len() == 1 { "" } else { "s" },
                     list(&|r| r.seed.to_string()),
                     runs.len(),
-                    list(&|r| fmt(r.average_precision)),
+                    list(&|r| fmt(r.scores.average_precision)),
                 )
             })
         })
@@ -887,7 +882,7 @@ fn control_sentence(controls: &[RunResult], test_images: usize) -> String {
             }
             let empty = runs
                 .iter()
-                .filter(|r| r.empty_predictions == test_images)
+                .filter(|r| r.scores.empty_predictions == test_images)
                 .count();
             let mean = |f: Getter| {
                 let v: Vec<f64> = runs.iter().map(|r| f(r).unwrap_or(f64::NAN)).collect();
@@ -896,8 +891,8 @@ fn control_sentence(controls: &[RunResult], test_images: usize) -> String {
             Some(format!(
                 "`{name}` predicts nothing on every test image in {empty} of {} seeds (Dice {}, lesion recall {})",
                 runs.len(),
-                mean(|r| r.dice),
-                mean(|r| r.lesion_recall)
+                mean(|r| r.scores.dice),
+                mean(|r| r.scores.lesion_recall)
             ))
         })
         .collect();
@@ -917,17 +912,19 @@ mod tests {
             loss: loss.into(),
             fraction,
             seed,
-            dice: Some(dice),
-            lesion_recall: Some(dice),
-            lesion_precision: Some(dice),
-            true_lesions: 10,
-            predicted_components: 10,
-            empty_predictions: empty,
-            volume_ratio: None,
+            scores: TestScores {
+                dice: Some(dice),
+                lesion_recall: Some(dice),
+                lesion_precision: Some(dice),
+                true_lesions: 10,
+                predicted_components: 10,
+                empty_predictions: empty,
+                volume_ratio: None,
+                average_precision: None,
+            },
             best_epoch: None,
             train_seconds: 0.0,
             val_curve: vec![],
-            average_precision: None,
         }
     }
 
@@ -1030,8 +1027,8 @@ mod tests {
             .iter_mut()
             .filter(|x| x.loss == "bce" && x.fraction == rare)
         {
-            x.empty_predictions = 0;
-            x.dice = Some(0.4);
+            x.scores.empty_predictions = 0;
+            x.scores.dice = Some(0.4);
         }
         let c = conclusion(&r, &[], &setup, false);
         assert!(c.contains("control has not run"), "{c}");
@@ -1041,7 +1038,7 @@ mod tests {
             c.contains("No run with foreground oversampling predicts nothing"),
             "{c}"
         );
-        r[0].empty_predictions = setup.test;
+        r[0].scores.empty_predictions = setup.test;
         let c = conclusion(&r, &[], &setup, false);
         assert!(c.contains("seeds disagree"), "{c}");
         assert!(

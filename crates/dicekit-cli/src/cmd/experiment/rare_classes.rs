@@ -401,18 +401,37 @@ fn missed(results: &[RunResult], loss: &str) -> (usize, usize) {
     dice.fold((0, 0), |(m, n), &d| (m + usize::from(d < MISSED), n + 1))
 }
 
-/// Dice of `loss` minus Dice of `base` on scored label `i`, seed by seed (seeds with both).
-fn paired_differences(results: &[RunResult], loss: &str, base: &str, i: usize) -> Vec<f64> {
+/// `loss` against `base` on one class, seed by seed.
+struct Paired {
+    /// Seeds compared (those that scored the class under both losses).
+    seeds: usize,
+    /// Seeds in which `loss` has the higher Dice.
+    above: usize,
+    /// Seeds in which `loss` has the lower Dice.
+    below: usize,
+    /// Mean of Dice(`loss`) - Dice(`base`) over the seeds compared.
+    mean: f64,
+}
+
+/// Dice of `loss` against Dice of `base` on scored label `i`, seed by seed; `None` when no
+/// seed scored both.
+fn paired(results: &[RunResult], loss: &str, base: &str, i: usize) -> Option<Paired> {
     let dice = |l: &str, seed: u64| {
         results
             .iter()
             .find(|r| r.loss == l && r.seed == seed)
             .and_then(|r| r.dice.get(i).copied().flatten())
     };
-    distinct_seeds(results.iter().map(|r| r.seed))
+    let d: Vec<f64> = distinct_seeds(results.iter().map(|r| r.seed))
         .into_iter()
         .filter_map(|seed| Some(dice(loss, seed)? - dice(base, seed)?))
-        .collect()
+        .collect();
+    (!d.is_empty()).then(|| Paired {
+        seeds: d.len(),
+        above: d.iter().filter(|&&x| x > 0.0).count(),
+        below: d.iter().filter(|&&x| x < 0.0).count(),
+        mean: d.iter().sum::<f64>() / d.len() as f64,
+    })
 }
 
 /// How `losses` fare against `base` on scored label `i`, seed by seed, and the verdict on the
@@ -424,20 +443,18 @@ fn versus(results: &[RunResult], losses: &[&str], base: &str, i: usize, question
     let mut always = vec![];
     let (mut any_win, mut compared) = (false, 0);
     for &loss in losses {
-        let d = paired_differences(results, loss, base, i);
-        if d.is_empty() {
+        let Some(p) = paired(results, loss, base, i) else {
             continue;
-        }
+        };
         compared += 1;
-        let wins = d.iter().filter(|&&x| x > 0.0).count();
-        any_win |= wins > 0;
-        if wins == d.len() {
+        any_win |= p.above > 0;
+        if p.above == p.seeds {
             always.push(format!("`{loss}`"));
         }
-        let mean = d.iter().sum::<f64>() / d.len() as f64;
         parts.push(format!(
-            "`{loss}` {} (mean paired difference {mean:+.3})",
-            in_seeds(wins, d.len())
+            "`{loss}` {} (mean paired difference {:+.3})",
+            in_seeds(p.above, p.seeds),
+            p.mean
         ));
     }
     if compared == 0 {
@@ -524,42 +541,47 @@ fn commonest_class_paragraph(
     i: usize,
 ) -> String {
     let mut parts = vec![];
-    let (mut losing, mut compared) = (0, 0);
+    let (mut always_below, mut any_below, mut compared) = (0, false, 0);
     for loss in ["gdl_square", "gdl_simple"] {
-        let d = paired_differences(results, loss, "ce", i);
-        if d.is_empty() {
+        let Some(p) = paired(results, loss, "ce", i) else {
             continue;
-        }
+        };
         compared += 1;
-        let below = d.iter().filter(|&&x| x < 0.0).count();
-        if below == d.len() {
-            losing += 1;
+        any_below |= p.below > 0;
+        if p.below == p.seeds {
+            always_below += 1;
         }
-        let mean = d.iter().sum::<f64>() / d.len() as f64;
         parts.push(format!(
-            "`{loss}` {} is below `ce` ({}) {} (mean paired difference {mean:+.3})",
+            "`{loss}` {} is below `ce` ({}) {} (mean paired difference {:+.3})",
             fmt_mean_sd(&per_class(results, loss, i, false), 3),
             fmt_mean_sd(&per_class(results, "ce", i, false), 3),
-            in_seeds(below, d.len())
+            in_seeds(p.below, p.seeds),
+            p.mean
         ));
     }
     if compared == 0 {
         return String::new();
     }
-    let verdict = match losing {
-        0 if parts.iter().all(|p| p.contains("in no seed")) => {
-            "the class weights cost it nothing here"
-        }
-        l if l == compared => {
-            "the class weights that lift the rare classes cost the common one here"
-        }
-        _ => "what the weights cost it differs between the weightings or the seeds",
+    let verdict = if !any_below {
+        "the class weights cost it nothing here"
+    } else if always_below == compared {
+        "the class weights that lift the rare classes cost the common one here"
+    } else {
+        "what the weights cost it differs between the weightings or the seeds"
     };
     format!(
         "The price on {dataset}'s commonest class ({class}, {:.3} % of the training {elements}): {}; {verdict}.",
         100.0 * share,
         parts.join(", ")
     )
+}
+
+/// The name of the part's scored label `i` (empty when the dataset names none).
+fn class_name(part: &Part, names: &[String], i: usize) -> String {
+    names
+        .get(part.labels[i] as usize)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Labels of a part, rarest first.
@@ -580,13 +602,7 @@ fn write_plot(
     let ticks: Vec<(f64, String)> = order
         .iter()
         .enumerate()
-        .map(|(x, &i)| {
-            let name = names
-                .get(part.labels[i] as usize)
-                .cloned()
-                .unwrap_or_default();
-            (x as f64 + 1.0, name)
-        })
+        .map(|(x, &i)| (x as f64 + 1.0, class_name(part, names, i)))
         .collect();
     let mut chart = LineChart::new(
         format!(
@@ -660,11 +676,9 @@ fn report_md(
             let _ = write!(s, " {loss} Dice |");
         }
         let _ = writeln!(s, "\n|---|---|{}", "---|".repeat(LOSSES.len()));
-        for &i in &rarest_first(freq) {
-            let name = names
-                .get(part.labels[i] as usize)
-                .cloned()
-                .unwrap_or_default();
+        let order = rarest_first(freq);
+        for &i in &order {
+            let name = class_name(part, names, i);
             let _ = write!(
                 s,
                 "| {name} ({}) | {:.3} % |",
@@ -699,30 +713,24 @@ fn report_md(
         }
         let _ = writeln!(s, "\n\n![{0}_dice.png]({0}_dice.png)\n", part.name);
         // The two rarest classes: which loss wins there, and do the class weights help?
-        for (rank, &rare) in rarest_first(freq).iter().take(2).enumerate() {
+        for (rank, &rare) in order.iter().take(2).enumerate() {
             paragraphs.push(rare_class_paragraph(
                 part.name,
                 part.elements,
                 rank,
-                &names
-                    .get(part.labels[rare] as usize)
-                    .cloned()
-                    .unwrap_or_default(),
+                &class_name(part, names, rare),
                 freq[rare],
                 results,
                 rare,
             ));
         }
-        if let Some(&common) = rarest_first(freq).last()
-            && freq.len() > 2
+        if let Some(&common) = order.last()
+            && order.len() > 2
         {
             paragraphs.push(commonest_class_paragraph(
                 part.name,
                 part.elements,
-                &names
-                    .get(part.labels[common] as usize)
-                    .cloned()
-                    .unwrap_or_default(),
+                &class_name(part, names, common),
                 freq[common],
                 results,
                 common,
@@ -757,16 +765,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn rare_class_paragraph_compares_seed_by_seed() {
+    /// Runs of every loss (in [`LOSSES`] order: ce, dice, gdl_square, gdl_simple) for seeds
+    /// 1-3, with Dice `base[loss] + 0.01 * seed` on label 1, seed by seed.
+    fn seeds_1_to_3(base: [f64; 4]) -> Vec<RunResult> {
         let mut r = vec![];
         for seed in 1..=3 {
-            let j = seed as f64 * 0.01;
-            r.push(run("ce", seed, 0.2 + j));
-            r.push(run("dice", seed, 0.4 + j));
-            r.push(run("gdl_square", seed, 0.5 + j));
-            r.push(run("gdl_simple", seed, 0.45 + j));
+            for ((loss, _, _), b) in LOSSES.iter().zip(base) {
+                r.push(run(loss, seed, b + seed as f64 * 0.01));
+            }
         }
+        r
+    }
+
+    #[test]
+    fn rare_class_paragraph_compares_seed_by_seed() {
+        let mut r = seeds_1_to_3([0.2, 0.4, 0.5, 0.45]);
         let p = rare_class_paragraph("ct", "voxels", 0, "tumour", 0.0012, &r, 1);
         assert!(
             p.contains("the rarest class (tumour, 0.120 % of the training voxels)"),
@@ -823,14 +836,7 @@ mod tests {
 
     #[test]
     fn commonest_class_paragraph_says_what_the_weights_cost() {
-        let mut r = vec![];
-        for seed in 1..=3 {
-            let j = seed as f64 * 0.01;
-            r.push(run("ce", seed, 0.8 + j));
-            r.push(run("dice", seed, 0.8 + j));
-            r.push(run("gdl_square", seed, 0.3 + j));
-            r.push(run("gdl_simple", seed, 0.5 + j));
-        }
+        let mut r = seeds_1_to_3([0.8, 0.8, 0.3, 0.5]);
         let p = commonest_class_paragraph("ct", "voxels", "liver", 0.06, &r, 1);
         assert!(p.contains("commonest class (liver, 6.000 %"), "{p}");
         assert!(
