@@ -2,7 +2,7 @@
 use burn::prelude::*;
 
 use crate::error::expect_valid;
-use crate::pixel::{binary_terms, reduce_terms};
+use crate::pixel::{Focus, binary_terms, reduce_terms};
 use crate::target::{Target, encode, per_class};
 use crate::{Activation, ConfigError, MeanOver, Reduction};
 
@@ -148,7 +148,7 @@ impl BceLoss {
             enc.truth.clone()
         };
         let pw = cfg.pos_weight.as_ref().map(|w| per_class::<D>(w, &device));
-        let mut terms = binary_terms(cfg.activation, logits, t, 0.0, None, None, pw);
+        let (mut terms, _) = binary_terms(cfg.activation, logits, t, Focus::NONE, None, None, pw);
         if let Some(w) = &cfg.class_weights {
             terms = terms * per_class::<D>(w, &device);
         }

@@ -2,7 +2,7 @@
 use burn::prelude::*;
 
 use crate::error::expect_valid;
-use crate::pixel::reduce_terms;
+use crate::pixel::{Focus, binary_terms, reduce_terms};
 use crate::target::{Target, encode, per_class};
 use crate::{Activation, ConfigError, MeanOver, Reduction};
 
@@ -138,6 +138,9 @@ impl CrossEntropyLoss {
         // probability (dense) targets.
         let dense = matches!(target, Target::Dense(_));
         let enc = encode(target, dims, cfg.ignore_index);
+        if classes == 1 {
+            return self.binary_terms(logits, enc, weight_map);
+        }
         let mut log_p = cfg.activation.log_probabilities(logits);
         let w = cfg
             .class_weights
@@ -163,5 +166,32 @@ impl CrossEntropyLoss {
             }
         });
         (terms, enc.valid, label_weight)
+    }
+
+    /// A single channel: a softmax over it is constant (torch's loss would be 0 whatever the
+    /// input), so the channel is read as the logit of the two-class softmax `(0, x)`, which is
+    /// binary cross-entropy with the smoothed target `g (1 - s) + s / 2` (logged once).
+    fn binary_terms<const D: usize>(
+        &self,
+        logits: Tensor<D>,
+        enc: crate::target::Encoded<D>,
+        weight_map: Option<Tensor<D>>,
+    ) -> (Tensor<D>, Option<Tensor<D>>, Option<Tensor<D>>) {
+        let cfg = &self.config;
+        crate::error::warn_once("cross_entropy/1", || {
+            "cross-entropy over a single channel: binary cross-entropy of its sigmoid is used"
+                .into()
+        });
+        let s = cfg.label_smoothing;
+        let t = enc.truth.clone() * (1.0 - s) + s / 2.0;
+        let act = cfg.activation.for_channels(1);
+        let (mut terms, _) = binary_terms(act, logits, t, Focus::NONE, None, None, None);
+        if let Some(w) = &cfg.class_weights {
+            terms = terms * w[0];
+        }
+        if let Some(vw) = enc.voxel_weight(weight_map) {
+            terms = terms * vw;
+        }
+        (terms, enc.valid, None)
     }
 }

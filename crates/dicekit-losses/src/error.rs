@@ -27,7 +27,8 @@ pub enum ConfigError {
         /// Number of classes (channels) of the logits.
         classes: usize,
     },
-    /// An ignore label that is also a real class.
+    /// An ignore label that is also a real class (no longer returned by the losses, which
+    /// accept it as MONAI does; kept for callers that refuse it themselves).
     #[error("`ignore_index` = {value} is also a class index (classes are 0..{classes})")]
     IgnoreIsClass {
         /// The ignore label.
@@ -105,15 +106,37 @@ impl ConfigError {
         }
     }
 
-    /// The ignore label must not be a class index.
+    /// An ignore label that is also a class index is accepted, as MONAI accepts it: the voxels
+    /// carrying it are left out of every class's sums and the class is still scored on what
+    /// remains (with class indices, nothing: it is then absent). Logged once, since it is more
+    /// often a slip than a wish.
     pub(crate) fn check_ignore(ignore: Option<i64>, classes: usize) -> Result<(), Self> {
-        match ignore {
-            Some(v) if v >= 0 && (v as usize) < classes.max(2) => Err(Self::IgnoreIsClass {
-                value: v,
-                classes: classes.max(2),
-            }),
-            _ => Ok(()),
+        if let Some(v) = ignore.filter(|&v| v >= 0 && (v as usize) < classes.max(2)) {
+            warn_once(&format!("ignore_is_class/{v}"), || {
+                format!(
+                    "`ignore_index` = {v} is also a class index (classes are 0..{}): its voxels are \
+                     left out of every class and class {v} is still scored (MONAI's rule)",
+                    classes.max(2)
+                )
+            });
         }
+        Ok(())
+    }
+}
+
+/// Logs `message` as a warning the first time `key` is seen in this process, so that a condition
+/// met on every training step is reported once.
+pub(crate) fn warn_once(key: &str, message: impl FnOnce() -> String) {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static SEEN: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+    let seen = SEEN.get_or_init(|| Mutex::new(HashSet::new()));
+    let first = seen
+        .lock()
+        .map(|mut s| s.insert(key.to_string()))
+        .unwrap_or(false);
+    if first {
+        log::warn!("{}", message());
     }
 }
 

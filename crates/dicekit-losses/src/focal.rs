@@ -3,9 +3,9 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::expect_valid;
-use crate::pixel::{binary_terms, reduce_terms};
-use crate::target::{Target, encode, per_class};
-use crate::{Activation, ClassSelection, ConfigError, MeanOver, Reduction, SumOver};
+use crate::pixel::{Focus, binary_terms, reduce_terms};
+use crate::target::{Target, encode_with, per_class};
+use crate::{Activation, ClassSelection, ConfigError, DenseIgnore, MeanOver, Reduction, SumOver};
 
 /// The `alpha` balance of a focal loss.
 ///
@@ -48,6 +48,9 @@ pub struct FocalLossConfig {
     pub pos_weight: Option<Vec<f64>>,
     /// Label (or dense target value) of voxels to ignore.
     pub ignore_index: Option<i64>,
+    /// How `ignore_index` marks a dense target (per entry, or MONAI's voxel rule).
+    #[config(default = "DenseIgnore::Entries")]
+    pub dense_ignore: DenseIgnore,
     /// What `Reduction::Mean` divides by when voxels are ignored.
     #[config(default = "MeanOver::ValidEntries")]
     pub mean_over: MeanOver,
@@ -57,6 +60,14 @@ pub struct FocalLossConfig {
     /// What `Reduction::Sum` adds up.
     #[config(default = "SumOver::Terms")]
     pub sum_over: SumOver,
+    /// Reduced focal loss (sigmoid form): the modulation is 1 where `p_t < r` and
+    /// `((1 - p_t) / r)^gamma` elsewhere (smp `reduced_threshold`). In (0, 1].
+    pub reduced_threshold: Option<f64>,
+    /// Normalized focal loss (sigmoid form): the terms are divided by the sum of the modulation
+    /// `t f_pos + (1 - t) f_neg` over the used entries, floored at 1e-6 (smp `normalized=True`;
+    /// the divisor is part of the gradient, as in smp).
+    #[config(default = false)]
+    pub normalized: bool,
 }
 
 impl FocalLossConfig {
@@ -78,6 +89,22 @@ impl FocalLossConfig {
                     "`pos_weight` needs the sigmoid form".into(),
                 ));
             }
+        }
+        if let Some(r) = self.reduced_threshold {
+            if !(r > 0.0 && r <= 1.0) {
+                return Err(ConfigError::range(
+                    "reduced_threshold",
+                    r,
+                    "a number in (0, 1]",
+                ));
+            }
+        }
+        if (self.reduced_threshold.is_some() || self.normalized)
+            && self.activation == Activation::Softmax
+        {
+            return Err(ConfigError::Incompatible(
+                "`reduced_threshold` and `normalized` need the sigmoid form".into(),
+            ));
         }
         Ok(())
     }
@@ -150,7 +177,17 @@ impl FocalLoss {
         let cfg = &self.config;
         if cfg.reduction == Reduction::Sum && cfg.sum_over == SumOver::SpatialMeans {
             let spatial: Vec<usize> = (2..D).collect();
-            return terms.mean_dims(spatial.as_slice()).sum();
+            return match valid {
+                // MONAI: each (sample, channel) sum over the sample's valid voxels.
+                Some(v) => {
+                    let count = v
+                        .sum_dims(spatial.as_slice())
+                        .detach()
+                        .clamp_min(f64::EPSILON);
+                    (terms.sum_dims(spatial.as_slice()) / count).sum()
+                }
+                None => terms.mean_dims(spatial.as_slice()).sum(),
+            };
         }
         reduce_terms(terms, valid, None, cfg.mean_over, cfg.reduction)
     }
@@ -176,7 +213,7 @@ impl FocalLoss {
         let classes = dims[1];
         expect_valid(cfg.check_classes(classes));
         let device = logits.device();
-        let mut enc = encode(target, dims, cfg.ignore_index);
+        let mut enc = encode_with(target, dims, cfg.ignore_index, cfg.dense_ignore);
         let mut weight_map = weight_map;
         let mut logits = logits;
         // Per-class lists follow the kept channels.
@@ -204,7 +241,8 @@ impl FocalLoss {
         }
         let classes = logits.dims()[1];
         let g = enc.truth.clone();
-        let mut terms = match cfg.activation {
+        // A softmax over one channel is constant: the sigmoid form is used (logged once).
+        let mut terms = match cfg.activation.for_channels(classes) {
             Activation::Softmax => {
                 let log_p = cfg.activation.log_probabilities(logits);
                 let mut t = g * log_p.clone();
@@ -239,15 +277,28 @@ impl FocalLoss {
                     }
                 };
                 let pc = |v: Option<Vec<f64>>| v.map(|v| per_class::<D>(&v, &device));
-                binary_terms(
+                let focus = Focus {
+                    gamma: cfg.gamma,
+                    reduced_threshold: cfg.reduced_threshold,
+                };
+                let (terms, modulation) = binary_terms(
                     act,
                     logits,
-                    g,
-                    cfg.gamma,
+                    g.clone(),
+                    focus,
                     pc(a_pos),
                     pc(a_neg),
                     pc(cfg.pos_weight.as_deref().map(pick)),
-                )
+                );
+                if cfg.normalized {
+                    let used = match &enc.valid {
+                        Some(v) => modulation.unwrap_or_else(|| g.ones_like()) * v.clone(),
+                        None => modulation.unwrap_or_else(|| g.ones_like()),
+                    };
+                    terms / used.sum().clamp_min(1e-6).unsqueeze()
+                } else {
+                    terms
+                }
             }
         };
         if let Some(w) = &cfg.class_weights {

@@ -175,6 +175,7 @@ impl GeneralizedDiceLoss {
             activation: cfg.activation,
             classes: &cfg.classes,
             ignore: cfg.ignore_index,
+            dense_ignore: crate::DenseIgnore::Entries,
             mode: WeightMapMode::Voxel,
             power: Power::Linear,
             intersection: cfg.intersection,

@@ -56,4 +56,4 @@ pub use overlap_loss::{
     WeightNormalization,
 };
 pub use reduction::{MeanOver, Pooling, Reduction, SumOver};
-pub use target::Target;
+pub use target::{DenseIgnore, Target};

@@ -25,6 +25,9 @@ pub enum LovaszClasses {
     Present,
     /// Every class (kornia).
     All,
+    /// Hinge only: every channel of a unit flattened into one binary problem, one value per unit
+    /// whatever its target (smp `LovaszLoss(mode='binary' | 'multilabel')`).
+    Joint,
 }
 
 /// Configuration of [`LovaszLoss`]. Defaults: smp `LovaszLoss(mode='multiclass')`.
@@ -44,13 +47,19 @@ pub struct LovaszLossConfig {
 }
 
 impl LovaszLossConfig {
-    /// Checks every value that does not depend on the input (none can be wrong today).
+    /// Checks every value that does not depend on the input.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.classes == LovaszClasses::Joint && self.variant != LovaszVariant::Hinge {
+            return Err(ConfigError::Incompatible(
+                "`classes` = joint flattens the channels into one binary problem: it needs `variant` = hinge".into(),
+            ));
+        }
         Ok(())
     }
 
     /// Checks the values that depend on the number of channels `classes`.
     pub fn check_classes(&self, classes: usize) -> Result<(), ConfigError> {
+        self.validate()?;
         ConfigError::check_ignore(self.ignore_index, classes)
     }
 
@@ -95,8 +104,7 @@ impl LovaszLoss {
         target: impl Into<Target<D>>,
         weight_map: Option<Tensor<D>>,
     ) -> Tensor<1> {
-        let (values, used) = self.values(logits, target.into(), weight_map);
-        let count: f64 = used.iter().sum();
+        let (values, used, count) = self.values(logits, target.into(), weight_map);
         if count == 0.0 {
             return (values * 0.0).sum();
         }
@@ -113,19 +121,21 @@ impl LovaszLoss {
         target: impl Into<Target<D>>,
         weight_map: Option<Tensor<D>>,
     ) -> Tensor<2> {
-        let (values, used) = self.values(logits, target.into(), weight_map);
+        let (values, used, _) = self.values(logits, target.into(), weight_map);
         let [units, classes] = values.dims();
         let used = floats(&used, &values.device()).reshape([units, classes]);
         values * used
     }
 
-    /// Values `[U, C]` and which of them enter the mean (1 or 0).
+    /// Values `[U, C]`, which of them enter the mean (1 or 0), and the mean's divisor (the
+    /// number of values used; the number of units for [`LovaszClasses::Joint`], whose unit value
+    /// is the sum of its row).
     fn values<const D: usize>(
         &self,
         logits: Tensor<D>,
         target: Target<D>,
         weight_map: Option<Tensor<D>>,
-    ) -> (Tensor<2>, Vec<f64>) {
+    ) -> (Tensor<2>, Vec<f64>, f64) {
         let cfg = &self.config;
         let dims = logits.dims();
         expect_valid(cfg.check_classes(dims[1]));
@@ -162,19 +172,27 @@ impl LovaszLoss {
                 Pooling::PerSample => vec![u],
                 Pooling::Batch => (0..b).collect(),
             };
-            for k in 0..c {
-                let mut idx: Vec<usize> = Vec::with_capacity(samples.len() * n);
+            // The channels solved together: one each, or all of them (Joint).
+            let groups: Vec<Vec<usize>> = if cfg.classes == LovaszClasses::Joint {
+                vec![(0..c).collect()]
+            } else {
+                (0..c).map(|k| vec![k]).collect()
+            };
+            for group in groups {
+                let mut idx: Vec<usize> = Vec::with_capacity(samples.len() * n * group.len());
                 for &s in &samples {
-                    for i in 0..n {
-                        let flat = (s * c + k) * n + i;
-                        let keep = match &valid_host {
-                            Some((v, ch)) => {
-                                v[(s * ch + if *ch == 1 { 0 } else { k }) * n + i] > 0.0
+                    for &k in &group {
+                        for i in 0..n {
+                            let flat = (s * c + k) * n + i;
+                            let keep = match &valid_host {
+                                Some((v, ch)) => {
+                                    v[(s * ch + if *ch == 1 { 0 } else { k }) * n + i] > 0.0
+                                }
+                                None => true,
+                            };
+                            if keep {
+                                idx.push(flat);
                             }
-                            None => true,
-                        };
-                        if keep {
-                            idx.push(flat);
                         }
                     }
                 }
@@ -185,7 +203,9 @@ impl LovaszLoss {
                 {
                     continue;
                 }
-                used[u * c + k] = 1.0;
+                for &k in &group {
+                    used[u * c + k] = 1.0;
+                }
                 idx.sort_by(|&a, &b| e_host[b].total_cmp(&e_host[a]));
                 let total: f64 = idx.iter().map(|&f| g_host[f]).sum();
                 let (mut cum_g, mut cum_not, mut prev) = (0.0, 0.0, 0.0);
@@ -200,6 +220,11 @@ impl LovaszLoss {
         }
         let w = floats(&weights, &device).reshape(errors.dims());
         let per: Tensor<2> = crate::overlap::pooled_sum(errors * w, None, cfg.pooling);
-        (per, used)
+        let count = if cfg.classes == LovaszClasses::Joint {
+            units as f64
+        } else {
+            used.iter().sum()
+        };
+        (per, used, count)
     }
 }

@@ -120,6 +120,7 @@ impl MccLoss {
             activation: cfg.activation,
             classes: &cfg.classes,
             ignore: cfg.ignore_index,
+            dense_ignore: crate::DenseIgnore::Entries,
             mode: WeightMapMode::Voxel,
             power: Power::Linear,
             intersection: Intersection::Product,

@@ -2,7 +2,7 @@
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::target::{Target, encode};
+use crate::target::{Target, encode, encode_with};
 use crate::{Activation, Pooling};
 
 /// The exponent of the terms in the denominator sums.
@@ -127,6 +127,7 @@ pub(crate) struct SumsSpec<'a> {
     pub activation: Activation,
     pub classes: &'a ClassSelection,
     pub ignore: Option<i64>,
+    pub dense_ignore: crate::DenseIgnore,
     pub mode: WeightMapMode,
     pub power: Power,
     pub intersection: Intersection,
@@ -154,18 +155,46 @@ impl<const D: usize> Prepared<D> {
     ) -> Self {
         let dims = logits.dims();
         let device = logits.device();
-        let enc = encode(target, dims, spec.ignore);
-        let weight = enc.voxel_weight(weight_map);
+        // MONAI's MaskedDiceLoss multiplies the label map by the mask before its one-hot
+        // encoding: a masked voxel becomes background (and a weight w turns label l into
+        // trunc(w l)); only p is multiplied afterwards.
+        let masked_labels = match (&target, spec.mode, &weight_map) {
+            (Target::Indices(labels), WeightMapMode::MaskedInputs, Some(w)) if dims[1] > 1 => {
+                Some((labels.clone(), w.clone()))
+            }
+            _ => None,
+        };
+        let enc = encode_with(target, dims, spec.ignore, spec.dense_ignore);
         let p = spec.activation.probabilities(logits);
-        let mut sums = OverlapSums::new(
-            p,
-            enc.truth,
-            weight.clone(),
-            spec.mode,
-            spec.power,
-            spec.intersection,
-            spec.pooling,
-        );
+        let (weight, mut sums) = match masked_labels {
+            Some((labels, w)) => {
+                let masked = (labels.float() * w.clone()).int();
+                let truth = encode(Target::Indices(masked), dims, None).truth;
+                let sums = OverlapSums::new(
+                    p * w.clone(),
+                    truth,
+                    enc.valid.clone(),
+                    WeightMapMode::Voxel,
+                    spec.power,
+                    spec.intersection,
+                    spec.pooling,
+                );
+                (enc.voxel_weight(Some(w)), sums)
+            }
+            None => {
+                let weight = enc.voxel_weight(weight_map);
+                let sums = OverlapSums::new(
+                    p,
+                    enc.truth,
+                    weight.clone(),
+                    spec.mode,
+                    spec.power,
+                    spec.intersection,
+                    spec.pooling,
+                );
+                (weight, sums)
+            }
+        };
         let kept = spec.classes.indices(dims[1]).map(|idx| {
             let idx: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
             Tensor::<1, Int>::from_ints(idx.as_slice(), &device)
@@ -191,21 +220,29 @@ pub enum ClassSelection {
 
 impl ClassSelection {
     /// The kept channel indices for `classes` channels, or `None` when all are kept.
+    ///
+    /// A single channel has no background to leave out: `ExcludeBackground` keeps it (MONAI
+    /// warns and keeps it too; [`check`](Self::check) logs the warning).
     pub fn indices(&self, classes: usize) -> Option<Vec<usize>> {
         match self {
             ClassSelection::All => None,
+            ClassSelection::ExcludeBackground if classes < 2 => None,
             ClassSelection::ExcludeBackground => Some((1..classes).collect()),
             ClassSelection::Only(v) => Some(v.clone()),
         }
     }
 
-    /// Checks the selection against the number of channels.
+    /// Checks the selection against the number of channels (a single channel with
+    /// `ExcludeBackground` is kept, with a logged warning).
     pub fn check(&self, classes: usize) -> Result<(), crate::ConfigError> {
         match self {
             ClassSelection::ExcludeBackground if classes < 2 => {
-                Err(crate::ConfigError::Incompatible(
-                    "`classes` = exclude_background needs at least 2 channels".into(),
-                ))
+                crate::error::warn_once("exclude_background/1", || {
+                    "`classes` = exclude_background with a single channel: the channel is the \
+                     foreground and is kept (as MONAI does)"
+                        .into()
+                });
+                Ok(())
             }
             ClassSelection::Only(v) if v.is_empty() || v.iter().any(|&c| c >= classes) => {
                 Err(crate::ConfigError::range(

@@ -7,7 +7,7 @@ use crate::overlap::{
     ClassSelection, Intersection, OverlapSums, Power, Prepared, SumsSpec, WeightMapMode,
 };
 use crate::target::{Target, row};
-use crate::{Activation, ConfigError, Pooling, Reduction};
+use crate::{Activation, ConfigError, DenseIgnore, Pooling, Reduction};
 
 /// The overlap index a loss is built on, per (unit, class), from `I`, `P`, `G`,
 /// `FP = P - I`, `FN = G - I`, smoothing `s_n`, `s_d` and the denominator floor `eps`:
@@ -179,6 +179,13 @@ pub struct OverlapLossConfig {
     pub weight_map: WeightMapMode,
     /// Label (or dense target value) of voxels to ignore.
     pub ignore_index: Option<i64>,
+    /// How `ignore_index` marks a dense target (per entry, or MONAI's voxel rule).
+    #[config(default = "DenseIgnore::Entries")]
+    pub dense_ignore: DenseIgnore,
+    /// Floor `t` of the intersection in the index (nnU-Net `SoftDiceLoss(clip_tp=t)`):
+    /// `I' = max(I, t)` replaces `I` while `FP = P - I` and `FN = G - I` keep the unclipped value,
+    /// so Dice becomes `(2 I' + s_n) / max(2 I' + FP + FN + s_d, eps)`. Finite, >= 0.
+    pub clip_intersection: Option<f64>,
     /// Mean over units of the per-unit class means, or the sum of all values.
     #[config(default = "Reduction::Mean")]
     pub reduction: Reduction,
@@ -219,6 +226,9 @@ impl OverlapLossConfig {
         self.form.validate()?;
         if let Some(w) = &self.class_weights {
             ConfigError::check_weights("class_weights", w)?;
+        }
+        if let Some(t) = self.clip_intersection {
+            ConfigError::check_non_negative("clip_intersection", t)?;
         }
         if self.smooth_dr == 0.0 && self.eps == 0.0 {
             return Err(ConfigError::Incompatible(
@@ -341,6 +351,7 @@ impl OverlapLoss {
             activation: cfg.activation,
             classes: &cfg.classes,
             ignore: cfg.ignore_index,
+            dense_ignore: cfg.dense_ignore,
             mode: cfg.weight_map,
             power: cfg.power,
             intersection: cfg.intersection,
@@ -349,18 +360,35 @@ impl OverlapLoss {
         let OverlapSums { inter, pred, truth } =
             Prepared::new(logits, target, weight_map, spec).sums;
         let present = truth.clone().greater_elem(0.0);
-        let (num, den) = match cfg.index {
-            OverlapIndex::Dice => (inter * 2.0 + cfg.smooth_nr, pred + truth + cfg.smooth_dr),
-            OverlapIndex::Jaccard => (
-                inter.clone() + cfg.smooth_nr,
-                pred + truth - inter + cfg.smooth_dr,
-            ),
-            OverlapIndex::Tversky { alpha, beta } => {
+        let (num, den) = match cfg.clip_intersection {
+            None => match cfg.index {
+                OverlapIndex::Dice => (inter * 2.0 + cfg.smooth_nr, pred + truth + cfg.smooth_dr),
+                OverlapIndex::Jaccard => (
+                    inter.clone() + cfg.smooth_nr,
+                    pred + truth - inter + cfg.smooth_dr,
+                ),
+                OverlapIndex::Tversky { alpha, beta } => {
+                    let fp = pred - inter.clone();
+                    let fnn = truth - inter.clone();
+                    (
+                        inter.clone() + cfg.smooth_nr,
+                        inter + fp * alpha + fnn * beta + cfg.smooth_dr,
+                    )
+                }
+            },
+            Some(t) => {
+                // nnU-Net clips tp alone: fp and fn keep the unclipped intersection.
                 let fp = pred - inter.clone();
                 let fnn = truth - inter.clone();
+                let tp = inter.clamp_min(t);
+                let (k, a, b) = match cfg.index {
+                    OverlapIndex::Dice => (2.0, 1.0, 1.0),
+                    OverlapIndex::Jaccard => (1.0, 1.0, 1.0),
+                    OverlapIndex::Tversky { alpha, beta } => (1.0, alpha, beta),
+                };
                 (
-                    inter.clone() + cfg.smooth_nr,
-                    inter + fp * alpha + fnn * beta + cfg.smooth_dr,
+                    tp.clone() * k + cfg.smooth_nr,
+                    tp * k + fp * a + fnn * b + cfg.smooth_dr,
                 )
             }
         };

@@ -46,6 +46,7 @@ pub enum SumOver {
     /// Every term (torch).
     Terms,
     /// The mean over the spatial positions of each (sample, channel), summed (MONAI `FocalLoss`
-    /// with `reduction='sum'`).
+    /// with `reduction='sum'`); with ignored voxels, the sum over the sample's valid voxels
+    /// divided by their number.
     SpatialMeans,
 }

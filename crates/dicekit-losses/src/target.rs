@@ -1,5 +1,6 @@
 //! Targets: class indices or dense per-class maps, and their one-hot encoding.
 use burn::prelude::*;
+use serde::{Deserialize, Serialize};
 
 /// The ground truth handed to a loss.
 ///
@@ -48,6 +49,27 @@ impl<const D: usize> Target<D> {
     }
 }
 
+/// How an ignore value marks the ignored voxels of a dense target `[B, C, ...S]` (class-index
+/// targets compare the label with the value under either rule).
+///
+/// ```text
+/// Entries:  entry (b, c, x) ignored  iff  g[b, c, x] == ignore                   (per channel)
+/// Monai:    C = 1:            voxel ignored iff g[b, 0, x] == ignore
+///           0 <= ignore < C:  weight 1 - g[b, ignore, x] on every channel of the voxel
+///           otherwise:        voxel ignored iff sum_c g[b, c, x] <= 0            (no class set)
+/// ```
+/// `Monai` is MONAI 1.6's `create_ignore_mask`, which its `DiceLoss`, `TverskyLoss` and
+/// `FocalLoss` apply to one-hot targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DenseIgnore {
+    /// Entries equal to the ignore value (smp, kornia, nnU-Net's ignore channel).
+    #[default]
+    Entries,
+    /// MONAI's voxel mask.
+    Monai,
+}
+
 /// A target encoded against logits of shape `[B, C, ...S]`.
 pub(crate) struct Encoded<const D: usize> {
     /// `[B, C, ...S]`, 0 wherever the entry is ignored.
@@ -66,7 +88,8 @@ impl<const D: usize> Encoded<D> {
     }
 }
 
-/// One-hot encodes (or checks) `target` against `logits_dims`, applying the ignore label.
+/// One-hot encodes (or checks) `target` against `logits_dims`, applying the ignore label
+/// ([`DenseIgnore::Entries`] for dense targets).
 ///
 /// # Panics
 /// On a shape mismatch between logits and target.
@@ -74,6 +97,16 @@ pub(crate) fn encode<const D: usize>(
     target: Target<D>,
     logits_dims: [usize; D],
     ignore: Option<i64>,
+) -> Encoded<D> {
+    encode_with(target, logits_dims, ignore, DenseIgnore::Entries)
+}
+
+/// [`encode`] with the rule for dense targets.
+pub(crate) fn encode_with<const D: usize>(
+    target: Target<D>,
+    logits_dims: [usize; D],
+    ignore: Option<i64>,
+    dense_rule: DenseIgnore,
 ) -> Encoded<D> {
     let classes = logits_dims[1];
     match target {
@@ -109,8 +142,23 @@ pub(crate) fn encode<const D: usize>(
                 dims == logits_dims,
                 "dense target has shape {dims:?}, expected the logits' shape {logits_dims:?}"
             );
-            match ignore {
-                Some(ig) => {
+            match (ignore, dense_rule) {
+                (Some(ig), DenseIgnore::Monai) => {
+                    let c = logits_dims[1];
+                    let valid = if c == 1 {
+                        values.clone().not_equal_elem(ig as f64).float()
+                    } else if (0..c as i64).contains(&ig) {
+                        let k = ig as usize;
+                        values.clone().narrow(1, k, 1).neg() + 1.0
+                    } else {
+                        values.clone().sum_dim(1).greater_elem(0.0).float()
+                    };
+                    Encoded {
+                        truth: values * valid.clone(),
+                        valid: Some(valid),
+                    }
+                }
+                (Some(ig), DenseIgnore::Entries) => {
                     let invalid = values.clone().equal_elem(ig as f64);
                     let valid = invalid.clone().bool_not().float();
                     Encoded {
@@ -118,7 +166,7 @@ pub(crate) fn encode<const D: usize>(
                         valid: Some(valid),
                     }
                 }
-                None => Encoded {
+                (None, _) => Encoded {
                     truth: values,
                     valid: None,
                 },

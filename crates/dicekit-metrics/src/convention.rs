@@ -1,7 +1,7 @@
 //! The conventions of the peer libraries, by name.
 use serde::{Deserialize, Serialize};
 
-use crate::{Boundary, EmptySide, Percentile, SurfaceMean};
+use crate::{Boundary, ConfusionCounts, EmptySide, Percentile, Score, SurfaceMean};
 
 /// A peer library whose metric conventions dicekit reproduces.
 ///
@@ -57,6 +57,8 @@ pub enum MetricKind {
     DirectedAsd,
     /// Normalized surface Dice.
     Nsd,
+    /// Generalized Dice score over the classes of a label map (MONAI `GeneralizedDiceScore`).
+    GeneralizedDice,
 }
 
 /// What a peer reports where dicekit has a typed empty result.
@@ -124,9 +126,18 @@ impl Convention {
 
     /// What the peer reports for `metric` when `side` is empty.
     ///
-    /// Overlap metrics are only undefined when both masks are empty (a missed object has Dice 0,
-    /// which every peer reports). Values for an empty reference with a non-empty prediction
-    /// follow the empty-prediction row where the peer's code is symmetric.
+    /// | | Dice, IoU: prediction empty | reference empty | both |
+    /// |---|---|---|---|
+    /// | MONAI (`ignore_empty=True`) | 0 | NaN | NaN |
+    /// | DeepMind | 0 | 0 | NaN |
+    /// | MedPy | 0 | 0 | Dice NaN, IoU 1 |
+    /// | seg-metrics | 0 | 0 | 1 |
+    /// | MetricsReloaded | 0 | 0 | Dice 1, IoU NaN |
+    ///
+    /// Distances with one side empty: MONAI inf (HD95 NaN: a percentile over infinite
+    /// distances), DeepMind inf (a directed mean *from* an empty side, 0/0, is NaN, and so is
+    /// the mean of means), MedPy raises, seg-metrics 0, MetricsReloaded NaN. NSD with one side
+    /// empty is 0 for every peer that has it.
     pub fn empty_value(self, metric: MetricKind, side: EmptySide) -> PeerValue {
         use Convention::*;
         use MetricKind::*;
@@ -134,7 +145,12 @@ impl Convention {
         let both = side == EmptySide::Both;
         match (self, metric) {
             (_, Precision | Recall | Specificity | VolumeDifference) => NaN,
-            (Monai, Dice | Jaccard) => NaN,
+            // MONAI's rule, the only peer with a label-map score: 1 when nothing is anywhere.
+            (_, GeneralizedDice) => Number(if both { 1.0 } else { 0.0 }),
+            (Monai, Dice | Jaccard) => match side {
+                EmptySide::Prediction => Number(0.0),
+                _ => NaN,
+            },
             (Monai, Nsd) => {
                 if both {
                     NaN
@@ -150,13 +166,28 @@ impl Convention {
                     Inf
                 }
             }
-            (DeepMind, Dice | Jaccard) => NaN,
-            (DeepMind, Hausdorff | Hausdorff95) => Inf,
+            (DeepMind, Dice | Jaccard) => {
+                if both {
+                    NaN
+                } else {
+                    Number(0.0)
+                }
+            }
+            (DeepMind, Hausdorff | Hausdorff95 | DirectedHausdorff) => Inf,
             (DeepMind, Assd) => {
                 if both {
                     NaN
                 } else {
                     Inf
+                }
+            }
+            // The mean distance from the prediction's surfels: inf when only the reference is
+            // empty, 0/0 when the prediction is.
+            (DeepMind, DirectedAsd) => {
+                if side == EmptySide::Reference {
+                    Inf
+                } else {
+                    NaN
                 }
             }
             (DeepMind, Nsd) => {
@@ -166,14 +197,26 @@ impl Convention {
                     Number(0.0)
                 }
             }
-            (DeepMind, _) => NaN,
-            (MedPy, Dice) => NaN,
-            (MedPy, Jaccard) => Number(1.0),
+            (DeepMind, Masd) => NaN,
+            (MedPy, Dice) => {
+                if both {
+                    NaN
+                } else {
+                    Number(0.0)
+                }
+            }
+            (MedPy, Jaccard) => Number(if both { 1.0 } else { 0.0 }),
             (MedPy, _) => Raises,
-            (SegMetrics, Dice | Jaccard) => Number(1.0),
+            (SegMetrics, Dice | Jaccard) => Number(if both { 1.0 } else { 0.0 }),
             (SegMetrics, _) => Number(0.0),
-            (MetricsReloaded, Dice) => Number(1.0),
-            (MetricsReloaded, Jaccard) => NaN,
+            (MetricsReloaded, Dice) => Number(if both { 1.0 } else { 0.0 }),
+            (MetricsReloaded, Jaccard) => {
+                if both {
+                    NaN
+                } else {
+                    Number(0.0)
+                }
+            }
             (MetricsReloaded, Nsd) => Number(if both { 1.0 } else { 0.0 }),
             (MetricsReloaded, _) => {
                 if both {
@@ -182,6 +225,56 @@ impl Convention {
                     NaN
                 }
             }
+        }
+    }
+
+    /// The mean over the classes of one label map as this peer reduces it: each score resolved
+    /// by [`empty_value`](Self::empty_value), the classes without a number (NaN, inf, raises)
+    /// left out. With nothing left, MONAI's `do_metric_reduction` returns 0; the others have no
+    /// value (`Empty(Both)`).
+    pub fn mean_over_classes(self, metric: MetricKind, scores: &[Score]) -> Score {
+        let values: Vec<f64> = scores
+            .iter()
+            .filter_map(|s| match *s {
+                Score::Value(v) => Some(v),
+                Score::Empty(side) => match self.empty_value(metric, side) {
+                    PeerValue::Number(v) => Some(v),
+                    _ => None,
+                },
+            })
+            .collect();
+        match (values.len(), self) {
+            (0, Convention::Monai) => Score::Value(0.0),
+            (0, _) => Score::Empty(EmptySide::Both),
+            (n, _) => Score::Value(values.iter().sum::<f64>() / n as f64),
+        }
+    }
+
+    /// Dice or IoU of `counts` as this peer scores it: the value where the peer has a number,
+    /// else the typed empty that [`empty_value`](Self::empty_value) resolves.
+    ///
+    /// [`ConfusionCounts::dice`] is 0 when only one mask is empty. MONAI's `DiceMetric` and
+    /// `MeanIoU` (`ignore_empty=True`, their default) leave a class whose reference is empty
+    /// undefined whatever the prediction: under `Monai` that is `Empty(Reference)` (NaN, left
+    /// out of MONAI's mean over classes and cases). Every other peer scores it 0.
+    ///
+    /// # Panics
+    /// For a metric other than `Dice` and `Jaccard`.
+    pub fn overlap(self, metric: MetricKind, counts: &ConfusionCounts) -> Score {
+        let raw = match metric {
+            MetricKind::Dice => counts.dice(),
+            MetricKind::Jaccard => counts.jaccard(),
+            other => panic!("Convention::overlap is for Dice and IoU, not {other:?}"),
+        };
+        match (
+            raw,
+            EmptySide::of(counts.pred_voxels(), counts.truth_voxels()),
+        ) {
+            (Score::Value(_), Some(side)) => match self.empty_value(metric, side) {
+                PeerValue::Number(_) => raw,
+                _ => Score::Empty(side),
+            },
+            _ => raw,
         }
     }
 }

@@ -189,7 +189,8 @@ pub enum GdsWeights {
 
 /// Generalized Dice score of one image over its classes (MONAI `GeneralizedDiceScore`):
 /// `2 sum_c w_c TP_c / sum_c w_c (|P_c| + |G_c|)`; a class absent from the reference gets the
-/// largest weight of the present classes. `Empty(Both)` when every class is empty on both sides.
+/// largest weight of the present classes (1 when no class is present). `Empty(Both)` when every
+/// class is empty on both sides ([`MetricKind::GeneralizedDice`](crate::MetricKind) resolves it).
 pub fn generalized_dice_score(per_class: &[ConfusionCounts], weights: GdsWeights) -> Score {
     let w: Vec<Option<f64>> = per_class
         .iter()
@@ -203,7 +204,9 @@ pub fn generalized_dice_score(per_class: &[ConfusionCounts], weights: GdsWeights
             }
         })
         .collect();
-    let largest = w.iter().flatten().copied().fold(0.0, f64::max);
+    // MONAI: an absent class takes the largest finite weight, or 1 when every class is absent.
+    let largest = w.iter().flatten().copied().fold(f64::NAN, f64::max);
+    let largest = if largest.is_nan() { 1.0 } else { largest };
     let (mut num, mut den) = (0.0, 0.0);
     for (c, w) in per_class.iter().zip(w) {
         let w = w.unwrap_or(largest);
@@ -211,13 +214,8 @@ pub fn generalized_dice_score(per_class: &[ConfusionCounts], weights: GdsWeights
         den += w * (c.pred_voxels() + c.truth_voxels()) as f64;
     }
     if den == 0.0 {
-        // Every class empty in the reference (weights 0) or on both sides.
-        let pred: u64 = per_class.iter().map(|c| c.pred_voxels()).sum();
-        return Score::Empty(if pred == 0 {
-            EmptySide::Both
-        } else {
-            EmptySide::Reference
-        });
+        // Every class empty on both sides (MetricKind::GeneralizedDice resolves it: MONAI 1).
+        return Score::Empty(EmptySide::Both);
     }
     Score::Value(num / den)
 }

@@ -49,6 +49,7 @@ impl MetricKind {
             MetricKind::Masd => "masd",
             MetricKind::DirectedAsd => "asd_pred_to_gt",
             MetricKind::Nsd => "nsd",
+            MetricKind::GeneralizedDice => "generalized_dice",
         }
     }
 
@@ -62,6 +63,7 @@ impl MetricKind {
                 | MetricKind::Recall
                 | MetricKind::Specificity
                 | MetricKind::Nsd
+                | MetricKind::GeneralizedDice
         )
     }
 }
@@ -98,8 +100,7 @@ pub fn evaluate_label_maps(
                 .iter()
                 .map(|&m| {
                     let s = match m {
-                        MetricKind::Dice => counts.dice(),
-                        MetricKind::Jaccard => counts.jaccard(),
+                        MetricKind::Dice | MetricKind::Jaccard => convention.overlap(m, &counts),
                         MetricKind::Precision => counts.precision(),
                         MetricKind::Recall => counts.recall(),
                         MetricKind::VolumeDifference => counts.volume_difference(),
@@ -113,6 +114,9 @@ pub fn evaluate_label_maps(
                         MetricKind::Specificity => counts.specificity(),
                         MetricKind::DirectedHausdorff => {
                             sd.directed_hausdorff(Direction::PredToTruth)
+                        }
+                        MetricKind::GeneralizedDice => {
+                            unreachable!("not a per-label metric")
                         }
                         MetricKind::Masd => {
                             sd.average_surface_distance(crate::SurfaceMean::MeanOfMeans)

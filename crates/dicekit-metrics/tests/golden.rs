@@ -57,13 +57,14 @@ impl Pair {
     fn metric(&self, conv: Convention, key: &str, tol: f64) -> Option<Ours> {
         use MetricKind as M;
         let sd = self.surface(conv.boundary());
+        // MONAI ignore_empty=False: both empty scores 1, one side empty 0.
         let empty1 = |s: Score| match s {
             Score::Empty(EmptySide::Both) => Ours::Num(1.0),
             s => resolve(s, conv, M::Dice),
         };
         Some(match key {
-            "dice" => resolve(self.counts.dice(), conv, M::Dice),
-            "iou" => resolve(self.counts.jaccard(), conv, M::Jaccard),
+            "dice" => resolve(conv.overlap(M::Dice, &self.counts), conv, M::Dice),
+            "iou" => resolve(conv.overlap(M::Jaccard, &self.counts), conv, M::Jaccard),
             "dice_empty1" => empty1(self.counts.dice()),
             "iou_empty1" => empty1(self.counts.jaccard()),
             "hd" => resolve(sd.hausdorff(), conv, M::Hausdorff),
@@ -118,9 +119,28 @@ fn masks(pred: &ArrayD<u32>, truth: &ArrayD<u32>, label: u32) -> (ArrayD<bool>, 
 
 #[test]
 fn peer_metric_cases() {
-    let dir = std::env::var("DICEKIT_METRIC_CASES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden"));
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = match std::env::var("DICEKIT_METRIC_CASES") {
+        // cargo runs tests in the crate's folder: a relative path may be meant from the root.
+        Ok(d) if Path::new(&d).is_relative() && !Path::new(&d).exists() => {
+            manifest.join("../..").join(d)
+        }
+        Ok(d) => PathBuf::from(d),
+        Err(_) => manifest.join("tests/golden"),
+    };
+    run_dir(&dir);
+}
+
+/// Empty references, empty predictions and one-sided labels of label maps, computed by the peers
+/// with `tools/golden/empty_metrics.py`.
+#[test]
+fn empty_mask_cases() {
+    run_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/empty"));
+}
+
+/// Every case, label, peer and metric of `dir/expected.json`; prints
+/// `metric cases: N passed, M failed, K skipped` and fails on any mismatch.
+fn run_dir(dir: &Path) {
     let text = std::fs::read_to_string(dir.join("expected.json"))
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.join("expected.json").display()));
     let expected: Value = serde_json::from_str(&text).expect("expected.json is JSON");
@@ -141,7 +161,6 @@ fn peer_metric_cases() {
             gt.spacing, spacing,
             "{name}: header spacing differs from expected.json"
         );
-        let mut per_label_counts = Vec::new();
         for (label, per) in case["per_label"].as_object().unwrap() {
             let l: u32 = label.parse().unwrap();
             let (p, t) = masks(&pred.data, &gt.data, l);
@@ -162,7 +181,6 @@ fn peer_metric_cases() {
                 per["pred_voxels"].as_u64().unwrap(),
                 "{name}/{label}"
             );
-            per_label_counts.push(pair.counts);
             for (library, values) in per
                 .as_object()
                 .unwrap()
@@ -201,31 +219,54 @@ fn peer_metric_cases() {
                 }
             }
         }
-        // MONAI's label-map level scores: background excluded.
+        // MONAI's label-map level scores: background excluded, one channel per label up to the
+        // largest present (a label in neither map is still a class of the one-hot encoding).
         if let Some(level) = case["monai_label_map_level"].as_object() {
+            let top = gt
+                .data
+                .iter()
+                .chain(pred.data.iter())
+                .copied()
+                .max()
+                .unwrap_or(0);
+            let labels: Vec<u32> = (1..=top).collect();
+            let all_counts =
+                confusion_per_label(&pred.data.view(), &gt.data.view(), &labels).unwrap();
             for (key, want) in level {
-                let ours = match key.as_str() {
+                let gds = |w| generalized_dice_score(&all_counts, w);
+                let (ours, kind) = match key.as_str() {
                     "generalized_dice_nobg_square" => {
-                        generalized_dice_score(&per_label_counts, GdsWeights::Square)
+                        (gds(GdsWeights::Square), MetricKind::GeneralizedDice)
                     }
                     "generalized_dice_nobg_simple" => {
-                        generalized_dice_score(&per_label_counts, GdsWeights::Simple)
+                        (gds(GdsWeights::Simple), MetricKind::GeneralizedDice)
                     }
                     "generalized_dice_nobg_uniform" => {
-                        generalized_dice_score(&per_label_counts, GdsWeights::Uniform)
+                        (gds(GdsWeights::Uniform), MetricKind::GeneralizedDice)
                     }
-                    "dice_metric_mean_nobg" | "dice_metric_mean_nobg_ignore_empty_false" => {
-                        let scores: Vec<Score> =
-                            per_label_counts.iter().map(|c| c.dice()).collect();
-                        let policy = if key.ends_with("false") {
-                            EmptyPolicy::Worst(1.0)
-                        } else {
-                            EmptyPolicy::Exclude
-                        };
-                        match aggregate(&scores, MetricKind::Dice, policy).mean {
-                            Some(m) => Score::Value(m),
-                            None => Score::Empty(EmptySide::Both),
-                        }
+                    "dice_metric_mean_nobg" => {
+                        let scores: Vec<Score> = all_counts
+                            .iter()
+                            .map(|c| Convention::Monai.overlap(MetricKind::Dice, c))
+                            .collect();
+                        (
+                            Convention::Monai.mean_over_classes(MetricKind::Dice, &scores),
+                            MetricKind::Dice,
+                        )
+                    }
+                    "dice_metric_mean_nobg_ignore_empty_false" => {
+                        // ignore_empty=False: both empty scores 1, one side empty 0.
+                        let scores: Vec<Score> = all_counts
+                            .iter()
+                            .map(|c| match c.dice() {
+                                Score::Empty(EmptySide::Both) => Score::Value(1.0),
+                                s => s,
+                            })
+                            .collect();
+                        (
+                            Convention::Monai.mean_over_classes(MetricKind::Dice, &scores),
+                            MetricKind::Dice,
+                        )
                     }
                     _ => {
                         failed += 1;
@@ -235,7 +276,7 @@ fn peer_metric_cases() {
                         continue;
                     }
                 };
-                match compare(resolve(ours, Convention::Monai, MetricKind::Dice), want) {
+                match compare(resolve(ours, Convention::Monai, kind), want) {
                     Ok(()) => passed += 1,
                     Err(why) => {
                         failed += 1;

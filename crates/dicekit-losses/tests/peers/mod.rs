@@ -12,6 +12,9 @@ use serde_json::Value;
 pub enum TargetMode {
     /// Class labels, reshaped to `[B, 1, ...S]`.
     Indices,
+    /// Class labels one-hot encoded by the caller before the loss sees them
+    /// (`loss(logits, one_hot(target), ..)`): `[B, C, ...S]` 0/1 values.
+    OneHot,
     /// `[B, C, ...S]` values.
     Dense,
     /// `[B, C + 1, ...S]`: the last channel flags ignored voxels; becomes `Dense` with `ignore`.
@@ -31,6 +34,8 @@ type Kw = BTreeMap<String, Py>;
 /// Reads the keyword arguments with defaults.
 struct Args<'a> {
     kw: &'a Kw,
+    /// Keywords given as tensors of shape `[C, 1, ...]`: one value per channel.
+    per_channel: Vec<String>,
 }
 
 impl Args<'_> {
@@ -84,23 +89,65 @@ pub fn translate(case: &Value) -> Result<Plan, String> {
     let call = case["call"].as_str().ok_or("no `call`")?;
     let forward = case["forward"].as_str().unwrap_or("loss(logits, target)");
     let encoding = case["target_encoding"].as_str().unwrap_or_default();
-    let (qualified, kw) = parse_call(call)?;
+    let (qualified, mut kw) = parse_call(call)?;
     let class = qualified.rsplit('.').next().unwrap_or_default().to_string();
-    let a = Args { kw: &kw };
     let target = match encoding {
+        "class_index" if forward.contains("one_hot(target") => TargetMode::OneHot,
         "class_index" => TargetMode::Indices,
         "multi_hot" => TargetMode::Dense,
         "multi_hot_plus_ignore_channel" => TargetMode::DenseWithIgnoreChannel { ignore: -1 },
         other => return Err(format!("target encoding '{other}'")),
     };
-    let weight_map = forward_extra(forward);
+    // A tensor-valued constructor argument names an extra input: the full-size `weight` of
+    // torch `BCEWithLogitsLoss(weight=w)` is the element-wise weight map; a smaller one (a
+    // per-channel `pos_weight` of shape [C, 1, 1]) is read as its list of values.
+    let dims: Vec<u64> = case["input_shape"]
+        .as_array()
+        .map(|v| v.iter().filter_map(Value::as_u64).collect())
+        .unwrap_or_default();
+    let map_size = |n: u64| {
+        n == dims.iter().product::<u64>()
+            || n * dims.get(1).copied().unwrap_or(1) == dims.iter().product::<u64>()
+    };
+    let mut ctor_map = None;
+    let mut per_channel = Vec::new();
+    for (k, v) in kw.iter_mut() {
+        let Py::Ident(name) = v else { continue };
+        let extra = &case["extra_inputs"][name.as_str()];
+        let Some(values) = extra["values"].as_array() else {
+            continue;
+        };
+        let shape: Vec<u64> = extra["shape"]
+            .as_array()
+            .map(|v| v.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default();
+        if k == "weight" && values.len() > 1 && map_size(values.len() as u64) {
+            ctor_map = Some(name.clone());
+        } else {
+            if shape.len() > 1 && shape[1..].iter().all(|&d| d == 1) {
+                per_channel.push(k.clone());
+            }
+            *v = Py::List(
+                values
+                    .iter()
+                    .filter_map(Value::as_f64)
+                    .map(Py::Num)
+                    .collect(),
+            );
+        }
+    }
+    let a = Args {
+        kw: &kw,
+        per_channel,
+    };
+    let weight_map = forward_extra(forward).or(ctor_map.clone());
     let channels = case["input_shape"][1].as_u64().ok_or("no input_shape")? as usize;
     let loss = match peer {
         "monai" => monai(&class, &a, weight_map.is_some(), channels)?,
         "smp" => smp(&class, &a, channels)?,
         "kornia" => kornia(&class, &a)?,
         "nnunet" => nnunet(&class, &a, &target)?,
-        "torch" => torch(&class, &a, channels)?,
+        "torch" => torch(&class, &a, channels, ctor_map.is_some())?,
         other => return Err(format!("unknown peer '{other}'")),
     };
     Ok(Plan {
@@ -133,10 +180,11 @@ const MONAI_COMMON: &[&str] = &[
     "soft_label",
 ];
 
-fn monai_activation(a: &Args) -> Activation {
+/// MONAI skips `softmax=True` on a single channel (with a warning) and uses the raw values.
+fn monai_activation(a: &Args, channels: usize) -> Activation {
     if a.b("sigmoid", false) {
         Activation::Sigmoid
-    } else if a.b("softmax", false) {
+    } else if a.b("softmax", false) && channels > 1 {
         Activation::Softmax
     } else {
         Activation::Identity
@@ -160,8 +208,12 @@ fn monai_pooling(a: &Args) -> Pooling {
 }
 
 /// MONAI's per-class lists may cover the scored classes only (C - 1 values without background);
-/// dicekit takes one value per channel, so the unused background then gets a placeholder.
+/// dicekit takes one value per channel, so the unused background then gets a placeholder. A
+/// scalar applies to every channel.
 fn monai_per_class(a: &Args, key: &str, channels: usize) -> Option<Vec<f64>> {
+    if let Some(Py::Num(v)) = a.kw.get(key) {
+        return Some(vec![*v; channels]);
+    }
     let w = a.list(key)?;
     Some(
         if !a.b("include_background", true) && w.len() + 1 == channels {
@@ -178,14 +230,15 @@ fn monai_dice(a: &Args, masked: bool, channels: usize) -> Result<OverlapLossConf
     // MONAI's Jaccard is 1 - (2I + s_n) / (2(P + G - I) + s_d): dicekit's Jaccard with halved smoothing.
     let half = if jaccard { 0.5 } else { 1.0 };
     let classes = monai_classes(a);
-    let weights = monai_per_class(a, "weight", channels);
+    // DiceLoss applies class weights only when more than one channel is scored.
+    let weights = monai_per_class(a, "weight", channels).filter(|_| channels > 1);
     Ok(OverlapLossConfig::new()
         .with_index(if jaccard {
             OverlapIndex::Jaccard
         } else {
             OverlapIndex::Dice
         })
-        .with_activation(monai_activation(a))
+        .with_activation(monai_activation(a, channels))
         .with_classes(classes)
         .with_pooling(monai_pooling(a))
         .with_power(if a.b("squared_pred", false) {
@@ -202,6 +255,7 @@ fn monai_dice(a: &Args, masked: bool, channels: usize) -> Result<OverlapLossConf
         .with_smooth_dr(a.f("smooth_dr", 1e-5) * half)
         .with_class_weights(weights)
         .with_ignore_index(a.int("ignore_index"))
+        .with_dense_ignore(DenseIgnore::Monai)
         .with_weight_map(if masked {
             WeightMapMode::MaskedInputs
         } else {
@@ -214,6 +268,10 @@ fn monai_focal(a: &Args, use_softmax: bool, channels: usize) -> Result<FocalLoss
     let alpha = match a.kw.get("alpha") {
         None | Some(Py::None) => FocalAlpha::None,
         Some(Py::List(_)) => FocalAlpha::PerClass(monai_per_class(a, "alpha", channels).unwrap()),
+        // MONAI drops a scalar alpha (with a warning) for softmax without background.
+        Some(_) if use_softmax && !a.b("include_background", true) && channels > 1 => {
+            FocalAlpha::None
+        }
         Some(v) => FocalAlpha::Balanced(v.as_f64().ok_or("alpha")?),
     };
     Ok(FocalLossConfig::new()
@@ -227,6 +285,7 @@ fn monai_focal(a: &Args, use_softmax: bool, channels: usize) -> Result<FocalLoss
         .with_classes(monai_classes(a))
         .with_class_weights(monai_per_class(a, "weight", channels))
         .with_ignore_index(a.int("ignore_index"))
+        .with_dense_ignore(DenseIgnore::Monai)
         // MONAI divides by the number of non-ignored voxels when an ignore label is set, and its
         // 'sum' adds up the spatial means of each (sample, channel).
         .with_mean_over(MeanOver::ValidVoxels)
@@ -246,18 +305,19 @@ fn monai(class: &str, a: &Args, masked: bool, channels: usize) -> Result<AnyLoss
         }
         "GeneralizedDiceLoss" => {
             a.only(&[MONAI_COMMON, &["w_type"]].concat())?;
-            Ok(AnyLossConfig::GeneralizedDice(monai_gdl(a)?))
+            Ok(AnyLossConfig::GeneralizedDice(monai_gdl(a, channels)?))
         }
         "TverskyLoss" => {
             a.only(&[MONAI_COMMON, &["alpha", "beta"]].concat())?;
             Ok(AnyLossConfig::Overlap(
                 OverlapLossConfig::tversky(a.f("alpha", 0.5), a.f("beta", 0.5))
-                    .with_activation(monai_activation(a))
+                    .with_activation(monai_activation(a, channels))
                     .with_classes(monai_classes(a))
                     .with_pooling(monai_pooling(a))
                     .with_smooth_nr(a.f("smooth_nr", 1e-5))
                     .with_smooth_dr(a.f("smooth_dr", 1e-5))
                     .with_ignore_index(a.int("ignore_index"))
+                    .with_dense_ignore(DenseIgnore::Monai)
                     .with_reduction(reduction(a, "mean")?),
             ))
         }
@@ -348,7 +408,7 @@ fn monai(class: &str, a: &Args, masked: bool, channels: usize) -> Result<AnyLoss
                 ]
                 .concat(),
             )?;
-            let gdl = monai_gdl(a)?;
+            let gdl = monai_gdl(a, channels)?;
             let focal = monai_focal(a, false, channels)?;
             Ok(AnyLossConfig::Composite(
                 CompositeLossConfig::generalized_dice_focal(
@@ -372,7 +432,7 @@ fn monai(class: &str, a: &Args, masked: bool, channels: usize) -> Result<AnyLoss
             ])?;
             Ok(AnyLossConfig::Mcc(
                 MccLossConfig::new()
-                    .with_activation(monai_activation(a))
+                    .with_activation(monai_activation(a, channels))
                     .with_classes(monai_classes(a))
                     .with_pooling(monai_pooling(a))
                     .with_smooth_nr(a.f("smooth_nr", 0.0))
@@ -392,7 +452,7 @@ fn monai(class: &str, a: &Args, masked: bool, channels: usize) -> Result<AnyLoss
             ])?;
             Ok(AnyLossConfig::HausdorffDt(
                 HausdorffDtLossConfig::new()
-                    .with_activation(monai_activation(a))
+                    .with_activation(monai_activation(a, channels))
                     // MONAI's default here is include_background=False.
                     .with_classes(if a.b("include_background", false) {
                         ClassSelection::All
@@ -408,7 +468,7 @@ fn monai(class: &str, a: &Args, masked: bool, channels: usize) -> Result<AnyLoss
     }
 }
 
-fn monai_gdl(a: &Args) -> Result<GeneralizedDiceLossConfig, String> {
+fn monai_gdl(a: &Args, channels: usize) -> Result<GeneralizedDiceLossConfig, String> {
     let weights = match a.s("w_type").as_deref().unwrap_or("square") {
         "square" => GdlWeights::Square,
         "simple" => GdlWeights::Simple,
@@ -416,7 +476,7 @@ fn monai_gdl(a: &Args) -> Result<GeneralizedDiceLossConfig, String> {
         other => return Err(format!("w_type '{other}'")),
     };
     Ok(GeneralizedDiceLossConfig::new()
-        .with_activation(monai_activation(a))
+        .with_activation(monai_activation(a, channels))
         .with_classes(monai_classes(a))
         .with_pooling(monai_pooling(a))
         .with_weights(weights)
@@ -515,27 +575,62 @@ fn smp(class: &str, a: &Args, channels: usize) -> Result<AnyLossConfig, String> 
             ))
         }
         "FocalLoss" => {
-            a.only(&["mode", "alpha", "gamma", "ignore_index", "reduction"])?;
+            a.only(&[
+                "mode",
+                "alpha",
+                "gamma",
+                "ignore_index",
+                "reduction",
+                "normalized",
+                "reduced_threshold",
+                "class_weights",
+            ])?;
             let alpha = match a.kw.get("alpha") {
                 None | Some(Py::None) => FocalAlpha::None,
                 Some(v) => FocalAlpha::Balanced(v.as_f64().ok_or("alpha")?),
             };
+            let reduction = reduction(a, "mean")?;
+            let normalized = a.b("normalized", false);
             // smp's multiclass focal is one-vs-rest sigmoid on the one-hot target.
-            Ok(AnyLossConfig::Focal(
-                FocalLossConfig::new()
-                    .with_activation(Activation::Sigmoid)
-                    .with_gamma(a.f("gamma", 2.0))
-                    .with_alpha(alpha)
-                    .with_ignore_index(a.int("ignore_index"))
-                    .with_mean_over(MeanOver::ValidEntries)
-                    .with_reduction(reduction(a, "mean")?),
-            ))
+            let focal = FocalLossConfig::new()
+                .with_activation(Activation::Sigmoid)
+                .with_gamma(a.f("gamma", 2.0))
+                .with_alpha(alpha)
+                .with_ignore_index(a.int("ignore_index"))
+                .with_mean_over(MeanOver::ValidEntries)
+                .with_reduction(reduction)
+                .with_normalized(normalized)
+                .with_reduced_threshold(a.kw.get("reduced_threshold").and_then(Py::as_f64));
+            let weights = a.list("class_weights");
+            let per_class = a.s("mode").as_deref() != Some("binary")
+                && channels > 1
+                && (normalized || weights.is_some() || reduction == Reduction::Sum);
+            if !per_class {
+                return Ok(AnyLossConfig::Focal(focal));
+            }
+            // Multi-class and multi-label: one focal loss per channel (normalized over that
+            // channel, 'sum' summing that channel), then the class mean, weighted
+            // sum_c w_c L_c / sum_c w_c with class_weights.
+            let w = weights.unwrap_or_else(|| vec![1.0; channels]);
+            let total: f64 = w.iter().sum();
+            let terms = (0..channels)
+                .map(|c| CompositeTerm {
+                    name: format!("focal_{c}"),
+                    weight: w[c] / total,
+                    loss: AnyLossConfig::Focal(
+                        focal.clone().with_classes(ClassSelection::Only(vec![c])),
+                    ),
+                })
+                .collect();
+            Ok(AnyLossConfig::Composite(CompositeLossConfig::new(terms)))
         }
         "LovaszLoss" => {
             a.only(&["mode", "per_image", "ignore_index", "from_logits"])?;
-            let variant = match a.s("mode").as_deref() {
-                Some("multiclass") => LovaszVariant::Softmax,
-                _ => LovaszVariant::Hinge,
+            // Binary and multi-label: every channel of an image (or of the batch) flattened into
+            // one hinge problem; multi-class: Lovász-softmax over the present classes.
+            let (variant, classes) = match a.s("mode").as_deref() {
+                Some("multiclass") => (LovaszVariant::Softmax, LovaszClasses::Present),
+                _ => (LovaszVariant::Hinge, LovaszClasses::Joint),
             };
             Ok(AnyLossConfig::Lovasz(
                 LovaszLossConfig::new()
@@ -545,7 +640,7 @@ fn smp(class: &str, a: &Args, channels: usize) -> Result<AnyLossConfig, String> 
                     } else {
                         Pooling::Batch
                     })
-                    .with_classes(LovaszClasses::Present)
+                    .with_classes(classes)
                     .with_ignore_index(a.int("ignore_index")),
             ))
         }
@@ -589,13 +684,16 @@ fn kornia(class: &str, a: &Args) -> Result<AnyLossConfig, String> {
             a.only(&["average", "eps", "weight", "ignore_index"])?;
             let eps = a.f("eps", 1e-8);
             match a.s("average").as_deref().unwrap_or("micro") {
+                // 1 - 2 sum_c w_c I_c / (sum_c w_c (P_c + G_c) + eps) per sample: a generalized
+                // Dice with the given weights (1 without).
                 "micro" => {
-                    if a.list("weight").is_some() {
-                        return Err("kornia micro Dice with weights is not translated".into());
-                    }
+                    let weights = match a.list("weight") {
+                        Some(w) => GdlWeights::Given(w),
+                        None => GdlWeights::Uniform,
+                    };
                     Ok(AnyLossConfig::GeneralizedDice(
                         GeneralizedDiceLossConfig::new()
-                            .with_weights(GdlWeights::Uniform)
+                            .with_weights(weights)
                             .with_smooth_nr(0.0)
                             .with_smooth_dr(eps)
                             .with_ignore_index(ignore),
@@ -649,11 +747,8 @@ fn kornia(class: &str, a: &Args) -> Result<AnyLossConfig, String> {
                     .with_alpha(alpha)
                     .with_pos_weight(a.list("pos_weight"))
                     .with_class_weights(a.list("weight"))
-                    .with_ignore_index(if class == "FocalLoss" {
-                        ignore
-                    } else {
-                        a.int("ignore_index")
-                    })
+                    // Both default to ignore_index=-100; ignored entries count in the mean.
+                    .with_ignore_index(ignore)
                     .with_mean_over(MeanOver::AllEntries)
                     .with_reduction(reduction(a, "none")?),
             ))
@@ -676,7 +771,10 @@ fn kornia(class: &str, a: &Args) -> Result<AnyLossConfig, String> {
 
 // ---------------------------------------------------------------- nnU-Net 2.8
 fn nnunet_dice(kw: &Kw, nonlin: Option<&str>) -> Result<OverlapLossConfig, String> {
-    let a = Args { kw };
+    let a = Args {
+        kw,
+        per_channel: Vec::new(),
+    };
     a.only(&[
         "apply_nonlin",
         "batch_dice",
@@ -707,6 +805,7 @@ fn nnunet_dice(kw: &Kw, nonlin: Option<&str>) -> Result<OverlapLossConfig, Strin
         .with_smooth_nr(smooth)
         .with_smooth_dr(smooth)
         .with_eps(1e-8)
+        .with_clip_intersection(a.kw.get("clip_tp").and_then(Py::as_f64))
         .with_form(LossForm::Negative))
 }
 
@@ -728,7 +827,10 @@ fn nnunet(class: &str, a: &Args, target: &TargetMode) -> Result<AnyLossConfig, S
             let dice = nnunet_dice(&a.dict("soft_dice_kwargs"), Some("softmax_helper_dim1"))?
                 .with_ignore_index(ignore);
             let ce_kw = a.dict("ce_kwargs");
-            let ce_args = Args { kw: &ce_kw };
+            let ce_args = Args {
+                kw: &ce_kw,
+                per_channel: Vec::new(),
+            };
             ce_args.only(&["weight", "label_smoothing"])?;
             let ce = CrossEntropyLossConfig::new()
                 .with_class_weights(ce_args.list("weight"))
@@ -772,11 +874,13 @@ fn nnunet(class: &str, a: &Args, target: &TargetMode) -> Result<AnyLossConfig, S
 }
 
 // ---------------------------------------------------------------- torch 2.15
-/// torch broadcasts a weight list against the LAST axis: one value weighs every channel; a longer
-/// list weighs positions along the last axis, which no dicekit option expresses.
+/// torch broadcasts a weight list against the LAST axis: one value weighs every channel; a
+/// tensor of shape `[C, 1, ...]` weighs the channels; a longer flat list weighs positions along
+/// the last axis, which no dicekit option expresses.
 fn torch_weight(a: &Args, key: &str, channels: usize) -> Result<Option<Vec<f64>>, String> {
     match a.list(key) {
         Some(v) if v.len() == 1 => Ok(Some(vec![v[0]; channels])),
+        Some(v) if a.per_channel.iter().any(|k| k == key) => Ok(Some(v)),
         Some(_) => Err(format!(
             "torch `{key}` with several values broadcasts along the last axis"
         )),
@@ -784,14 +888,22 @@ fn torch_weight(a: &Args, key: &str, channels: usize) -> Result<Option<Vec<f64>>
     }
 }
 
-fn torch(class: &str, a: &Args, channels: usize) -> Result<AnyLossConfig, String> {
+fn torch(
+    class: &str,
+    a: &Args,
+    channels: usize,
+    weight_is_map: bool,
+) -> Result<AnyLossConfig, String> {
     match class {
         "BCEWithLogitsLoss" => {
             a.only(&["weight", "reduction", "pos_weight"])?;
-            let (pos_weight, weight) = (
-                torch_weight(a, "pos_weight", channels)?,
-                torch_weight(a, "weight", channels)?,
-            );
+            // An element-wise `weight` tensor is passed as the weight map (see `translate`).
+            let weight = if weight_is_map {
+                None
+            } else {
+                torch_weight(a, "weight", channels)?
+            };
+            let pos_weight = torch_weight(a, "pos_weight", channels)?;
             Ok(AnyLossConfig::Bce(
                 BceLossConfig::new()
                     .with_pos_weight(pos_weight)
