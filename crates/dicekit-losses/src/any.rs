@@ -3,10 +3,12 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    BceLoss, BceLossConfig, CompositeLoss, CompositeLossConfig, ConfigError, CrossEntropyLoss,
-    CrossEntropyLossConfig, FocalLoss, FocalLossConfig, GeneralizedDiceLoss,
-    GeneralizedDiceLossConfig, HausdorffDtLoss, HausdorffDtLossConfig, LovaszLoss,
-    LovaszLossConfig, MccLoss, MccLossConfig, OverlapLoss, OverlapLossConfig, Target,
+    BceLoss, BceLossConfig, BoundaryLoss, BoundaryLossConfig, ClDiceLoss, ClDiceLossConfig,
+    CompositeLoss, CompositeLossConfig, ConfigError, CrossEntropyLoss, CrossEntropyLossConfig,
+    FocalLoss, FocalLossConfig, GeneralizedDiceLoss, GeneralizedDiceLossConfig, HausdorffDtLoss,
+    HausdorffDtLossConfig, LovaszLoss, LovaszLossConfig, MccLoss, MccLossConfig, NaclLoss,
+    NaclLossConfig, OverlapLoss, OverlapLossConfig, Target, UnifiedFocalLoss,
+    UnifiedFocalLossConfig, WassersteinDiceLoss, WassersteinDiceLossConfig,
 };
 
 /// Any loss of this crate, tagged by `"loss"` in JSON/TOML:
@@ -30,6 +32,16 @@ pub enum AnyLossConfig {
     Mcc(MccLossConfig),
     /// Hausdorff distance through distance transforms.
     HausdorffDt(HausdorffDtLossConfig),
+    /// Boundary loss (signed distance maps).
+    Boundary(BoundaryLossConfig),
+    /// Soft centreline Dice.
+    ClDice(ClDiceLossConfig),
+    /// Generalized Wasserstein Dice.
+    WassersteinDice(WassersteinDiceLossConfig),
+    /// Asymmetric unified focal.
+    UnifiedFocal(UnifiedFocalLossConfig),
+    /// Neighbour-aware calibration.
+    Nacl(NaclLossConfig),
     /// Weighted sum of losses.
     Composite(CompositeLossConfig),
 }
@@ -46,6 +58,11 @@ impl AnyLossConfig {
             Self::Lovasz(c) => c.validate(),
             Self::Mcc(c) => c.validate(),
             Self::HausdorffDt(c) => c.validate(),
+            Self::Boundary(c) => c.validate(),
+            Self::ClDice(c) => c.validate(),
+            Self::WassersteinDice(c) => c.validate(),
+            Self::UnifiedFocal(c) => c.validate(),
+            Self::Nacl(c) => c.validate(),
             Self::Composite(c) => c.validate(),
         }
     }
@@ -61,6 +78,11 @@ impl AnyLossConfig {
             Self::Lovasz(c) => c.check_classes(classes),
             Self::Mcc(c) => c.check_classes(classes),
             Self::HausdorffDt(c) => c.check_classes(classes),
+            Self::Boundary(c) => c.check_classes(classes),
+            Self::ClDice(c) => c.check_classes(classes),
+            Self::WassersteinDice(c) => c.check_classes(classes),
+            Self::UnifiedFocal(c) => c.check_classes(classes),
+            Self::Nacl(c) => c.check_classes(classes),
             Self::Composite(c) => c.check_classes(classes),
         }
     }
@@ -79,6 +101,11 @@ impl AnyLossConfig {
             Self::Lovasz(c) => AnyLoss::Lovasz(c.init()),
             Self::Mcc(c) => AnyLoss::Mcc(c.init()),
             Self::HausdorffDt(c) => AnyLoss::HausdorffDt(c.init()),
+            Self::Boundary(c) => AnyLoss::Boundary(c.init()),
+            Self::ClDice(c) => AnyLoss::ClDice(c.init()),
+            Self::WassersteinDice(c) => AnyLoss::WassersteinDice(c.init()),
+            Self::UnifiedFocal(c) => AnyLoss::UnifiedFocal(c.init()),
+            Self::Nacl(c) => AnyLoss::Nacl(c.init()),
             Self::Composite(c) => AnyLoss::Composite(c.init()),
         }
     }
@@ -108,6 +135,22 @@ impl AnyLossConfig {
             "lovasz" => to_value(serde_json::to_value(LovaszLossConfig::new())),
             "mcc" => to_value(serde_json::to_value(MccLossConfig::new())),
             "hausdorff_dt" => to_value(serde_json::to_value(HausdorffDtLossConfig::new())),
+            "boundary" => to_value(serde_json::to_value(BoundaryLossConfig::new())),
+            "cl_dice" => to_value(serde_json::to_value(ClDiceLossConfig::new())),
+            "wasserstein_dice" => {
+                // No default class distances: the user's matrix is required.
+                if !obj.contains_key("distances") {
+                    return Err(ConfigError::Parse(
+                        "loss `wasserstein_dice` needs `distances = [[..], ..]` (C x C)".into(),
+                    ));
+                }
+                to_value(serde_json::to_value(WassersteinDiceLossConfig::new(vec![
+                    vec![0.0, 1.0],
+                    vec![1.0, 0.0],
+                ])))
+            }
+            "unified_focal" => to_value(serde_json::to_value(UnifiedFocalLossConfig::new())),
+            "nacl" => to_value(serde_json::to_value(NaclLossConfig::new())),
             "composite" => {
                 let terms = obj.get("terms").and_then(Value::as_array).ok_or_else(|| {
                     ConfigError::Parse(
@@ -170,7 +213,7 @@ impl AnyLossConfig {
     }
 
     /// The `loss` tags accepted by [`from_partial`](Self::from_partial).
-    pub const KINDS: [&'static str; 9] = [
+    pub const KINDS: [&'static str; 14] = [
         "overlap",
         "generalized_dice",
         "focal",
@@ -179,8 +222,40 @@ impl AnyLossConfig {
         "lovasz",
         "mcc",
         "hausdorff_dt",
+        "boundary",
+        "cl_dice",
+        "wasserstein_dice",
+        "unified_focal",
+        "nacl",
         "composite",
     ];
+
+    /// The activation the loss applies to the logits: how a prediction is read from them
+    /// (a composite uses its first term's).
+    pub fn activation(&self) -> crate::Activation {
+        use crate::{Activation, LovaszVariant};
+        match self {
+            Self::Overlap(c) => c.activation,
+            Self::GeneralizedDice(c) => c.activation,
+            Self::Focal(c) => c.activation,
+            Self::Bce(c) => c.activation,
+            Self::CrossEntropy(c) => c.activation,
+            Self::Mcc(c) => c.activation,
+            Self::HausdorffDt(c) => c.activation,
+            Self::Boundary(c) => c.activation,
+            Self::ClDice(c) => c.activation,
+            Self::UnifiedFocal(c) => c.activation,
+            Self::Lovasz(c) => match c.variant {
+                LovaszVariant::Hinge => Activation::Sigmoid,
+                LovaszVariant::Softmax => Activation::Softmax,
+            },
+            Self::WassersteinDice(_) | Self::Nacl(_) => Activation::Softmax,
+            Self::Composite(c) => c
+                .terms
+                .first()
+                .map_or(Activation::Softmax, |t| t.loss.activation()),
+        }
+    }
 
     /// Short name for logs.
     pub fn name(&self) -> &'static str {
@@ -193,6 +268,11 @@ impl AnyLossConfig {
             Self::Lovasz(_) => "lovasz",
             Self::Mcc(_) => "mcc",
             Self::HausdorffDt(_) => "hausdorff_dt",
+            Self::Boundary(_) => "boundary",
+            Self::ClDice(_) => "cl_dice",
+            Self::WassersteinDice(_) => "wasserstein_dice",
+            Self::UnifiedFocal(_) => "unified_focal",
+            Self::Nacl(_) => "nacl",
             Self::Composite(_) => "composite",
         }
     }
@@ -226,6 +306,16 @@ pub enum AnyLoss {
     Mcc(MccLoss),
     /// Hausdorff distance through distance transforms.
     HausdorffDt(HausdorffDtLoss),
+    /// Boundary loss.
+    Boundary(BoundaryLoss),
+    /// Soft centreline Dice.
+    ClDice(ClDiceLoss),
+    /// Generalized Wasserstein Dice.
+    WassersteinDice(WassersteinDiceLoss),
+    /// Asymmetric unified focal.
+    UnifiedFocal(UnifiedFocalLoss),
+    /// Neighbour-aware calibration.
+    Nacl(NaclLoss),
     /// Weighted sum.
     Composite(CompositeLoss),
 }
@@ -257,6 +347,17 @@ impl AnyLoss {
                 "hausdorff_dt",
                 l.forward_weighted(logits, target, weight_map),
             ),
+            Self::Boundary(l) => ("boundary", l.forward_weighted(logits, target, weight_map)),
+            Self::ClDice(l) => ("cl_dice", l.forward_weighted(logits, target, weight_map)),
+            Self::WassersteinDice(l) => (
+                "wasserstein_dice",
+                l.forward_weighted(logits, target, weight_map),
+            ),
+            Self::UnifiedFocal(l) => (
+                "unified_focal",
+                l.forward_weighted(logits, target, weight_map),
+            ),
+            Self::Nacl(l) => ("nacl", l.forward_weighted(logits, target, weight_map)),
             Self::Composite(l) => return l.forward_terms(logits, target, weight_map),
         };
         LossOutput {

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::any::{AnyLoss, AnyLossConfig, LossOutput};
 use crate::error::expect_valid;
 use crate::{
-    BceLossConfig, ConfigError, CrossEntropyLossConfig, FocalLossConfig, GeneralizedDiceLossConfig,
-    OverlapLossConfig, Target,
+    BceLossConfig, ClDiceLossConfig, ConfigError, CrossEntropyLossConfig, FocalLossConfig,
+    GeneralizedDiceLossConfig, OverlapLossConfig, Target,
 };
 
 /// One term of a [`CompositeLossConfig`].
@@ -47,6 +47,19 @@ impl CompositeLossConfig {
         Ok(Self::pair(
             ("bce", alpha, AnyLossConfig::Bce(bce)),
             ("dice", 1.0 - alpha, AnyLossConfig::Overlap(dice)),
+        ))
+    }
+
+    /// `(1 - alpha) * Dice + alpha * clDice` (MONAI `SoftDiceclDiceLoss`); `alpha` in [0, 1].
+    pub fn dice_cl_dice(
+        alpha: f64,
+        dice: OverlapLossConfig,
+        cl_dice: ClDiceLossConfig,
+    ) -> Result<Self, ConfigError> {
+        ConfigError::check_unit("alpha", alpha)?;
+        Ok(Self::pair(
+            ("dice", 1.0 - alpha, AnyLossConfig::Overlap(dice)),
+            ("cl_dice", alpha, AnyLossConfig::ClDice(cl_dice)),
         ))
     }
 

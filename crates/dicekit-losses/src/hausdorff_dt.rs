@@ -29,6 +29,9 @@ pub struct HausdorffDtLossConfig {
     /// Mean or sum of the (unit, class) values.
     #[config(default = "Reduction::Mean")]
     pub reduction: Reduction,
+    /// `ln(1 + loss)` of the reduced loss (MONAI `LogHausdorffDTLoss`).
+    #[config(default = false)]
+    pub log: bool,
 }
 
 impl HausdorffDtLossConfig {
@@ -67,6 +70,7 @@ impl HausdorffDtLossConfig {
 ///
 /// `EDT(m)(x)` is the Euclidean distance (in voxels) from `x` to the nearest voxel outside `m`.
 /// Errors far from both boundaries weigh more, which approximates the Hausdorff distance.
+/// With `log`, the loss is `ln(1 + loss)` of the reduced value (MONAI `LogHausdorffDTLoss`).
 ///
 /// # Shapes
 /// - `logits`: `[B, C, ...S]`; `target`: see [`Target`]
@@ -128,13 +132,18 @@ impl HausdorffDtLoss {
         weight_map: Option<Tensor<D>>,
     ) -> Tensor<1> {
         let v = self.forward_no_reduction(logits, target, weight_map);
-        match self.config.reduction {
+        let loss = match self.config.reduction {
             Reduction::Mean => v.mean(),
             Reduction::Sum => v.sum(),
+        };
+        if self.config.log {
+            (loss + 1.0).log()
+        } else {
+            loss
         }
     }
 
-    /// One value per (unit, class), `[U, C']`.
+    /// One value per (unit, class), `[U, C']` (before the logarithm of `log`).
     pub fn forward_no_reduction<const D: usize>(
         &self,
         logits: Tensor<D>,

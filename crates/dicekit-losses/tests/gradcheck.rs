@@ -358,3 +358,166 @@ fn hausdorff_dt_matches_finite_differences() {
         None,
     );
 }
+
+#[test]
+fn new_losses_match_finite_differences() {
+    let mut rng = Rng(11);
+    let m = vec![
+        vec![0.0, 1.0, 0.5],
+        vec![1.0, 0.0, 0.8],
+        vec![0.5, 0.8, 0.0],
+    ];
+    let cases: Vec<(&str, AnyLossConfig, Truth)> = vec![
+        (
+            "boundary softmax",
+            AnyLossConfig::Boundary(BoundaryLossConfig::new()),
+            labels(&mut rng, None),
+        ),
+        (
+            "boundary sigmoid batch no-bg",
+            AnyLossConfig::Boundary(
+                BoundaryLossConfig::new()
+                    .with_activation(Activation::Sigmoid)
+                    .with_pooling(Pooling::Batch)
+                    .with_classes(ClassSelection::ExcludeBackground),
+            ),
+            dense(&mut rng, false),
+        ),
+        (
+            "cl dice softmax",
+            AnyLossConfig::ClDice(ClDiceLossConfig::new().with_iterations(2)),
+            labels(&mut rng, None),
+        ),
+        (
+            "dice + cl dice sigmoid",
+            AnyLossConfig::Composite(
+                CompositeLossConfig::dice_cl_dice(
+                    0.4,
+                    OverlapLossConfig::dice().with_activation(Activation::Sigmoid),
+                    ClDiceLossConfig::new().with_activation(Activation::Sigmoid),
+                )
+                .unwrap(),
+            ),
+            dense(&mut rng, false),
+        ),
+        (
+            "wasserstein dice",
+            AnyLossConfig::WassersteinDice(WassersteinDiceLossConfig::new(m.clone())),
+            labels(&mut rng, None),
+        ),
+        (
+            "wasserstein dice gdl",
+            AnyLossConfig::WassersteinDice(
+                WassersteinDiceLossConfig::new(m.clone()).with_weighting(WassersteinWeighting::Gdl),
+            ),
+            labels(&mut rng, None),
+        ),
+        (
+            "unified focal",
+            AnyLossConfig::UnifiedFocal(UnifiedFocalLossConfig::new()),
+            labels(&mut rng, None),
+        ),
+        (
+            "unified focal sum, tversky only",
+            AnyLossConfig::UnifiedFocal(
+                UnifiedFocalLossConfig::new()
+                    .with_weight(0.0)
+                    .with_gamma(0.75)
+                    .with_reduction(Reduction::Sum),
+            ),
+            labels(&mut rng, None),
+        ),
+        (
+            "nacl mean l1",
+            AnyLossConfig::Nacl(NaclLossConfig::new()),
+            labels(&mut rng, None),
+        ),
+        (
+            "nacl gaussian l2",
+            AnyLossConfig::Nacl(
+                NaclLossConfig::new()
+                    .with_kernel(NaclKernel::Gaussian { sigma: 0.8 })
+                    .with_distance(NaclDistance::L2)
+                    .with_alpha(0.5),
+            ),
+            labels(&mut rng, None),
+        ),
+        (
+            "log hausdorff dt",
+            AnyLossConfig::HausdorffDt(HausdorffDtLossConfig::new().with_log(true)),
+            labels(&mut rng, None),
+        ),
+    ];
+    for (name, cfg, truth) in cases {
+        check(name, cfg, truth, None);
+    }
+}
+
+#[test]
+fn peer_options_match_finite_differences() {
+    let mut rng = Rng(12);
+    let cases: Vec<(&str, AnyLossConfig, Truth)> = vec![
+        (
+            "dice clipped intersection (nnU-Net clip_tp)",
+            AnyLossConfig::Overlap(
+                OverlapLossConfig::dice()
+                    .with_form(LossForm::Negative)
+                    .with_clip_intersection(Some(0.5)),
+            ),
+            labels(&mut rng, None),
+        ),
+        (
+            "dice with MONAI's one-hot ignore rule (class 1)",
+            AnyLossConfig::Overlap(
+                OverlapLossConfig::dice()
+                    .with_activation(Activation::Sigmoid)
+                    .with_ignore_index(Some(1))
+                    .with_dense_ignore(DenseIgnore::Monai),
+            ),
+            dense(&mut rng, false),
+        ),
+        (
+            "focal reduced and normalized",
+            AnyLossConfig::Focal(
+                FocalLossConfig::new()
+                    .with_activation(Activation::Sigmoid)
+                    .with_reduced_threshold(Some(0.5))
+                    .with_normalized(true),
+            ),
+            dense(&mut rng, false),
+        ),
+        (
+            "focal with an ignore label that is a class",
+            AnyLossConfig::Focal(
+                FocalLossConfig::new()
+                    .with_ignore_index(Some(2))
+                    .with_mean_over(MeanOver::ValidVoxels),
+            ),
+            labels(&mut rng, None),
+        ),
+    ];
+    for (name, cfg, truth) in cases {
+        check(name, cfg, truth, None);
+    }
+    let joint = LovaszLossConfig::new()
+        .with_variant(LovaszVariant::Hinge)
+        .with_classes(LovaszClasses::Joint);
+    check_with_step(
+        "lovasz hinge, channels joint",
+        AnyLossConfig::Lovasz(joint),
+        dense(&mut rng, false),
+        None,
+        1e-7,
+    );
+    let mask: Vec<f64> = (0..DIMS[0] * DIMS[2] * DIMS[3])
+        .map(|_| (rng.uniform() < 0.7) as u8 as f64)
+        .collect();
+    check(
+        "MONAI masked dice on a label map",
+        AnyLossConfig::Overlap(
+            OverlapLossConfig::dice().with_weight_map(WeightMapMode::MaskedInputs),
+        ),
+        labels(&mut rng, None),
+        Some(mask),
+    );
+}

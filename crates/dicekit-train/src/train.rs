@@ -150,20 +150,7 @@ pub struct TrainOutcome {
 
 /// The activation a loss applies, for turning logits into predictions.
 pub fn output_activation(loss: &AnyLossConfig) -> Activation {
-    match loss {
-        AnyLossConfig::Overlap(c) => c.activation,
-        AnyLossConfig::GeneralizedDice(c) => c.activation,
-        AnyLossConfig::Focal(c) => c.activation,
-        AnyLossConfig::Bce(c) => c.activation,
-        AnyLossConfig::CrossEntropy(c) => c.activation,
-        AnyLossConfig::Mcc(c) => c.activation,
-        AnyLossConfig::HausdorffDt(c) => c.activation,
-        AnyLossConfig::Lovasz(_) => Activation::Softmax,
-        AnyLossConfig::Composite(c) => c
-            .terms
-            .first()
-            .map_or(Activation::Softmax, |t| output_activation(&t.loss)),
-    }
+    loss.activation()
 }
 
 /// The labels validated and reported: `[training] val_labels`, else every foreground class

@@ -440,7 +440,7 @@ fn monai(class: &str, a: &Args, masked: bool, channels: usize) -> Result<AnyLoss
                     .with_reduction(reduction(a, "mean")?),
             ))
         }
-        "HausdorffDTLoss" => {
+        "HausdorffDTLoss" | "LogHausdorffDTLoss" => {
             a.only(&[
                 "alpha",
                 "include_background",
@@ -461,7 +461,157 @@ fn monai(class: &str, a: &Args, masked: bool, channels: usize) -> Result<AnyLoss
                     })
                     .with_pooling(monai_pooling(a))
                     .with_alpha(a.f("alpha", 2.0))
+                    .with_reduction(reduction(a, "mean")?)
+                    .with_log(class == "LogHausdorffDTLoss"),
+            ))
+        }
+        "BoundaryLoss" => {
+            a.only(&[
+                "include_background",
+                "to_onehot_y",
+                "sigmoid",
+                "softmax",
+                "reduction",
+                "batch",
+            ])?;
+            Ok(AnyLossConfig::Boundary(
+                BoundaryLossConfig::new()
+                    .with_activation(monai_activation(a, channels))
+                    .with_classes(monai_classes(a))
+                    .with_pooling(monai_pooling(a))
                     .with_reduction(reduction(a, "mean")?),
+            ))
+        }
+        "SoftclDiceLoss" | "SoftDiceclDiceLoss" => {
+            const CL: &[&str] = &[
+                "iter_",
+                "smooth_nr",
+                "smooth_dr",
+                "smooth",
+                "include_background",
+                "to_onehot_y",
+                "sigmoid",
+                "softmax",
+                "reduction",
+            ];
+            let (nr, dr) = (a.f("smooth_nr", 1.0), a.f("smooth_dr", 1.0));
+            let cl = ClDiceLossConfig::new()
+                .with_activation(monai_activation(a, channels))
+                .with_classes(monai_classes(a))
+                .with_iterations(a.int("iter_").unwrap_or(3) as usize)
+                .with_smooth_nr(nr)
+                .with_smooth_dr(dr)
+                .with_smooth(a.f("smooth", 1e-4))
+                .with_reduction(reduction(a, "mean")?);
+            if class == "SoftclDiceLoss" {
+                a.only(CL)?;
+                return Ok(AnyLossConfig::ClDice(cl));
+            }
+            a.only(&[CL, &["alpha"]].concat())?;
+            // The Dice part is MONAI's DiceLoss with the same smoothing (1 by default here).
+            let dice = OverlapLossConfig::dice()
+                .with_activation(monai_activation(a, channels))
+                .with_classes(monai_classes(a))
+                .with_smooth_nr(nr)
+                .with_smooth_dr(dr)
+                .with_reduction(reduction(a, "mean")?);
+            Ok(AnyLossConfig::Composite(
+                CompositeLossConfig::dice_cl_dice(a.f("alpha", 0.5), dice, cl)
+                    .map_err(|e| e.to_string())?,
+            ))
+        }
+        "GeneralizedWassersteinDiceLoss" => {
+            a.only(&[
+                "dist_matrix",
+                "weighting_mode",
+                "reduction",
+                "smooth_nr",
+                "smooth_dr",
+            ])?;
+            let flat = a.list("dist_matrix").ok_or("dist_matrix")?;
+            if flat.len() != channels * channels {
+                return Err(format!(
+                    "dist_matrix has {} values for {channels} classes",
+                    flat.len()
+                ));
+            }
+            let weighting = match a.s("weighting_mode").as_deref().unwrap_or("default") {
+                "default" => WassersteinWeighting::Default,
+                "GDL" => WassersteinWeighting::Gdl,
+                other => return Err(format!("weighting_mode '{other}'")),
+            };
+            Ok(AnyLossConfig::WassersteinDice(
+                WassersteinDiceLossConfig::new(
+                    flat.chunks(channels).map(<[f64]>::to_vec).collect(),
+                )
+                .with_weighting(weighting)
+                .with_smooth_nr(a.f("smooth_nr", 1e-5))
+                .with_smooth_dr(a.f("smooth_dr", 1e-5))
+                .with_reduction(reduction(a, "mean")?),
+            ))
+        }
+        // MONAI's unified focal losses take probabilities (its docstring says logits).
+        "AsymmetricUnifiedFocalLoss" => {
+            a.only(&[
+                "to_onehot_y",
+                "num_classes",
+                "weight",
+                "gamma",
+                "delta",
+                "reduction",
+                "ignore_index",
+            ])?;
+            Ok(AnyLossConfig::UnifiedFocal(
+                UnifiedFocalLossConfig::new()
+                    .with_activation(Activation::Identity)
+                    .with_weight(a.f("weight", 0.5))
+                    .with_gamma(a.f("gamma", 0.5))
+                    .with_delta(a.f("delta", 0.7))
+                    .with_ignore_index(a.int("ignore_index")),
+            ))
+        }
+        "AsymmetricFocalLoss" | "AsymmetricFocalTverskyLoss" => {
+            a.only(&["to_onehot_y", "delta", "gamma", "epsilon", "reduction"])?;
+            let focal = class == "AsymmetricFocalLoss";
+            Ok(AnyLossConfig::UnifiedFocal(
+                UnifiedFocalLossConfig::new()
+                    .with_activation(Activation::Identity)
+                    .with_weight(if focal { 1.0 } else { 0.0 })
+                    .with_gamma(a.f("gamma", if focal { 2.0 } else { 0.75 }))
+                    .with_delta(a.f("delta", 0.7))
+                    .with_epsilon(a.f("epsilon", 1e-7))
+                    .with_reduction(reduction(a, "mean")?),
+            ))
+        }
+        "NACLLoss" => {
+            a.only(&[
+                "classes",
+                "dim",
+                "kernel_size",
+                "kernel_ops",
+                "distance_type",
+                "alpha",
+                "sigma",
+            ])?;
+            let kernel = match a.s("kernel_ops").as_deref().unwrap_or("mean") {
+                "mean" => NaclKernel::Mean {
+                    size: a.int("kernel_size").unwrap_or(3) as usize,
+                },
+                "gaussian" => NaclKernel::Gaussian {
+                    sigma: a.f("sigma", 1.0),
+                },
+                other => return Err(format!("kernel_ops '{other}'")),
+            };
+            let distance = match a.s("distance_type").as_deref().unwrap_or("l1") {
+                "l1" => NaclDistance::L1,
+                "l2" => NaclDistance::L2,
+                other => return Err(format!("distance_type '{other}'")),
+            };
+            Ok(AnyLossConfig::Nacl(
+                NaclLossConfig::new()
+                    .with_kernel(kernel)
+                    .with_distance(distance)
+                    .with_alpha(a.f("alpha", 0.1)),
             ))
         }
         other => Err(format!("MONAI {other} is not implemented in dicekit")),
@@ -751,6 +901,16 @@ fn kornia(class: &str, a: &Args) -> Result<AnyLossConfig, String> {
                     .with_ignore_index(ignore)
                     .with_mean_over(MeanOver::AllEntries)
                     .with_reduction(reduction(a, "none")?),
+            ))
+        }
+        // B x 1 x H x W logits, one hinge problem per image, every image counted.
+        "LovaszHingeLoss" => {
+            a.only(&[])?;
+            Ok(AnyLossConfig::Lovasz(
+                LovaszLossConfig::new()
+                    .with_variant(LovaszVariant::Hinge)
+                    .with_pooling(Pooling::PerSample)
+                    .with_classes(LovaszClasses::Joint),
             ))
         }
         "LovaszSoftmaxLoss" => {
