@@ -240,7 +240,120 @@ fn every_loss() -> Vec<(&'static str, AnyLossConfig)> {
                 .unwrap(),
             ),
         ),
+        (
+            "dice, ignore label 1 (a class)",
+            overlap(OverlapLossConfig::dice().with_ignore_index(Some(1))),
+        ),
+        (
+            "nnU-Net dice, clipped tp",
+            overlap(
+                dice.clone()
+                    .with_form(LossForm::Negative)
+                    .with_clip_intersection(Some(1.0)),
+            ),
+        ),
+        (
+            "focal sigmoid reduced normalized",
+            AnyLossConfig::Focal(
+                FocalLossConfig::new()
+                    .with_activation(Activation::Sigmoid)
+                    .with_reduced_threshold(Some(0.5))
+                    .with_normalized(true)
+                    .with_ignore_index(ig),
+            ),
+        ),
+        (
+            "lovasz hinge joint",
+            AnyLossConfig::Lovasz(
+                LovaszLossConfig::new()
+                    .with_variant(LovaszVariant::Hinge)
+                    .with_classes(LovaszClasses::Joint)
+                    .with_ignore_index(ig),
+            ),
+        ),
+        (
+            "boundary",
+            AnyLossConfig::Boundary(BoundaryLossConfig::new().with_ignore_index(ig)),
+        ),
+        (
+            "cl_dice",
+            AnyLossConfig::ClDice(ClDiceLossConfig::new().with_ignore_index(ig)),
+        ),
+        (
+            "wasserstein dice",
+            AnyLossConfig::WassersteinDice(
+                WassersteinDiceLossConfig::new(vec![
+                    vec![0.0, 1.0, 1.0],
+                    vec![1.0, 0.0, 0.5],
+                    vec![1.0, 0.5, 0.0],
+                ])
+                .with_ignore_index(ig),
+            ),
+        ),
+        (
+            "unified focal",
+            AnyLossConfig::UnifiedFocal(UnifiedFocalLossConfig::new().with_ignore_index(ig)),
+        ),
+        ("nacl", AnyLossConfig::Nacl(NaclLossConfig::new())),
+        (
+            "log hausdorff_dt",
+            AnyLossConfig::HausdorffDt(
+                HausdorffDtLossConfig::new()
+                    .with_ignore_index(ig)
+                    .with_log(true),
+            ),
+        ),
     ]
+}
+
+/// Losses whose peers are never negative: every loss but nnU-Net's `-Dice` and the boundary
+/// loss (a signed distance).
+fn non_negative(name: &str) -> bool {
+    !(name.contains("drop") || name.contains("nnU-Net") || name == "boundary")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// On random logits (saturated ones included), labels with ignored voxels and random
+    /// positive weight maps, every loss is finite, with a finite gradient, and those whose peer
+    /// is non-negative stay non-negative.
+    #[test]
+    fn losses_are_finite_and_non_negative_where_the_peer_is(seed in any::<u64>(), scale in prop_oneof![Just(1.0), Just(8.0), Just(60.0)], weighted in any::<bool>()) {
+        let mut rng = Rng(seed);
+        let voxels = DIMS[0] * DIMS[2] * DIMS[3];
+        let x: Vec<f64> = (0..n()).map(|_| rng.range(-scale, scale)).collect();
+        let labels: Vec<i64> = (0..voxels)
+            .map(|_| if rng.uniform() < 0.2 { 255 } else { rng.below(3) as i64 })
+            .collect();
+        let w: Vec<f64> = (0..voxels).map(|_| rng.range(0.0, 3.0)).collect();
+        for (name, cfg) in every_loss() {
+            let weight = weighted.then_some((w.as_slice(), 1));
+            let (v, g) = value_and_grad(&cfg.init(), &x, DIMS, &Truth::Labels(labels.clone()), weight);
+            prop_assert!(v.is_finite(), "{name}: loss {v}");
+            prop_assert!(g.iter().all(|g| g.is_finite()), "{name}: non-finite gradient");
+            if non_negative(name) {
+                prop_assert!(v >= -1e-12, "{name}: negative loss {v}");
+            }
+        }
+        // Dense targets with kornia's -100 ignore entries in the sigmoid losses.
+        let dense: Vec<f64> = (0..n())
+            .map(|_| match rng.uniform() {
+                u if u < 0.15 => -100.0,
+                u if u < 0.45 => 1.0,
+                _ => 0.0,
+            })
+            .collect();
+        for (name, cfg) in [
+            ("kornia binary focal", AnyLossConfig::Focal(FocalLossConfig::new().with_activation(Activation::Sigmoid).with_class_weights(Some(vec![0.5, 1.0, 2.0])).with_ignore_index(Some(-100)).with_mean_over(MeanOver::AllEntries))),
+            ("bce", AnyLossConfig::Bce(BceLossConfig::new().with_ignore_index(Some(-100)).with_pos_weight(Some(vec![3.0, 1.0, 0.5])))),
+            ("dice sigmoid", overlap(OverlapLossConfig::dice().with_activation(Activation::Sigmoid).with_ignore_index(Some(-100)))),
+        ] {
+            let (v, g) = value_and_grad(&cfg.init(), &x, DIMS, &Truth::Dense(dense.clone()), None);
+            prop_assert!(v.is_finite() && v >= -1e-12, "{name}: loss {v}");
+            prop_assert!(g.iter().all(|g| g.is_finite()), "{name}: non-finite gradient");
+        }
+    }
 }
 
 fn assert_finite(name: &str, what: &str, x: &[f64], labels: Vec<i64>) {
