@@ -102,7 +102,7 @@ fn eval_table_states_the_convention_and_empty_masks() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.starts_with("case,label,metric,value,status,convention,tolerance_mm\n"));
+    assert!(out.starts_with("case,label,metric,value,status,peer_value,convention,tolerance_mm\n"));
     // DeepMind's surfel NSD of the anisotropic blob.
     let nsd: f64 = out
         .lines()

@@ -205,6 +205,16 @@ fn parity_peer_cases() {
     ));
 }
 
+/// The losses added for #17 (boundary, clDice, Wasserstein Dice, unified focal, NACL, log
+/// Hausdorff, kornia's Lovász hinge), computed by the peers with `tools/golden/new_losses.py`.
+#[test]
+fn new_loss_peer_cases() {
+    run_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/golden/losses_new.json"
+    ));
+}
+
 /// Runs every case of a reference file, prints `loss cases: N passed, M failed, K skipped` and
 /// fails if any case fails.
 fn run_file(path: &str) {

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use dicekit_data::{case_name, list_label_maps, read_label_map};
 use dicekit_metrics::{
-    ConfusionCounts, Convention, EmptyPolicy, EmptySide, LabelEvaluation, MetricKind, Score,
-    aggregate, evaluate_label_maps, labels_present,
+    ConfusionCounts, Convention, EmptyPolicy, EmptySide, LabelEvaluation, MetricKind, PeerValue,
+    Score, aggregate, evaluate_label_maps, labels_present,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -305,8 +305,8 @@ fn table(results: &[CaseResult], convention: Convention, tol: f64) -> String {
             let _ = write!(out, " {cell:>width$}");
         }
         out.push('\n');
-        let micro = counts
-            .dice()
+        let micro = convention
+            .overlap(MetricKind::Dice, &counts)
             .value()
             .map_or("-".to_string(), |v| format!("{v:.4}"));
         let _ = writeln!(
@@ -326,8 +326,34 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
+/// What the convention's peer reports for a score: the number, or for an empty side its
+/// NaN / inf / number / exception (`"nan"`, `"inf"`, `"raises"`).
+fn peer_value(s: Score, metric: MetricKind, convention: Convention) -> serde_json::Value {
+    let resolved = match s {
+        Score::Value(v) => PeerValue::Number(v),
+        Score::Empty(side) => convention.empty_value(metric, side),
+    };
+    match resolved {
+        PeerValue::Number(v) if v.is_finite() => serde_json::json!(v),
+        PeerValue::Number(v) if v.is_nan() => "nan".into(),
+        PeerValue::Number(_) | PeerValue::Inf => "inf".into(),
+        PeerValue::NaN => "nan".into(),
+        PeerValue::Raises => "raises".into(),
+    }
+}
+
+/// One output row: case, label, metric, value, status and the peer's value.
+type Record = (
+    String,
+    u32,
+    &'static str,
+    Option<f64>,
+    String,
+    serde_json::Value,
+);
+
 /// Records `(case, label, metric, score)` including the aggregate rows (case `(mean)`).
-fn records(results: &[CaseResult]) -> Vec<(String, u32, &'static str, Option<f64>, String)> {
+fn records(results: &[CaseResult], convention: Convention) -> Vec<Record> {
     let mut rows = Vec::new();
     for r in results {
         for l in &r.labels {
@@ -338,6 +364,7 @@ fn records(results: &[CaseResult]) -> Vec<(String, u32, &'static str, Option<f64
                     m.name(),
                     s.value(),
                     status(*s).to_string(),
+                    peer_value(*s, *m, convention),
                 ));
             }
         }
@@ -350,14 +377,18 @@ fn records(results: &[CaseResult]) -> Vec<(String, u32, &'static str, Option<f64
                 m.name(),
                 a.mean,
                 format!("mean of {} (excluded {})", a.used, a.excluded),
+                a.mean
+                    .map_or(serde_json::Value::Null, |v| serde_json::json!(v)),
             ));
         }
+        let dice = convention.overlap(MetricKind::Dice, &counts);
         rows.push((
             "(all voxels)".into(),
             label,
             "dice",
-            counts.dice().value(),
+            dice.value(),
             "dice of the summed counts".into(),
+            peer_value(dice, MetricKind::Dice, convention),
         ));
     }
     rows
@@ -369,12 +400,12 @@ pub(crate) fn json_rows(
     convention: Convention,
     tol: f64,
 ) -> Vec<serde_json::Value> {
-    records(results)
+    records(results, convention)
         .into_iter()
-        .map(|(case, label, metric, value, status)| {
+        .map(|(case, label, metric, value, status, peer)| {
             serde_json::json!({
                 "case": case, "label": label, "metric": metric, "value": value, "status": status,
-                "convention": convention.name(), "tolerance_mm": tol,
+                "peer_value": peer, "convention": convention.name(), "tolerance_mm": tol,
             })
         })
         .collect()
@@ -382,7 +413,8 @@ pub(crate) fn json_rows(
 
 /// The CSV of [`json_rows`], with a header.
 pub(crate) fn csv_rows(results: &[CaseResult], convention: Convention, tol: f64) -> String {
-    let mut out = String::from("case,label,metric,value,status,convention,tolerance_mm\n");
+    let mut out =
+        String::from("case,label,metric,value,status,peer_value,convention,tolerance_mm\n");
     let quote = |s: &str| {
         if s.contains([',', '"', '\n']) {
             format!("\"{}\"", s.replace('"', "\"\""))
@@ -390,11 +422,16 @@ pub(crate) fn csv_rows(results: &[CaseResult], convention: Convention, tol: f64)
             s.to_string()
         }
     };
-    for (case, label, metric, value, status) in records(results) {
+    for (case, label, metric, value, status, peer) in records(results, convention) {
         let v = value.map_or(String::new(), |v| v.to_string());
+        let peer = match peer {
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        };
         let _ = writeln!(
             out,
-            "{},{label},{metric},{v},{},{},{tol}",
+            "{},{label},{metric},{v},{},{peer},{},{tol}",
             quote(&case),
             quote(&status),
             convention.name()
