@@ -559,6 +559,23 @@ fn configs_round_trip_through_json() {
     assert!(e.to_string().contains("relu"), "{e}");
     let e = AnyLossConfig::from_partial(&serde_json::json!({"loss": "dise"})).unwrap_err();
     assert!(e.to_string().contains("dise"), "{e}");
+    // The newer losses, as a train config's [loss] table gives them.
+    for partial in [
+        serde_json::json!({"loss": "boundary", "classes": "exclude_background"}),
+        serde_json::json!({"loss": "cl_dice", "iterations": 5, "activation": "sigmoid"}),
+        serde_json::json!({"loss": "wasserstein_dice", "distances": [[0.0, 1.0], [1.0, 0.0]], "weighting": "gdl"}),
+        serde_json::json!({"loss": "unified_focal", "weight": 0.3, "gamma": 0.5}),
+        serde_json::json!({"loss": "nacl", "kernel": {"gaussian": {"sigma": 1.5}}, "distance": "l2"}),
+        serde_json::json!({"loss": "hausdorff_dt", "log": true}),
+        serde_json::json!({"loss": "lovasz", "variant": "hinge", "classes": "joint"}),
+        serde_json::json!({"loss": "focal", "activation": "sigmoid", "normalized": true, "reduced_threshold": 0.5}),
+        serde_json::json!({"loss": "overlap", "clip_intersection": 1.0, "dense_ignore": "monai"}),
+    ] {
+        AnyLossConfig::from_partial(&partial).unwrap_or_else(|e| panic!("{partial}: {e}"));
+    }
+    let e =
+        AnyLossConfig::from_partial(&serde_json::json!({"loss": "wasserstein_dice"})).unwrap_err();
+    assert!(e.to_string().contains("distances"), "{e}");
 }
 
 #[test]
