@@ -90,14 +90,12 @@ impl FocalLossConfig {
                 ));
             }
         }
-        if let Some(r) = self.reduced_threshold {
-            if !(r > 0.0 && r <= 1.0) {
-                return Err(ConfigError::range(
-                    "reduced_threshold",
-                    r,
-                    "a number in (0, 1]",
-                ));
-            }
+        if let Some(r) = self.reduced_threshold.filter(|r| !(*r > 0.0 && *r <= 1.0)) {
+            return Err(ConfigError::range(
+                "reduced_threshold",
+                r,
+                "a number in (0, 1]",
+            ));
         }
         if (self.reduced_threshold.is_some() || self.normalized)
             && self.activation == Activation::Softmax
