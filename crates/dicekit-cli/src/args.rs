@@ -114,6 +114,9 @@ pub struct ReportArgs {
     /// Bins of the reliability diagrams.
     #[arg(long, default_value_t = 15)]
     pub bins: usize,
+    /// Also score the centreline Dice (clDice) of each label (skeletons by thinning).
+    #[arg(long)]
+    pub cl_dice: bool,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -275,6 +278,10 @@ pub struct EvalArgs {
     /// NSD tolerance in mm.
     #[arg(long, default_value_t = 1.0, value_name = "MM")]
     pub tolerance: f64,
+    /// Also score the centreline Dice (clDice) of each label, on skeletons by thinning
+    /// (scikit-image's): what Dice misses on vessels and other tubular structures.
+    #[arg(long)]
+    pub cl_dice: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

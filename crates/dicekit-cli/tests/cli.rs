@@ -954,3 +954,47 @@ fn train_no_report_skips_the_report_and_report_writes_it_later() {
     assert!(r.status.success(), "{}", stderr(&r));
     assert!(root.join("run/report/index.md").exists());
 }
+
+/// A false detection (empty reference): MONAI's Dice is NaN, DeepMind's 0; the JSON keeps the
+/// typed empty and says what the peer reports.
+#[test]
+fn eval_reports_each_peers_value_for_an_empty_reference() {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../dicekit-metrics/tests/golden/empty/cases");
+    let file = |side: &str| {
+        dir.join(format!("e01_2d_empty_gt_{side}.nii.gz"))
+            .display()
+            .to_string()
+    };
+    let (pred, truth) = (file("pred"), file("gt"));
+    let dice_row = |convention: &str| -> serde_json::Value {
+        let o = dicekit(&[
+            "eval",
+            "--pred",
+            &pred,
+            "--truth",
+            &truth,
+            "--convention",
+            convention,
+            "--format",
+            "json",
+            "--cl-dice",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout(&o)).unwrap();
+        assert!(
+            rows.iter().any(|r| r["metric"] == "cl_dice"),
+            "no cl_dice row"
+        );
+        rows.into_iter()
+            .find(|r| r["metric"] == "dice" && r["label"] == 1 && r["case"] != "(mean)")
+            .unwrap()
+    };
+    let monai = dice_row("monai");
+    assert_eq!(monai["status"], "empty_reference", "{monai}");
+    assert_eq!(monai["value"], serde_json::Value::Null);
+    assert_eq!(monai["peer_value"], "nan");
+    let deepmind = dice_row("deepmind");
+    assert_eq!(deepmind["value"], 0.0, "{deepmind}");
+    assert_eq!(deepmind["peer_value"], 0.0);
+}

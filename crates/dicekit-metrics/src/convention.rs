@@ -59,6 +59,8 @@ pub enum MetricKind {
     Nsd,
     /// Generalized Dice score over the classes of a label map (MONAI `GeneralizedDiceScore`).
     GeneralizedDice,
+    /// Centreline Dice (clDice) of the skeletons.
+    ClDice,
 }
 
 /// What a peer reports where dicekit has a typed empty result.
@@ -147,6 +149,8 @@ impl Convention {
             (_, Precision | Recall | Specificity | VolumeDifference) => NaN,
             // MONAI's rule, the only peer with a label-map score: 1 when nothing is anywhere.
             (_, GeneralizedDice) => Number(if both { 1.0 } else { 0.0 }),
+            // The clDice reference divides 0 by 0 wherever dicekit has a typed empty.
+            (_, ClDice) => NaN,
             (Monai, Dice | Jaccard) => match side {
                 EmptySide::Prediction => Number(0.0),
                 _ => NaN,

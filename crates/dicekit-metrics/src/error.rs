@@ -20,8 +20,8 @@ pub enum MetricError {
         /// Number of axes of the masks.
         ndim: usize,
     },
-    /// Surface metrics are defined for 2D and 3D masks only.
-    #[error("surface metrics need 2D or 3D masks, got {0} axes")]
+    /// Surface metrics, skeletons and clDice are defined for 2D and 3D masks only.
+    #[error("this metric needs 2D or 3D masks, got {0} axes")]
     UnsupportedRank(usize),
     /// A parameter outside its range.
     #[error("invalid `{name}`: {value} ({expected})")]

@@ -50,6 +50,7 @@ impl MetricKind {
             MetricKind::DirectedAsd => "asd_pred_to_gt",
             MetricKind::Nsd => "nsd",
             MetricKind::GeneralizedDice => "generalized_dice",
+            MetricKind::ClDice => "cl_dice",
         }
     }
 
@@ -64,6 +65,7 @@ impl MetricKind {
                 | MetricKind::Specificity
                 | MetricKind::Nsd
                 | MetricKind::GeneralizedDice
+                | MetricKind::ClDice
         )
     }
 }
@@ -115,8 +117,8 @@ pub fn evaluate_label_maps(
                         MetricKind::DirectedHausdorff => {
                             sd.directed_hausdorff(Direction::PredToTruth)
                         }
-                        MetricKind::GeneralizedDice => {
-                            unreachable!("not a per-label metric")
+                        MetricKind::GeneralizedDice | MetricKind::ClDice => {
+                            unreachable!("not in MetricKind::REPORTED")
                         }
                         MetricKind::Masd => {
                             sd.average_surface_distance(crate::SurfaceMean::MeanOfMeans)

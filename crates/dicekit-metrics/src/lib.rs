@@ -1,6 +1,7 @@
 //! Segmentation metrics with every peer's convention named: overlap from confusion counts,
 //! surface distances (HD, HD95, ASSD, NSD) under voxel-face, fully-connected or surfel
-//! boundaries with exact anisotropic distances, calibration, and typed empty-mask results.
+//! boundaries with exact anisotropic distances, centreline Dice (clDice) on scikit-image-exact
+//! skeletons, calibration, and typed empty-mask results.
 //!
 //! No burn: this crate runs on plain `ndarray` arrays. Its one dicekit dependency is
 //! `dicekit-data`, for the exact distance transform ([`squared_edt`]) it shares with the weight
@@ -8,18 +9,21 @@
 
 mod calibration;
 mod classification;
+mod cldice;
 mod convention;
 mod counts;
 mod error;
 mod evaluate;
 mod nearest;
 mod score;
+mod skeleton;
 mod surface;
 mod surface_points;
 mod surfel_normals;
 
 pub use calibration::*;
 pub use classification::{accuracy, argmax, average_precision, macro_auc, roc_auc};
+pub use cldice::{CentrelineCounts, centreline_counts_per_label, cl_dice};
 pub use convention::{Convention, MetricKind, PeerValue};
 pub use counts::{
     Averaging, ConfusionCounts, GdsWeights, average_overlap, confusion_per_label,
@@ -30,4 +34,5 @@ pub use dicekit_data::edt::{squared_edt, squared_edt_brute};
 pub use error::MetricError;
 pub use evaluate::{LabelEvaluation, evaluate_label_maps, labels_present};
 pub use score::{Aggregate, EmptyPolicy, EmptySide, Score, aggregate};
+pub use skeleton::skeletonize;
 pub use surface::{Boundary, Direction, Percentile, SurfaceDistances, SurfaceMean};

@@ -6,10 +6,11 @@
 //!   neighbourhoods (listed below, built at compile time).
 //! - **3D**: Lee, Kashyap & Chu (1994) directional thinning as scikit-image 0.26 runs it: candidates
 //!   must be border points in the current direction, not endpoints, Euler invariant and simple,
-//!   but the sequential re-check tests simplicity only. A candidate whose neighbours were removed
-//!   before it is then removed too, so small objects can vanish (a 2x2x2 cube, a rod of 4x4
-//!   cross-section: scikit-image issue #3757). dicekit reproduces this on purpose, because the
-//!   clDice reference computes its skeletons with scikit-image.
+//!   but the sequential re-check tests simplicity only: a candidate is removed when its turn
+//!   comes if it is still simple, even if the removals before it left it an endpoint, isolated
+//!   or no longer Euler invariant. Small objects can therefore vanish (a 2x2x2 cube, a rod of
+//!   4x4 cross-section: scikit-image issue #3757). dicekit reproduces this on purpose, because
+//!   the clDice reference computes its skeletons with scikit-image.
 //!
 //! Outside the image is background in both (scikit-image pads by one zero voxel).
 use ndarray::{Array2, Array3, ArrayD, ArrayView2, ArrayView3, ArrayViewD, Ix2, Ix3};
@@ -24,9 +25,9 @@ use crate::MetricError;
 ///     repeated until one sweep over all directions removes nothing)
 /// ```
 /// Every foreground pixel of the skeleton is foreground in `mask`. Thinning the skeleton again
-/// leaves it unchanged. In 2D the 8-connected components are kept (in scikit-image's tests and
-/// ours). In 3D a 26-connected component is never split, but it can vanish entirely (see the
-/// module docs).
+/// leaves it unchanged. In 2D the 8-connected components are kept (in our property tests). In
+/// 3D a 26-connected component is never split, but it can vanish entirely (see the module
+/// docs).
 ///
 /// # Shapes
 /// - `mask`: `[H, W]` or `[D, H, W]`, any memory layout; a 3D mask with `D == 1` is thinned in
@@ -50,7 +51,7 @@ use crate::MetricError;
 /// assert_eq!(rows, [".........", "......#..", ".#####...", ".........", "........."]);
 /// # Ok::<(), dicekit_metrics::MetricError>(())
 /// ```
-#[doc(alias = "thin")]
+#[doc(alias = "skeletonize_3d")]
 #[doc(alias = "centerline")]
 pub fn skeletonize(mask: &ArrayViewD<bool>) -> Result<ArrayD<bool>, MetricError> {
     match mask.ndim() {
@@ -59,7 +60,10 @@ pub fn skeletonize(mask: &ArrayViewD<bool>) -> Result<ArrayD<bool>, MetricError>
             Ok(zhang_suen(m).into_dyn())
         }
         3 => {
-            let m = mask.view().into_dimensionality::<Ix3>().expect("three axes");
+            let m = mask
+                .view()
+                .into_dimensionality::<Ix3>()
+                .expect("three axes");
             Ok(lee(m).into_dyn())
         }
         n => Err(MetricError::UnsupportedRank(n)),
@@ -81,10 +85,10 @@ const NEVER: u8 = 0;
 
 /// The neighbourhoods on which scikit-image's table differs from Zhang & Suen's conditions, with
 /// the sub-iterations in which scikit-image removes the centre. Rows from top to bottom, `#`
-/// foreground, `.` background, `x` the centre. They are all of 2 to 4 neighbours: scikit-image
-/// also removes the corner of an L of 4-neighbours (A = 2 in the paper), keeps the end of a
-/// two-pixel tail pointing down-right or up-left, and assigns other short tails to one
-/// sub-iteration only. (Facts read off scikit-image 0.26 `_skeletonize_various_cy.pyx`.)
+/// foreground, `.` background, `x` the centre. All have 2 to 4 neighbours: scikit-image also
+/// removes the corner of an L of two 4-neighbours (A = 2 in the paper), never removes a pixel
+/// whose only neighbours are S and SE, or W and NW, and moves other short ends to one
+/// sub-iteration. (Facts read off scikit-image 0.26 `_skeletonize_various_cy.pyx`.)
 const SKIMAGE_EXCEPTIONS: [(&[u8; 11], u8); 25] = [
     (b"##./.x./...", FIRST),  // paper: both
     (b".##/.x./...", FIRST),  // paper: both
@@ -423,7 +427,8 @@ fn lee(mask: ArrayView3<bool>) -> Array3<bool> {
     for dp in -1..=1 {
         for dr in -1..=1 {
             for dc in -1..=1 {
-                offsets[cube_bit(dp, dr, dc) as usize] = dp as isize * sp + dr as isize * sr + dc as isize;
+                offsets[cube_bit(dp, dr, dc) as usize] =
+                    dp as isize * sp + dr as isize * sr + dc as isize;
             }
         }
     }
@@ -546,7 +551,11 @@ mod tests {
         assert_eq!(EULER_DELTA[0], 1);
         assert_eq!(EULER_DELTA[127], -1);
         assert_eq!(EULER_DELTA[0b0000001], -1);
-        assert!(EULER_DELTA.iter().all(|&v| v % 2 != 0 && (-7..=5).contains(&v)));
+        assert!(
+            EULER_DELTA
+                .iter()
+                .all(|&v| v % 2 != 0 && (-7..=5).contains(&v))
+        );
         assert_eq!(EULER_DELTA.iter().filter(|&&v| v == -7).count(), 1);
     }
 
@@ -557,7 +566,9 @@ mod tests {
         assert!(is_simple(CENTRE | b(-1, -1, -1) | b(0, 0, -1)));
         // Opposite corners are not 26-adjacent without the centre.
         assert!(!is_simple(CENTRE | b(-1, -1, -1) | b(1, 1, 1)));
-        assert!(is_simple(CENTRE | b(-1, -1, -1) | b(0, 0, -1) | b(1, 1, 0) | b(0, 1, -1)));
+        assert!(is_simple(
+            CENTRE | b(-1, -1, -1) | b(0, 0, -1) | b(1, 1, 0) | b(0, 1, -1)
+        ));
     }
 
     #[test]
@@ -584,6 +595,17 @@ mod tests {
         assert_eq!(skeletonize(&a.view()), Err(MetricError::UnsupportedRank(1)));
         let b = ndarray::ArrayD::from_elem(ndarray::IxDyn(&[2, 2, 2, 2]), true);
         assert_eq!(skeletonize(&b.view()), Err(MetricError::UnsupportedRank(4)));
+    }
+
+    #[test]
+    fn skeletonize_reads_any_memory_layout() {
+        let m = Array3::from_shape_fn((5, 7, 6), |(p, r, c)| (p + 2 * r + c) % 5 != 0);
+        let t = m.view().permuted_axes([2, 0, 1]);
+        let owned = t.as_standard_layout().into_owned();
+        assert_eq!(
+            skeletonize(&t.into_dyn()).unwrap(),
+            skeletonize(&owned.view().into_dyn()).unwrap()
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use dicekit_data::{case_name, list_label_maps, read_label_map};
 use dicekit_metrics::{
     ConfusionCounts, Convention, EmptyPolicy, EmptySide, LabelEvaluation, MetricKind, PeerValue,
-    Score, aggregate, evaluate_label_maps, labels_present,
+    Score, aggregate, centreline_counts_per_label, evaluate_label_maps, labels_present,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -179,7 +179,7 @@ fn evaluate_case(
         .labels
         .clone()
         .unwrap_or_else(|| labels_present(&p.data.view(), &t.data.view()));
-    evaluate_label_maps(
+    let mut evals = evaluate_label_maps(
         &p.data.view(),
         &t.data.view(),
         &spacing,
@@ -187,7 +187,44 @@ fn evaluate_case(
         convention,
         args.tolerance,
     )
-    .map_err(|e| format!("{}: {e}", pred.display()))
+    .map_err(|e| format!("{}: {e}", pred.display()))?;
+    if args.cl_dice {
+        let counts = centreline_counts_per_label(&p.data.view(), &t.data.view(), &labels)
+            .map_err(|e| format!("{}: {e}", pred.display()))?;
+        for (e, c) in evals.iter_mut().zip(counts) {
+            e.scores.push((MetricKind::ClDice, c.cl_dice()));
+        }
+    }
+    Ok(evals)
+}
+
+/// Every metric a table or aggregate can hold, in column order.
+const COLUMNS: [MetricKind; 11] = [
+    MetricKind::Dice,
+    MetricKind::Jaccard,
+    MetricKind::Precision,
+    MetricKind::Recall,
+    MetricKind::VolumeDifference,
+    MetricKind::Hausdorff,
+    MetricKind::Hausdorff95,
+    MetricKind::Assd,
+    MetricKind::DirectedAsd,
+    MetricKind::Nsd,
+    MetricKind::ClDice,
+];
+
+/// The metrics present in `results`, in column order.
+fn columns(results: &[CaseResult]) -> Vec<MetricKind> {
+    COLUMNS
+        .into_iter()
+        .filter(|m| {
+            MetricKind::REPORTED.contains(m)
+                || results
+                    .iter()
+                    .flat_map(|r| &r.labels)
+                    .any(|l| l.scores.iter().any(|(k, _)| k == m))
+        })
+        .collect()
 }
 
 fn status(s: Score) -> &'static str {
@@ -224,7 +261,7 @@ pub(crate) fn aggregates(
     by_label
         .into_iter()
         .map(|(label, (scores, counts))| {
-            let aggs = MetricKind::REPORTED
+            let aggs = columns(results)
                 .iter()
                 .map(|m| {
                     (
@@ -242,7 +279,7 @@ pub(crate) fn aggregates(
         .collect()
 }
 
-/// Orders metrics by their position in `MetricKind::REPORTED`.
+/// Orders metrics by their position in the columns.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct MetricKindKey(MetricKind);
 impl PartialOrd for MetricKindKey {
@@ -252,7 +289,7 @@ impl PartialOrd for MetricKindKey {
 }
 impl Ord for MetricKindKey {
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        let pos = |m: MetricKind| MetricKind::REPORTED.iter().position(|x| *x == m);
+        let pos = |m: MetricKind| COLUMNS.iter().position(|x| *x == m);
         pos(self.0).cmp(&pos(o.0))
     }
 }
@@ -273,7 +310,7 @@ fn table(results: &[CaseResult], convention: Convention, tol: f64) -> String {
         "convention: {} | NSD tolerance {tol} mm | distances in mm",
         convention.name()
     );
-    let header: Vec<&str> = MetricKind::REPORTED.iter().map(|m| m.name()).collect();
+    let header: Vec<&str> = columns(results).iter().map(|m| m.name()).collect();
     let width = 11;
     let _ = write!(out, "{:<24} {:>6}", "case", "label");
     for h in &header {

@@ -21,7 +21,8 @@ use dicekit_data::overlay::overlay;
 use dicekit_losses::Activation;
 use dicekit_metrics::{
     Binning, Convention, EdgeRule, MetricKind, ReliabilityBin, Score, brier_score,
-    evaluate_label_maps, expected_calibration_error, maximum_calibration_error, reliability_bins,
+    centreline_counts_per_label, evaluate_label_maps, expected_calibration_error,
+    maximum_calibration_error, reliability_bins,
 };
 use dicekit_plot::{LineChart, ReliabilityBar, ReliabilityDiagram, Series};
 use dicekit_train::{
@@ -56,6 +57,8 @@ pub struct ReportOptions {
     pub bins: usize,
     /// Draw a progress bar.
     pub progress: bool,
+    /// Also score the centreline Dice (clDice) of each label.
+    pub cl_dice: bool,
 }
 
 impl Default for ReportOptions {
@@ -70,6 +73,7 @@ impl Default for ReportOptions {
             overlays: 2,
             bins: 15,
             progress: true,
+            cl_dice: false,
         }
     }
 }
@@ -94,6 +98,7 @@ pub fn run(args: ReportArgs) -> ExitCode {
         overlays: args.overlays,
         bins: args.bins,
         progress: !args.quiet,
+        cl_dice: args.cl_dice,
     };
     match write_report(&args.run, &opts) {
         Ok(index) => {
@@ -244,7 +249,7 @@ pub fn write_report(run: &Path, opts: &ReportOptions) -> Result<PathBuf, String>
             &mut top,
             &mut per_class,
         );
-        let evals = evaluate_label_maps(
+        let mut evals = evaluate_label_maps(
             &pred.view(),
             &case.mask.view(),
             &case.spacing,
@@ -253,6 +258,13 @@ pub fn write_report(run: &Path, opts: &ReportOptions) -> Result<PathBuf, String>
             opts.tolerance,
         )
         .map_err(|e| format!("{}: {e}", case.name))?;
+        if opts.cl_dice {
+            let counts = centreline_counts_per_label(&pred.view(), &case.mask.view(), &labels)
+                .map_err(|e| format!("{}: {e}", case.name))?;
+            for (e, c) in evals.iter_mut().zip(counts) {
+                e.scores.push((MetricKind::ClDice, c.cl_dice()));
+            }
+        }
         let dices: Vec<f64> = evals
             .iter()
             .filter(|l| l.counts.true_positives + l.counts.false_negatives > 0)
@@ -747,7 +759,7 @@ fn index_md(x: &IndexInputs) -> String {
         s,
         "Mean over cases (± standard deviation); cases where a metric is undefined (empty reference or prediction) are left out and counted. \"Dice (all voxels)\" is one Dice of the counts summed over the set, as in training.\n"
     );
-    let shown = [
+    let mut shown = vec![
         MetricKind::Dice,
         MetricKind::Jaccard,
         MetricKind::Precision,
@@ -756,8 +768,11 @@ fn index_md(x: &IndexInputs) -> String {
         MetricKind::Assd,
         MetricKind::Nsd,
     ];
+    if x.opts.cl_dice {
+        shown.push(MetricKind::ClDice);
+    }
     let _ = write!(s, "| label | Dice (all voxels) | IoU (all voxels) |");
-    for m in shown {
+    for &m in &shown {
         let _ = write!(s, " {} |", m.name());
     }
     let _ = writeln!(s);
@@ -778,7 +793,7 @@ fn index_md(x: &IndexInputs) -> String {
             fmt_value(dice),
             fmt_value(iou)
         );
-        for m in shown {
+        for &m in &shown {
             let values: Vec<f64> = x
                 .results
                 .iter()
