@@ -29,7 +29,7 @@ pub struct ClDiceLossConfig {
     #[config(default = 1e-4)]
     pub smooth: f64,
     /// Label (or dense target value) of voxels to ignore (`p` and `g` zeroed there before the
-    /// skeletons; an extension of MONAI's).
+    /// skeletons; an extension of MONAI's, which has none).
     pub ignore_index: Option<i64>,
     /// Mean or sum of the per-sample values.
     #[config(default = "Reduction::Mean")]
@@ -150,7 +150,8 @@ impl ClDiceLoss {
         self.forward_weighted(logits, target, None)
     }
 
-    /// The reduced loss; a weight map multiplies `p` and `g` before the skeletons.
+    /// The reduced loss; a weight map `w` weighs each voxel in the four sums
+    /// (`Σ w S_p g / Σ w S_p`, ...).
     pub fn forward_weighted<const D: usize>(
         &self,
         logits: Tensor<D>,
@@ -176,24 +177,31 @@ impl ClDiceLoss {
         expect_valid(cfg.check_classes(dims[1]));
         let device = logits.device();
         let enc = encode(target.into(), dims, cfg.ignore_index);
-        let weight = enc.voxel_weight(weight_map);
         let mut p = cfg.activation.probabilities(logits);
         let mut g = enc.truth;
-        if let Some(w) = weight {
-            p = p * w.clone();
-            g = g * w;
+        if let Some(v) = enc.valid {
+            p = p * v.clone();
+            g = g * v;
         }
+        let mut w = weight_map.map(|w| w * Tensor::<D>::ones(dims, &device));
         if let Some(idx) = cfg.classes.indices(dims[1]) {
             let idx: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
             let idx = Tensor::<1, Int>::from_ints(idx.as_slice(), &device);
             p = p.select(1, idx.clone());
-            g = g.select(1, idx);
+            g = g.select(1, idx.clone());
+            w = w.map(|w| w.select(1, idx));
         }
         let skel_p = soft_skeleton(p.clone(), cfg.iterations);
         let skel_g = soft_skeleton(g.clone(), cfg.iterations);
         let b = dims[0];
-        let per_sample =
-            |t: Tensor<D>| -> Tensor<1> { t.reshape([b as i32, -1]).sum_dim(1).reshape([b]) };
+        // Sums per sample over channels and space, each voxel weighted by the weight map.
+        let per_sample = |t: Tensor<D>| -> Tensor<1> {
+            let t = match &w {
+                Some(w) => t * w.clone(),
+                None => t,
+            };
+            t.reshape([b as i32, -1]).sum_dim(1).reshape([b])
+        };
         let tprec =
             (per_sample(skel_p.clone() * g) + cfg.smooth_nr) / (per_sample(skel_p) + cfg.smooth_dr);
         let tsens =

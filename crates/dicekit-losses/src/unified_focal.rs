@@ -102,7 +102,8 @@ impl UnifiedFocalLoss {
         self.forward_weighted(logits, target, None)
     }
 
-    /// The reduced loss; a weight map multiplies `p` and `g` as the ignore mask does.
+    /// The reduced loss; a weight map multiplies each voxel's focal terms and its contributions
+    /// to the Tversky sums.
     pub fn forward_weighted<const D: usize>(
         &self,
         logits: Tensor<D>,
@@ -113,17 +114,20 @@ impl UnifiedFocalLoss {
         let dims = logits.dims();
         expect_valid(cfg.check_classes(dims[1]));
         let enc = encode(target.into(), dims, cfg.ignore_index);
-        let weight = enc.voxel_weight(weight_map);
         let mut p = cfg.activation.probabilities(logits);
         let mut g = enc.truth;
         if dims[1] == 1 {
             p = Tensor::cat(vec![p.clone().neg() + 1.0, p], 1);
             g = Tensor::cat(vec![g.clone().neg() + 1.0, g], 1);
         }
-        if let Some(w) = weight {
-            p = p * w.clone();
-            g = g * w;
+        if let Some(v) = enc.valid {
+            p = p * v.clone();
+            g = g * v;
         }
+        let weigh = |t: Tensor<D>| match &weight_map {
+            Some(w) => t * w.clone(),
+            None => t,
+        };
         let eps = cfg.epsilon;
         let p = p.clamp(eps, 1.0 - eps);
         let (d, gamma) = (cfg.delta, cfg.gamma);
@@ -148,7 +152,7 @@ impl UnifiedFocalLoss {
             let ce = |c: usize| (channel(&g, c) * channel(&p, c).log()).neg();
             let back = (channel(&p, 0).neg() + 1.0).powf_scalar(gamma) * ce(0) * (1.0 - d);
             let fore = ce(1) * d;
-            add(reduce(Tensor::cat(vec![back, fore], 1)), cfg.weight);
+            add(reduce(weigh(Tensor::cat(vec![back, fore], 1))), cfg.weight);
         }
         if cfg.weight < 1.0 {
             let [b, c2] = [dims[0], p.dims()[1]];
@@ -157,9 +161,9 @@ impl UnifiedFocalLoss {
                     .sum_dim(2)
                     .reshape([b, c2])
             };
-            let tp = sum(g.clone() * p.clone());
-            let fnn = sum(g.clone() * (p.clone().neg() + 1.0));
-            let fp = sum((g.neg() + 1.0) * p);
+            let tp = sum(weigh(g.clone() * p.clone()));
+            let fnn = sum(weigh(g.clone() * (p.clone().neg() + 1.0)));
+            let fp = sum(weigh((g.neg() + 1.0) * p));
             let t = (tp.clone() + eps) / (tp + fnn * d + fp * (1.0 - d) + eps);
             let back = t.clone().narrow(1, 0, 1).neg() + 1.0;
             let fore = (t.narrow(1, 1, 1).neg() + 1.0).powf_scalar(1.0 - gamma);

@@ -1018,6 +1018,9 @@ fn nnunet(class: &str, a: &Args, target: &TargetMode) -> Result<AnyLossConfig, S
             };
             let dice = nnunet_dice(&a.dict("soft_dice_kwargs"), Some("torch.sigmoid"))?
                 .with_ignore_index(ignore);
+            if let Some(k) = a.dict("bce_kwargs").keys().next() {
+                return Err(format!("nnU-Net bce_kwargs `{k}` is not translated"));
+            }
             let bce = BceLossConfig::new()
                 .with_ignore_index(ignore)
                 // nnU-Net divides the masked BCE sum by the number of valid voxels.
