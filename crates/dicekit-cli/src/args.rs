@@ -146,8 +146,8 @@ pub struct PredictArgs {
     /// Also write overlays/<case>.png (2D): prediction outline in red, reference in green.
     #[arg(long)]
     pub overlay: bool,
-    /// Reference label map (or folder matched by name) for the overlay.
-    #[arg(long, value_name = "PATH")]
+    /// Reference label map (or folder matched by name) for the overlay (needs --overlay).
+    #[arg(long, value_name = "PATH", requires = "overlay")]
     pub truth: Option<PathBuf>,
 }
 
@@ -275,6 +275,10 @@ pub struct EvalArgs {
     /// Peer convention for boundaries, HD95, ASSD and NSD.
     #[arg(long, default_value = "monai", value_parser = ["monai", "deepmind", "medpy", "seg-metrics", "metrics-reloaded"])]
     pub convention: String,
+    /// Whose header spacing to use when the prediction's and the reference's differ (without
+    /// it, differing spacings are an error).
+    #[arg(long, value_enum, value_name = "SIDE")]
+    pub spacing_from: Option<SpacingFrom>,
     /// NSD tolerance in mm.
     #[arg(long, default_value_t = 1.0, value_name = "MM")]
     pub tolerance: f64,
@@ -285,4 +289,13 @@ pub struct EvalArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// Which file's header spacing `dicekit eval` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SpacingFrom {
+    /// The reference's.
+    Truth,
+    /// The prediction's.
+    Pred,
 }

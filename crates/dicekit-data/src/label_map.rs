@@ -143,6 +143,31 @@ pub fn list_label_maps(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
     Ok(found)
 }
 
+/// The label maps of `dir` by case name ([`case_name`]), refusing a folder where two files name
+/// the same case (`a.png` beside `a.tif`, `a.nii` beside `a.nii.gz`): which one is meant cannot
+/// be guessed.
+///
+/// # Errors
+/// When the folder cannot be read, or with [`DataErrorKind::Dataset`] naming both files of an
+/// ambiguous case.
+pub fn label_maps_by_case(
+    dir: &Path,
+) -> Result<std::collections::BTreeMap<String, PathBuf>, DataError> {
+    let mut by_case = std::collections::BTreeMap::new();
+    for path in list_label_maps(dir)? {
+        let name = case_name(&path);
+        if let Some(other) = by_case.insert(name.clone(), path.clone()) {
+            return Err(DataErrorKind::Dataset(format!(
+                "`{}` and `{}` both name case `{name}`: remove or rename one",
+                other.file_name().unwrap_or_default().to_string_lossy(),
+                path.file_name().unwrap_or_default().to_string_lossy()
+            ))
+            .at(dir));
+        }
+    }
+    Ok(by_case)
+}
+
 /// The file name without the extension of a format dicekit reads (`.nii.gz`, `.nii`, `.png`,
 /// `.tif`, `.tiff`, `.jpg`, `.jpeg`, any case), used to pair images, predictions and references
 /// by name: `Image_01L.jpg` and its predicted `Image_01L.png` share the case name

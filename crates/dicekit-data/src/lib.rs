@@ -69,7 +69,7 @@ pub mod weight_map;
 
 pub use error::{DataError, DataErrorKind};
 pub use image::read_image;
-pub use label_map::{case_name, list_label_maps, read_label_map};
+pub use label_map::{case_name, label_maps_by_case, list_label_maps, read_label_map};
 pub use nifti_io::write_label_map_nifti;
 pub use png_io::write_label_map_png;
 pub use rng::Rng;

@@ -99,15 +99,18 @@ fn read_error(e: io::Error, gz: bool) -> DataErrorKind {
     }
 }
 
-/// Reads `n` bytes, or reports how many there were.
+/// Reads `n` bytes, or reports how many there were. Memory grows with the bytes actually
+/// read (at most 64 MiB reserved ahead), so a header that claims more voxels than its small
+/// file holds is reported as truncated, not as an allocation failure.
 fn read_exactly(
     r: &mut (impl Read + ?Sized),
     n: usize,
     gz: bool,
 ) -> Result<Result<Vec<u8>, usize>, DataErrorKind> {
     let mut buf = Vec::new();
-    buf.try_reserve_exact(n)
-        .map_err(|_| out_of_memory(n, "bytes of voxel data"))?;
+    let ahead = n.min(64 << 20);
+    buf.try_reserve_exact(ahead)
+        .map_err(|_| out_of_memory(ahead, "bytes of voxel data"))?;
     let got = r
         .take(n as u64)
         .read_to_end(&mut buf)

@@ -1,19 +1,37 @@
 //! Overlays: an image with the outlines of a prediction and a reference drawn on it.
 use ndarray::{Array3, ArrayD, Ix2};
 
+use crate::DataErrorKind;
+
 /// An RGB picture `[3, H, W]` in 0..=255 of a 2D image `[C, H, W]` (gray, or the first three
 /// channels, each stretched between its 1st and 99th percentile), with the boundary of every
 /// labelled region of `pred` in red and of `truth` in green (yellow where they coincide).
 ///
-/// # Panics
-/// If `image` is not `[C, H, W]` or a label map's shape is not `[H, W]`.
+/// # Errors
+/// [`DataErrorKind::NotWritable`] if `image` is not `[C, H, W]` with `C >= 1` (overlays are 2D)
+/// or a label map is not `[H, W]`.
 pub fn overlay(
     image: &ArrayD<f32>,
     pred: Option<&ArrayD<u32>>,
     truth: Option<&ArrayD<u32>>,
-) -> ArrayD<f32> {
-    assert_eq!(image.ndim(), 3, "overlays are 2D: [C, H, W]");
+) -> Result<ArrayD<f32>, DataErrorKind> {
+    if image.ndim() != 3 || image.shape()[0] == 0 {
+        return Err(DataErrorKind::NotWritable(format!(
+            "overlays are drawn on 2D images [C, H, W]; got shape {:?}",
+            image.shape()
+        )));
+    }
     let (c, h, w) = (image.shape()[0], image.shape()[1], image.shape()[2]);
+    for (what, m) in [("prediction", pred), ("reference", truth)] {
+        if let Some(m) = m
+            && m.shape() != [h, w]
+        {
+            return Err(DataErrorKind::NotWritable(format!(
+                "the {what} has shape {:?}, the image is {h} x {w}: an overlay needs a 2D label map of the image's size",
+                m.shape()
+            )));
+        }
+    }
     let mut out = Array3::<f32>::zeros((3, h, w));
     for k in 0..3 {
         let ch = image.index_axis(ndarray::Axis(0), k.min(c - 1));
@@ -30,11 +48,9 @@ pub fn overlay(
         }
     }
     let edges = |m: &ArrayD<u32>| -> Vec<bool> {
-        let m = m
-            .view()
-            .into_dimensionality::<Ix2>()
-            .expect("label map [H, W]");
-        assert_eq!(m.dim(), (h, w), "label map and image sizes differ");
+        let Ok(m) = m.view().into_dimensionality::<Ix2>() else {
+            return vec![false; h * w]; // checked above
+        };
         let mut e = vec![false; h * w];
         for y in 0..h {
             for x in 0..w {
@@ -75,7 +91,7 @@ pub fn overlay(
             }
         }
     }
-    out.into_dyn()
+    Ok(out.into_dyn())
 }
 
 #[cfg(test)]
@@ -93,7 +109,7 @@ mod tests {
                 truth[[y + 1, x + 1]] = 1;
             }
         }
-        let o = overlay(&image, Some(&pred), Some(&truth));
+        let o = overlay(&image, Some(&pred), Some(&truth)).unwrap();
         assert_eq!(o.shape(), &[3, 6, 6]);
         assert_eq!(
             [o[[0, 1, 1]], o[[1, 1, 1]], o[[2, 1, 1]]],
@@ -109,5 +125,12 @@ mod tests {
         ); // both outlines
         assert_eq!([o[[0, 2, 2]], o[[1, 2, 2]]], [0.0, 255.0]); // inside pred, corner of truth
         assert_eq!(o[[0, 0, 0]], o[[1, 0, 0]]); // unlabelled: gray
+        // A reference of another size, or a 3D one, is an error, not a panic.
+        let small = ArrayD::<u32>::zeros(ndarray::IxDyn(&[5, 6]));
+        assert!(overlay(&image, Some(&pred), Some(&small)).is_err());
+        let volume = ArrayD::<u32>::zeros(ndarray::IxDyn(&[2, 6, 6]));
+        assert!(overlay(&image, None, Some(&volume)).is_err());
+        let image3d = ArrayD::from_elem(ndarray::IxDyn(&[1, 2, 6, 6]), 0.5f32);
+        assert!(overlay(&image3d, None, None).is_err());
     }
 }

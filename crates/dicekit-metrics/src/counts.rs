@@ -141,6 +141,11 @@ impl ConfusionCounts {
 
 /// Confusion counts for each label of `labels`, from two integer label maps, in one pass.
 ///
+/// Memory scales with the number of labels asked for, never with their values: per label the
+/// voxels predicted, in the reference and in both (`TP`); the rest follows
+/// (`FP = |P| - TP`, `FN = |G| - TP`, `TN = N + TP - |P| - |G|`). A label value of 65535 or
+/// 4,000,000,000 costs the same as 1.
+///
 /// # Errors
 /// When the shapes differ.
 pub fn confusion_per_label(
@@ -149,22 +154,28 @@ pub fn confusion_per_label(
     labels: &[u32],
 ) -> Result<Vec<ConfusionCounts>, MetricError> {
     check_shapes(pred.shape(), truth.shape())?;
-    let max = labels.iter().copied().max().unwrap_or(0) as usize;
-    // A dense (max+2)^2 confusion matrix; labels above `max` share the last bin.
-    let bins = max + 2;
-    let bin = |v: u32| (v as usize).min(max + 1);
-    let mut matrix = vec![0u64; bins * bins];
-    ndarray::Zip::from(pred)
-        .and(truth)
-        .for_each(|&p, &t| matrix[bin(p) * bins + bin(t)] += 1);
+    let bins = LabelBins::new(labels);
+    let other = labels.len();
+    // Per bin (the labels' positions, then "any other value"): predicted, reference, both.
+    let mut pred_n = vec![0u64; other + 1];
+    let mut truth_n = vec![0u64; other + 1];
+    let mut both = vec![0u64; other + 1];
+    ndarray::Zip::from(pred).and(truth).for_each(|&p, &t| {
+        let bp = bins.of(p);
+        pred_n[bp] += 1;
+        if p == t {
+            truth_n[bp] += 1;
+            both[bp] += 1;
+        } else {
+            truth_n[bins.of(t)] += 1;
+        }
+    });
     let total: u64 = pred.len() as u64;
     Ok(labels
         .iter()
         .map(|&l| {
-            let l = l as usize;
-            let tp = matrix[l * bins + l];
-            let pred_l: u64 = matrix[l * bins..(l + 1) * bins].iter().sum();
-            let truth_l: u64 = (0..bins).map(|p| matrix[p * bins + l]).sum();
+            let b = bins.of(l);
+            let (tp, pred_l, truth_l) = (both[b], pred_n[b], truth_n[b]);
             ConfusionCounts {
                 true_positives: tp,
                 false_positives: pred_l - tp,
@@ -173,6 +184,46 @@ pub fn confusion_per_label(
             }
         })
         .collect())
+}
+
+/// Maps a label value to its position among the labels asked for (the first, for a repeated
+/// label), or to `labels.len()` for any other value: a table when the largest label is small,
+/// a hash map otherwise, so that memory follows the number of labels, not their values.
+enum LabelBins {
+    Table(Vec<u32>, u32),
+    Map(std::collections::HashMap<u32, u32>, u32),
+}
+
+impl LabelBins {
+    /// Largest label value served by a direct table (256 KiB of `u32`).
+    const TABLE_MAX: u32 = 1 << 16;
+
+    fn new(labels: &[u32]) -> Self {
+        let other = labels.len() as u32;
+        match labels.iter().copied().max() {
+            Some(max) if max < Self::TABLE_MAX => {
+                let mut table = vec![other; max as usize + 1];
+                for (i, &l) in labels.iter().enumerate().rev() {
+                    table[l as usize] = i as u32;
+                }
+                LabelBins::Table(table, other)
+            }
+            _ => {
+                let mut map = std::collections::HashMap::with_capacity(labels.len());
+                for (i, &l) in labels.iter().enumerate() {
+                    map.entry(l).or_insert(i as u32);
+                }
+                LabelBins::Map(map, other)
+            }
+        }
+    }
+
+    fn of(&self, v: u32) -> usize {
+        match self {
+            LabelBins::Table(t, other) => t.get(v as usize).copied().unwrap_or(*other) as usize,
+            LabelBins::Map(m, other) => m.get(&v).copied().unwrap_or(*other) as usize,
+        }
+    }
 }
 
 /// Class weights of the generalized Dice score, from the reference volume `G_c`.

@@ -18,6 +18,26 @@ pub struct LabelEvaluation {
     pub scores: Vec<(MetricKind, Score)>,
 }
 
+impl LabelEvaluation {
+    /// The evaluation of a label present in neither map of `voxels` voxels, as
+    /// [`evaluate_label_maps`] gives it (every voxel a true negative, every score
+    /// `Empty(Both)`), for `metrics` in order, without reading the maps again: how a
+    /// correct all-background case keeps its row when labels are gathered over many cases.
+    pub fn absent(label: u32, voxels: u64, metrics: &[MetricKind]) -> Self {
+        LabelEvaluation {
+            label,
+            counts: ConfusionCounts {
+                true_negatives: voxels,
+                ..ConfusionCounts::default()
+            },
+            scores: metrics
+                .iter()
+                .map(|&m| (m, Score::Empty(crate::EmptySide::Both)))
+                .collect(),
+        }
+    }
+}
+
 impl MetricKind {
     /// The metrics `evaluate_label_maps` reports, in order.
     pub const REPORTED: [MetricKind; 10] = [

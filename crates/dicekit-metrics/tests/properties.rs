@@ -372,3 +372,42 @@ fn confusion_per_label_counts_every_voxel_even_when_a_label_fills_both_maps() {
         );
     }
 }
+
+/// A label in neither map: `LabelEvaluation::absent` is what `evaluate_label_maps` computes.
+#[test]
+fn an_absent_label_evaluates_as_both_empty() {
+    let p = ndarray::Array2::from_shape_fn((6, 7), |(r, c)| ((r + c) % 3 == 0) as u32).into_dyn();
+    let t = ndarray::Array2::from_shape_fn((6, 7), |(r, c)| ((r * c) % 4 == 1) as u32).into_dyn();
+    for convention in Convention::ALL {
+        let full =
+            evaluate_label_maps(&p.view(), &t.view(), &[1.0, 0.5], &[7], convention, 1.0).unwrap();
+        assert_eq!(
+            full[0],
+            LabelEvaluation::absent(7, 42, &MetricKind::REPORTED),
+            "{convention:?}"
+        );
+    }
+}
+
+/// Labels of any value cost the same: 65535 and 4e9 are counted like 1, 2.
+#[test]
+fn confusion_counts_do_not_scale_with_label_values() {
+    let big = [1u32, 65_535, 4_000_000_000, 70_000];
+    let p = ndarray::Array1::from_iter(
+        (0..400u32).map(|i| big[(i % 4) as usize] * (i % 3 != 0) as u32),
+    )
+    .into_dyn();
+    let t = ndarray::Array1::from_iter(
+        (0..400u32).map(|i| big[(i % 4) as usize] * (i % 5 != 0) as u32),
+    )
+    .into_dyn();
+    let small = p.mapv(|v| big.iter().position(|&b| b == v).map_or(0, |i| i as u32 + 1));
+    let small_t = t.mapv(|v| big.iter().position(|&b| b == v).map_or(0, |i| i as u32 + 1));
+    let a = confusion_per_label(&p.view(), &t.view(), &big).unwrap();
+    let b = confusion_per_label(&small.view(), &small_t.view(), &[1, 2, 3, 4]).unwrap();
+    assert_eq!(a, b);
+    // A label asked twice, and one absent from both maps.
+    let c = confusion_per_label(&p.view(), &t.view(), &[65_535, 65_535, 9]).unwrap();
+    assert_eq!(c[0], c[1]);
+    assert_eq!(c[2].true_negatives, 400);
+}

@@ -35,6 +35,7 @@ pub struct CaseSet {
 /// # Errors
 /// A one-line message naming the file or case.
 pub fn load_cases(cfg: &TrainConfig) -> Result<CaseSet, String> {
+    check_class_count(cfg)?;
     let mut set = CaseSet {
         train: read_split(cfg, Split::Train)?,
         val: read_split(cfg, Split::Val)?,
@@ -59,7 +60,52 @@ pub fn load_cases(cfg: &TrainConfig) -> Result<CaseSet, String> {
 /// # Errors
 /// A one-line message naming the file or case.
 pub fn load_validation_cases(cfg: &TrainConfig) -> Result<Vec<Case>, String> {
+    check_class_count(cfg)?;
     read_split(cfg, Split::Val)
+}
+
+/// `[model] num_classes` against the classes the dataset description (or synthetic scene)
+/// names, background included: a softmax network has one channel per class, a sigmoid network
+/// one per foreground class. A mismatch would train a phantom class (or drop a real one), and a
+/// phantom class would score on nothing.
+fn check_class_count(cfg: &TrainConfig) -> Result<(), String> {
+    let (named, source): (Vec<String>, String) = match &cfg.data.source {
+        DataSource::Dataset { description, .. } => (
+            DatasetDescription::read(&cfg.base_dir.join(description))
+                .map(|d| d.classes)
+                .map_err(|e| e.to_string())?,
+            description.display().to_string(),
+        ),
+        DataSource::Synthetic { scene, .. } => (
+            Scene::from_name(scene)
+                .map(|s| s.class_names().iter().map(|n| n.to_string()).collect())
+                .unwrap_or_default(),
+            format!("scene {scene}"),
+        ),
+    };
+    if named.is_empty() {
+        return Ok(());
+    }
+    let k = cfg.model.num_classes;
+    let softmax = cfg
+        .loss_config()
+        .map(|l| l.activation() == dicekit_losses::Activation::Softmax)
+        .unwrap_or(true);
+    let want = if softmax {
+        named.len()
+    } else {
+        named.len() - 1
+    };
+    if k != want {
+        return Err(format!(
+            "[model] num_classes = {k}, but {source} names {} classes ({}): use num_classes = {} with a softmax loss, or {} with a sigmoid loss (one channel per foreground class)",
+            named.len(),
+            named.join(", "),
+            named.len(),
+            named.len() - 1
+        ));
+    }
+    Ok(())
 }
 
 /// The class names: from the dataset description, else `class 0`, `class 1`, ...

@@ -4,6 +4,7 @@
 //! best/last checkpoints, resumes exactly, stops early on a plateau and on a NaN loss.
 mod config;
 mod data;
+mod finite;
 mod infer;
 mod model_io;
 mod schedule;

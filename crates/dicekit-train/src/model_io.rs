@@ -70,6 +70,12 @@ impl Trained {
                     .map_err(|e| format!("{}: {e}", checkpoint.display()))?,
             ),
         };
+        let source = checkpoint.display().to_string();
+        match &net {
+            Net::D2(m) => crate::finite::check_finite_weights(m, &source)?,
+            Net::D3(m) => crate::finite::check_finite_weights(m, &source)?,
+            Net::Attention(m) => crate::finite::check_finite_weights(m.as_ref(), &source)?,
+        }
         let activation = config
             .loss_config()
             .map(|l| output_activation(&l))
@@ -131,6 +137,13 @@ impl Trained {
                 &self.device,
             )?,
         };
+        // Finite weights can still overflow on an image far outside the training range.
+        if let Some(bad) = probs.iter().position(|v| !v.is_finite()) {
+            return Err(format!(
+                "the network's output is not finite (NaN or inf) at element {bad} of {}: the image's values may be far outside what it was trained on",
+                probs.len()
+            ));
+        }
         let labels = labels_from_probabilities(&probs, self.predictor.activation);
         Ok((probs, labels))
     }

@@ -90,9 +90,10 @@ pub struct EpochLog {
     pub loss: f64,
     /// Mean of each loss term.
     pub terms: Vec<(String, f64)>,
-    /// Validation Dice per foreground class (counts summed over the validation set), when validated.
-    pub val_dice: Option<Vec<f64>>,
-    /// Their mean.
+    /// Validation Dice per scored class (counts summed over the validation set), when
+    /// validated; `None` for a class in neither the predictions nor the masks (undefined, not 1).
+    pub val_dice: Option<Vec<Option<f64>>>,
+    /// The mean over the classes with a Dice (the others are left out and named in the log).
     pub val_mean_dice: Option<f64>,
     /// Image classification accuracy on the validation set (attention task).
     #[serde(default)]
@@ -220,6 +221,26 @@ fn io(path: &Path, e: impl std::fmt::Display) -> TrainError {
     TrainError::Io(format!("{}: {e}", path.display()))
 }
 
+/// Takes the run folder's lock file (`<out>/.lock`) for this process, or explains who holds it.
+fn lock_run_folder(out: &Path) -> Result<std::fs::File, TrainError> {
+    let path = out.join(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(TrainError::Input(format!(
+            "{} is being written by another dicekit process (it holds {}): wait for it to finish, or choose another [training] output",
+            out.display(),
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(io(&path, e)),
+    }
+}
+
 /// Writes through a temporary file and a rename, so a crash never leaves half a file.
 fn atomic(path: &Path, write: impl FnOnce(&Path) -> Result<(), String>) -> Result<(), TrainError> {
     let tmp = path.with_extension("tmp");
@@ -238,6 +259,8 @@ impl Run<'_> {
         let out = cfg.base_dir.join(&cfg.training.output);
         let ckpt = out.join("checkpoints");
         std::fs::create_dir_all(&ckpt).map_err(|e| io(&ckpt, e))?;
+        // One writer per run folder: an OS lock, released when this process ends (or crashes).
+        let _lock = lock_run_folder(&out)?;
         let config_text =
             toml::to_string(cfg).map_err(|e| TrainError::Input(format!("config: {e}")))?;
         let state_path = out.join("state.json");
@@ -273,12 +296,21 @@ impl Run<'_> {
                     out.display()
                 )));
             }
+            // A missing or corrupt checkpoint is bad input (exit 2), named with its path.
+            let bad = |p: &Path, e: &dyn std::fmt::Display| {
+                TrainError::Input(format!(
+                    "--resume: {}: {e} (the run's checkpoint is missing or corrupt)",
+                    p.display()
+                ))
+            };
             let m = ckpt.join("last.bpk");
-            let record = burn::store::ModuleRecord::load(&m).map_err(|e| io(&m, e))?;
-            model = model.try_load_record(record).map_err(|e| io(&m, e))?;
+            let record = burn::store::ModuleRecord::load(&m).map_err(|e| bad(&m, &e))?;
+            model = model.try_load_record(record).map_err(|e| bad(&m, &e))?;
+            crate::finite::check_finite_weights(&model, &format!("--resume: {}", m.display()))
+                .map_err(TrainError::Input)?;
             let o = ckpt.join("last.optim.bpk");
             optim =
-                optim.load_record(burn::optim::OptimizerRecord::load(&o).map_err(|e| io(&o, e))?);
+                optim.load_record(burn::optim::OptimizerRecord::load(&o).map_err(|e| bad(&o, &e))?);
             state
         } else {
             if state_path.exists() {
@@ -418,10 +450,13 @@ impl Run<'_> {
             if epoch % t.val_interval == 0 || epoch == t.epochs || out_of_time {
                 let valid = model.valid();
                 let dice = self.validate::<D, M>(&valid, &cases.val, &predictor)?;
-                let mean = dice.iter().sum::<f64>() / dice.len().max(1) as f64;
+                let defined: Vec<f64> = dice.iter().flatten().copied().collect();
+                let mean = (!defined.is_empty())
+                    .then(|| defined.iter().sum::<f64>() / defined.len() as f64);
                 log.val_dice = Some(dice);
-                log.val_mean_dice = Some(mean);
-                let mut score = mean;
+                log.val_mean_dice = mean;
+                // Nothing to score (every class absent on both sides): never better than a score.
+                let mut score = mean.unwrap_or(f64::NEG_INFINITY);
                 if let Some((acc, auc)) = self.validate_classes::<D, M>(&valid, &cases.val) {
                     log.val_accuracy = acc;
                     log.val_auc = auc;
@@ -666,7 +701,7 @@ impl Run<'_> {
         model: &M,
         cases: &[Case],
         p: &Predictor,
-    ) -> Result<Vec<f64>, TrainError> {
+    ) -> Result<Vec<Option<f64>>, TrainError> {
         let labels = scored_labels(self.cfg, self.activation);
         let device = self.device.clone().inner();
         let mut total = vec![ConfusionCounts::default(); labels.len()];
@@ -691,10 +726,9 @@ impl Run<'_> {
                 *acc += c;
             }
         }
-        Ok(total
-            .iter()
-            .map(|c| c.dice().value().unwrap_or(1.0))
-            .collect())
+        // A class in neither predictions nor masks has no Dice (not 1, which would inflate the
+        // mean that picks the best checkpoint).
+        Ok(total.iter().map(|c| c.dice().value()).collect())
     }
 }
 
@@ -711,9 +745,22 @@ fn format_log(log: &EpochLog, improved: bool) -> String {
         log.loss,
         terms.join(", ")
     );
-    if let (Some(d), Some(m)) = (&log.val_dice, log.val_mean_dice) {
-        let per: Vec<String> = d.iter().map(|v| format!("{v:.3}")).collect();
-        s.push_str(&format!("  val Dice [{}] mean {m:.4}", per.join(", ")));
+    if let Some(d) = &log.val_dice {
+        let per: Vec<String> = d
+            .iter()
+            .map(|v| v.map_or("-".to_string(), |v| format!("{v:.3}")))
+            .collect();
+        let mean = log
+            .val_mean_dice
+            .map_or("-".to_string(), |m| format!("{m:.4}"));
+        s.push_str(&format!("  val Dice [{}] mean {mean}", per.join(", ")));
+        let absent = d.iter().filter(|v| v.is_none()).count();
+        if absent > 0 {
+            s.push_str(&format!(
+                " ({absent} class{} in neither prediction nor mask, left out)",
+                if absent == 1 { "" } else { "es" }
+            ));
+        }
         if let Some(a) = log.val_accuracy {
             s.push_str(&format!("  accuracy {a:.4}"));
         }
@@ -754,7 +801,7 @@ fn write_log_csv(path: &Path, history: &[EpochLog], labels: &[u32]) -> std::io::
                 ",{}",
                 h.val_dice
                     .as_ref()
-                    .and_then(|d| d.get(c))
+                    .and_then(|d| d.get(c).copied().flatten())
                     .map_or(String::new(), |v| v.to_string())
             ));
         }
@@ -781,7 +828,7 @@ mod tests {
             loss: 1.0,
             terms: vec![("dice".into(), 0.5), ("ce".into(), 0.5)],
             val_mean_dice: val.as_ref().map(|v| v.iter().sum::<f64>() / v.len() as f64),
-            val_dice: val,
+            val_dice: val.map(|v| v.into_iter().map(Some).collect()),
             val_accuracy: None,
             val_auc: None,
             seconds: 2.0,

@@ -4,14 +4,14 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use dicekit_data::{case_name, list_label_maps, read_label_map};
+use dicekit_data::{case_name, label_maps_by_case, read_label_map};
 use dicekit_metrics::{
     ConfusionCounts, Convention, EmptyPolicy, EmptySide, LabelEvaluation, MetricKind, PeerValue,
     Score, aggregate, centreline_counts_per_label, evaluate_label_maps, labels_present,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::args::{EvalArgs, Format};
+use crate::args::{EvalArgs, Format, SpacingFrom};
 
 /// The evaluation of one case.
 pub(crate) struct CaseResult {
@@ -53,14 +53,21 @@ pub fn run(args: EvalArgs) -> ExitCode {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let mut results = Vec::new();
+    let mut voxels = Vec::new();
     for (name, pred, truth) in pairs {
         match evaluate_case(&pred, &truth, &args, convention) {
-            Ok(labels) => results.push(CaseResult { name, labels }),
+            Ok((labels, n)) => {
+                results.push(CaseResult { name, labels });
+                voxels.push(n);
+            }
             Err(e) => failures.push(e),
         }
         bar.inc(1);
     }
     bar.finish_and_clear();
+    if args.labels.is_none() {
+        complete_labels(&mut results, &voxels);
+    }
     let out = match args.format {
         Format::Table => table(&results, convention, args.tolerance),
         Format::Json => {
@@ -99,13 +106,7 @@ fn pairs(pred: &Path, truth: &Path) -> Result<Pairs, String> {
             vec![],
         )),
         (true, true) => {
-            let list = |d: &Path| -> Result<BTreeMap<String, PathBuf>, String> {
-                Ok(list_label_maps(d)
-                    .map_err(|e| e.to_string())?
-                    .into_iter()
-                    .map(|p| (case_name(&p), p))
-                    .collect())
-            };
+            let list = |d: &Path| label_maps_by_case(d).map_err(|e| e.to_string());
             let (p, t) = (list(pred)?, list(truth)?);
             if p.is_empty() {
                 return Err(format!(
@@ -149,12 +150,41 @@ fn pairs(pred: &Path, truth: &Path) -> Result<Pairs, String> {
     }
 }
 
+/// Without `--labels`, each case is scored on the labels present in it; then every case gets a
+/// row for every label seen in any case (a label in neither of its maps is `Empty(Both)`, as
+/// the convention reports it), and a set where no case has any label is scored on label 1. A
+/// correct all-background prediction thus stays a row and counts in the aggregates.
+fn complete_labels(results: &mut [CaseResult], voxels: &[u64]) {
+    let mut all: Vec<u32> = results
+        .iter()
+        .flat_map(|r| r.labels.iter().map(|l| l.label))
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    if all.is_empty() {
+        all.push(1);
+    }
+    for (r, &n) in results.iter_mut().zip(voxels) {
+        let metrics: Vec<MetricKind> = match r.labels.first() {
+            Some(l) => l.scores.iter().map(|(m, _)| *m).collect(),
+            None => MetricKind::REPORTED.to_vec(),
+        };
+        for &label in &all {
+            if !r.labels.iter().any(|l| l.label == label) {
+                r.labels.push(LabelEvaluation::absent(label, n, &metrics));
+            }
+        }
+        r.labels.sort_by_key(|l| l.label);
+    }
+}
+
+/// The case's evaluations and its number of voxels.
 fn evaluate_case(
     pred: &Path,
     truth: &Path,
     args: &EvalArgs,
     convention: Convention,
-) -> Result<Vec<LabelEvaluation>, String> {
+) -> Result<(Vec<LabelEvaluation>, u64), String> {
     let p = read_label_map(pred).map_err(|e| e.to_string())?;
     let t = read_label_map(truth).map_err(|e| e.to_string())?;
     if p.data.shape() != t.data.shape() {
@@ -166,7 +196,28 @@ fn evaluate_case(
             t.data.shape()
         ));
     }
-    let spacing = args.spacing.clone().unwrap_or_else(|| t.spacing.clone());
+    let spacing = match (&args.spacing, args.spacing_from) {
+        (Some(s), _) => s.clone(),
+        (None, Some(SpacingFrom::Truth)) => t.spacing.clone(),
+        (None, Some(SpacingFrom::Pred)) => p.spacing.clone(),
+        (None, None) => {
+            let close = p.spacing.len() == t.spacing.len()
+                && p.spacing
+                    .iter()
+                    .zip(&t.spacing)
+                    .all(|(a, b)| (a - b).abs() <= 1e-6 * a.abs().max(b.abs()));
+            if !close {
+                return Err(format!(
+                    "{}: spacing {:?} differs from the reference {} {:?}; choose with --spacing-from truth|pred or give --spacing",
+                    pred.display(),
+                    p.spacing,
+                    truth.display(),
+                    t.spacing
+                ));
+            }
+            t.spacing.clone()
+        }
+    };
     if spacing.len() != t.data.ndim() {
         return Err(format!(
             "{}: --spacing has {} values but the image has {} axes",
@@ -195,7 +246,7 @@ fn evaluate_case(
             e.scores.push((MetricKind::ClDice, c.cl_dice()));
         }
     }
-    Ok(evals)
+    Ok((evals, t.data.len() as u64))
 }
 
 /// Every metric a table or aggregate can hold, in column order.

@@ -156,6 +156,7 @@ fn predict_one(
         }
         .map_err(|e| e.to_string())?;
     }
+    let skipped_overlay = args.overlay && labels.data.ndim() != 2;
     if args.overlay && labels.data.ndim() == 2 {
         let truth = match &args.truth {
             Some(t) => {
@@ -168,7 +169,8 @@ fn predict_one(
             }
             None => None,
         };
-        let picture = overlay(&image.data, Some(&labels.data), truth.as_ref());
+        let picture = overlay(&image.data, Some(&labels.data), truth.as_ref())
+            .map_err(|e| format!("{}: overlay: {e}", input.display()))?;
         let v = Volume {
             data: picture,
             spacing: vec![1.0, 1.0],
@@ -187,6 +189,9 @@ fn predict_one(
         label_path.display(),
         100.0 * fg
     );
+    if skipped_overlay {
+        msg.push_str("; no overlay: overlays are drawn on 2D images only");
+    }
     let mut row = None;
     if let Some(c) = model
         .classify(&image.data)
@@ -218,9 +223,8 @@ fn predict_one(
 }
 
 fn find_by_name(dir: &Path, name: &str) -> Result<PathBuf, String> {
-    dicekit_data::list_label_maps(dir)
+    dicekit_data::label_maps_by_case(dir)
         .map_err(|e| e.to_string())?
-        .into_iter()
-        .find(|p| case_name(p) == name)
+        .remove(name)
         .ok_or_else(|| format!("{}: no reference named `{name}`", dir.display()))
 }

@@ -611,7 +611,10 @@ fn write_curves(
         let points = validated
             .iter()
             .map(|h| {
-                let d = h.val_dice.as_ref().and_then(|d| d.get(i).copied());
+                let d = h
+                    .val_dice
+                    .as_ref()
+                    .and_then(|d| d.get(i).copied().flatten());
                 (h.epoch as f64, d.unwrap_or(f64::NAN))
             })
             .collect();
@@ -659,7 +662,8 @@ fn write_overlay(case: &Case, pred: &ArrayD<u32>, path: &Path) -> Result<String,
             String::new(),
         )
     };
-    let picture = overlay(&image, Some(&p), Some(&t));
+    let picture =
+        overlay(&image, Some(&p), Some(&t)).map_err(|e| format!("{}: {e}", path.display()))?;
     let v = Volume {
         data: picture,
         spacing: vec![1.0, 1.0],

@@ -69,7 +69,12 @@ fn execute(cfg: &TrainConfig, resume: bool, progress: bool, report: bool) -> Exi
                 "  {}/config.toml, log.csv, state.json, checkpoints/best.bpk and last.bpk",
                 outcome.output.display()
             );
-            if !report || outcome.stop == StopReason::Interrupted {
+            if outcome.stop == StopReason::Interrupted {
+                // As shells report a process stopped by SIGINT, so that a script can tell.
+                eprintln!("interrupted: the last epoch's checkpoint is saved; --resume continues");
+                return ExitCode::from(130);
+            }
+            if !report {
                 return ExitCode::SUCCESS;
             }
             let opts = crate::cmd::report::ReportOptions {

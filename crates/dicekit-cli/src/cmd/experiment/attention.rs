@@ -289,7 +289,7 @@ fn write_examples(
     for (i, s) in test.iter().take(3).enumerate() {
         save_png(
             &dir.join(format!("test{i}_image.png")),
-            overlay(&s.image.data, None, Some(&s.mask.data)),
+            overlay(&s.image.data, None, Some(&s.mask.data)).map_err(|e| e.to_string())?,
         )?;
         for mode in MaskAttention::ALL {
             let run = out
