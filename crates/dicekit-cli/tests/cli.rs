@@ -999,3 +999,286 @@ fn eval_reports_each_peers_value_for_an_empty_reference() {
     assert_eq!(deepmind["value"], 0.0, "{deepmind}");
     assert_eq!(deepmind["peer_value"], 0.0);
 }
+
+// ---------------------------------------------------------------- #18: no crash, no silent number
+
+fn label_map(values: Vec<u32>, shape: &[usize], spacing: &[f64]) -> dicekit_data::Volume<u32> {
+    let mut v = dicekit_data::Volume::new(ndarray::ArrayD::from_shape_vec(shape, values).unwrap());
+    v.spacing = spacing.to_vec();
+    v.origin = vec![0.0; shape.len()];
+    v
+}
+
+/// One line on stderr, exit 2, no panic.
+fn assert_bad_input(o: &Output, mentions: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains(mentions), "expected `{mentions}` in: {err}");
+}
+
+#[test]
+fn eval_counts_labels_of_any_value() {
+    let dir = scratch("eval_big_labels");
+    // A 16-bit PNG whose label is 65535, and a uint32 NIfTI whose label is 4e9.
+    for (name, label, nifti) in [("png", 65_535u32, false), ("nifti", 4_000_000_000, true)] {
+        let values: Vec<u32> = (0..64)
+            .map(|i| if i % 3 == 0 { label } else { 0 })
+            .collect();
+        let shifted: Vec<u32> = (0..64)
+            .map(|i| if i % 3 == 1 { label } else { 0 })
+            .collect();
+        let (p, t) = if nifti {
+            let (p, t) = (dir.join("p.nii.gz"), dir.join("t.nii.gz"));
+            dicekit_data::write_label_map_nifti(&p, &label_map(values, &[8, 8], &[1.0, 1.0]))
+                .unwrap();
+            dicekit_data::write_label_map_nifti(&t, &label_map(shifted, &[8, 8], &[1.0, 1.0]))
+                .unwrap();
+            (p, t)
+        } else {
+            let (p, t) = (dir.join("p.png"), dir.join("t.png"));
+            dicekit_data::write_label_map_png(&p, &label_map(values, &[8, 8], &[1.0, 1.0]))
+                .unwrap();
+            dicekit_data::write_label_map_png(&t, &label_map(shifted, &[8, 8], &[1.0, 1.0]))
+                .unwrap();
+            (p, t)
+        };
+        let o = dicekit(&[
+            "eval",
+            "--pred",
+            p.to_str().unwrap(),
+            "--truth",
+            t.to_str().unwrap(),
+            "--format",
+            "csv",
+        ]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        assert!(
+            stdout(&o).contains(&format!(",{label},dice,0,")),
+            "{name}: {}",
+            stdout(&o)
+        );
+    }
+}
+
+#[test]
+fn eval_keeps_a_correct_all_background_case_as_a_row() {
+    let root = scratch("eval_all_background");
+    let (pred, truth) = (root.join("pred"), root.join("truth"));
+    std::fs::create_dir_all(&pred).unwrap();
+    std::fs::create_dir_all(&truth).unwrap();
+    let with = label_map(
+        (0..16).map(|i| (i % 2) as u32).collect(),
+        &[4, 4],
+        &[1.0, 1.0],
+    );
+    let none = label_map(vec![0; 16], &[4, 4], &[1.0, 1.0]);
+    for (dir, v) in [(&pred, &with), (&truth, &with)] {
+        dicekit_data::write_label_map_png(&dir.join("a.png"), v).unwrap();
+    }
+    for dir in [&pred, &truth] {
+        dicekit_data::write_label_map_png(&dir.join("b.png"), &none).unwrap();
+    }
+    let o = dicekit(&[
+        "eval",
+        "--pred",
+        pred.to_str().unwrap(),
+        "--truth",
+        truth.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout(&o)).unwrap();
+    let b_dice = rows
+        .iter()
+        .find(|r| r["case"] == "b" && r["metric"] == "dice")
+        .expect("the all-background case has a row");
+    assert_eq!(b_dice["status"], "empty_both");
+    assert_eq!(b_dice["peer_value"], "nan"); // MONAI's DiceMetric (ignore_empty=True)
+    let mean = rows
+        .iter()
+        .find(|r| r["case"] == "(mean)" && r["metric"] == "dice")
+        .unwrap();
+    assert_eq!(mean["status"], "mean of 1 (excluded 1)", "{mean}");
+}
+
+#[test]
+fn eval_refuses_differing_spacings_unless_told_which() {
+    let dir = scratch("eval_spacing");
+    let v: Vec<u32> = (0..27).map(|i| (i % 2) as u32).collect();
+    let (p, t) = (dir.join("p.nii.gz"), dir.join("t.nii.gz"));
+    dicekit_data::write_label_map_nifti(&p, &label_map(v.clone(), &[3, 3, 3], &[1.0, 1.0, 1.0]))
+        .unwrap();
+    dicekit_data::write_label_map_nifti(&t, &label_map(v, &[3, 3, 3], &[0.5, 0.5, 2.0])).unwrap();
+    let args = [
+        "eval",
+        "--pred",
+        p.to_str().unwrap(),
+        "--truth",
+        t.to_str().unwrap(),
+    ];
+    assert_bad_input(&dicekit(&args), "--spacing-from");
+    let o = dicekit(&[&args[..], &["--spacing-from", "truth"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn eval_refuses_two_files_for_one_case() {
+    let root = scratch("eval_ambiguous");
+    let (pred, truth) = (root.join("pred"), root.join("truth"));
+    std::fs::create_dir_all(&pred).unwrap();
+    std::fs::create_dir_all(&truth).unwrap();
+    let v = label_map(vec![0, 1, 1, 0], &[2, 2], &[1.0, 1.0]);
+    dicekit_data::write_label_map_png(&pred.join("a.png"), &v).unwrap();
+    dicekit_data::write_label_map_nifti(&pred.join("a.nii.gz"), &v).unwrap();
+    dicekit_data::write_label_map_png(&truth.join("a.png"), &v).unwrap();
+    assert_bad_input(
+        &dicekit(&[
+            "eval",
+            "--pred",
+            pred.to_str().unwrap(),
+            "--truth",
+            truth.to_str().unwrap(),
+        ]),
+        "both name case `a`",
+    );
+}
+
+#[test]
+fn predict_refuses_a_mismatched_overlay_reference_and_a_truth_without_overlay() {
+    let root = scratch("predict_overlay");
+    std::fs::write(root.join("train.toml"), tiny_train_config(1)).unwrap();
+    let o = dicekit(&[
+        "train",
+        "--config",
+        root.join("train.toml").to_str().unwrap(),
+        "--quiet",
+        "--no-report",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let image = root.join("image.png");
+    dicekit_data::write_label_map_png(
+        &image,
+        &label_map(
+            (0..1024).map(|i| (i % 7) as u32 * 30).collect(),
+            &[32, 32],
+            &[1.0, 1.0],
+        ),
+    )
+    .unwrap();
+    let small = root.join("small.png");
+    dicekit_data::write_label_map_png(&small, &label_map(vec![0; 16 * 32], &[16, 32], &[1.0, 1.0]))
+        .unwrap();
+    let run = root.join("run");
+    let out = root.join("pred");
+    let base = [
+        "predict",
+        "--run",
+        run.to_str().unwrap(),
+        "--input",
+        image.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    assert_bad_input(
+        &dicekit(
+            &[
+                &base[..],
+                &["--overlay", "--truth", small.to_str().unwrap()],
+            ]
+            .concat(),
+        ),
+        "overlay",
+    );
+    let o = dicekit(&[&base[..], &["--truth", small.to_str().unwrap()]].concat());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--overlay"), "{}", stderr(&o));
+}
+
+#[test]
+fn train_refuses_a_class_count_the_data_does_not_have_and_a_second_writer() {
+    let root = scratch("train_classes");
+    let three = tiny_train_config(1).replace("num_classes = 2", "num_classes = 3");
+    std::fs::write(root.join("train.toml"), three).unwrap();
+    assert_bad_input(
+        &dicekit(&[
+            "train",
+            "--config",
+            root.join("train.toml").to_str().unwrap(),
+            "--quiet",
+        ]),
+        "num_classes = 3",
+    );
+    // A second process on a run folder being written is refused with exit 2.
+    let root = scratch("train_lock");
+    std::fs::write(root.join("train.toml"), tiny_train_config(200)).unwrap();
+    let mut first = Command::new(env!("CARGO_BIN_EXE_dicekit"))
+        .args([
+            "train",
+            "--config",
+            root.join("train.toml").to_str().unwrap(),
+            "--quiet",
+            "--no-report",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let state = root.join("run/state.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !state.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no state within 2 minutes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let second = dicekit(&[
+        "train",
+        "--config",
+        root.join("train.toml").to_str().unwrap(),
+        "--quiet",
+        "--resume",
+    ]);
+    let _ = first.kill();
+    let _ = first.wait();
+    assert_bad_input(&second, "another dicekit process");
+}
+
+#[test]
+fn resume_from_a_corrupt_checkpoint_is_bad_input() {
+    let root = scratch("resume_corrupt");
+    std::fs::write(root.join("train.toml"), tiny_train_config(1)).unwrap();
+    let cfg = root.join("train.toml");
+    let o = dicekit(&[
+        "train",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--quiet",
+        "--no-report",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(root.join("run/checkpoints/last.bpk"), b"not a checkpoint").unwrap();
+    assert_bad_input(
+        &dicekit(&[
+            "train",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--quiet",
+            "--resume",
+        ]),
+        "last.bpk",
+    );
+    std::fs::remove_file(root.join("run/checkpoints/last.bpk")).unwrap();
+    assert_bad_input(
+        &dicekit(&[
+            "train",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--quiet",
+            "--resume",
+        ]),
+        "last.bpk",
+    );
+}

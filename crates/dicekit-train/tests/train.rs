@@ -76,6 +76,28 @@ fn trains_validates_and_writes_checkpoints() {
     // Starting again without --resume would overwrite the run: refused.
     let again = train(&cfg, false, None, false).unwrap_err();
     assert!(again.to_string().contains("--resume"), "{again}");
+    // A checkpoint whose weights hold NaN is refused at load, naming it.
+    let ckpt = out.join("checkpoints/last.bpk");
+    assert!(dicekit_train::Trained::load(&cfg, &ckpt).is_ok());
+    struct Poison;
+    impl burn::module::ModuleMapper for Poison {
+        fn map_float<const D: usize>(
+            &mut self,
+            param: burn::module::Param<burn::prelude::Tensor<D>>,
+        ) -> burn::module::Param<burn::prelude::Tensor<D>> {
+            param.map(|t| t * f32::NAN)
+        }
+    }
+    use burn::module::Module;
+    let device = burn::prelude::Device::flex();
+    let poisoned = out.join("checkpoints/poisoned.bpk");
+    cfg.model
+        .init_2d(&device)
+        .map(&mut Poison)
+        .save_file(&poisoned)
+        .unwrap();
+    let e = dicekit_train::Trained::load(&cfg, &poisoned).unwrap_err();
+    assert!(e.contains("poisoned.bpk") && e.contains("NaN"), "{e}");
 }
 
 #[test]
