@@ -5,7 +5,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 /// Segmentation on heavily imbalanced data: Dice-family losses, metrics with named peer conventions.
 #[derive(Debug, Parser)]
-#[command(name = "dicekit", version, about, long_about = None)]
+#[command(
+    name = "dicekit",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 ok; 1 internal error (a bug, or writing an output failed); 2 bad input or config (one line on stderr names the file or field; with folders, the other cases are still done); 130 interrupted (Ctrl-C; a checkpoint is saved)."
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

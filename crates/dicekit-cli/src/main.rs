@@ -1,6 +1,7 @@
 //! `dicekit`: segmentation metrics, training and reports from the command line.
 //!
-//! Exit codes: 0 success, 2 bad input (one line on stderr says what is wrong).
+//! Exit codes: 0 success, 1 internal error, 2 bad input or config (one line on stderr says what
+//! is wrong), 130 interrupted (Ctrl-C).
 mod args;
 mod cmd;
 

@@ -258,7 +258,14 @@ impl Run<'_> {
         let cfg = self.cfg;
         let out = cfg.base_dir.join(&cfg.training.output);
         let ckpt = out.join("checkpoints");
-        std::fs::create_dir_all(&ckpt).map_err(|e| io(&ckpt, e))?;
+        // The output folder is the user's choice: one that cannot be made is bad input.
+        std::fs::create_dir_all(&ckpt).map_err(|e| {
+            TrainError::Input(format!(
+                "[training] output {}: cannot create {}: {e}",
+                out.display(),
+                ckpt.display()
+            ))
+        })?;
         // One writer per run folder: an OS lock, released when this process ends (or crashes).
         let _lock = lock_run_folder(&out)?;
         let config_text =
