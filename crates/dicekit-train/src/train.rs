@@ -191,6 +191,21 @@ pub fn train(
 ) -> Result<TrainOutcome, TrainError> {
     let loss_cfg = cfg.loss_config().map_err(TrainError::Input)?;
     let cases = load_cases(cfg).map_err(TrainError::Input)?;
+    // A patch larger than an image is padded: said once, not silently.
+    if let Some(case) = cases.train.iter().chain(&cases.val).find(|c| {
+        c.mask
+            .shape()
+            .iter()
+            .zip(&cfg.data.patch)
+            .any(|(&l, &p)| l < p)
+    }) {
+        eprintln!(
+            "note: [data] patch {:?} is larger than {} ({:?}); such patches are padded (images with 0, masks with background)",
+            cfg.data.patch,
+            case.name,
+            case.mask.shape()
+        );
+    }
     let device = training_device();
     device.seed(cfg.training.seed);
     let run = Run {
