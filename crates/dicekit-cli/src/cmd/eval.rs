@@ -77,7 +77,10 @@ pub fn run(args: EvalArgs) -> ExitCode {
         }
         Format::Csv => csv_rows(&results, convention, args.tolerance),
     };
-    print!("{out}");
+    // Nothing was evaluated: the errors alone, no empty table.
+    if !results.is_empty() {
+        print!("{out}");
+    }
     for f in &failures {
         eprintln!("error: {f}");
     }

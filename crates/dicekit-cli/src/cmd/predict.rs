@@ -38,6 +38,19 @@ pub fn run(args: PredictArgs) -> ExitCode {
     } else {
         vec![args.input.clone()]
     };
+    // Two inputs of one case name would write one output file twice.
+    let mut seen = std::collections::BTreeMap::new();
+    for input in &inputs {
+        if let Some(other) = seen.insert(case_name(input), input) {
+            eprintln!(
+                "error: {} and {} both name case `{}` (one output file): remove or rename one",
+                other.display(),
+                input.display(),
+                case_name(input)
+            );
+            return ExitCode::from(2);
+        }
+    }
     if let Err(e) = std::fs::create_dir_all(&args.out) {
         eprintln!("error: {}: {e}", args.out.display());
         return ExitCode::from(2);

@@ -123,6 +123,15 @@ impl Scene {
                 self.name()
             ));
         }
+        // A bound before anything is allocated: 2^28 voxels (1 GiB of f32 per channel).
+        const MAX_VOXELS: u128 = 1 << 28;
+        let voxels: u128 = size.iter().map(|&s| s as u128).product();
+        if voxels > MAX_VOXELS {
+            return Err(format!(
+                "scene `{}`: size {size:?} is {voxels} voxels, more than the limit of {MAX_VOXELS}",
+                self.name()
+            ));
+        }
         let mut rng = Rng::fork(seed, index);
         Ok(match self {
             Scene::Fundus => fundus::generate(size[0], size[1], foreground, &mut rng),
