@@ -143,14 +143,9 @@ impl BoundaryLoss {
         let device = logits.device();
         let enc = encode(target.into(), dims, cfg.ignore_index);
         let weight = enc.voxel_weight(weight_map);
-        let mut p = cfg.activation.probabilities(logits);
-        let mut g = enc.truth;
-        if let Some(idx) = cfg.classes.indices(dims[1]) {
-            let idx: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
-            let idx = Tensor::<1, Int>::from_ints(idx.as_slice(), &device);
-            p = p.select(1, idx.clone());
-            g = g.select(1, idx);
-        }
+        let p = cfg.activation.probabilities(logits);
+        let g = enc.truth;
+        let (p, g) = (cfg.classes.select(p), cfg.classes.select(g));
         let kept = p.dims();
         let g_host: Vec<f64> = g
             .into_data()

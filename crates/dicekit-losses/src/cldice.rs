@@ -183,14 +183,9 @@ impl ClDiceLoss {
             p = p * v.clone();
             g = g * v;
         }
-        let mut w = weight_map.map(|w| w * Tensor::<D>::ones(dims, &device));
-        if let Some(idx) = cfg.classes.indices(dims[1]) {
-            let idx: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
-            let idx = Tensor::<1, Int>::from_ints(idx.as_slice(), &device);
-            p = p.select(1, idx.clone());
-            g = g.select(1, idx.clone());
-            w = w.map(|w| w.select(1, idx));
-        }
+        let w = weight_map.map(|w| w * Tensor::<D>::ones(dims, &device));
+        let (p, g) = (cfg.classes.select(p), cfg.classes.select(g));
+        let w = w.map(|w| cfg.classes.select(w));
         let skel_p = soft_skeleton(p.clone(), cfg.iterations);
         let skel_g = soft_skeleton(g.clone(), cfg.iterations);
         let b = dims[0];

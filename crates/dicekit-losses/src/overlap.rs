@@ -232,6 +232,18 @@ impl ClassSelection {
         }
     }
 
+    /// The kept channels of `t` `[B, C, ...S]` (all of them when nothing is left out).
+    pub(crate) fn select<const D: usize>(&self, t: Tensor<D>) -> Tensor<D> {
+        match self.indices(t.dims()[1]) {
+            Some(idx) => {
+                let idx: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
+                let idx = Tensor::<1, Int>::from_ints(idx.as_slice(), &t.device());
+                t.select(1, idx)
+            }
+            None => t,
+        }
+    }
+
     /// Checks the selection against the number of channels (a single channel with
     /// `ExcludeBackground` is kept, with a logged warning).
     pub fn check(&self, classes: usize) -> Result<(), crate::ConfigError> {
