@@ -602,9 +602,8 @@ fn train_predict_eval_end_to_end() {
     assert_eq!(bad.status.code(), Some(2));
 }
 
-#[test]
-fn ctrl_c_saves_the_weights_before_exiting() {
-    let root = scratch("ctrl_c");
+/// Starts a 200-epoch training in `root` (stderr piped) and returns once its state file exists.
+fn start_long_training(root: &Path) -> (std::process::Child, PathBuf) {
     std::fs::write(root.join("train.toml"), tiny_train_config(200)).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_dicekit"))
         .args([
@@ -626,6 +625,13 @@ fn ctrl_c_saves_the_weights_before_exiting() {
         );
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
+    (child, state)
+}
+
+#[test]
+fn ctrl_c_saves_the_weights_before_exiting() {
+    let root = scratch("ctrl_c");
+    let (child, state) = start_long_training(&root);
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -1212,28 +1218,7 @@ fn train_refuses_a_class_count_the_data_does_not_have_and_a_second_writer() {
     );
     // A second process on a run folder being written is refused with exit 2.
     let root = scratch("train_lock");
-    std::fs::write(root.join("train.toml"), tiny_train_config(200)).unwrap();
-    let mut first = Command::new(env!("CARGO_BIN_EXE_dicekit"))
-        .args([
-            "train",
-            "--config",
-            root.join("train.toml").to_str().unwrap(),
-            "--quiet",
-            "--no-report",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let state = root.join("run/state.json");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while !state.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no state within 2 minutes"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let (mut first, _) = start_long_training(&root);
     let second = dicekit(&[
         "train",
         "--config",
