@@ -50,7 +50,9 @@
 
 pub mod augment;
 pub mod dataset;
-pub mod edt;
+/// The exact distance transform (its own crate, `dicekit-edt`; re-exported for the weight maps
+/// and for callers of `dicekit_data::edt`).
+pub use dicekit_edt as edt;
 mod error;
 pub mod image;
 mod label_map;

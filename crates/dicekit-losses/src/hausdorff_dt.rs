@@ -99,8 +99,8 @@ fn distance_fields(values: &[f64], dims: &[usize], alpha: f64) -> Vec<f64> {
         let m = ArrayD::from_shape_vec(IxDyn(spatial), mask).expect("slab shape");
         let not_m = m.mapv(|v| !v);
         // Inside: distance to the nearest outside voxel; outside: to the nearest inside voxel.
-        let to_outside = dicekit_metrics::squared_edt(&not_m, &spacing);
-        let to_inside = dicekit_metrics::squared_edt(&m, &spacing);
+        let to_outside = dicekit_edt::squared_edt(&not_m, &spacing);
+        let to_inside = dicekit_edt::squared_edt(&m, &spacing);
         for (((f, &a), &b), &inn) in field
             .iter_mut()
             .zip(to_outside.iter())

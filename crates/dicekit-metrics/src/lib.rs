@@ -4,8 +4,8 @@
 //! skeletons, calibration, and typed empty-mask results.
 //!
 //! No burn: this crate runs on plain `ndarray` arrays. Its one dicekit dependency is
-//! `dicekit-data`, for the exact distance transform ([`squared_edt`]) it shares with the weight
-//! maps.
+//! `dicekit-edt`, the exact distance transform ([`squared_edt`]) it shares with the weight maps
+//! and the losses.
 
 mod calibration;
 mod classification;
@@ -29,8 +29,8 @@ pub use counts::{
     Averaging, ConfusionCounts, GdsWeights, average_overlap, confusion_per_label,
     generalized_dice_score,
 };
-/// The exact distance transform, from `dicekit-data` (the weight maps use it too).
-pub use dicekit_data::edt::{squared_edt, squared_edt_brute};
+/// The exact distance transform, from `dicekit-edt` (the weight maps and losses use it too).
+pub use dicekit_edt::{squared_edt, squared_edt_brute};
 pub use error::MetricError;
 pub use evaluate::{LabelEvaluation, evaluate_label_maps, labels_present};
 pub use score::{Aggregate, EmptyPolicy, EmptySide, Score, aggregate};

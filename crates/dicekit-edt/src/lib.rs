@@ -1,5 +1,6 @@
 //! Exact Euclidean distance transform under voxel spacing, the one behind weight maps, surface
-//! metrics and the distance-transform Hausdorff loss.
+//! metrics and the distance-transform losses. A crate of its own (ndarray only), so that the
+//! metrics and the losses need no other dicekit crate for it.
 //!
 //! For a boolean array `sites` of shape `[...S]` and one grid step per axis (mm),
 //! `d²(x) = min_{s: sites[s]} Σ_a (spacing_a (x_a − s_a))²`, `+∞` everywhere when there is no site.
@@ -19,7 +20,7 @@ use ndarray::{ArrayD, ArrayRef, Axis, IxDyn, Zip};
 /// # Examples
 ///
 /// ```
-/// use dicekit_data::edt::squared_edt;
+/// use dicekit_edt::squared_edt;
 /// use ndarray::array;
 ///
 /// let sites = array![[true, false, false], [false, false, false]].into_dyn();
