@@ -2,6 +2,9 @@
 //!
 //! Exit codes: 0 success, 1 internal error, 2 bad input or config (one line on stderr says what
 //! is wrong), 130 interrupted (Ctrl-C).
+// The doc comments of `args` are clap's --help text, written for a terminal: `[default: ..]`
+// and `<case>` are meant literally there, not as Markdown links or HTML.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 mod args;
 mod cmd;
 
