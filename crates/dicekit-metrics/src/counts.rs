@@ -189,7 +189,7 @@ pub fn confusion_per_label(
 /// Maps a label value to its position among the labels asked for (the first, for a repeated
 /// label), or to `labels.len()` for any other value: a table when the largest label is small,
 /// a hash map otherwise, so that memory follows the number of labels, not their values.
-enum LabelBins {
+pub(crate) enum LabelBins {
     Table(Vec<u32>, u32),
     Map(std::collections::HashMap<u32, u32>, u32),
 }
@@ -198,7 +198,7 @@ impl LabelBins {
     /// Largest label value served by a direct table (256 KiB of `u32`).
     const TABLE_MAX: u32 = 1 << 16;
 
-    fn new(labels: &[u32]) -> Self {
+    pub(crate) fn new(labels: &[u32]) -> Self {
         let other = labels.len() as u32;
         match labels.iter().copied().max() {
             Some(max) if max < Self::TABLE_MAX => {
@@ -218,7 +218,7 @@ impl LabelBins {
         }
     }
 
-    fn of(&self, v: u32) -> usize {
+    pub(crate) fn of(&self, v: u32) -> usize {
         match self {
             LabelBins::Table(t, other) => t.get(v as usize).copied().unwrap_or(*other) as usize,
             LabelBins::Map(m, other) => m.get(&v).copied().unwrap_or(*other) as usize,

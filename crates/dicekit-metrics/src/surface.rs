@@ -158,6 +158,89 @@ pub(crate) fn label_extents<T: Copy + PartialEq + Sync>(
         .reduce(empty, merge)
 }
 
+/// [`label_extents`] for many labels: `bin` gives a value's position among the `labels` (`None`
+/// for any other value), so each voxel costs one lookup whatever the number of labels (the
+/// per-label scan costs one comparison per label and voxel: faster for a few labels, hours for
+/// thousands of instances).
+pub(crate) fn label_extents_binned<T: Copy + Sync>(
+    pred: &ArrayViewD<T>,
+    truth: &ArrayViewD<T>,
+    labels: usize,
+    bin: impl Fn(T) -> Option<usize> + Sync,
+) -> Vec<PairExtent> {
+    use rayon::prelude::*;
+    let shape = pred.shape().to_vec();
+    let nd = shape.len();
+    let (p, t) = (pred.as_standard_layout(), truth.as_standard_layout());
+    let (Some(p), Some(t)) = (p.as_slice(), t.as_slice()) else {
+        unreachable!("standard layout is contiguous");
+    };
+    let empty = || -> Vec<PairExtent> {
+        (0..labels)
+            .map(|_| PairExtent {
+                pred_voxels: 0,
+                truth_voxels: 0,
+                bbox: vec![(usize::MAX, 0); nd],
+            })
+            .collect()
+    };
+    let inner = (*shape.last().unwrap_or(&1)).max(1);
+    let rows = p.len() / inner;
+    // Each task holds one extent per label: fewer tasks when there are many labels.
+    let tasks = ((1usize << 20) / labels.max(1)).clamp(1, 64);
+    let rows_per_task = rows.div_ceil(tasks).max(1);
+    let merge = |mut a: Vec<PairExtent>, b: Vec<PairExtent>| {
+        for (x, y) in a.iter_mut().zip(b) {
+            x.pred_voxels += y.pred_voxels;
+            x.truth_voxels += y.truth_voxels;
+            for (bx, by) in x.bbox.iter_mut().zip(y.bbox) {
+                bx.0 = bx.0.min(by.0);
+                bx.1 = bx.1.max(by.1);
+            }
+        }
+        a
+    };
+    p.par_chunks(inner * rows_per_task)
+        .zip(t.par_chunks(inner * rows_per_task))
+        .enumerate()
+        .map(|(task, (pc, tc))| {
+            let mut out = empty();
+            let mut coords = vec![0usize; nd];
+            for (r, (pr, tr)) in pc.chunks(inner).zip(tc.chunks(inner)).enumerate() {
+                let mut rest = task * rows_per_task + r;
+                for a in (0..nd - 1).rev() {
+                    coords[a] = rest % shape[a];
+                    rest /= shape[a];
+                }
+                for (k, (&a, &b)) in pr.iter().zip(tr).enumerate() {
+                    let (ba, bb) = (bin(a), bin(b));
+                    for (li, is_pred) in [(ba, true), (bb, false)] {
+                        let Some(li) = li else { continue };
+                        if !is_pred && ba == bb {
+                            // Counted once for the bounding box, twice for the counts.
+                            out[li].truth_voxels += 1;
+                            continue;
+                        }
+                        let e = &mut out[li];
+                        if is_pred {
+                            e.pred_voxels += 1;
+                        } else {
+                            e.truth_voxels += 1;
+                        }
+                        for a in 0..nd - 1 {
+                            e.bbox[a].0 = e.bbox[a].0.min(coords[a]);
+                            e.bbox[a].1 = e.bbox[a].1.max(coords[a]);
+                        }
+                        e.bbox[nd - 1].0 = e.bbox[nd - 1].0.min(k);
+                        e.bbox[nd - 1].1 = e.bbox[nd - 1].1.max(k);
+                    }
+                }
+            }
+            out
+        })
+        .reduce(empty, merge)
+}
+
 impl SurfaceDistances {
     /// Computes both directed distance lists once.
     ///
@@ -206,7 +289,22 @@ impl SurfaceDistances {
     ) -> Result<Vec<Self>, MetricError> {
         use rayon::prelude::*;
         Self::check(pred.shape(), truth.shape(), spacing)?;
-        let extents = label_extents(pred, truth, labels);
+        let extents = if labels.len() <= 8 {
+            label_extents(pred, truth, labels)
+        } else {
+            let bins = crate::counts::LabelBins::new(labels);
+            let mut extents = label_extents_binned(pred, truth, labels.len(), |v: u32| {
+                Some(bins.of(v)).filter(|&b| b < labels.len())
+            });
+            // A label asked twice was counted at its first position.
+            for (i, &l) in labels.iter().enumerate() {
+                let first = bins.of(l);
+                if first != i {
+                    extents[i] = extents[first].clone();
+                }
+            }
+            extents
+        };
         Ok(labels
             .par_iter()
             .zip(extents)

@@ -411,3 +411,29 @@ fn confusion_counts_do_not_scale_with_label_values() {
     assert_eq!(c[0], c[1]);
     assert_eq!(c[2].true_negatives, 400);
 }
+
+/// Many labels (an instance map) take the one-lookup-per-voxel path: the same distances as one
+/// label at a time.
+#[test]
+fn many_labels_give_the_distances_of_one_label_at_a_time() {
+    let p = ndarray::Array3::from_shape_fn((9, 10, 11), |(z, y, x)| {
+        ((x / 3 + 4 * (y / 3) + z) % 23) as u32
+    })
+    .into_dyn();
+    let t = ndarray::Array3::from_shape_fn((9, 10, 11), |(z, y, x)| {
+        (((x + 1) / 3 + 4 * (y / 3) + z) % 23) as u32
+    })
+    .into_dyn();
+    let labels: Vec<u32> = (1..23).chain([40, 7]).collect();
+    let spacing = [1.0, 0.5, 2.0];
+    for boundary in [Boundary::Faces, Boundary::Surfels] {
+        let all =
+            SurfaceDistances::per_label(&p.view(), &t.view(), &labels, &spacing, boundary).unwrap();
+        for (&l, sd) in labels.iter().zip(&all) {
+            let one =
+                SurfaceDistances::from_label_maps(&p.view(), &t.view(), l, &spacing, boundary)
+                    .unwrap();
+            assert_eq!(&one, sd, "label {l} {boundary:?}");
+        }
+    }
+}
