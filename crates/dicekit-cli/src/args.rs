@@ -109,8 +109,8 @@ pub struct ReportArgs {
     #[arg(long)]
     pub tta: bool,
     /// Peer convention of HD95, ASSD and NSD (as in `dicekit eval`).
-    #[arg(long, default_value = "monai", value_parser = ["monai", "deepmind", "medpy", "seg-metrics", "metrics-reloaded"])]
-    pub convention: String,
+    #[arg(long, value_enum, default_value_t = ConventionArg::Monai)]
+    pub convention: ConventionArg,
     /// NSD tolerance in mm.
     #[arg(long, default_value_t = 1.0, value_name = "MM")]
     pub tolerance: f64,
@@ -263,7 +263,8 @@ pub enum Format {
 HD95 = larger of the two directed 95th percentiles, pooled ASSD, NSD by voxel counts), deepmind \
 (surface-distance: surfel areas), medpy (pooled HD95), seg-metrics (26-connected contours), \
 metrics-reloaded. Empty masks are reported as such (status empty_prediction / empty_reference / \
-empty_both), never as a number; aggregates exclude them and say how many."
+empty_both), never as a number; the JSON and CSV peer_value column says what the convention's \
+peer reports there (a number, nan, inf or raises); aggregates exclude them and say how many."
 )]
 pub struct EvalArgs {
     /// Predicted label map, or a folder of them (.nii, .nii.gz, .png, .tif, .tiff).
@@ -279,8 +280,8 @@ pub struct EvalArgs {
     #[arg(long, value_delimiter = ',', value_name = "MM,..")]
     pub spacing: Option<Vec<f64>>,
     /// Peer convention for boundaries, HD95, ASSD and NSD.
-    #[arg(long, default_value = "monai", value_parser = ["monai", "deepmind", "medpy", "seg-metrics", "metrics-reloaded"])]
-    pub convention: String,
+    #[arg(long, value_enum, default_value_t = ConventionArg::Monai)]
+    pub convention: ConventionArg,
     /// Whose header spacing to use when the prediction's and the reference's differ (without
     /// it, differing spacings are an error).
     #[arg(long, value_enum, value_name = "SIDE")]
@@ -304,4 +305,32 @@ pub enum SpacingFrom {
     Truth,
     /// The prediction's.
     Pred,
+}
+
+/// The peer conventions of `dicekit_metrics::Convention`, as command-line choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConventionArg {
+    /// MONAI 1.6.
+    Monai,
+    /// DeepMind surface-distance.
+    Deepmind,
+    /// MedPy 0.5.
+    Medpy,
+    /// seg-metrics 1.2.
+    SegMetrics,
+    /// MetricsReloaded.
+    MetricsReloaded,
+}
+
+impl From<ConventionArg> for dicekit_metrics::Convention {
+    fn from(c: ConventionArg) -> Self {
+        use dicekit_metrics::Convention as C;
+        match c {
+            ConventionArg::Monai => C::Monai,
+            ConventionArg::Deepmind => C::DeepMind,
+            ConventionArg::Medpy => C::MedPy,
+            ConventionArg::SegMetrics => C::SegMetrics,
+            ConventionArg::MetricsReloaded => C::MetricsReloaded,
+        }
+    }
 }

@@ -23,7 +23,7 @@ pub(crate) struct CaseResult {
 
 /// Runs `dicekit eval`; bad input prints one line per problem and exits 2.
 pub fn run(args: EvalArgs) -> ExitCode {
-    let convention = Convention::from_name(&args.convention).expect("clap checked the name");
+    let convention = Convention::from(args.convention);
     if !(args.tolerance.is_finite() && args.tolerance >= 0.0) {
         eprintln!(
             "error: --tolerance must be a finite number >= 0, got {}",

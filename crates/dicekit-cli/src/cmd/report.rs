@@ -80,10 +80,7 @@ impl Default for ReportOptions {
 
 /// Runs `dicekit report`.
 pub fn run(args: ReportArgs) -> ExitCode {
-    let Some(convention) = Convention::from_name(&args.convention) else {
-        eprintln!("error: unknown convention `{}`", args.convention);
-        return ExitCode::from(2);
-    };
+    let convention = Convention::from(args.convention);
     if !(args.tolerance.is_finite() && args.tolerance >= 0.0) || args.bins == 0 {
         eprintln!("error: --tolerance must be a finite number >= 0 and --bins at least 1");
         return ExitCode::from(2);
