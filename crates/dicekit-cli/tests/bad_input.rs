@@ -108,9 +108,13 @@ fn eval_weights_and_predict_refuse_every_bad_file() {
         let b = bad.to_str().unwrap();
         let g = good.to_str().unwrap();
         let name = bad.file_name().unwrap().to_string_lossy().into_owned();
-        assert_one_line(
-            &dicekit(&["eval", "--pred", b, "--truth", g]),
-            &format!("eval pred {name}"),
+        let o = dicekit(&["eval", "--pred", b, "--truth", g]);
+        assert_one_line(&o, &format!("eval pred {name}"));
+        // Nothing evaluated: no empty table on stdout.
+        assert!(
+            o.stdout.is_empty(),
+            "eval pred {name}: {}",
+            String::from_utf8_lossy(&o.stdout)
         );
         assert_one_line(
             &dicekit(&["eval", "--pred", g, "--truth", b]),

@@ -957,9 +957,19 @@ fn train_no_report_skips_the_report_and_report_writes_it_later() {
         !root.join("run/report").exists(),
         "--no-report wrote a report"
     );
-    let r = dicekit(&["report", "--run", root.join("run").to_str().unwrap()]);
+    let r = dicekit(&[
+        "report",
+        "--run",
+        root.join("run").to_str().unwrap(),
+        "--cl-dice",
+    ]);
     assert!(r.status.success(), "{}", stderr(&r));
     assert!(root.join("run/report/index.md").exists());
+    // --cl-dice adds the centreline Dice to the metrics and the index's table.
+    let csv = std::fs::read_to_string(root.join("run/report/metrics.csv")).unwrap();
+    assert!(csv.contains(",cl_dice,"), "{csv}");
+    let index = std::fs::read_to_string(root.join("run/report/index.md")).unwrap();
+    assert!(index.contains("cl_dice"), "{index}");
 }
 
 /// A false detection (empty reference): MONAI's Dice is NaN, DeepMind's 0; the JSON keeps the
@@ -1155,13 +1165,7 @@ fn eval_refuses_two_files_for_one_case() {
 fn predict_refuses_a_mismatched_overlay_reference_and_a_truth_without_overlay() {
     let root = scratch("predict_overlay");
     std::fs::write(root.join("train.toml"), tiny_train_config(1)).unwrap();
-    let o = dicekit(&[
-        "train",
-        "--config",
-        root.join("train.toml").to_str().unwrap(),
-        "--quiet",
-        "--no-report",
-    ]);
+    let o = train_quiet(&root.join("train.toml"), &["--no-report"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let image = root.join("image.png");
     dicekit_data::write_label_map_png(
@@ -1200,6 +1204,34 @@ fn predict_refuses_a_mismatched_overlay_reference_and_a_truth_without_overlay() 
     let o = dicekit(&[&base[..], &["--truth", small.to_str().unwrap()]].concat());
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--overlay"), "{}", stderr(&o));
+    // Two inputs of one case name would write one output twice: refused.
+    let inputs = root.join("inputs");
+    std::fs::create_dir_all(&inputs).unwrap();
+    std::fs::copy(&image, inputs.join("x.png")).unwrap();
+    let volume = label_map(vec![0; 32 * 32], &[32, 32], &[1.0, 1.0]);
+    dicekit_data::write_label_map_nifti(&inputs.join("x.nii.gz"), &volume).unwrap();
+    assert_bad_input(
+        &dicekit(&[
+            "predict",
+            "--run",
+            run.to_str().unwrap(),
+            "--input",
+            inputs.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]),
+        "both name case `x`",
+    );
+}
+
+#[test]
+fn train_says_when_a_patch_is_larger_than_the_images() {
+    let root = scratch("train_big_patch");
+    let config = tiny_train_config(1).replace("patch = [32, 32]", "patch = [48, 48]");
+    std::fs::write(root.join("train.toml"), config).unwrap();
+    let o = train_quiet(&root.join("train.toml"), &["--no-report"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is larger than"), "{}", stderr(&o));
 }
 
 #[test]
@@ -1208,24 +1240,13 @@ fn train_refuses_a_class_count_the_data_does_not_have_and_a_second_writer() {
     let three = tiny_train_config(1).replace("num_classes = 2", "num_classes = 3");
     std::fs::write(root.join("train.toml"), three).unwrap();
     assert_bad_input(
-        &dicekit(&[
-            "train",
-            "--config",
-            root.join("train.toml").to_str().unwrap(),
-            "--quiet",
-        ]),
+        &train_quiet(&root.join("train.toml"), &[]),
         "num_classes = 3",
     );
     // A second process on a run folder being written is refused with exit 2.
     let root = scratch("train_lock");
     let (mut first, _) = start_long_training(&root);
-    let second = dicekit(&[
-        "train",
-        "--config",
-        root.join("train.toml").to_str().unwrap(),
-        "--quiet",
-        "--resume",
-    ]);
+    let second = train_quiet(&root.join("train.toml"), &["--resume"]);
     let _ = first.kill();
     let _ = first.wait();
     assert_bad_input(&second, "another dicekit process");
@@ -1236,34 +1257,10 @@ fn resume_from_a_corrupt_checkpoint_is_bad_input() {
     let root = scratch("resume_corrupt");
     std::fs::write(root.join("train.toml"), tiny_train_config(1)).unwrap();
     let cfg = root.join("train.toml");
-    let o = dicekit(&[
-        "train",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--quiet",
-        "--no-report",
-    ]);
+    let o = train_quiet(&cfg, &["--no-report"]);
     assert!(o.status.success(), "{}", stderr(&o));
     std::fs::write(root.join("run/checkpoints/last.bpk"), b"not a checkpoint").unwrap();
-    assert_bad_input(
-        &dicekit(&[
-            "train",
-            "--config",
-            cfg.to_str().unwrap(),
-            "--quiet",
-            "--resume",
-        ]),
-        "last.bpk",
-    );
+    assert_bad_input(&train_quiet(&cfg, &["--resume"]), "last.bpk");
     std::fs::remove_file(root.join("run/checkpoints/last.bpk")).unwrap();
-    assert_bad_input(
-        &dicekit(&[
-            "train",
-            "--config",
-            cfg.to_str().unwrap(),
-            "--quiet",
-            "--resume",
-        ]),
-        "last.bpk",
-    );
+    assert_bad_input(&train_quiet(&cfg, &["--resume"]), "last.bpk");
 }

@@ -97,13 +97,14 @@ macro_rules! losses {
                 }
             }
 
-            /// The defaults of the loss tagged `kind`, as JSON (not for `composite`).
-            fn defaults_of(kind: &str) -> Option<serde_json::Value> {
+            /// The defaults of the loss tagged `kind`, as JSON (`None` for an unknown tag and for
+            /// `composite`).
+            fn defaults_of(kind: &str) -> Option<Result<serde_json::Value, ConfigError>> {
                 let value = match kind {
                     $( $tag => serde_json::to_value(Self::$variant($defaults)), )*
                     _ => return None,
                 };
-                Some(value.expect("configs serialize"))
+                Some(value.map_err(|e| ConfigError::Parse(format!("loss `{kind}`: {e}"))))
             }
         }
 
@@ -214,7 +215,7 @@ impl AnyLossConfig {
                 return Ok(Self::Composite(cfg));
             }
             other => match Self::defaults_of(other) {
-                Some(d) => d,
+                Some(d) => d?,
                 None => {
                     return Err(ConfigError::Parse(format!(
                         "unknown loss `{other}` (one of {})",

@@ -1,10 +1,10 @@
 //! Boundary loss (Kervadec et al. 2019): probabilities weighted by the target's signed distance.
 use burn::prelude::*;
 use burn::tensor::TensorData;
-use ndarray::{ArrayD, IxDyn};
 
+use crate::distance::{across_boundary, host};
 use crate::error::expect_valid;
-use crate::overlap::ClassSelection;
+use crate::overlap::{ClassSelection, pooled_sum};
 use crate::target::{Target, encode};
 use crate::{Activation, ConfigError, Pooling, Reduction};
 
@@ -73,29 +73,12 @@ pub struct BoundaryLoss {
 pub(crate) fn signed_distances(values: &[f64], dims: &[usize]) -> Vec<f64> {
     let spatial = &dims[2..];
     let n: usize = spatial.iter().product::<usize>().max(1);
-    let spacing = vec![1.0; spatial.len()];
     let mut out = vec![0.0; values.len()];
     for (slab, field) in values.chunks(n).zip(out.chunks_mut(n)) {
-        let mask: Vec<bool> = slab.iter().map(|&v| v > 0.5).collect();
-        let inside = mask.iter().filter(|&&m| m).count();
-        if inside == 0 || inside == n {
-            continue;
-        }
-        let m = ArrayD::from_shape_vec(IxDyn(spatial), mask).expect("slab shape");
-        let not_m = m.mapv(|v| !v);
-        let to_outside = dicekit_edt::squared_edt(&not_m, &spacing);
-        let to_inside = dicekit_edt::squared_edt(&m, &spacing);
-        for (((f, &a), &b), &inn) in field
-            .iter_mut()
-            .zip(to_outside.iter())
-            .zip(to_inside.iter())
-            .zip(m.iter())
-        {
-            *f = if inn {
-                1.0 - (a as f64).sqrt()
-            } else {
-                (b as f64).sqrt()
-            };
+        if let Some((inside, distance)) = across_boundary(slab, spatial) {
+            for ((f, inn), d) in field.iter_mut().zip(inside).zip(distance) {
+                *f = if inn { 1.0 - d } else { d };
+            }
         }
     }
     out
@@ -147,13 +130,8 @@ impl BoundaryLoss {
         let g = enc.truth;
         let (p, g) = (cfg.classes.select(p), cfg.classes.select(g));
         let kept = p.dims();
-        let g_host: Vec<f64> = g
-            .into_data()
-            .convert::<f64>()
-            .try_into_vec::<f64>()
-            .expect("float data");
         let field = Tensor::<D>::from_data(
-            TensorData::new(signed_distances(&g_host, &kept), kept),
+            TensorData::new(signed_distances(&host(g), &kept), kept),
             &device,
         );
         let terms = p * field;
@@ -164,12 +142,7 @@ impl BoundaryLoss {
             }
             None => (terms, Tensor::<D>::ones(kept, &device)),
         };
-        let [b, c] = [kept[0], kept[1]];
-        let spatial_sum = |t: Tensor<D>| -> Tensor<2> {
-            t.reshape([b as i32, c as i32, -1])
-                .sum_dim(2)
-                .reshape([b, c])
-        };
+        let spatial_sum = |t: Tensor<D>| pooled_sum(t, None, Pooling::PerSample);
         let per = spatial_sum(terms) / spatial_sum(w).clamp_min(f64::MIN_POSITIVE);
         match cfg.pooling {
             Pooling::PerSample => per,

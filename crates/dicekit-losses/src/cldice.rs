@@ -111,7 +111,7 @@ fn soft_erode<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     (2..D)
         .map(|a| max_filter(x.clone().neg(), a).neg())
         .reduce(|m, e| m.min_pair(e))
-        .expect("a spatial axis")
+        .unwrap_or(x) // no spatial axis: nothing to erode
 }
 
 /// Soft dilation: the 3x3(x3) max filter, one axis after the other.

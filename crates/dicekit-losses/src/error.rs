@@ -112,7 +112,7 @@ impl ConfigError {
     /// often a slip than a wish.
     pub(crate) fn check_ignore(ignore: Option<i64>, classes: usize) -> Result<(), Self> {
         if let Some(v) = ignore.filter(|&v| v >= 0 && (v as usize) < classes.max(2)) {
-            warn_once(&format!("ignore_is_class/{v}"), || {
+            warn_once("ignore_is_class", || {
                 format!(
                     "`ignore_index` = {v} is also a class index (classes are 0..{}): its voxels are \
                      left out of every class and class {v} is still scored (MONAI's rule)",
@@ -126,15 +126,12 @@ impl ConfigError {
 
 /// Logs `message` as a warning the first time `key` is seen in this process, so that a condition
 /// met on every training step is reported once.
-pub(crate) fn warn_once(key: &str, message: impl FnOnce() -> String) {
+pub(crate) fn warn_once(key: &'static str, message: impl FnOnce() -> String) {
     use std::collections::HashSet;
     use std::sync::{Mutex, OnceLock};
-    static SEEN: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+    static SEEN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
     let seen = SEEN.get_or_init(|| Mutex::new(HashSet::new()));
-    let first = seen
-        .lock()
-        .map(|mut s| s.insert(key.to_string()))
-        .unwrap_or(false);
+    let first = seen.lock().map(|mut s| s.insert(key)).unwrap_or(false);
     if first {
         log::warn!("{}", message());
     }

@@ -289,9 +289,10 @@ impl FocalLoss {
                     pc(cfg.pos_weight.as_deref().map(pick)),
                 );
                 if cfg.normalized {
+                    let modulation = modulation.unwrap_or_else(|| g.ones_like());
                     let used = match &enc.valid {
-                        Some(v) => modulation.unwrap_or_else(|| g.ones_like()) * v.clone(),
-                        None => modulation.unwrap_or_else(|| g.ones_like()),
+                        Some(v) => modulation * v.clone(),
+                        None => modulation,
                     };
                     terms / used.sum().clamp_min(1e-6).unsqueeze()
                 } else {

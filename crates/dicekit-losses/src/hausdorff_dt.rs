@@ -1,10 +1,10 @@
 //! Hausdorff-distance loss through distance transforms (Karimi & Salcudean 2019, "HD-loss (DT)").
 use burn::prelude::*;
 use burn::tensor::TensorData;
-use ndarray::{ArrayD, IxDyn};
 
+use crate::distance::{across_boundary, host};
 use crate::error::expect_valid;
-use crate::overlap::ClassSelection;
+use crate::overlap::{ClassSelection, pooled_sum};
 use crate::target::{Target, encode};
 use crate::{Activation, ConfigError, Pooling, Reduction};
 
@@ -85,30 +85,14 @@ pub struct HausdorffDtLoss {
 /// raised to `alpha`.
 fn distance_fields(values: &[f64], dims: &[usize], alpha: f64) -> Vec<f64> {
     let spatial = &dims[2..];
-    let n: usize = spatial.iter().product();
-    let spacing = vec![1.0; spatial.len()];
-    let mut out = vec![0.0; values.len()];
-    for (slab, field) in values.chunks(n.max(1)).zip(out.chunks_mut(n.max(1))) {
-        let mask: Vec<bool> = slab.iter().map(|&v| v > 0.5).collect();
-        let inside = mask.iter().filter(|&&m| m).count();
-        if inside == 0 || inside == n {
-            // A zero field, raised to alpha (1 for alpha = 0, as torch's 0 ** 0).
-            field.fill(0f64.powf(alpha));
-            continue;
-        }
-        let m = ArrayD::from_shape_vec(IxDyn(spatial), mask).expect("slab shape");
-        let not_m = m.mapv(|v| !v);
-        // Inside: distance to the nearest outside voxel; outside: to the nearest inside voxel.
-        let to_outside = dicekit_edt::squared_edt(&not_m, &spacing);
-        let to_inside = dicekit_edt::squared_edt(&m, &spacing);
-        for (((f, &a), &b), &inn) in field
-            .iter_mut()
-            .zip(to_outside.iter())
-            .zip(to_inside.iter())
-            .zip(m.iter())
-        {
-            let d = if inn { a } else { b } as f64;
-            *f = d.sqrt().powf(alpha);
+    let n: usize = spatial.iter().product::<usize>().max(1);
+    // No boundary: a zero field, raised to alpha (1 for alpha = 0, as torch's 0 ** 0).
+    let mut out = vec![0f64.powf(alpha); values.len()];
+    for (slab, field) in values.chunks(n).zip(out.chunks_mut(n)) {
+        if let Some((_, distance)) = across_boundary(slab, spatial) {
+            for (f, d) in field.iter_mut().zip(distance) {
+                *f = d.powf(alpha);
+            }
         }
     }
     out
@@ -160,16 +144,9 @@ impl HausdorffDtLoss {
         let g = enc.truth;
         let (p, g) = (cfg.classes.select(p), cfg.classes.select(g));
         let kept = p.dims();
-        let host = |t: &Tensor<D>| -> Vec<f64> {
-            t.clone()
-                .into_data()
-                .convert::<f64>()
-                .try_into_vec::<f64>()
-                .expect("float data")
-        };
         let (fp, fg) = (
-            distance_fields(&host(&p), &kept, cfg.alpha),
-            distance_fields(&host(&g), &kept, cfg.alpha),
+            distance_fields(&host(p.clone()), &kept, cfg.alpha),
+            distance_fields(&host(g.clone()), &kept, cfg.alpha),
         );
         let field: Vec<f64> = fp.iter().zip(&fg).map(|(a, b)| a + b).collect();
         let field = Tensor::<D>::from_data(TensorData::new(field, kept), &device);
@@ -182,12 +159,7 @@ impl HausdorffDtLoss {
             }
             None => (err, Tensor::<D>::ones(kept, &device)),
         };
-        let spatial_sum = |t: Tensor<D>| -> Tensor<2> {
-            let [b, c] = [kept[0], kept[1]];
-            t.reshape([b as i32, c as i32, -1])
-                .sum_dim(2)
-                .reshape([b, c])
-        };
+        let spatial_sum = |t: Tensor<D>| pooled_sum(t, None, Pooling::PerSample);
         let (num, den) = (spatial_sum(err), spatial_sum(w));
         match cfg.pooling {
             Pooling::PerSample => num / den.clamp_min(f64::MIN_POSITIVE),

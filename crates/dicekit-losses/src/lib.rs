@@ -32,6 +32,7 @@ mod boundary;
 mod cldice;
 mod composite;
 mod cross_entropy;
+mod distance;
 mod error;
 mod focal;
 mod generalized_dice;

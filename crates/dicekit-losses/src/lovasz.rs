@@ -3,6 +3,7 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 use serde::{Deserialize, Serialize};
 
+use crate::distance::host;
 use crate::error::expect_valid;
 use crate::target::{Target, encode, floats};
 use crate::{Activation, ConfigError, Pooling};
@@ -148,13 +149,6 @@ impl LovaszLoss {
         };
         let (b, c) = (dims[0], dims[1]);
         let n: usize = dims[2..].iter().product();
-        let host = |t: Tensor<D>| -> Vec<f64> {
-            t.detach()
-                .into_data()
-                .convert::<f64>()
-                .try_to_vec::<f64>()
-                .expect("f64 data")
-        };
         let e_host = host(errors.clone());
         let g_host = host(g);
         let valid_host = enc.voxel_weight(weight_map).map(|v| {

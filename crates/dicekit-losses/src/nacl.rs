@@ -4,6 +4,7 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 use serde::{Deserialize, Serialize};
 
+use crate::distance::host;
 use crate::error::expect_valid;
 use crate::target::{Target, encode};
 use crate::{ConfigError, CrossEntropyLossConfig};
@@ -180,12 +181,7 @@ impl NaclLoss {
             weight_map,
         );
         let device = logits.device();
-        let mut u: Vec<f64> = encode(target, dims, None)
-            .truth
-            .into_data()
-            .convert::<f64>()
-            .try_into_vec::<f64>()
-            .expect("float data");
+        let mut u = host(encode(target, dims, None).truth);
         let (k, before) = taps(cfg.kernel);
         separable_filter(&mut u, &dims, &k, before);
         let u = Tensor::<D>::from_data(TensorData::new(u, dims), &device);

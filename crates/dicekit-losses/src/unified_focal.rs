@@ -2,8 +2,9 @@
 use burn::prelude::*;
 
 use crate::error::expect_valid;
+use crate::overlap::pooled_sum;
 use crate::target::{Target, encode};
-use crate::{Activation, ConfigError, Reduction};
+use crate::{Activation, ConfigError, Pooling, Reduction};
 
 /// Configuration of [`UnifiedFocalLoss`]. Defaults: MONAI `AsymmetricUnifiedFocalLoss()` on
 /// logits (MONAI itself takes probabilities: `activation = identity` is its convention).
@@ -132,50 +133,40 @@ impl UnifiedFocalLoss {
         let p = p.clamp(eps, 1.0 - eps);
         let (d, gamma) = (cfg.delta, cfg.gamma);
         let channel = |t: &Tensor<D>, c: usize| t.clone().narrow(1, c, 1);
-        let reduce = |t: Tensor<D>| -> Tensor<1> {
-            match cfg.reduction {
-                Reduction::Mean => t.mean(),
-                Reduction::Sum => t.sum(),
-            }
-        };
-        let mut loss: Option<Tensor<1>> = None;
-        let mut add = |part: Tensor<1>, w: f64| {
-            if w != 0.0 {
-                let part = part * w;
-                loss = Some(match loss.take() {
-                    Some(l) => l + part,
-                    None => part,
-                });
-            }
-        };
-        if cfg.weight > 0.0 {
+        // The asymmetric focal part: the mean (or sum) over [B, 2, ...S].
+        let focal = || {
             let ce = |c: usize| (channel(&g, c) * channel(&p, c).log()).neg();
             let back = (channel(&p, 0).neg() + 1.0).powf_scalar(gamma) * ce(0) * (1.0 - d);
             let fore = ce(1) * d;
-            add(reduce(weigh(Tensor::cat(vec![back, fore], 1))), cfg.weight);
-        }
-        if cfg.weight < 1.0 {
-            let [b, c2] = [dims[0], p.dims()[1]];
-            let sum = |t: Tensor<D>| -> Tensor<2> {
-                t.reshape([b as i32, c2 as i32, -1])
-                    .sum_dim(2)
-                    .reshape([b, c2])
-            };
-            let tp = sum(weigh(g.clone() * p.clone()));
-            let fnn = sum(weigh(g.clone() * (p.clone().neg() + 1.0)));
-            let fp = sum(weigh((g.neg() + 1.0) * p));
+            let terms = weigh(Tensor::cat(vec![back, fore], 1));
+            match cfg.reduction {
+                Reduction::Mean => terms.mean(),
+                Reduction::Sum => terms.sum(),
+            }
+        };
+        // The asymmetric focal Tversky part: the mean (or sum) over [B, 2].
+        let tversky = || {
+            let sum = |t: Tensor<D>| pooled_sum(weigh(t), None, Pooling::PerSample);
+            let tp = sum(g.clone() * p.clone());
+            let fnn = sum(g.clone() * (p.clone().neg() + 1.0));
+            let fp = sum((g.clone().neg() + 1.0) * p.clone());
             let t = (tp.clone() + eps) / (tp + fnn * d + fp * (1.0 - d) + eps);
             let back = t.clone().narrow(1, 0, 1).neg() + 1.0;
             let fore = (t.narrow(1, 1, 1).neg() + 1.0).powf_scalar(1.0 - gamma);
             let parts: Tensor<2> = Tensor::cat(vec![back, fore], 1);
-            add(
-                match cfg.reduction {
-                    Reduction::Mean => parts.mean(),
-                    Reduction::Sum => parts.sum(),
-                },
-                1.0 - cfg.weight,
-            );
+            match cfg.reduction {
+                Reduction::Mean => parts.mean(),
+                Reduction::Sum => parts.sum(),
+            }
+        };
+        // lambda in [0, 1] (validated): a part weighted 0 is not computed.
+        let lambda = cfg.weight;
+        if lambda >= 1.0 {
+            focal()
+        } else if lambda <= 0.0 {
+            tversky()
+        } else {
+            focal() * lambda + tversky() * (1.0 - lambda)
         }
-        loss.expect("lambda in [0, 1] keeps at least one part")
     }
 }

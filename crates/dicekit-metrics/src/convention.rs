@@ -254,22 +254,24 @@ impl Convention {
         }
     }
 
-    /// Dice or IoU of `counts` as this peer scores it: the value where the peer has a number,
-    /// else the typed empty that [`empty_value`](Self::empty_value) resolves.
+    /// Dice of `counts` as this peer scores it: the value where the peer has a number, else the
+    /// typed empty that [`empty_value`](Self::empty_value) resolves.
     ///
     /// [`ConfusionCounts::dice`] is 0 when only one mask is empty. MONAI's `DiceMetric` and
     /// `MeanIoU` (`ignore_empty=True`, their default) leave a class whose reference is empty
     /// undefined whatever the prediction: under `Monai` that is `Empty(Reference)` (NaN, left
     /// out of MONAI's mean over classes and cases). Every other peer scores it 0.
-    ///
-    /// # Panics
-    /// For a metric other than `Dice` and `Jaccard`.
-    pub fn overlap(self, metric: MetricKind, counts: &ConfusionCounts) -> Score {
-        let raw = match metric {
-            MetricKind::Dice => counts.dice(),
-            MetricKind::Jaccard => counts.jaccard(),
-            other => panic!("Convention::overlap is for Dice and IoU, not {other:?}"),
-        };
+    pub fn dice(self, counts: &ConfusionCounts) -> Score {
+        self.typed(MetricKind::Dice, counts.dice(), counts)
+    }
+
+    /// IoU of `counts` as this peer scores it (the empty cases as for [`dice`](Self::dice)).
+    pub fn jaccard(self, counts: &ConfusionCounts) -> Score {
+        self.typed(MetricKind::Jaccard, counts.jaccard(), counts)
+    }
+
+    /// `raw` where the peer has a number for the pair's empty side, else that typed empty.
+    fn typed(self, metric: MetricKind, raw: Score, counts: &ConfusionCounts) -> Score {
         match (
             raw,
             EmptySide::of(counts.pred_voxels(), counts.truth_voxels()),

@@ -118,11 +118,14 @@ pub fn evaluate_label_maps(
         .zip(counts)
         .zip(surfaces)
         .map(|((&label, counts), sd)| {
+            // REPORTED holds per-label metrics only: the label-map and skeleton metrics
+            // (GeneralizedDice, ClDice) are computed by their own functions.
             let scores = MetricKind::REPORTED
                 .iter()
-                .map(|&m| {
+                .filter_map(|&m| {
                     let s = match m {
-                        MetricKind::Dice | MetricKind::Jaccard => convention.overlap(m, &counts),
+                        MetricKind::Dice => convention.dice(&counts),
+                        MetricKind::Jaccard => convention.jaccard(&counts),
                         MetricKind::Precision => counts.precision(),
                         MetricKind::Recall => counts.recall(),
                         MetricKind::VolumeDifference => counts.volume_difference(),
@@ -137,14 +140,12 @@ pub fn evaluate_label_maps(
                         MetricKind::DirectedHausdorff => {
                             sd.directed_hausdorff(Direction::PredToTruth)
                         }
-                        MetricKind::GeneralizedDice | MetricKind::ClDice => {
-                            unreachable!("not in MetricKind::REPORTED")
-                        }
+                        MetricKind::GeneralizedDice | MetricKind::ClDice => return None,
                         MetricKind::Masd => {
                             sd.average_surface_distance(crate::SurfaceMean::MeanOfMeans)
                         }
                     };
-                    (m, s)
+                    Some((m, s))
                 })
                 .collect();
             Ok(LabelEvaluation {

@@ -54,20 +54,14 @@ use crate::MetricError;
 #[doc(alias = "skeletonize_3d")]
 #[doc(alias = "centerline")]
 pub fn skeletonize(mask: &ArrayViewD<bool>) -> Result<ArrayD<bool>, MetricError> {
-    match mask.ndim() {
-        2 => {
-            let m = mask.view().into_dimensionality::<Ix2>().expect("two axes");
-            Ok(zhang_suen(m).into_dyn())
-        }
-        3 => {
-            let m = mask
-                .view()
-                .into_dimensionality::<Ix3>()
-                .expect("three axes");
-            Ok(lee(m).into_dyn())
-        }
-        n => Err(MetricError::UnsupportedRank(n)),
+    let rank = MetricError::UnsupportedRank(mask.ndim());
+    if let Ok(m) = mask.view().into_dimensionality::<Ix2>() {
+        return Ok(zhang_suen(m).into_dyn());
     }
+    if let Ok(m) = mask.view().into_dimensionality::<Ix3>() {
+        return Ok(lee(m).into_dyn());
+    }
+    Err(rank)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -80,100 +80,107 @@ pub(crate) struct PairExtent {
     pub bbox: Vec<(usize, usize)>,
 }
 
-/// Counts and bounding boxes of several labels in one pass over both maps (rows in parallel).
+impl PairExtent {
+    /// Adds `pred` and `truth` voxels found in row `row` (an index over every axis but the
+    /// last) between columns `first..=last`.
+    fn add_row(
+        &mut self,
+        shape: &[usize],
+        row: usize,
+        (first, last): (usize, usize),
+        pred: u64,
+        truth: u64,
+    ) {
+        let nd = shape.len();
+        self.pred_voxels += pred;
+        self.truth_voxels += truth;
+        let mut rest = row;
+        for a in (0..nd - 1).rev() {
+            let i = rest % shape[a];
+            rest /= shape[a];
+            self.bbox[a].0 = self.bbox[a].0.min(i);
+            self.bbox[a].1 = self.bbox[a].1.max(i);
+        }
+        self.bbox[nd - 1].0 = self.bbox[nd - 1].0.min(first);
+        self.bbox[nd - 1].1 = self.bbox[nd - 1].1.max(last);
+    }
+}
+
+/// Counts and bounding boxes of `labels` in one pass over both maps, rows in parallel: one
+/// comparison per label and voxel (the fastest for a few labels).
 pub(crate) fn label_extents<T: Copy + PartialEq + Sync>(
     pred: &ArrayViewD<T>,
     truth: &ArrayViewD<T>,
     labels: &[T],
 ) -> Vec<PairExtent> {
-    use rayon::prelude::*;
-    let shape = pred.shape().to_vec();
-    let nd = shape.len();
-    let (p, t) = (pred.as_standard_layout(), truth.as_standard_layout());
-    let (p, t) = (
-        p.as_slice().expect("standard layout"),
-        t.as_slice().expect("standard layout"),
-    );
-    let empty = || -> Vec<PairExtent> {
-        labels
-            .iter()
-            .map(|_| PairExtent {
-                pred_voxels: 0,
-                truth_voxels: 0,
-                bbox: vec![(usize::MAX, 0); nd],
-            })
-            .collect()
-    };
-    let inner = *shape.last().unwrap_or(&1);
-    let rows = p.len() / inner.max(1);
-    let rows_per_task = (rows / 64).max(1);
-    let merge = |mut a: Vec<PairExtent>, b: Vec<PairExtent>| {
-        for (x, y) in a.iter_mut().zip(b) {
-            x.pred_voxels += y.pred_voxels;
-            x.truth_voxels += y.truth_voxels;
-            for (bx, by) in x.bbox.iter_mut().zip(y.bbox) {
-                bx.0 = bx.0.min(by.0);
-                bx.1 = bx.1.max(by.1);
-            }
-        }
-        a
-    };
-    p.par_chunks(inner * rows_per_task)
-        .zip(t.par_chunks(inner * rows_per_task))
-        .enumerate()
-        .map(|(task, (pc, tc))| {
-            let mut out = empty();
-            for (r, (pr, tr)) in pc.chunks(inner).zip(tc.chunks(inner)).enumerate() {
-                let row = task * rows_per_task + r;
-                for (li, l) in labels.iter().enumerate() {
-                    let (mut first, mut last, mut np, mut nt) = (usize::MAX, 0usize, 0u64, 0u64);
-                    for (k, (a, b)) in pr.iter().zip(tr).enumerate() {
-                        let (ia, ib) = (a == l, b == l);
-                        if ia || ib {
-                            first = first.min(k);
-                            last = k;
-                            np += ia as u64;
-                            nt += ib as u64;
-                        }
-                    }
-                    if first == usize::MAX {
-                        continue;
-                    }
-                    let e = &mut out[li];
-                    e.pred_voxels += np;
-                    e.truth_voxels += nt;
-                    let mut rest = row;
-                    for a in (0..nd - 1).rev() {
-                        let i = rest % shape[a];
-                        rest /= shape[a];
-                        e.bbox[a].0 = e.bbox[a].0.min(i);
-                        e.bbox[a].1 = e.bbox[a].1.max(i);
-                    }
-                    e.bbox[nd - 1].0 = e.bbox[nd - 1].0.min(first);
-                    e.bbox[nd - 1].1 = e.bbox[nd - 1].1.max(last);
+    scan_rows(pred, truth, labels.len(), |out, shape, row, pr, tr| {
+        for (li, l) in labels.iter().enumerate() {
+            let (mut first, mut last, mut np, mut nt) = (usize::MAX, 0usize, 0u64, 0u64);
+            for (k, (a, b)) in pr.iter().zip(tr).enumerate() {
+                let (ia, ib) = (a == l, b == l);
+                if ia || ib {
+                    first = first.min(k);
+                    last = k;
+                    np += ia as u64;
+                    nt += ib as u64;
                 }
             }
-            out
-        })
-        .reduce(empty, merge)
+            if first != usize::MAX {
+                out[li].add_row(shape, row, (first, last), np, nt);
+            }
+        }
+    })
 }
 
 /// [`label_extents`] for many labels: `bin` gives a value's position among the `labels` (`None`
 /// for any other value), so each voxel costs one lookup whatever the number of labels (the
-/// per-label scan costs one comparison per label and voxel: faster for a few labels, hours for
-/// thousands of instances).
+/// per-label scan costs one comparison per label and voxel: hours for thousands of instances).
 pub(crate) fn label_extents_binned<T: Copy + Sync>(
     pred: &ArrayViewD<T>,
     truth: &ArrayViewD<T>,
     labels: usize,
     bin: impl Fn(T) -> Option<usize> + Sync,
 ) -> Vec<PairExtent> {
+    scan_rows(pred, truth, labels, |out, shape, row, pr, tr| {
+        for (k, (&a, &b)) in pr.iter().zip(tr).enumerate() {
+            let (ba, bb) = (bin(a), bin(b));
+            match (ba, bb) {
+                (Some(x), Some(y)) if x == y => out[x].add_row(shape, row, (k, k), 1, 1),
+                _ => {
+                    if let Some(x) = ba {
+                        out[x].add_row(shape, row, (k, k), 1, 0);
+                    }
+                    if let Some(y) = bb {
+                        out[y].add_row(shape, row, (k, k), 0, 1);
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// The shared driver of the extent scans: both maps in row-major order (copied only when not
+/// contiguous), rows split over tasks (fewer when there are many labels, since each task holds
+/// one extent per label), `per_row(extents, shape, row, pred_row, truth_row)`, merged.
+fn scan_rows<T: Copy + Sync>(
+    pred: &ArrayViewD<T>,
+    truth: &ArrayViewD<T>,
+    labels: usize,
+    per_row: impl Fn(&mut [PairExtent], &[usize], usize, &[T], &[T]) + Sync,
+) -> Vec<PairExtent> {
     use rayon::prelude::*;
+    use std::borrow::Cow;
+    let contiguous = |a: &ArrayViewD<T>| -> Vec<T> {
+        match a.as_slice() {
+            Some(s) => s.to_vec(),
+            None => a.iter().copied().collect(),
+        }
+    };
     let shape = pred.shape().to_vec();
     let nd = shape.len();
-    let (p, t) = (pred.as_standard_layout(), truth.as_standard_layout());
-    let (Some(p), Some(t)) = (p.as_slice(), t.as_slice()) else {
-        unreachable!("standard layout is contiguous");
+    let (p, t): (Cow<[T]>, Cow<[T]>) = match (pred.as_slice(), truth.as_slice()) {
+        (Some(p), Some(t)) => (Cow::Borrowed(p), Cow::Borrowed(t)),
+        _ => (Cow::Owned(contiguous(pred)), Cow::Owned(contiguous(truth))),
     };
     let empty = || -> Vec<PairExtent> {
         (0..labels)
@@ -186,7 +193,6 @@ pub(crate) fn label_extents_binned<T: Copy + Sync>(
     };
     let inner = (*shape.last().unwrap_or(&1)).max(1);
     let rows = p.len() / inner;
-    // Each task holds one extent per label: fewer tasks when there are many labels.
     let tasks = ((1usize << 20) / labels.max(1)).clamp(1, 64);
     let rows_per_task = rows.div_ceil(tasks).max(1);
     let merge = |mut a: Vec<PairExtent>, b: Vec<PairExtent>| {
@@ -205,36 +211,8 @@ pub(crate) fn label_extents_binned<T: Copy + Sync>(
         .enumerate()
         .map(|(task, (pc, tc))| {
             let mut out = empty();
-            let mut coords = vec![0usize; nd];
             for (r, (pr, tr)) in pc.chunks(inner).zip(tc.chunks(inner)).enumerate() {
-                let mut rest = task * rows_per_task + r;
-                for a in (0..nd - 1).rev() {
-                    coords[a] = rest % shape[a];
-                    rest /= shape[a];
-                }
-                for (k, (&a, &b)) in pr.iter().zip(tr).enumerate() {
-                    let (ba, bb) = (bin(a), bin(b));
-                    for (li, is_pred) in [(ba, true), (bb, false)] {
-                        let Some(li) = li else { continue };
-                        if !is_pred && ba == bb {
-                            // Counted once for the bounding box, twice for the counts.
-                            out[li].truth_voxels += 1;
-                            continue;
-                        }
-                        let e = &mut out[li];
-                        if is_pred {
-                            e.pred_voxels += 1;
-                        } else {
-                            e.truth_voxels += 1;
-                        }
-                        for a in 0..nd - 1 {
-                            e.bbox[a].0 = e.bbox[a].0.min(coords[a]);
-                            e.bbox[a].1 = e.bbox[a].1.max(coords[a]);
-                        }
-                        e.bbox[nd - 1].0 = e.bbox[nd - 1].0.min(k);
-                        e.bbox[nd - 1].1 = e.bbox[nd - 1].1.max(k);
-                    }
-                }
+                per_row(&mut out, &shape, task * rows_per_task + r, pr, tr);
             }
             out
         })

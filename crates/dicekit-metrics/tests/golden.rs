@@ -63,8 +63,8 @@ impl Pair {
             s => resolve(s, conv, M::Dice),
         };
         Some(match key {
-            "dice" => resolve(conv.overlap(M::Dice, &self.counts), conv, M::Dice),
-            "iou" => resolve(conv.overlap(M::Jaccard, &self.counts), conv, M::Jaccard),
+            "dice" => resolve(conv.dice(&self.counts), conv, M::Dice),
+            "iou" => resolve(conv.jaccard(&self.counts), conv, M::Jaccard),
             "dice_empty1" => empty1(self.counts.dice()),
             "iou_empty1" => empty1(self.counts.jaccard()),
             "hd" => resolve(sd.hausdorff(), conv, M::Hausdorff),
@@ -247,7 +247,7 @@ fn run_dir(dir: &Path) {
                     "dice_metric_mean_nobg" => {
                         let scores: Vec<Score> = all_counts
                             .iter()
-                            .map(|c| Convention::Monai.overlap(MetricKind::Dice, c))
+                            .map(|c| Convention::Monai.dice(c))
                             .collect();
                         (
                             Convention::Monai.mean_over_classes(MetricKind::Dice, &scores),

@@ -397,7 +397,7 @@ fn table(results: &[CaseResult], convention: Convention, tol: f64) -> String {
         }
         out.push('\n');
         let micro = convention
-            .overlap(MetricKind::Dice, &counts)
+            .dice(&counts)
             .value()
             .map_or("-".to_string(), |v| format!("{v:.4}"));
         let _ = writeln!(
@@ -472,7 +472,7 @@ fn records(results: &[CaseResult], convention: Convention) -> Vec<Record> {
                     .map_or(serde_json::Value::Null, |v| serde_json::json!(v)),
             ));
         }
-        let dice = convention.overlap(MetricKind::Dice, &counts);
+        let dice = convention.dice(&counts);
         rows.push((
             "(all voxels)".into(),
             label,
