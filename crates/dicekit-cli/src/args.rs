@@ -50,27 +50,27 @@ pub enum Command {
     Experiment(ExperimentArgs),
 }
 
-/// The experiments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExperimentName {
-    /// The segmentation mask as differentiable attention of an image classifier: (a) soft mask
-    /// end to end, (b) detached, (c) hard mask, (d) no mask; lesion-texture scene.
-    Attention,
-    /// Microaneurysms at 5 %, 0.5 % and 0.05 % foreground, trained with BCE, Dice, generalized
-    /// Dice, 0.5 BCE + 0.5 Dice, focal and Dice + focal: Dice, lesion recall and precision.
-    Imbalance,
-    /// Wetlands under clouds: cloud pixels as ignore vs as background in the training labels,
-    /// scored on the cloud-free truth.
-    Clouds,
-    /// Cross-entropy vs Dice vs generalized Dice (square and simple weights) on the CT phantom
-    /// and dubai_aerial: per-class Dice, rarest classes first.
-    RareClasses,
-    /// alpha BCE + (1 - alpha) Dice for alpha in {0, 0.25, 0.5, 0.75, 1} on CHASE_DB1: Dice
-    /// against ECE, reliability diagrams (needs the shared data).
-    Calibration,
-    /// CHASE_DB1 vessels with and without the boundary weight map: Dice, HD95, NSD at 1 px
-    /// (needs the shared data).
-    Boundary,
+/// `dicekit experiment`'s name argument: a [`dicekit_experiments::Experiment`], with its
+/// description as the possible value's help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExperimentName(pub dicekit_experiments::Experiment);
+
+impl ValueEnum for ExperimentName {
+    fn value_variants<'a>() -> &'a [Self] {
+        use dicekit_experiments::Experiment as E;
+        &[
+            ExperimentName(E::Attention),
+            ExperimentName(E::Imbalance),
+            ExperimentName(E::Clouds),
+            ExperimentName(E::RareClasses),
+            ExperimentName(E::Calibration),
+            ExperimentName(E::Boundary),
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.0.name()).help(self.0.description()))
+    }
 }
 
 /// Arguments of `dicekit experiment`.
@@ -97,8 +97,8 @@ pub struct ReportArgs {
     #[arg(long, value_name = "DIR")]
     pub run: PathBuf,
     /// Checkpoint: best, last, or a path to a .bpk file.
-    #[arg(long, default_value = "best")]
-    pub checkpoint: String,
+    #[arg(long, default_value = "best", value_name = "best|last|FILE")]
+    pub checkpoint: dicekit_train::Checkpoint,
     /// Output folder [default: <run>/report].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -135,8 +135,8 @@ pub struct PredictArgs {
     #[arg(long, value_name = "DIR")]
     pub run: PathBuf,
     /// Checkpoint: best, last, or a path to a .bpk file.
-    #[arg(long, default_value = "best")]
-    pub checkpoint: String,
+    #[arg(long, default_value = "best", value_name = "best|last|FILE")]
+    pub checkpoint: dicekit_train::Checkpoint,
     /// An image, or a folder of images.
     #[arg(long, value_name = "PATH")]
     pub input: PathBuf,

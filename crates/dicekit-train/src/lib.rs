@@ -2,6 +2,7 @@
 //! loss of `dicekit-losses`), the optimiser and schedule; training logs every loss term and
 //! validation Dice per class (counts accumulated over the whole validation set), writes atomic
 //! best/last checkpoints, resumes exactly, stops early on a plateau and on a NaN loss.
+mod checkpoint;
 mod config;
 mod data;
 mod finite;
@@ -10,6 +11,7 @@ mod model_io;
 mod schedule;
 mod train;
 
+pub use checkpoint::Checkpoint;
 pub use config::{
     Clouds, DataSource, Normalization, OptimizerKind, Task, TrainConfig, WeightMapSpec,
 };

@@ -104,14 +104,7 @@ fn load(args: &PredictArgs) -> Result<Trained, String> {
         .map_err(|e| format!("{}: {e}", config_path.display()))?;
     let cfg = TrainConfig::from_toml(&text, args.run.clone())
         .map_err(|e| format!("{}: {e}", config_path.display()))?;
-    let checkpoint = match args.checkpoint.as_str() {
-        "best" | "last" => args
-            .run
-            .join("checkpoints")
-            .join(format!("{}.bpk", args.checkpoint)),
-        other => PathBuf::from(other),
-    };
-    let mut model = Trained::load(&cfg, &checkpoint)?;
+    let mut model = Trained::load(&cfg, &args.checkpoint.path(&args.run))?;
     model.predictor.flip_tta = args.tta;
     Ok(model)
 }

@@ -77,11 +77,11 @@ fn execute(cfg: &TrainConfig, resume: bool, progress: bool, report: bool) -> Exi
             if !report {
                 return ExitCode::SUCCESS;
             }
-            let opts = crate::cmd::report::ReportOptions {
+            let opts = dicekit_report::ReportOptions {
                 progress,
                 ..Default::default()
             };
-            match crate::cmd::report::write_report(&outcome.output, &opts) {
+            match dicekit_report::write_report(&outcome.output, &opts) {
                 Ok(index) => {
                     println!("report: {}", index.display());
                     ExitCode::SUCCESS

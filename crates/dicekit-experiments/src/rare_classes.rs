@@ -14,9 +14,9 @@ use dicekit_plot::{LineChart, Series};
 use dicekit_train::{Case, TrainConfig, Trained, class_names, load_cases, load_validation_cases};
 use serde::{Deserialize, Serialize};
 
-use super::runner::{self, fmt};
-use super::stats::{distinct_seeds, fmt_mean_sd, in_seeds, mean_sd};
-use crate::args::ExperimentArgs;
+use crate::ExperimentOptions;
+use crate::runner::{self, fmt};
+use crate::stats::{distinct_seeds, fmt_mean_sd, in_seeds, mean_sd};
 
 /// The losses: name, description, `[loss]` body (`{ignore}` is replaced by the ignore setting).
 const LOSSES: [(&str, &str, &str); 4] = [
@@ -219,7 +219,7 @@ struct RunResult {
     train_seconds: f64,
 }
 
-pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
+pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
     let out = runner::out_dir(args, "rare-classes")?;
     let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
     // The whole experiment's time, reused runs included; each part has its own pace below.
@@ -640,7 +640,7 @@ fn report_md(
     parts: &[PartResults],
     skipped: &[String],
     seeds: &[u64],
-    args: &ExperimentArgs,
+    args: &ExperimentOptions,
     seconds: f64,
 ) -> String {
     let mut s = String::new();

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use dicekit_metrics::ConfusionCounts;
 use dicekit_train::{Case, TrainConfig, Trained, load_validation_cases};
 
-use super::runner;
+use crate::runner;
 
 /// The setup: how much data and training.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -20,10 +20,10 @@ use dicekit_plot::{LineChart, ReliabilityBar, ReliabilityDiagram, Series};
 use dicekit_train::Case;
 use serde::{Deserialize, Serialize};
 
-use super::chase::{ChaseSetup, last_model, validation_cases, vessel_counts};
-use super::runner::{self, fmt};
-use super::stats::{distinct_seeds, fmt_mean_sd, in_seeds, mean_sd};
-use crate::args::ExperimentArgs;
+use crate::ExperimentOptions;
+use crate::chase::{ChaseSetup, last_model, validation_cases, vessel_counts};
+use crate::runner::{self, fmt};
+use crate::stats::{distinct_seeds, fmt_mean_sd, in_seeds, mean_sd};
 
 const ALPHAS: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
 
@@ -58,7 +58,7 @@ struct RunResult {
     train_seconds: f64,
 }
 
-pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
+pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
     let setup = ChaseSetup::new(args.quick);
     let out = runner::out_dir(args, "calibration")?;
     let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
@@ -477,7 +477,7 @@ fn report_md(
     results: &[RunResult],
     controls: &[RunResult],
     seeds: &[u64],
-    args: &ExperimentArgs,
+    args: &ExperimentOptions,
     seconds: f64,
 ) -> String {
     let mut s = String::new();

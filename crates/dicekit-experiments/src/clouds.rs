@@ -14,9 +14,9 @@ use dicekit_plot::{LineChart, Series};
 use dicekit_train::Trained;
 use serde::{Deserialize, Serialize};
 
-use super::runner::{self, fmt};
-use super::stats::{fmt_mean_sd, mean_sd};
-use crate::args::ExperimentArgs;
+use crate::ExperimentOptions;
+use crate::runner::{self, fmt};
+use crate::stats::{fmt_mean_sd, mean_sd};
 
 /// The variants: the `[data] clouds` value and what it means.
 const VARIANTS: [(&str, &str); 3] = [
@@ -161,7 +161,7 @@ struct RunResult {
     train_seconds: f64,
 }
 
-pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
+pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
     let setup = Setup::new(args.quick);
     let out = runner::out_dir(args, "clouds")?;
     // Held-out scenes from indices training (0..) and validation (1_000_000..) never use.
@@ -319,7 +319,7 @@ fn report_md(
     setup: &Setup,
     results: &[RunResult],
     seeds: &[u64],
-    args: &ExperimentArgs,
+    args: &ExperimentOptions,
     seconds: f64,
 ) -> String {
     let mut s = runner::header(args, "clouds", "clouds as ignore or as background", seconds);

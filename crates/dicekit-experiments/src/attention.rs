@@ -21,9 +21,9 @@ use dicekit_train::{EpochLog, TrainConfig, Trained};
 use ndarray::{ArrayD, Axis};
 use serde::{Deserialize, Serialize};
 
-use super::runner::{self, fmt};
-use super::stats::{fmt_mean_sd, mean_sd};
-use crate::args::ExperimentArgs;
+use crate::ExperimentOptions;
+use crate::runner::{self, fmt};
+use crate::stats::{fmt_mean_sd, mean_sd};
 
 /// Sizes of one variant of the experiment.
 #[derive(Debug, Clone, Serialize)]
@@ -169,7 +169,7 @@ struct RunResult {
 /// First test index: training uses 0.., validation 1_000_000.., the test split 2_000_000...
 const TEST_OFFSET: u64 = 2_000_000;
 
-pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
+pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
     let setup = Setup::new(args.quick);
     let out = runner::out_dir(args, "attention")?;
     let test: Vec<_> = (0..setup.test as u64)
@@ -423,7 +423,7 @@ fn report_md(
     setup: &Setup,
     results: &[RunResult],
     seeds: &[u64],
-    args: &ExperimentArgs,
+    args: &ExperimentOptions,
     seconds: f64,
 ) -> String {
     let mut s = String::new();

@@ -167,7 +167,7 @@ pub fn save_plot(canvas: &dicekit_plot::Canvas, path: &Path) -> Result<(), Strin
 
 /// The opening of every experiment's `report.md`: the title (marked when `--quick`) and the
 /// command that wrote it, with its duration.
-pub fn header(args: &crate::args::ExperimentArgs, name: &str, title: &str, seconds: f64) -> String {
+pub fn header(args: &crate::ExperimentOptions, name: &str, title: &str, seconds: f64) -> String {
     format!(
         "# Experiment: {title}{}\n\nCommand: `dicekit experiment {name}{}{}` ({:.1} min on this machine). Every number is in [results.json](results.json); each run's config, log and checkpoints are under `runs/`.\n\n",
         if args.quick {
@@ -187,7 +187,7 @@ pub fn header(args: &crate::args::ExperimentArgs, name: &str, title: &str, secon
 
 /// The experiment's output folder, `--out` or `runs/experiment-<name>[-quick]`, created with
 /// its `runs/` sub-folder (one folder per training run).
-pub fn out_dir(args: &crate::args::ExperimentArgs, name: &str) -> Result<PathBuf, String> {
+pub fn out_dir(args: &crate::ExperimentOptions, name: &str) -> Result<PathBuf, String> {
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from(format!(
             "runs/experiment-{name}{}",

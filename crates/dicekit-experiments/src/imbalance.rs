@@ -19,9 +19,9 @@ use dicekit_train::Trained;
 use ndarray::ArrayD;
 use serde::{Deserialize, Serialize};
 
-use super::runner::{self, fmt};
-use super::stats::{fmt_mean_sd, mean_sd};
-use crate::args::ExperimentArgs;
+use crate::ExperimentOptions;
+use crate::runner::{self, fmt};
+use crate::stats::{fmt_mean_sd, mean_sd};
 
 /// The foreground fractions, largest first.
 const FRACTIONS: [f64; 3] = [0.05, 0.005, 0.0005];
@@ -295,7 +295,7 @@ fn lesion_counts(pred: &ArrayD<u32>, truth: &ArrayD<u32>) -> Result<[usize; 4], 
     Ok([nt, count(&hit_t), np, count(&hit_p)])
 }
 
-pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
+pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
     let setup = Setup::new(args.quick);
     let out = runner::out_dir(args, "imbalance")?;
     let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
@@ -546,7 +546,7 @@ fn report_md(
     results: &[RunResult],
     controls: &[RunResult],
     seeds: &[u64],
-    args: &ExperimentArgs,
+    args: &ExperimentOptions,
     seconds: f64,
 ) -> String {
     let mut s = runner::header(

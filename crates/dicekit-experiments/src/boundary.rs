@@ -11,10 +11,10 @@ use dicekit_plot::{LineChart, Series};
 use dicekit_train::Case;
 use serde::{Deserialize, Serialize};
 
-use super::chase::{ChaseSetup, last_model, validation_cases, vessel_counts};
-use super::runner::{self, fmt};
-use super::stats::{fmt_mean_sd, mean_sd};
-use crate::args::ExperimentArgs;
+use crate::ExperimentOptions;
+use crate::chase::{ChaseSetup, last_model, validation_cases, vessel_counts};
+use crate::runner::{self, fmt};
+use crate::stats::{fmt_mean_sd, mean_sd};
 
 const LOSS: &str = r#"loss = "composite"
 terms = [
@@ -45,7 +45,7 @@ struct RunResult {
     train_seconds: f64,
 }
 
-pub fn run(args: &ExperimentArgs) -> Result<PathBuf, String> {
+pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
     let setup = ChaseSetup::new(args.quick);
     let out = runner::out_dir(args, "boundary")?;
     let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
@@ -219,7 +219,7 @@ fn report_md(
     setup: &ChaseSetup,
     results: &[RunResult],
     seeds: &[u64],
-    args: &ExperimentArgs,
+    args: &ExperimentOptions,
     seconds: f64,
 ) -> String {
     let mut s = runner::header(

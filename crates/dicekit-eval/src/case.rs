@@ -1,0 +1,152 @@
+//! One case: read both label maps, check them against each other, score every label.
+use std::path::Path;
+
+use dicekit_data::read_label_map;
+use dicekit_metrics::{
+    Convention, LabelEvaluation, MetricKind, centreline_counts_per_label, evaluate_label_maps,
+    labels_present,
+};
+
+use crate::EvalError;
+
+/// The scores of one case.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    /// Case name.
+    pub name: String,
+    /// One evaluation per label, in label order.
+    pub labels: Vec<LabelEvaluation>,
+}
+
+/// Whose header spacing a case is measured in when the two headers differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpacingSource {
+    /// The reference's.
+    Truth,
+    /// The prediction's.
+    Pred,
+}
+
+/// How cases are scored.
+#[derive(Debug, Clone)]
+pub struct EvalOptions {
+    /// Voxel spacing in mm, one value per axis, instead of the headers'.
+    pub spacing: Option<Vec<f64>>,
+    /// Whose header spacing to use when they differ; `None`: differing spacings are an error.
+    pub spacing_from: Option<SpacingSource>,
+    /// Labels to score; `None`: the labels present in each case, completed over the set.
+    pub labels: Option<Vec<u32>>,
+    /// The peer convention of every metric.
+    pub convention: Convention,
+    /// NSD tolerance in mm.
+    pub tolerance: f64,
+    /// Also score the centreline Dice (clDice) of each label.
+    pub cl_dice: bool,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        Self {
+            spacing: None,
+            spacing_from: None,
+            labels: None,
+            convention: Convention::Monai,
+            tolerance: 1.0,
+            cl_dice: false,
+        }
+    }
+}
+
+impl EvalOptions {
+    /// Checks the values that do not depend on the files.
+    ///
+    /// # Errors
+    /// A tolerance that is negative or not finite, a spacing value that is not finite and > 0.
+    pub fn validate(&self) -> Result<(), EvalError> {
+        if !(self.tolerance.is_finite() && self.tolerance >= 0.0) {
+            return Err(EvalError::Tolerance(self.tolerance));
+        }
+        if let Some(s) = &self.spacing
+            && let Some(bad) = s.iter().find(|v| !(v.is_finite() && **v > 0.0))
+        {
+            return Err(EvalError::SpacingValue(*bad));
+        }
+        Ok(())
+    }
+}
+
+/// Scores the prediction at `pred` against the reference at `truth`: one [`LabelEvaluation`]
+/// per label, and the number of voxels of the case.
+///
+/// # Errors
+/// A file that cannot be read, shapes that differ, header spacings that differ without
+/// [`EvalOptions::spacing_from`], a spacing of the wrong length, a metric that refuses the maps.
+pub fn evaluate_case(
+    pred: &Path,
+    truth: &Path,
+    options: &EvalOptions,
+) -> Result<(Vec<LabelEvaluation>, u64), EvalError> {
+    let p = read_label_map(pred)?;
+    let t = read_label_map(truth)?;
+    if p.data.shape() != t.data.shape() {
+        return Err(EvalError::Shape {
+            pred: pred.to_path_buf(),
+            pred_shape: p.data.shape().to_vec(),
+            truth: truth.to_path_buf(),
+            truth_shape: t.data.shape().to_vec(),
+        });
+    }
+    let spacing = match (&options.spacing, options.spacing_from) {
+        (Some(s), _) => s.clone(),
+        (None, Some(SpacingSource::Truth)) => t.spacing.clone(),
+        (None, Some(SpacingSource::Pred)) => p.spacing.clone(),
+        (None, None) => {
+            let close = p.spacing.len() == t.spacing.len()
+                && p.spacing
+                    .iter()
+                    .zip(&t.spacing)
+                    .all(|(a, b)| (a - b).abs() <= 1e-6 * a.abs().max(b.abs()));
+            if !close {
+                return Err(EvalError::Spacing {
+                    pred: pred.to_path_buf(),
+                    pred_spacing: p.spacing.clone(),
+                    truth: truth.to_path_buf(),
+                    truth_spacing: t.spacing.clone(),
+                });
+            }
+            t.spacing.clone()
+        }
+    };
+    if spacing.len() != t.data.ndim() {
+        return Err(EvalError::SpacingAxes {
+            path: truth.to_path_buf(),
+            given: spacing.len(),
+            axes: t.data.ndim(),
+        });
+    }
+    let labels = options
+        .labels
+        .clone()
+        .unwrap_or_else(|| labels_present(&p.data.view(), &t.data.view()));
+    let metric_error = |source| EvalError::Metric {
+        path: pred.to_path_buf(),
+        source,
+    };
+    let mut evals = evaluate_label_maps(
+        &p.data.view(),
+        &t.data.view(),
+        &spacing,
+        &labels,
+        options.convention,
+        options.tolerance,
+    )
+    .map_err(metric_error)?;
+    if options.cl_dice {
+        let counts = centreline_counts_per_label(&p.data.view(), &t.data.view(), &labels)
+            .map_err(metric_error)?;
+        for (e, c) in evals.iter_mut().zip(counts) {
+            e.scores.push((MetricKind::ClDice, c.cl_dice()));
+        }
+    }
+    Ok((evals, t.data.len() as u64))
+}
