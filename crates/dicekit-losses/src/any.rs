@@ -1,38 +1,33 @@
 //! One serializable enum naming every loss, for configs and the CLI, generated from one list.
 //!
-//! Registering a loss: its file (a burn `Config` with `validate`, `check_classes` and `init`,
-//! and a loss with `forward_weighted(logits, target, weight_map) -> Tensor<1>`), `mod` and
-//! `pub use` lines in `lib.rs`, and one line in the `losses!` invocation below: its `loss` tag,
-//! its config with that config's defaults, the built loss, and how a prediction is read from the
-//! logits. Every dispatch (`validate`, `check_classes`, `init`, `forward`, the defaults of
-//! [`AnyLossConfig::from_partial`], [`AnyLossConfig::KINDS`], `name`, `activation`) follows, and
+//! Registering a loss is its file and one line in the `losses!` list of `lib.rs`: the module,
+//! the variant, its `loss` tag, its config with that config's defaults, the built loss, and how a
+//! prediction is read from the logits. The file holds a burn `Config` with `validate`,
+//! `check_classes` and `init`, and a loss with `forward_weighted(logits, target, weight_map) ->
+//! Tensor<1>`. The line declares the module, re-exports its public items and generates every
+//! dispatch (`validate`, `check_classes`, `init`, `forward`, the defaults of
+//! [`AnyLossConfig::from_partial`], [`AnyLossConfig::KINDS`], `name`, `activation`), so that
 //! `dicekit train` configs can name the loss at once.
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::{
-    Activation, BceLoss, BceLossConfig, BoundaryLoss, BoundaryLossConfig, ClDiceLoss,
-    ClDiceLossConfig, CompositeLoss, CompositeLossConfig, ConfigError, CrossEntropyLoss,
-    CrossEntropyLossConfig, FocalLoss, FocalLossConfig, GeneralizedDiceLoss,
-    GeneralizedDiceLossConfig, HausdorffDtLoss, HausdorffDtLossConfig, LovaszLoss,
-    LovaszLossConfig, LovaszVariant, MccLoss, MccLossConfig, NaclLoss, NaclLossConfig, OverlapLoss,
-    OverlapLossConfig, Target, UnifiedFocalLoss, UnifiedFocalLossConfig, WassersteinDiceLoss,
-    WassersteinDiceLossConfig,
-};
+use crate::{AnyLossConfig, CompositeLossConfig, ConfigError};
 
-/// Generates [`AnyLossConfig`], [`AnyLoss`] and their dispatch from one line per loss:
-/// `Variant("tag", Config, Config's defaults => Loss, |config| the activation),` with a doc line
-/// before it. The composite (a weighted sum of these) is added by hand: it nests them.
+/// Declares each loss module and generates [`AnyLossConfig`], [`AnyLoss`](crate::AnyLoss) and
+/// their dispatch from one line per loss:
+/// `module::Variant("tag", Config, Config's defaults => Loss, |config| the activation),` with a
+/// doc line before it. The composite (a weighted sum of these) is added by hand: it nests them.
 macro_rules! losses {
-    ($( #[doc = $doc:literal] $variant:ident($tag:literal, $cfg:ty, $defaults:expr => $loss:ty, $act:expr) ),* $(,)?) => {
+    ($( #[doc = $doc:literal] $module:ident::$variant:ident($tag:literal, $cfg:ty, $defaults:expr => $loss:ty, $act:expr) ),* $(,)?) => {
+        $( mod $module; pub use $module::*; )*
+
         /// Any loss of this crate, tagged by `"loss"` in JSON/TOML:
         /// `{"loss": "overlap", "index": "dice", "activation": "sigmoid", ...}`.
-        #[derive(Debug, Clone, Serialize, Deserialize)]
+        #[derive(Debug, Clone, ::serde::Serialize, ::serde::Deserialize)]
         #[serde(tag = "loss", rename_all = "snake_case")]
         pub enum AnyLossConfig {
             $( #[doc = $doc] $variant($cfg), )*
             /// Weighted sum of losses.
-            Composite(CompositeLossConfig),
+            Composite(crate::CompositeLossConfig),
         }
 
         /// A built loss of any kind.
@@ -40,7 +35,7 @@ macro_rules! losses {
         pub enum AnyLoss {
             $( #[doc = $doc] $variant($loss), )*
             /// Weighted sum.
-            Composite(CompositeLoss),
+            Composite(crate::CompositeLoss),
         }
 
         impl AnyLossConfig {
@@ -48,7 +43,7 @@ macro_rules! losses {
             pub const KINDS: &'static [&'static str] = &[$( $tag, )* "composite"];
 
             /// Checks every value that does not depend on the input.
-            pub fn validate(&self) -> Result<(), ConfigError> {
+            pub fn validate(&self) -> Result<(), crate::ConfigError> {
                 match self {
                     $( Self::$variant(c) => c.validate(), )*
                     Self::Composite(c) => c.validate(),
@@ -56,7 +51,7 @@ macro_rules! losses {
             }
 
             /// Checks the values that depend on the number of channels `classes`.
-            pub fn check_classes(&self, classes: usize) -> Result<(), ConfigError> {
+            pub fn check_classes(&self, classes: usize) -> Result<(), crate::ConfigError> {
                 match self {
                     $( Self::$variant(c) => c.check_classes(classes), )*
                     Self::Composite(c) => c.check_classes(classes),
@@ -84,27 +79,27 @@ macro_rules! losses {
 
             /// The activation the loss applies to the logits: how a prediction is read from them
             /// (a composite uses its first term's).
-            pub fn activation(&self) -> Activation {
+            pub fn activation(&self) -> crate::Activation {
                 match self {
                     $( Self::$variant(c) => {
-                        let act: fn(&$cfg) -> Activation = $act;
+                        let act: fn(&$cfg) -> crate::Activation = $act;
                         act(c)
                     } )*
                     Self::Composite(c) => c
                         .terms
                         .first()
-                        .map_or(Activation::Softmax, |t| t.loss.activation()),
+                        .map_or(crate::Activation::Softmax, |t| t.loss.activation()),
                 }
             }
 
             /// The defaults of the loss tagged `kind`, as JSON (`None` for an unknown tag and for
             /// `composite`).
-            fn defaults_of(kind: &str) -> Option<Result<serde_json::Value, ConfigError>> {
+            fn defaults_of(kind: &str) -> Option<Result<serde_json::Value, crate::ConfigError>> {
                 let value = match kind {
                     $( $tag => serde_json::to_value(Self::$variant($defaults)), )*
                     _ => return None,
                 };
-                Some(value.map_err(|e| ConfigError::Parse(format!("loss `{kind}`: {e}"))))
+                Some(value.map_err(|e| crate::ConfigError::Parse(format!("loss `{kind}`: {e}"))))
             }
         }
 
@@ -112,54 +107,22 @@ macro_rules! losses {
             /// The loss and its terms; `weight_map` is `[B, 1|C, ...S]`.
             pub fn forward<const D: usize>(
                 &self,
-                logits: Tensor<D>,
-                target: impl Into<Target<D>>,
-                weight_map: Option<Tensor<D>>,
-            ) -> LossOutput {
+                logits: ::burn::tensor::Tensor<D>,
+                target: impl Into<crate::Target<D>>,
+                weight_map: Option<::burn::tensor::Tensor<D>>,
+            ) -> crate::LossOutput {
                 let target = target.into();
                 let (name, total) = match self {
                     $( Self::$variant(l) => ($tag, l.forward_weighted(logits, target, weight_map)), )*
                     Self::Composite(l) => return l.forward_terms(logits, target, weight_map),
                 };
-                LossOutput {
+                crate::LossOutput {
                     total: total.clone(),
                     terms: vec![(name.to_string(), total)],
                 }
             }
         }
     };
-}
-
-losses! {
-    /// Dice, Jaccard, Tversky.
-    Overlap("overlap", OverlapLossConfig, OverlapLossConfig::new() => OverlapLoss, |c| c.activation),
-    /// Generalized Dice.
-    GeneralizedDice("generalized_dice", GeneralizedDiceLossConfig, GeneralizedDiceLossConfig::new() => GeneralizedDiceLoss, |c| c.activation),
-    /// Focal.
-    Focal("focal", FocalLossConfig, FocalLossConfig::new() => FocalLoss, |c| c.activation),
-    /// Binary cross-entropy.
-    Bce("bce", BceLossConfig, BceLossConfig::new() => BceLoss, |c| c.activation),
-    /// Cross-entropy.
-    CrossEntropy("cross_entropy", CrossEntropyLossConfig, CrossEntropyLossConfig::new() => CrossEntropyLoss, |c| c.activation),
-    /// Lovász hinge / softmax.
-    Lovasz("lovasz", LovaszLossConfig, LovaszLossConfig::new() => LovaszLoss, |c| match c.variant {
-        LovaszVariant::Hinge => Activation::Sigmoid,
-        LovaszVariant::Softmax => Activation::Softmax,
-    }),
-    /// Matthews correlation coefficient.
-    Mcc("mcc", MccLossConfig, MccLossConfig::new() => MccLoss, |c| c.activation),
-    /// Hausdorff distance through distance transforms.
-    HausdorffDt("hausdorff_dt", HausdorffDtLossConfig, HausdorffDtLossConfig::new() => HausdorffDtLoss, |c| c.activation),
-    /// Boundary loss (signed distance maps).
-    Boundary("boundary", BoundaryLossConfig, BoundaryLossConfig::new() => BoundaryLoss, |c| c.activation),
-    /// Soft centreline Dice.
-    ClDice("cl_dice", ClDiceLossConfig, ClDiceLossConfig::new() => ClDiceLoss, |c| c.activation),
-    /// Generalized Wasserstein Dice (no default class distances: `distances` is required).
-    WassersteinDice("wasserstein_dice", WassersteinDiceLossConfig, WassersteinDiceLossConfig::new(vec![]) => WassersteinDiceLoss, |_| Activation::Softmax),
-    /// Asymmetric unified focal.
-    UnifiedFocal("unified_focal", UnifiedFocalLossConfig, UnifiedFocalLossConfig::new() => UnifiedFocalLoss, |c| c.activation),
-    /// Neighbour-aware calibration.
-    Nacl("nacl", NaclLossConfig, NaclLossConfig::new() => NaclLoss, |_| Activation::Softmax),
 }
 
 impl AnyLossConfig {

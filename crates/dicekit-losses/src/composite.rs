@@ -2,8 +2,8 @@
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::any::{AnyLoss, AnyLossConfig, LossOutput};
 use crate::error::expect_valid;
+use crate::{AnyLoss, AnyLossConfig, LossOutput};
 use crate::{
     BceLossConfig, ClDiceLossConfig, ConfigError, CrossEntropyLossConfig, FocalLossConfig,
     GeneralizedDiceLossConfig, OverlapLossConfig, Target,

@@ -25,51 +25,54 @@
 //!
 //! The code is backend-free: it runs on whatever [`burn::prelude::Device`] the tensors live on.
 
-mod activation;
+#[macro_use]
 mod any;
-mod bce;
-mod boundary;
-mod cldice;
+mod activation;
 mod composite;
-mod cross_entropy;
 mod distance;
 mod error;
-mod focal;
-mod generalized_dice;
-mod hausdorff_dt;
-mod lovasz;
-mod mcc;
-mod nacl;
 mod overlap;
-mod overlap_loss;
 mod pixel;
 mod reduction;
 mod target;
-mod unified_focal;
-mod wasserstein_dice;
 
 pub use activation::Activation;
-pub use any::{AnyLoss, AnyLossConfig, LossOutput};
-pub use bce::{BceLoss, BceLossConfig};
-pub use boundary::{BoundaryLoss, BoundaryLossConfig};
-pub use cldice::{ClDiceLoss, ClDiceLossConfig};
+pub use any::LossOutput;
 pub use composite::{CompositeLoss, CompositeLossConfig, CompositeTerm};
-pub use cross_entropy::{CrossEntropyLoss, CrossEntropyLossConfig};
 pub use error::ConfigError;
-pub use focal::{FocalAlpha, FocalLoss, FocalLossConfig};
-pub use generalized_dice::{
-    AbsentWeight, GdlWeights, GeneralizedDiceLoss, GeneralizedDiceLossConfig,
-};
-pub use hausdorff_dt::{HausdorffDtLoss, HausdorffDtLossConfig};
-pub use lovasz::{LovaszClasses, LovaszLoss, LovaszLossConfig, LovaszVariant};
-pub use mcc::{MccLoss, MccLossConfig};
-pub use nacl::{NaclDistance, NaclKernel, NaclLoss, NaclLossConfig};
 pub use overlap::{ClassSelection, Intersection, Power, WeightMapMode};
-pub use overlap_loss::{
-    AbsentClass, GammaPlacement, LossForm, OverlapIndex, OverlapLoss, OverlapLossConfig,
-    WeightNormalization,
-};
 pub use reduction::{MeanOver, Pooling, Reduction, SumOver};
 pub use target::{DenseIgnore, Target};
-pub use unified_focal::{UnifiedFocalLoss, UnifiedFocalLossConfig};
-pub use wasserstein_dice::{WassersteinDiceLoss, WassersteinDiceLossConfig, WassersteinWeighting};
+
+// The losses: one line each (see `any.rs`).
+losses! {
+    /// Dice, Jaccard, Tversky.
+    overlap_loss::Overlap("overlap", OverlapLossConfig, OverlapLossConfig::new() => OverlapLoss, |c| c.activation),
+    /// Generalized Dice.
+    generalized_dice::GeneralizedDice("generalized_dice", GeneralizedDiceLossConfig, GeneralizedDiceLossConfig::new() => GeneralizedDiceLoss, |c| c.activation),
+    /// Focal.
+    focal::Focal("focal", FocalLossConfig, FocalLossConfig::new() => FocalLoss, |c| c.activation),
+    /// Binary cross-entropy.
+    bce::Bce("bce", BceLossConfig, BceLossConfig::new() => BceLoss, |c| c.activation),
+    /// Cross-entropy.
+    cross_entropy::CrossEntropy("cross_entropy", CrossEntropyLossConfig, CrossEntropyLossConfig::new() => CrossEntropyLoss, |c| c.activation),
+    /// Lovász hinge / softmax.
+    lovasz::Lovasz("lovasz", LovaszLossConfig, LovaszLossConfig::new() => LovaszLoss, |c| match c.variant {
+        LovaszVariant::Hinge => Activation::Sigmoid,
+        LovaszVariant::Softmax => Activation::Softmax,
+    }),
+    /// Matthews correlation coefficient.
+    mcc::Mcc("mcc", MccLossConfig, MccLossConfig::new() => MccLoss, |c| c.activation),
+    /// Hausdorff distance through distance transforms.
+    hausdorff_dt::HausdorffDt("hausdorff_dt", HausdorffDtLossConfig, HausdorffDtLossConfig::new() => HausdorffDtLoss, |c| c.activation),
+    /// Boundary loss (signed distance maps).
+    boundary::Boundary("boundary", BoundaryLossConfig, BoundaryLossConfig::new() => BoundaryLoss, |c| c.activation),
+    /// Soft centreline Dice.
+    cldice::ClDice("cl_dice", ClDiceLossConfig, ClDiceLossConfig::new() => ClDiceLoss, |c| c.activation),
+    /// Generalized Wasserstein Dice (no default class distances: `distances` is required).
+    wasserstein_dice::WassersteinDice("wasserstein_dice", WassersteinDiceLossConfig, WassersteinDiceLossConfig::new(vec![]) => WassersteinDiceLoss, |_| Activation::Softmax),
+    /// Asymmetric unified focal.
+    unified_focal::UnifiedFocal("unified_focal", UnifiedFocalLossConfig, UnifiedFocalLossConfig::new() => UnifiedFocalLoss, |c| c.activation),
+    /// Neighbour-aware calibration.
+    nacl::Nacl("nacl", NaclLossConfig, NaclLossConfig::new() => NaclLoss, |_| Activation::Softmax),
+}
