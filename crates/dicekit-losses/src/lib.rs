@@ -75,4 +75,6 @@ losses! {
     unified_focal::UnifiedFocal("unified_focal", UnifiedFocalLossConfig, UnifiedFocalLossConfig::new() => UnifiedFocalLoss, |c| c.activation),
     /// Neighbour-aware calibration.
     nacl::Nacl("nacl", NaclLossConfig, NaclLossConfig::new() => NaclLoss, |_| Activation::Softmax),
+    /// nnU-Net's top-k cross-entropy (the hardest k % of the voxels).
+    top_k::TopK("top_k", TopKLossConfig, TopKLossConfig::new() => TopKLoss, |c| c.activation),
 }
