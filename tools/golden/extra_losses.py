@@ -19,7 +19,8 @@ import monai
 import segmentation_models_pytorch
 import segmentation_models_pytorch as smp  # noqa: F401  (used by eval of the calls)
 import nnunetv2
-from nnunetv2.training.loss.compound_losses import DC_and_BCE_loss, DC_and_CE_loss  # noqa: F401
+import nnunetv2.training.loss.robust_ce_loss  # noqa: F401
+from nnunetv2.training.loss.compound_losses import DC_and_BCE_loss, DC_and_CE_loss, DC_and_topk_loss  # noqa: F401
 from nnunetv2.training.loss.dice import MemoryEfficientSoftDiceLoss, SoftDiceLoss  # noqa: F401
 from nnunetv2.utilities.helpers import softmax_helper_dim1  # noqa: F401
 from importlib.metadata import version
@@ -71,6 +72,12 @@ CASES = [
     ("torch", "torch.nn.BCEWithLogitsLoss(reduction='sum')", "dense", [2, 3, 5, 5], None),
     ("torch", "torch.nn.BCEWithLogitsLoss(pos_weight=[2.5])", "dense", [2, 3, 5, 5], None),
     ("monai", "monai.losses.DiceCELoss(sigmoid=True, weight=[1.0, 3.0])", "dense", [2, 2, 6, 6], None),
+    # nnU-Net's top-k cross-entropy (appended: the cases above keep their random draws).
+    ("nnunet", "nnunetv2.training.loss.robust_ce_loss.TopKLoss(k=10)", "b1", [2, 3, 8, 8], None),
+    ("nnunet", "nnunetv2.training.loss.robust_ce_loss.TopKLoss(weight=[0.5, 1.0, 3.0], ignore_index=255, k=25, label_smoothing=0.1)", "b1", [2, 3, 6, 6], 255),
+    ("nnunet", "nnunetv2.training.loss.robust_ce_loss.TopKLoss(k=5)", "b1", [2, 4, 4, 4, 3], None),
+    ("nnunet", "nnunetv2.training.loss.robust_ce_loss.TopKLoss(k=0.5)", "b1", [1, 2, 16, 16], None),
+    ("nnunet", "nnunetv2.training.loss.compound_losses.DC_and_topk_loss(soft_dice_kwargs={'batch_dice': False, 'smooth': 1e-05, 'do_bg': False, 'ddp': False}, ce_kwargs={'k': 10}, weight_ce=1.0, weight_dice=1.0, ignore_label=255)", "b1", [2, 3, 6, 6], 255),
 ]
 
 
@@ -82,7 +89,7 @@ def family(peer, call):
         "GeneralizedDiceFocalLoss": "generalized_dice+focal", "JaccardLoss": "jaccard", "LovaszLoss": "lovasz",
         "SoftCrossEntropyLoss": "ce", "CrossEntropyLoss": "ce", "BCEWithLogitsLoss": "bce",
         "SoftDiceLoss": "dice", "MemoryEfficientSoftDiceLoss": "dice", "DC_and_CE_loss": "dice+ce",
-        "DC_and_BCE_loss": "dice+bce",
+        "DC_and_BCE_loss": "dice+bce", "TopKLoss": "top_k", "DC_and_topk_loss": "dice+top_k",
     }[name]
 
 

@@ -404,6 +404,41 @@ fn train_killed_with_sigkill_resumes_without_losing_an_epoch() {
     }
 }
 
+/// The loss added as one file and one line (`top_k.rs` and its line in the `losses!` list of
+/// dicekit-losses' lib.rs; see docs/architecture.md) trains from TOML through `dicekit train`,
+/// as nnU-Net's `DC_and_topk_loss`, with its term logged beside the Dice.
+#[test]
+fn a_loss_registered_by_one_line_trains_from_toml() {
+    let root = scratch("train_top_k");
+    std::fs::create_dir_all(&root).unwrap();
+    let cfg = root.join("train.toml");
+    let loss = r#"terms = [
+  { name = "dice", weight = 1.0, loss = { loss = "overlap", classes = "exclude_background" } },
+  { name = "top_k", weight = 1.0, loss = { loss = "top_k", k = 10.0 } },
+]"#;
+    let text = tiny_train_config(1);
+    let start = text.find("terms = [").unwrap();
+    let end = text[start..].find("]\n").unwrap() + start + 1;
+    std::fs::write(&cfg, format!("{}{loss}{}", &text[..start], &text[end..])).unwrap();
+    let o = train_quiet(&cfg, &["--no-report"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let log = std::fs::read_to_string(root.join("run/log.csv")).unwrap();
+    assert!(log.lines().next().unwrap().contains("top_k"), "{log}");
+    let h = history(&root.join("run/state.json"));
+    assert!(h.len() == 1 && h[0].1.is_finite(), "{h:?}");
+    // A key the loss does not have is refused by name before training.
+    std::fs::write(
+        &cfg,
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("k = 10.0", "kk = 10.0"),
+    )
+    .unwrap();
+    let o = train_quiet(&cfg, &["--no-report"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("kk"), "{}", stderr(&o));
+}
+
 #[test]
 fn train_rejects_bad_configs_before_training() {
     let root = scratch("train_bad");

@@ -1032,8 +1032,53 @@ fn nnunet(class: &str, a: &Args, target: &TargetMode) -> Result<AnyLossConfig, S
                 bce,
             )))
         }
+        "TopKLoss" => Ok(AnyLossConfig::TopK(nnunet_top_k(a)?)),
+        "DC_and_topk_loss" => {
+            a.only(&[
+                "soft_dice_kwargs",
+                "ce_kwargs",
+                "weight_ce",
+                "weight_dice",
+                "ignore_label",
+            ])?;
+            let ignore = a.int("ignore_label");
+            let dice = nnunet_dice(&a.dict("soft_dice_kwargs"), Some("softmax_helper_dim1"))?
+                .with_ignore_index(ignore);
+            let ce_kw = a.dict("ce_kwargs");
+            let mut top_k = nnunet_top_k(&Args {
+                kw: &ce_kw,
+                per_channel: Vec::new(),
+            })?;
+            if ignore.is_some() {
+                top_k = top_k.with_ignore_index(ignore);
+            }
+            let term = |name: &str, weight: f64, loss: AnyLossConfig| CompositeTerm {
+                name: name.into(),
+                weight,
+                loss,
+            };
+            Ok(AnyLossConfig::Composite(CompositeLossConfig::new(vec![
+                term(
+                    "dice",
+                    a.f("weight_dice", 1.0),
+                    AnyLossConfig::Overlap(dice),
+                ),
+                term("top_k", a.f("weight_ce", 1.0), AnyLossConfig::TopK(top_k)),
+            ])))
+        }
         other => Err(format!("nnU-Net {other} is not implemented in dicekit")),
     }
+}
+
+/// nnU-Net 2.8 `TopKLoss(weight=None, ignore_index=-100, k=10, label_smoothing=0)`: torch's
+/// -100 never occurs among class indices, so it is no ignore label.
+fn nnunet_top_k(a: &Args) -> Result<TopKLossConfig, String> {
+    a.only(&["weight", "ignore_index", "k", "label_smoothing"])?;
+    Ok(TopKLossConfig::new()
+        .with_k(a.f("k", 10.0))
+        .with_class_weights(a.list("weight"))
+        .with_ignore_index(a.int("ignore_index").filter(|&i| i != -100))
+        .with_label_smoothing(a.f("label_smoothing", 0.0)))
 }
 
 // ---------------------------------------------------------------- torch 2.15
