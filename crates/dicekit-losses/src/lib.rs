@@ -17,6 +17,7 @@
 //! | generalized Wasserstein Dice | [`WassersteinDiceLossConfig`] | MONAI `GeneralizedWassersteinDiceLoss` |
 //! | asymmetric unified focal | [`UnifiedFocalLossConfig`] | MONAI `AsymmetricUnifiedFocalLoss`, `AsymmetricFocalLoss`, `AsymmetricFocalTverskyLoss` |
 //! | neighbour-aware calibration | [`NaclLossConfig`] | MONAI `NACLLoss` |
+//! | top-k cross-entropy | [`TopKLossConfig`] | nnU-Net `TopKLoss`, `DC_and_topk_loss` (composite) |
 //!
 //! Every loss takes logits `[B, C, ...S]` (2D or 3D), a [`Target`] (class indices or dense
 //! per-class maps) and optionally a per-voxel weight map; each offers `forward` (reduced,
