@@ -40,7 +40,7 @@ use crate::ReportError;
 pub struct ReportOptions {
     /// Which checkpoint of the run.
     pub checkpoint: Checkpoint,
-    /// Output folder [default: `<run>/report`].
+    /// Output folder; `None`: `<run>/report`.
     pub out: Option<PathBuf>,
     /// A config file whose `[data]` replaces the run's (a run folder moved away from the
     /// config's folder, or data elsewhere).

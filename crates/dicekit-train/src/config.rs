@@ -270,8 +270,10 @@ pub struct TrainConfig {
     /// the defaults, unknown keys are errors.
     #[serde(deserialize_with = "model_with_defaults")]
     pub model: UNetConfig,
-    /// `[loss]`: any loss of `dicekit-losses`, partial tables allowed.
-    pub loss: serde_json::Value,
+    /// `[loss]`: any loss of `dicekit-losses`. In TOML a partial table is enough: missing keys
+    /// take the loss's defaults and unknown keys are errors ([`AnyLossConfig::from_partial`]).
+    #[serde(deserialize_with = "loss_with_defaults")]
+    pub loss: AnyLossConfig,
     /// `[optimizer]`.
     #[serde(default = "default_optimizer")]
     pub optimizer: OptimizerSection,
@@ -364,11 +366,6 @@ impl TrainConfig {
                     .with_image_classes(image_classes),
             ),
         }
-    }
-
-    /// The loss, parsed with defaults filled in.
-    pub fn loss_config(&self) -> Result<AnyLossConfig, String> {
-        AnyLossConfig::from_partial(&self.loss).map_err(|e| format!("[loss] {e}"))
     }
 
     /// Checks every value that does not need the data.
@@ -505,8 +502,8 @@ impl TrainConfig {
                 self.model.num_classes
             ));
         }
-        let loss = self.loss_config()?;
-        loss.check_classes(self.model.num_classes)
+        self.loss
+            .check_classes(self.model.num_classes)
             .map_err(|e| format!("[loss] {e}"))?;
         // Rough activation memory of one training step: 2 convolutions x 3 tensors kept per level.
         let voxels: usize = self.data.patch.iter().product::<usize>() * self.data.batch_size;
@@ -530,6 +527,13 @@ impl TrainConfig {
 }
 
 /// Deserialises `[model]` over `UNetConfig`'s defaults (burn configs need every field).
+/// `[loss]` as a partial table: defaults filled in, unknown keys named.
+fn loss_with_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<AnyLossConfig, D::Error> {
+    use serde::de::Error;
+    let partial = serde_json::Value::deserialize(d)?;
+    AnyLossConfig::from_partial(&partial).map_err(|e| D::Error::custom(format!("[loss] {e}")))
+}
+
 fn model_with_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<UNetConfig, D::Error> {
     use serde::de::Error;
     let partial = toml::Table::deserialize(d)?;

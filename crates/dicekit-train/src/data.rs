@@ -87,10 +87,7 @@ fn check_class_count(cfg: &TrainConfig) -> Result<(), String> {
         return Ok(());
     }
     let k = cfg.model.num_classes;
-    let softmax = cfg
-        .loss_config()
-        .map(|l| l.activation() == dicekit_losses::Activation::Softmax)
-        .unwrap_or(true);
+    let softmax = cfg.loss.activation() == dicekit_losses::Activation::Softmax;
     let want = if softmax {
         named.len()
     } else {

@@ -3,7 +3,6 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::prelude::*;
-use dicekit_losses::Activation;
 use dicekit_models::{AttentionNet2d, UNet2d, UNet3d};
 use ndarray::ArrayD;
 
@@ -76,10 +75,7 @@ impl Trained {
             Net::D3(m) => crate::finite::check_finite_weights(m, &source)?,
             Net::Attention(m) => crate::finite::check_finite_weights(m.as_ref(), &source)?,
         }
-        let activation = config
-            .loss_config()
-            .map(|l| output_activation(&l))
-            .unwrap_or(Activation::Softmax);
+        let activation = output_activation(&config.loss);
         let predictor = Predictor {
             patch: config.data.patch.clone(),
             overlap: config.training.overlap,

@@ -189,7 +189,7 @@ pub fn train(
     interrupt: Option<&AtomicBool>,
     progress: bool,
 ) -> Result<TrainOutcome, TrainError> {
-    let loss_cfg = cfg.loss_config().map_err(TrainError::Input)?;
+    let loss_cfg = cfg.loss.clone();
     let cases = load_cases(cfg).map_err(TrainError::Input)?;
     // A patch larger than an image is padded: said once, not silently.
     if let Some(case) = cases.train.iter().chain(&cases.val).find(|c| {
@@ -312,7 +312,14 @@ impl Run<'_> {
             })?;
             let state: TrainState = serde_json::from_str(&text)
                 .map_err(|e| TrainError::Input(format!("{}: {e}", state_path.display())))?;
-            if state.config != config_text {
+            // The same config, compared as parsed (a run started before `[loss]` was typed
+            // saved the partial table as written).
+            let same = state.config == config_text
+                || TrainConfig::from_toml(&state.config, cfg.base_dir.clone())
+                    .ok()
+                    .and_then(|c| toml::to_string(&c).ok())
+                    .is_some_and(|t| t == config_text);
+            if !same {
                 return Err(TrainError::Input(format!(
                     "--resume: the config differs from the one the run in {} started with",
                     out.display()

@@ -117,6 +117,49 @@ fn resume_refuses_another_config_and_missing_state() {
     assert!(e.to_string().contains("config differs"), "{e}");
 }
 
+/// `[loss]` is a typed `AnyLossConfig`: every loss, given as the partial table a user writes,
+/// serialises into the run's config.toml and parses back to the same config; a run resumed with
+/// the partial table it started with is the same config.
+#[test]
+fn every_loss_round_trips_through_the_saved_config() {
+    let out = scratch("loss_round_trip");
+    let base = config(&out, 1);
+    let start = base.find("[loss]").unwrap();
+    let end = base.find("[training]").unwrap();
+    let tables = [
+        "loss = \"overlap\"\nindex = \"jaccard\"",
+        "loss = \"generalized_dice\"",
+        "loss = \"focal\"\nalpha = { balanced = 0.25 }",
+        "loss = \"bce\"\nactivation = \"sigmoid\"",
+        "loss = \"cross_entropy\"\nignore_index = 255",
+        "loss = \"lovasz\"",
+        "loss = \"mcc\"",
+        "loss = \"hausdorff_dt\"",
+        "loss = \"boundary\"",
+        "loss = \"cl_dice\"",
+        "loss = \"wasserstein_dice\"\ndistances = [[0.0, 1.0], [1.0, 0.0]]",
+        "loss = \"unified_focal\"",
+        "loss = \"nacl\"\nkernel = { gaussian = { sigma = 1.5 } }",
+        "loss = \"top_k\"\nk = 5.0",
+    ];
+    let kinds: Vec<&str> = dicekit_losses::AnyLossConfig::KINDS
+        .iter()
+        .copied()
+        .filter(|k| *k != "composite")
+        .collect();
+    assert_eq!(kinds.len(), tables.len(), "a table per loss: {kinds:?}");
+    for table in tables {
+        let text = format!("{}[loss]\n{table}\n\n{}", &base[..start], &base[end..]);
+        let cfg = TrainConfig::from_toml(&text, PathBuf::new())
+            .unwrap_or_else(|e| panic!("{table}: {e}"));
+        let saved = toml::to_string(&cfg).unwrap_or_else(|e| panic!("{table}: {e}"));
+        let again = TrainConfig::from_toml(&saved, PathBuf::new())
+            .unwrap_or_else(|e| panic!("{table}: {e}\n{saved}"));
+        assert_eq!(toml::to_string(&again).unwrap(), saved, "{table}");
+        assert_eq!(again.loss.name(), cfg.loss.name());
+    }
+}
+
 #[test]
 fn config_errors_name_the_field() {
     let out = scratch("config_errors");

@@ -107,6 +107,6 @@ mod tests {
     fn the_demo_config_is_valid() {
         let cfg = TrainConfig::from_toml(DEMO_CONFIG, std::path::PathBuf::new()).unwrap();
         assert_eq!(cfg.model.num_classes, 2);
-        assert!(cfg.loss_config().is_ok());
+        assert_eq!(cfg.loss.name(), "composite");
     }
 }
