@@ -50,27 +50,44 @@ pub enum Command {
     Experiment(ExperimentArgs),
 }
 
-/// `dicekit experiment`'s name argument: a [`dicekit_experiments::Experiment`], with its
-/// description as the possible value's help.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ExperimentName(pub dicekit_experiments::Experiment);
+/// A command-line choice over a library enum with `name()` and `description()`: a newtype
+/// whose possible values are the names, each with its description as help.
+macro_rules! library_choice {
+    ($(#[$meta:meta])* $arg:ident($ty:ty): $($variant:expr),+ $(,)?) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $arg(pub $ty);
 
-impl ValueEnum for ExperimentName {
-    fn value_variants<'a>() -> &'a [Self] {
-        use dicekit_experiments::Experiment as E;
-        &[
-            ExperimentName(E::Attention),
-            ExperimentName(E::Imbalance),
-            ExperimentName(E::Clouds),
-            ExperimentName(E::RareClasses),
-            ExperimentName(E::Calibration),
-            ExperimentName(E::Boundary),
-        ]
-    }
+        impl ValueEnum for $arg {
+            fn value_variants<'a>() -> &'a [Self] {
+                &[$($arg($variant)),+]
+            }
 
-    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
-        Some(clap::builder::PossibleValue::new(self.0.name()).help(self.0.description()))
-    }
+            fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+                Some(clap::builder::PossibleValue::new(self.0.name()).help(self.0.description()))
+            }
+        }
+    };
+}
+
+library_choice! {
+    /// `dicekit experiment`'s name argument.
+    ExperimentName(dicekit_experiments::Experiment):
+        dicekit_experiments::Experiment::Attention,
+        dicekit_experiments::Experiment::Imbalance,
+        dicekit_experiments::Experiment::Clouds,
+        dicekit_experiments::Experiment::RareClasses,
+        dicekit_experiments::Experiment::Calibration,
+        dicekit_experiments::Experiment::Boundary,
+}
+
+library_choice! {
+    /// `dicekit synth`'s scene argument.
+    SceneName(dicekit_data::synth::Scene):
+        dicekit_data::synth::Scene::Fundus,
+        dicekit_data::synth::Scene::CtPhantom,
+        dicekit_data::synth::Scene::Wetlands,
+        dicekit_data::synth::Scene::LesionTexture,
 }
 
 /// Arguments of `dicekit experiment`.
@@ -188,8 +205,9 @@ pub struct DemoArgs {
 /// Arguments of `dicekit synth`.
 #[derive(Debug, clap::Args)]
 pub struct SynthArgs {
-    /// Scene: fundus, ct-phantom, wetlands or lesion-texture.
-    pub scene: String,
+    /// Scene.
+    #[arg(value_enum)]
+    pub scene: SceneName,
     /// Output folder.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,

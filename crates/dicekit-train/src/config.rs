@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use dicekit_data::augment::AugmentConfig;
+use dicekit_data::synth::Scene;
 use dicekit_data::weight_map::{BoundaryWeightConfig, UnetWeightConfig};
 use dicekit_losses::AnyLossConfig;
 use dicekit_models::{AttentionNetConfig, MaskAttention, UNetConfig};
@@ -16,8 +17,8 @@ use crate::Schedule;
 pub enum DataSource {
     /// A synthetic scene of `dicekit-data` (`fundus`, `ct-phantom`, `wetlands`, `lesion-texture`).
     Synthetic {
-        /// Scene name.
-        scene: String,
+        /// The scene.
+        scene: Scene,
         /// Training images.
         train: usize,
         /// Validation images.
@@ -399,9 +400,7 @@ impl TrainConfig {
             ));
         }
         if let DataSource::Synthetic { scene, size, .. } = &self.data.source {
-            let sc = dicekit_data::synth::Scene::from_name(scene)
-                .ok_or_else(|| format!("[data] scene = \"{scene}\": expected fundus, ct-phantom, wetlands or lesion-texture"))?;
-            let size = size.clone().unwrap_or_else(|| sc.default_size());
+            let size = size.clone().unwrap_or_else(|| scene.default_size());
             if size.len() != dims {
                 return Err(format!(
                     "[data] size {size:?} and patch {:?} differ in rank",
@@ -423,9 +422,10 @@ impl TrainConfig {
             ..
         } = &self.data.source
         {
-            if scene != "wetlands" {
+            if *scene != Scene::Wetlands {
                 return Err(format!(
-                    "[data] clouds = {c:?} needs scene = \"wetlands\", not \"{scene}\""
+                    "[data] clouds = {c:?} needs scene = \"wetlands\", not \"{}\"",
+                    scene.name()
                 ));
             }
             if *c == Clouds::Ignore && self.data.ignore_label.is_none() {
@@ -445,11 +445,7 @@ impl TrainConfig {
             }
             match &self.data.source {
                 DataSource::Synthetic { scene, size, .. } => {
-                    let size = size.clone().unwrap_or_else(|| {
-                        dicekit_data::synth::Scene::from_name(scene)
-                            .map(|s| s.default_size())
-                            .unwrap_or_default()
-                    });
+                    let size = size.clone().unwrap_or_else(|| scene.default_size());
                     if size != self.data.patch || self.data.resize.is_some() {
                         return Err(format!(
                             "[task] kind = \"attention\" classifies whole images: [data] patch {:?} must equal the image size {size:?} (and no resize)",

@@ -1,6 +1,5 @@
 //! Cases in memory: normalised images `[C, ...S]` and label maps `[...S]`.
 use dicekit_data::dataset::{DatasetDescription, Split};
-use dicekit_data::synth::Scene;
 use ndarray::{ArrayD, Axis};
 
 use crate::{DataSource, Normalization, TrainConfig};
@@ -77,10 +76,8 @@ fn check_class_count(cfg: &TrainConfig) -> Result<(), String> {
             description.display().to_string(),
         ),
         DataSource::Synthetic { scene, .. } => (
-            Scene::from_name(scene)
-                .map(|s| s.class_names().iter().map(|n| n.to_string()).collect())
-                .unwrap_or_default(),
-            format!("scene {scene}"),
+            scene.class_names().iter().map(|n| n.to_string()).collect(),
+            format!("scene {}", scene.name()),
         ),
     };
     if named.is_empty() {
@@ -114,9 +111,9 @@ pub fn class_names(cfg: &TrainConfig) -> Vec<String> {
                 .map(|d| d.classes)
                 .unwrap_or_default()
         }
-        DataSource::Synthetic { scene, .. } => Scene::from_name(scene)
-            .map(|s| s.class_names().iter().map(|n| n.to_string()).collect())
-            .unwrap_or_default(),
+        DataSource::Synthetic { scene, .. } => {
+            scene.class_names().iter().map(|n| n.to_string()).collect()
+        }
     };
     (0..k.max(2))
         .map(|i| {
@@ -140,8 +137,7 @@ fn read_split(cfg: &TrainConfig, split: Split) -> Result<Vec<Case>, String> {
             foreground,
             clouds,
         } => {
-            let scene =
-                Scene::from_name(scene).ok_or_else(|| format!("[data] unknown scene `{scene}`"))?;
+            let scene = *scene;
             let range = match split {
                 Split::Val => 1_000_000..1_000_000 + *val as u64,
                 _ => 0..*train as u64,

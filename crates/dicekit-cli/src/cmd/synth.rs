@@ -12,14 +12,7 @@ use crate::args::SynthArgs;
 
 /// Writes `count` samples as `images/`, `masks/` (and `clouds/` or `labels.csv`) under `--out`.
 pub fn run(args: SynthArgs) -> ExitCode {
-    let Some(scene) = Scene::from_name(&args.scene) else {
-        eprintln!(
-            "error: unknown scene `{}` (fundus, ct-phantom, wetlands, lesion-texture)",
-            args.scene
-        );
-        return ExitCode::from(2);
-    };
-    match write_all(scene, &args) {
+    match write_all(args.scene.0, &args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

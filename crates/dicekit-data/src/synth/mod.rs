@@ -18,8 +18,9 @@ use ndarray::ArrayD;
 
 use crate::{Rng, Volume};
 
-/// A synthetic scene kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A synthetic scene kind; in configs by its [`name`](Scene::name) (`scene = "ct-phantom"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Scene {
     /// Fundus photograph with microaneurysms.
     Fundus,
@@ -47,6 +48,16 @@ impl Scene {
             Scene::CtPhantom => "ct-phantom",
             Scene::Wetlands => "wetlands",
             Scene::LesionTexture => "lesion-texture",
+        }
+    }
+
+    /// What the scene shows (the help of `dicekit synth`).
+    pub fn description(self) -> &'static str {
+        match self {
+            Scene::Fundus => "fundus photograph with microaneurysms (PNG)",
+            Scene::CtPhantom => "3D CT-like phantom with organs and small tumours (NIfTI)",
+            Scene::Wetlands => "multi-band satellite scene with wetlands and clouds (TIFF)",
+            Scene::LesionTexture => "lesion whose texture determines the image label (PNG)",
         }
     }
 
