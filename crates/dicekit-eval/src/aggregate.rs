@@ -8,26 +8,12 @@ use dicekit_metrics::{
 
 use crate::CaseResult;
 
-/// Every metric a table or aggregate can hold, in column order.
-pub const COLUMNS: [MetricKind; 11] = [
-    MetricKind::Dice,
-    MetricKind::Jaccard,
-    MetricKind::Precision,
-    MetricKind::Recall,
-    MetricKind::VolumeDifference,
-    MetricKind::Hausdorff,
-    MetricKind::Hausdorff95,
-    MetricKind::Assd,
-    MetricKind::DirectedAsd,
-    MetricKind::Nsd,
-    MetricKind::ClDice,
-];
-
 /// The metrics present in `results` (the reported ones and any other a case holds), in
-/// [`COLUMNS`] order.
+/// [`MetricKind::ALL`] order.
 pub fn columns(results: &[CaseResult]) -> Vec<MetricKind> {
-    COLUMNS
-        .into_iter()
+    MetricKind::ALL
+        .iter()
+        .copied()
         .filter(|m| {
             MetricKind::REPORTED.contains(m)
                 || results

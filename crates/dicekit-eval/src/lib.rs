@@ -31,7 +31,7 @@ mod error;
 mod output;
 mod pairing;
 
-pub use aggregate::{COLUMNS, LabelAggregate, aggregates, columns, complete_labels};
+pub use aggregate::{LabelAggregate, aggregates, columns, complete_labels};
 pub use case::{CaseResult, EvalOptions, SpacingSource, evaluate_case};
 pub use error::EvalError;
 pub use output::{Record, csv_rows, json_rows, records, table};

@@ -1,7 +1,7 @@
 //! The conventions of the peer libraries, by name.
 use serde::{Deserialize, Serialize};
 
-use crate::{Boundary, ConfusionCounts, EmptySide, Percentile, Score, SurfaceMean};
+use crate::{Boundary, ConfusionCounts, EmptySide, MetricKind, Percentile, Score, SurfaceMean};
 
 /// A peer library whose metric conventions dicekit reproduces.
 ///
@@ -25,42 +25,6 @@ pub enum Convention {
     SegMetrics,
     /// MetricsReloaded.
     MetricsReloaded,
-}
-
-/// The metrics that have a peer convention.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MetricKind {
-    /// Dice.
-    Dice,
-    /// Jaccard / IoU.
-    Jaccard,
-    /// Precision.
-    Precision,
-    /// Recall.
-    Recall,
-    /// Specificity.
-    Specificity,
-    /// Relative volume difference.
-    VolumeDifference,
-    /// Symmetric Hausdorff distance.
-    Hausdorff,
-    /// Percentile Hausdorff distance (HD95).
-    Hausdorff95,
-    /// Directed Hausdorff distance, prediction to reference.
-    DirectedHausdorff,
-    /// Average symmetric surface distance (the peer's own definition).
-    Assd,
-    /// Mean of the two directed mean distances.
-    Masd,
-    /// Directed mean distance, prediction to reference.
-    DirectedAsd,
-    /// Normalized surface Dice.
-    Nsd,
-    /// Generalized Dice score over the classes of a label map (MONAI `GeneralizedDiceScore`).
-    GeneralizedDice,
-    /// Centreline Dice (clDice) of the skeletons.
-    ClDice,
 }
 
 /// What a peer reports where dicekit has a typed empty result.
@@ -141,95 +105,7 @@ impl Convention {
     /// the mean of means), MedPy raises, seg-metrics 0, MetricsReloaded NaN. NSD with one side
     /// empty is 0 for every peer that has it.
     pub fn empty_value(self, metric: MetricKind, side: EmptySide) -> PeerValue {
-        use Convention::*;
-        use MetricKind::*;
-        use PeerValue::{Inf, NaN, Number, Raises};
-        let both = side == EmptySide::Both;
-        match (self, metric) {
-            (_, Precision | Recall | Specificity | VolumeDifference) => NaN,
-            // MONAI's rule, the only peer with a label-map score: 1 when nothing is anywhere.
-            (_, GeneralizedDice) => Number(if both { 1.0 } else { 0.0 }),
-            // The clDice reference divides 0 by 0 wherever dicekit has a typed empty.
-            (_, ClDice) => NaN,
-            (Monai, Dice | Jaccard) => match side {
-                EmptySide::Prediction => Number(0.0),
-                _ => NaN,
-            },
-            (Monai, Nsd) => {
-                if both {
-                    NaN
-                } else {
-                    Number(0.0)
-                }
-            }
-            (Monai, Hausdorff95) => NaN,
-            (Monai, _) => {
-                if both {
-                    NaN
-                } else {
-                    Inf
-                }
-            }
-            (DeepMind, Dice | Jaccard) => {
-                if both {
-                    NaN
-                } else {
-                    Number(0.0)
-                }
-            }
-            (DeepMind, Hausdorff | Hausdorff95 | DirectedHausdorff) => Inf,
-            (DeepMind, Assd) => {
-                if both {
-                    NaN
-                } else {
-                    Inf
-                }
-            }
-            // The mean distance from the prediction's surfels: inf when only the reference is
-            // empty, 0/0 when the prediction is.
-            (DeepMind, DirectedAsd) => {
-                if side == EmptySide::Reference {
-                    Inf
-                } else {
-                    NaN
-                }
-            }
-            (DeepMind, Nsd) => {
-                if both {
-                    NaN
-                } else {
-                    Number(0.0)
-                }
-            }
-            (DeepMind, Masd) => NaN,
-            (MedPy, Dice) => {
-                if both {
-                    NaN
-                } else {
-                    Number(0.0)
-                }
-            }
-            (MedPy, Jaccard) => Number(if both { 1.0 } else { 0.0 }),
-            (MedPy, _) => Raises,
-            (SegMetrics, Dice | Jaccard) => Number(if both { 1.0 } else { 0.0 }),
-            (SegMetrics, _) => Number(0.0),
-            (MetricsReloaded, Dice) => Number(if both { 1.0 } else { 0.0 }),
-            (MetricsReloaded, Jaccard) => {
-                if both {
-                    NaN
-                } else {
-                    Number(0.0)
-                }
-            }
-            (MetricsReloaded, Nsd) => Number(if both { 1.0 } else { 0.0 }),
-            (MetricsReloaded, _) => {
-                if both {
-                    Number(0.0)
-                } else {
-                    NaN
-                }
-            }
-        }
+        metric.empty_value(self, side)
     }
 
     /// The mean over the classes of one label map as this peer reduces it: each score resolved

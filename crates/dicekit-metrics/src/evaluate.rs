@@ -3,7 +3,7 @@ use ndarray::ArrayViewD;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ConfusionCounts, Convention, Direction, MetricError, MetricKind, Score, SurfaceDistances,
+    ConfusionCounts, Convention, LabelInputs, MetricError, MetricKind, Score, SurfaceDistances,
     confusion_per_label,
 };
 
@@ -38,58 +38,6 @@ impl LabelEvaluation {
     }
 }
 
-impl MetricKind {
-    /// The metrics `evaluate_label_maps` reports, in order.
-    pub const REPORTED: [MetricKind; 10] = [
-        MetricKind::Dice,
-        MetricKind::Jaccard,
-        MetricKind::Precision,
-        MetricKind::Recall,
-        MetricKind::VolumeDifference,
-        MetricKind::Hausdorff,
-        MetricKind::Hausdorff95,
-        MetricKind::Assd,
-        MetricKind::DirectedAsd,
-        MetricKind::Nsd,
-    ];
-
-    /// Short column name (`dice`, `iou`, `hd95`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            MetricKind::Dice => "dice",
-            MetricKind::Jaccard => "iou",
-            MetricKind::Precision => "precision",
-            MetricKind::Recall => "recall",
-            MetricKind::Specificity => "specificity",
-            MetricKind::VolumeDifference => "volume_difference",
-            MetricKind::Hausdorff => "hd",
-            MetricKind::Hausdorff95 => "hd95",
-            MetricKind::DirectedHausdorff => "hd_pred_to_gt",
-            MetricKind::Assd => "assd",
-            MetricKind::Masd => "masd",
-            MetricKind::DirectedAsd => "asd_pred_to_gt",
-            MetricKind::Nsd => "nsd",
-            MetricKind::GeneralizedDice => "generalized_dice",
-            MetricKind::ClDice => "cl_dice",
-        }
-    }
-
-    /// Whether larger is better (overlap) or smaller is better (distances).
-    pub fn higher_is_better(self) -> bool {
-        matches!(
-            self,
-            MetricKind::Dice
-                | MetricKind::Jaccard
-                | MetricKind::Precision
-                | MetricKind::Recall
-                | MetricKind::Specificity
-                | MetricKind::Nsd
-                | MetricKind::GeneralizedDice
-                | MetricKind::ClDice
-        )
-    }
-}
-
 /// Overlap and surface metrics of `labels` between two label maps: the counts in one pass, the
 /// surface distances once per label (then HD, HD95, ASSD and NSD from the same distances).
 ///
@@ -118,35 +66,15 @@ pub fn evaluate_label_maps(
         .zip(counts)
         .zip(surfaces)
         .map(|((&label, counts), sd)| {
-            // REPORTED holds per-label metrics only: the label-map and skeleton metrics
-            // (GeneralizedDice, ClDice) are computed by their own functions.
+            let inputs = LabelInputs {
+                counts: &counts,
+                surfaces: &sd,
+                convention,
+                tolerance_mm,
+            };
             let scores = MetricKind::REPORTED
                 .iter()
-                .filter_map(|&m| {
-                    let s = match m {
-                        MetricKind::Dice => convention.dice(&counts),
-                        MetricKind::Jaccard => convention.jaccard(&counts),
-                        MetricKind::Precision => counts.precision(),
-                        MetricKind::Recall => counts.recall(),
-                        MetricKind::VolumeDifference => counts.volume_difference(),
-                        MetricKind::Hausdorff => sd.hausdorff(),
-                        MetricKind::Hausdorff95 => {
-                            sd.hausdorff_percentile(95.0, convention.percentile())
-                        }
-                        MetricKind::Assd => sd.average_surface_distance(convention.assd()),
-                        MetricKind::DirectedAsd => sd.directed_average(Direction::PredToTruth),
-                        MetricKind::Nsd => sd.normalized_surface_dice(tolerance_mm),
-                        MetricKind::Specificity => counts.specificity(),
-                        MetricKind::DirectedHausdorff => {
-                            sd.directed_hausdorff(Direction::PredToTruth)
-                        }
-                        MetricKind::GeneralizedDice | MetricKind::ClDice => return None,
-                        MetricKind::Masd => {
-                            sd.average_surface_distance(crate::SurfaceMean::MeanOfMeans)
-                        }
-                    };
-                    Some((m, s))
-                })
+                .filter_map(|&m| m.compute(&inputs).map(|s| (m, s)))
                 .collect();
             Ok(LabelEvaluation {
                 label,

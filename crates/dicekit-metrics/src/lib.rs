@@ -14,6 +14,7 @@ mod convention;
 mod counts;
 mod error;
 mod evaluate;
+mod metric;
 mod nearest;
 mod score;
 mod skeleton;
@@ -24,7 +25,7 @@ mod surfel_normals;
 pub use calibration::*;
 pub use classification::{accuracy, argmax, average_precision, macro_auc, roc_auc};
 pub use cldice::{CentrelineCounts, centreline_counts_per_label, cl_dice};
-pub use convention::{Convention, MetricKind, PeerValue};
+pub use convention::{Convention, PeerValue};
 pub use counts::{
     Averaging, ConfusionCounts, GdsWeights, average_overlap, confusion_per_label,
     generalized_dice_score,
@@ -33,6 +34,7 @@ pub use counts::{
 pub use dicekit_edt::{squared_edt, squared_edt_brute};
 pub use error::MetricError;
 pub use evaluate::{LabelEvaluation, evaluate_label_maps, labels_present};
+pub use metric::{LabelInputs, MetricKind};
 pub use score::{Aggregate, EmptyPolicy, EmptySide, Score, aggregate};
 pub use skeleton::skeletonize;
 pub use surface::{Boundary, Direction, Percentile, SurfaceDistances, SurfaceMean};
