@@ -18,6 +18,7 @@ mod clouds;
 mod imbalance;
 mod rare_classes;
 mod runner;
+mod spec;
 mod stats;
 
 use std::path::PathBuf;

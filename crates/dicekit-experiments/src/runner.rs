@@ -92,6 +92,69 @@ pub fn train_or_reuse<R: Serialize + DeserializeOwned>(
     Ok(result)
 }
 
+/// Trains every variant of `spec` with every seed (seed by seed, the variants in order), each
+/// in `out/runs/<variant>_seed<seed>` from the spec's training template (which sees `setup`,
+/// `variant`, `seed` and `output`), reusing finished runs, and scores each with `score`;
+/// prints one progress line per run (`line` says what to show of a result). Returns the
+/// results in run order and the clock (for the experiment's duration).
+///
+/// # Errors
+/// A template, training or scoring error, naming the run.
+pub fn run_grid<R: Serialize + DeserializeOwned>(
+    files: &crate::spec::Files,
+    spec: &crate::spec::Spec,
+    setup: &serde_json::Map<String, serde_json::Value>,
+    seeds: &[u64],
+    out: &Path,
+    score: impl Fn(&Finished, &crate::spec::Variant, u64) -> Result<R, String>,
+    line: impl Fn(&R) -> String,
+) -> Result<(Vec<R>, Clock), String> {
+    let clock = Clock::start(spec.variants.len() * seeds.len());
+    let width = spec
+        .variants
+        .iter()
+        .map(|v| v.name.len())
+        .max()
+        .unwrap_or(0);
+    let mut results = vec![];
+    for (n, &seed) in seeds.iter().enumerate() {
+        for (i, variant) in spec.variants.iter().enumerate() {
+            let k = n * spec.variants.len() + i + 1;
+            let dir = out
+                .join("runs")
+                .join(format!("{}_seed{seed}", variant.name));
+            let context = serde_json::json!({
+                "setup": setup, "variant": variant, "seed": seed, "output": toml_path(&dir),
+            });
+            let text = crate::spec::render(
+                &format!("{}/train.toml.j2", files.dir),
+                files.train,
+                &context,
+            )?;
+            let r = train_or_reuse(&dir, &text, |f| score(f, variant, seed))?;
+            println!(
+                "{} {} = {:<width$} seed {seed}: {} ({:.0} s; about {:.0} s left)",
+                clock.step(k),
+                spec.name,
+                variant.name,
+                line(&r),
+                seconds_of(&dir),
+                clock.left(k)
+            );
+            results.push(r);
+        }
+    }
+    Ok((results, clock))
+}
+
+/// The wall time a run in `dir` took (training and evaluation), 0 when unknown.
+fn seconds_of(dir: &Path) -> f64 {
+    std::fs::read_to_string(dir.join(SECONDS_FILE))
+        .ok()
+        .and_then(|t| t.trim().parse::<f64>().ok())
+        .unwrap_or(0.0)
+}
+
 /// Saves `result` as the `result.json` of the run in `dir`: after training, or when a score
 /// added to an experiment later is computed for a run that had finished before.
 ///
