@@ -125,6 +125,7 @@ pub fn run_grid<R: Serialize + DeserializeOwned>(
                 .join(format!("{}_seed{seed}", variant.name));
             let context = serde_json::json!({
                 "setup": setup, "variant": variant, "seed": seed, "output": toml_path(&dir),
+                "datasets": toml_path(&datasets_dir()),
             });
             let text = crate::spec::render(
                 &format!("{}/train.toml.j2", files.dir),
@@ -209,6 +210,11 @@ fn read_state(dir: &Path) -> Result<TrainState, String> {
     let path = dir.join("state.json");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The repository's `datasets/` folder (the description files of the shared data sets).
+pub fn datasets_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../datasets"))
 }
 
 /// A path as it is written into a TOML string (forward slashes).

@@ -47,9 +47,9 @@ macro_rules! experiment_files {
 }
 pub(crate) use experiment_files;
 
-/// A variant: what the runs of one arm of the comparison share.
+/// A variant: what the runs of one arm of the comparison share. Keys besides `name` and `what`
+/// are the variant's parameters (`params`), so no key is unknown here.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Variant {
     /// Short name (folder names, tables, templates' `variant.name`).
     pub name: String,
@@ -68,6 +68,13 @@ pub struct ScoreSpec {
     pub key: String,
     /// Column label.
     pub label: String,
+    /// Decimals of the report's `mean ± sd`.
+    #[serde(default = "three")]
+    pub digits: usize,
+}
+
+fn three() -> usize {
+    3
 }
 
 /// `spec.toml`.
@@ -127,7 +134,7 @@ impl Spec {
     }
 
     /// For each variant name and each score key, `{mean, sd, text}` over the runs of that
-    /// variant (`text`: `mean ± sd` with 3 decimals, or `–`): what the report's tables and
+    /// variant (`text`: `mean ± sd` with the score's decimals, or `–`): what the report's tables and
     /// sentences read as `stats.<variant>.<key>`. `runs` are the run results as JSON objects
     /// with a `variant` key naming their variant (field `variant_key`).
     pub fn stats(&self, runs: &[Value], variant_key: &str) -> Value {
@@ -146,7 +153,7 @@ impl Spec {
                 let (mean, sd) = mean_sd(&values).unzip();
                 per.insert(
                     s.key.clone(),
-                    serde_json::json!({"mean": mean, "sd": sd, "text": fmt_mean_sd(&values, 3)}),
+                    serde_json::json!({"mean": mean, "sd": sd, "text": fmt_mean_sd(&values, s.digits)}),
                 );
             }
             out.insert(v.name.clone(), Value::Object(per));
