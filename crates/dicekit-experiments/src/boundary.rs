@@ -35,25 +35,20 @@ pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
     let setup = spec.setup(args.quick);
     let out = runner::out_dir(args, "boundary")?;
     let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
+    let grid = runner::Grid {
+        files: &files,
+        spec: &spec,
+        setup: &setup,
+        seeds: &seeds,
+        out: &out,
+    };
     // The validation images, read once through a config of the first variant.
-    let probe = render(
-        &format!("{}/train.toml.j2", files.dir),
-        files.train,
-        &serde_json::json!({
-            "setup": setup, "variant": spec.variants[0], "seed": 1,
-            "output": runner::toml_path(&out.join("probe")),
-            "datasets": runner::toml_path(&runner::datasets_dir()),
-        }),
-    )?;
+    let probe = grid.config(&spec.variants[0], 1, &out.join("probe"))?;
     let val = validation_cases(&probe).map_err(|e| {
         format!("chase_db1 is needed (set DICEKIT_DATA_ROOT to the folder holding chase_db1/): {e}")
     })?;
     let (results, clock) = runner::run_grid(
-        &files,
-        &spec,
-        &setup,
-        &seeds,
-        &out,
+        &grid,
         |f, v, seed| evaluate(f, v, seed, &val),
         |r: &RunResult| {
             format!(

@@ -21,27 +21,23 @@ use dicekit_train::Case;
 use serde::{Deserialize, Serialize};
 
 use crate::ExperimentOptions;
-use crate::chase::{ChaseSetup, last_model, validation_cases, vessel_counts};
+use crate::chase::{last_model, validation_cases, vessel_counts};
 use crate::runner::{self, fmt};
+use crate::spec::{Spec, Variant, experiment_files, render};
 use crate::stats::{distinct_seeds, fmt_mean_sd, in_seeds, mean_sd};
 
-const ALPHAS: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
+/// The alpha of a variant (its `alpha` parameter).
+fn alpha_of(v: &Variant) -> Result<f64, String> {
+    v.params
+        .get("alpha")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|a| a.parse().ok())
+        .ok_or_else(|| format!("variant {}: no alpha", v.name))
+}
 
-/// Alphas of the uniform-patch control.
-const CONTROL_ALPHAS: [f64; 2] = [0.0, 1.0];
-
-/// Bins of the reliability diagrams and the ECE.
-const BINS: usize = 15;
-
-fn loss(alpha: f64) -> String {
-    format!(
-        r#"loss = "composite"
-terms = [
-  {{ name = "bce", weight = {alpha}, loss = {{ loss = "bce" }} }},
-  {{ name = "dice", weight = {}, loss = {{ loss = "overlap", activation = "sigmoid", pooling = "batch" }} }},
-]"#,
-        1.0 - alpha
-    )
+/// The alphas of `variants`.
+fn alphas(variants: &[Variant]) -> Result<Vec<f64>, String> {
+    variants.iter().map(alpha_of).collect()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -59,80 +55,116 @@ struct RunResult {
 }
 
 pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
-    let setup = ChaseSetup::new(args.quick);
+    let files = experiment_files!("calibration");
+    let spec = Spec::parse(&files)?;
+    let setup = spec.setup(args.quick);
+    let bins = Spec::setup_u64(&setup, "bins")? as usize;
     let out = runner::out_dir(args, "calibration")?;
     let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
-    let title = "dicekit experiment calibration";
-    let val = validation_cases(&setup.config(title, &loss(0.5), true, "", 1, &out.join("probe")))
-        .map_err(|e| {
+    let grid = runner::Grid {
+        files: &files,
+        spec: &spec,
+        setup: &setup,
+        seeds: &seeds,
+        out: &out,
+    };
+    let probe = grid.config(&spec.variants[0], 1, &out.join("probe"))?;
+    let val = validation_cases(&probe).map_err(|e| {
         format!("chase_db1 is needed (set DICEKIT_DATA_ROOT to the folder holding chase_db1/): {e}")
     })?;
-    let clock = runner::Clock::start((ALPHAS.len() + CONTROL_ALPHAS.len()) * seeds.len());
-    // The control trains with uniform patches, the rest unchanged.
-    let uniform = ChaseSetup {
-        foreground_fraction: 0.0,
-        ..setup.clone()
-    };
-    let mut k = 0;
-    let mut train = |alpha: f64, seed: u64, control: bool| -> Result<RunResult, String> {
-        k += 1;
-        let (setup, tag, suffix) = if control {
-            (&uniform, ", uniform patches", "_uniform")
-        } else {
-            (&setup, "", "")
-        };
-        let dir = out
-            .join("runs")
-            .join(format!("alpha{alpha}{suffix}_seed{seed}"));
-        let text = setup.config(
-            &format!("{title}: alpha {alpha}{tag}"),
-            &loss(alpha),
-            true,
-            "",
-            seed,
-            &dir,
-        );
-        let r = runner::train_or_reuse(&dir, &text, |f| evaluate(f, alpha, seed, &val))?;
-        println!(
-            "{} alpha {alpha:<4} seed {seed}{tag}: Dice {}, ECE {:.4}, Brier {:.4} ({:.0} s; about {:.0} s left)",
-            clock.step(k),
+    let clock = runner::Clock::start((spec.variants.len() + spec.controls.len()) * seeds.len());
+    let score =
+        |f: &runner::Finished, v: &Variant, seed: u64| evaluate(f, alpha_of(v)?, seed, &val, bins);
+    let line = |r: &RunResult| {
+        format!(
+            "Dice {}, ECE {:.4}, Brier {:.4}",
             fmt(r.dice),
             r.ece,
-            r.brier,
-            r.train_seconds,
-            clock.left(k)
-        );
-        Ok(r)
+            r.brier
+        )
     };
-    let mut results = vec![];
-    for &seed in &seeds {
-        for &alpha in &ALPHAS {
-            results.push(train(alpha, seed, false)?);
-        }
-    }
-    let mut controls = vec![];
-    for &seed in &seeds {
-        for &alpha in &CONTROL_ALPHAS {
-            controls.push(train(alpha, seed, true)?);
-        }
-    }
-    write_plots(&out, &results, &seeds)?;
+    let results = grid.run(&spec.variants, &clock, 0, score, line)?;
+    // The control trains with uniform patches, the rest unchanged.
+    let controls = grid.run(
+        &spec.controls,
+        &clock,
+        spec.variants.len() * seeds.len(),
+        score,
+        line,
+    )?;
+    let alphas = alphas(&spec.variants)?;
+    write_plots(&out, &alphas, &results, &seeds)?;
     let json = serde_json::json!({
         "experiment": "calibration",
         "quick": args.quick,
         "setup": setup,
-        "alphas": ALPHAS,
-        "bins": BINS,
+        "alphas": alphas,
+        "bins": bins,
         "seeds": seeds,
         "runs": results,
         "uniform_patch_control": controls,
         "seconds": clock.seconds(),
     });
-    runner::finish(
-        &out,
-        &json,
-        &report_md(&setup, &results, &controls, &seeds, args, clock.seconds()),
+    runner::finish(&out, &json, &report_md(&json, args)?)
+}
+
+/// The report of the experiment's `results.json` (as `run` writes it).
+fn report_md(json: &serde_json::Value, args: &ExperimentOptions) -> Result<String, String> {
+    let files = experiment_files!("calibration");
+    let spec = Spec::parse(&files)?;
+    let parse = |key: &str| {
+        serde_json::from_value::<Vec<RunResult>>(json[key].clone())
+            .map_err(|e| format!("results.json {key}: {e}"))
+    };
+    let (results, controls) = (parse("runs")?, parse("uniform_patch_control")?);
+    let seeds: Vec<u64> = serde_json::from_value(json["seeds"].clone())
+        .map_err(|e| format!("results.json seeds: {e}"))?;
+    let alphas = alphas(&spec.variants)?;
+    let control_alphas = alphas_of_controls(&spec)?;
+    let mut rows = vec![];
+    for &a in &alphas {
+        rows.push(table_row(&a.to_string(), &results, a));
+    }
+    let mut control_rows = vec![];
+    for &a in &control_alphas {
+        control_rows.push(table_row(&format!("{a}, a third on vessels"), &results, a));
+        control_rows.push(table_row(&format!("{a}, uniform"), &controls, a));
+    }
+    let mut findings = vec![verdict(&alphas, &results)];
+    for sentence in [
+        bias_sentence(&alphas, &results),
+        ece_parts_sentence(&results),
+    ] {
+        if !sentence.is_empty() {
+            findings.push(sentence);
+        }
+    }
+    findings.push(control_sentence(&control_alphas, &results, &controls));
+    let seconds = json["seconds"].as_f64().unwrap_or(0.0);
+    let context = serde_json::json!({
+        "header": runner::header(args, "calibration", &spec.title, seconds),
+        "quick": args.quick,
+        "setup": json["setup"],
+        "bins": json["bins"],
+        // As Rust writes them (0, not 0.0): the plots' file names.
+        "alphas": alphas.iter().map(f64::to_string).collect::<Vec<_>>(),
+        "alphas_text": format!("{alphas:?}"),
+        "control_alphas_text": format!("{control_alphas:?}"),
+        "seeds_text": format!("{seeds:?}"),
+        "rows": rows,
+        "control_rows": control_rows,
+        "findings": findings,
+    });
+    render(
+        &format!("{}/report.md.j2", files.dir),
+        files.report,
+        &context,
     )
+}
+
+/// The alphas of the control variants.
+fn alphas_of_controls(spec: &Spec) -> Result<Vec<f64>, String> {
+    alphas(&spec.controls)
 }
 
 fn evaluate(
@@ -140,6 +172,7 @@ fn evaluate(
     alpha: f64,
     seed: u64,
     val: &[Case],
+    bins: usize,
 ) -> Result<RunResult, String> {
     let model = last_model(f)?;
     let mut counts = ConfusionCounts::default();
@@ -157,7 +190,7 @@ fn evaluate(
     let bins = reliability_bins(
         &confidence,
         &positive,
-        BINS,
+        bins,
         Binning::EqualWidth,
         EdgeRule::RightClosed,
     )
@@ -262,7 +295,7 @@ fn ece_parts_sentence(results: &[RunResult]) -> String {
 /// vessel share), as a sentence; when every run does, also in how many runs the whole ECE is that
 /// shift. `ECE = Σ_b n_b |conf_b − acc_b| / N ≥ |mean p − share|`, with equality exactly when no
 /// bin under-predicts.
-fn bias_sentence(results: &[RunResult]) -> String {
+fn bias_sentence(alphas: &[f64], results: &[RunResult]) -> String {
     let over = |a: f64| {
         let runs: Vec<(f64, f64)> = results
             .iter()
@@ -271,7 +304,7 @@ fn bias_sentence(results: &[RunResult]) -> String {
             .collect();
         !runs.is_empty() && runs.iter().all(|(p, y)| p > y)
     };
-    let scored: Vec<f64> = ALPHAS
+    let scored: Vec<f64> = alphas
         .iter()
         .copied()
         .filter(|&a| results.iter().any(|r| r.alpha == a && !r.bins.is_empty()))
@@ -316,7 +349,7 @@ fn bias_sentence(results: &[RunResult]) -> String {
 ///
 /// A blend "gets both" when its mean Dice is within the largest seed-to-seed sd of the Dice of
 /// the best mean Dice, and its mean ECE within the largest sd of the ECE of the best mean ECE.
-fn verdict(results: &[RunResult]) -> String {
+fn verdict(alphas: &[f64], results: &[RunResult]) -> String {
     let by = |alpha: f64, seed: u64| results.iter().find(|r| r.alpha == alpha && r.seed == seed);
     let seeds = distinct_seeds(results.iter().map(|r| r.seed));
     // Seeds in which alpha 0 is worse calibrated / has the higher Dice than alpha 1.
@@ -368,7 +401,7 @@ fn verdict(results: &[RunResult]) -> String {
     // The dial: does a blend come close to the best of both?
     // (alpha, Dice mean and sd, ECE mean and sd)
     type Row = (f64, (f64, f64), (f64, f64));
-    let summary: Vec<Row> = ALPHAS
+    let summary: Vec<Row> = alphas
         .iter()
         .filter_map(|&a| {
             let dice = mean_sd(&values(results, a, |r| r.dice))?;
@@ -412,14 +445,19 @@ fn values(results: &[RunResult], alpha: f64, f: fn(&RunResult) -> Option<f64>) -
         .collect()
 }
 
-fn write_plots(out: &Path, results: &[RunResult], seeds: &[u64]) -> Result<(), String> {
+fn write_plots(
+    out: &Path,
+    alphas: &[f64],
+    results: &[RunResult],
+    seeds: &[u64],
+) -> Result<(), String> {
     // Dice against ECE, one point per run.
     let mut chart = LineChart::new(
         "Dice against ECE of the vessel probability (one point per run)",
         "ECE (15 bins)",
         "Dice",
     );
-    for &alpha in &ALPHAS {
+    for &alpha in alphas {
         let points = results
             .iter()
             .filter(|r| r.alpha == alpha)
@@ -434,7 +472,7 @@ fn write_plots(out: &Path, results: &[RunResult], seeds: &[u64]) -> Result<(), S
     }
     runner::save_plot(&chart.render(800, 500), &out.join("dice_vs_ece.png"))?;
     // A reliability diagram per alpha, first seed.
-    for &alpha in &ALPHAS {
+    for &alpha in alphas {
         let Some(r) = results
             .iter()
             .find(|r| r.alpha == alpha && r.seed == seeds[0])
@@ -470,100 +508,6 @@ fn write_plots(out: &Path, results: &[RunResult], seeds: &[u64]) -> Result<(), S
         )?;
     }
     Ok(())
-}
-
-fn report_md(
-    setup: &ChaseSetup,
-    results: &[RunResult],
-    controls: &[RunResult],
-    seeds: &[u64],
-    args: &ExperimentOptions,
-    seconds: f64,
-) -> String {
-    let mut s = String::new();
-    s.push_str(&runner::header(
-        args,
-        "calibration",
-        "calibration against the Dice share of the loss",
-        seconds,
-    ));
-    s.push_str("Every reliability bin is in results.json too.\n\n");
-    let _ = writeln!(s, "## Setup\n");
-    let _ = writeln!(
-        s,
-        "- Data: CHASE_DB1 vessels, {} training and {} validation images{}; the validation images are scored with the last checkpoint.",
-        if setup.limit_train == 0 {
-            16
-        } else {
-            setup.limit_train
-        },
-        if setup.limit_val == 0 {
-            4
-        } else {
-            setup.limit_val
-        },
-        setup
-            .resize
-            .map_or(String::new(), |r| format!(", resampled to {r}x{r}"))
-    );
-    let _ = writeln!(
-        s,
-        "- Loss: alpha BCE + (1 - alpha) soft Dice (batch-pooled), one sigmoid channel, alpha in {ALPHAS:?}. U-Net depth {}, {} base channels, patches {2}x{2} (a third centred on vessels), batch {3}, Adam lr {4}, poly schedule, {5} epochs of {6} steps. Seeds {seeds:?}.",
-        setup.depth,
-        setup.base_channels,
-        setup.patch,
-        setup.batch_size,
-        setup.lr,
-        setup.epochs,
-        setup.iterations_per_epoch
-    );
-    let _ = writeln!(
-        s,
-        "- Calibration of the vessel probability over every validation pixel: ECE with {BINS} equal-width bins (right-closed, as MONAI and torchmetrics), MCE, Brier score. ECE is split into its part from bins whose mean probability is below 1/2 (probability left on pixels called background) and the rest (vessel calls more confident than they are right). \"pixels with p in (1/15, 14/15)\" is the share outside the first and last bin: how often the model is unsure, which the essay says Dice loss makes rare.\n"
-    );
-    let _ = writeln!(s, "## Results (mean ± sd over seeds)\n");
-    let _ = writeln!(
-        s,
-        "| alpha | Dice | ECE | ECE from p < 1/2 | ECE from p ≥ 1/2 | MCE | Brier | pixels with p in (1/15, 14/15) | mean p(vessel) | vessel share |\n|---|---|---|---|---|---|---|---|---|---|"
-    );
-    for &a in &ALPHAS {
-        let _ = writeln!(s, "{}", table_row(&a.to_string(), results, a));
-    }
-    let _ = writeln!(
-        s,
-        "\n### Control: uniform patches\n\nalpha {CONTROL_ALPHAS:?} trained with every patch drawn uniformly (no vessel-centred patches), the rest unchanged.\n"
-    );
-    let _ = writeln!(
-        s,
-        "| alpha, patches | Dice | ECE | ECE from p < 1/2 | ECE from p ≥ 1/2 | MCE | Brier | pixels with p in (1/15, 14/15) | mean p(vessel) | vessel share |\n|---|---|---|---|---|---|---|---|---|---|"
-    );
-    for &a in &CONTROL_ALPHAS {
-        let _ = writeln!(
-            s,
-            "{}",
-            table_row(&format!("{a}, a third on vessels"), results, a)
-        );
-        let _ = writeln!(s, "{}", table_row(&format!("{a}, uniform"), controls, a));
-    }
-    let _ = writeln!(s, "\n## What this shows\n");
-    if args.quick {
-        let _ = writeln!(
-            s,
-            "This is the `--quick` variant that exercises the code; its numbers say nothing about the question.\n"
-        );
-    }
-    let _ = writeln!(s, "{}\n", verdict(results));
-    for sentence in [bias_sentence(results), ece_parts_sentence(results)] {
-        if !sentence.is_empty() {
-            let _ = writeln!(s, "{sentence}\n");
-        }
-    }
-    let _ = writeln!(s, "{}\n", control_sentence(results, controls));
-    let _ = writeln!(s, "## Plots\n\n![dice_vs_ece](dice_vs_ece.png)\n");
-    for &a in &ALPHAS {
-        let _ = writeln!(s, "![reliability alpha {a}](reliability_alpha{a}.png)\n");
-    }
-    s
 }
 
 /// A row of the results table: `label`, then mean ± sd over the runs of `alpha` in `runs`.
@@ -613,9 +557,13 @@ fn seeds_where(
 /// What the uniform-patch control says: for alpha 0 and 1, the ECE with vessel-centred and
 /// with uniform patches; with uniform patches, in how many seeds BCE only is the better
 /// calibrated; and whether uniform patches remove the over-prediction (mean probability minus
-/// vessel share, averaged over the runs of [`CONTROL_ALPHAS`]): if they leave more than half of
+/// vessel share, averaged over the runs of `control_alphas`): if they leave more than half of
 /// it, the vessel-centred patches are not its main cause.
-fn control_sentence(results: &[RunResult], controls: &[RunResult]) -> String {
+fn control_sentence(
+    control_alphas: &[f64],
+    results: &[RunResult],
+    controls: &[RunResult],
+) -> String {
     if controls.is_empty() {
         return "The uniform-patch control has not run.".into();
     }
@@ -646,7 +594,7 @@ fn control_sentence(results: &[RunResult], controls: &[RunResult]) -> String {
     let shift = |runs: &[RunResult]| {
         let d: Vec<f64> = runs
             .iter()
-            .filter(|r| CONTROL_ALPHAS.contains(&r.alpha))
+            .filter(|r| control_alphas.contains(&r.alpha))
             .filter_map(RunResult::mean_probability_and_share)
             .map(|(p, y)| p - y)
             .collect();
@@ -671,6 +619,32 @@ fn control_sentence(results: &[RunResult], controls: &[RunResult]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const ALPHAS: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
+
+    /// The spec's alphas are the ones the report was written for.
+    #[test]
+    fn the_spec_names_the_alphas() {
+        let spec = Spec::parse(&experiment_files!("calibration")).unwrap();
+        assert_eq!(alphas(&spec.variants).unwrap(), ALPHAS);
+        assert_eq!(alphas_of_controls(&spec).unwrap(), [0.0, 1.0]);
+    }
+
+    /// The template reproduces the committed report of the full run from its results.json.
+    #[test]
+    fn the_report_of_the_full_run_is_reproduced_from_its_results() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/experiments/calibration");
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap())
+                .unwrap();
+        let args = ExperimentOptions {
+            quick: false,
+            seeds: json["seeds"].as_array().unwrap().len(),
+            out: None,
+        };
+        let want = std::fs::read_to_string(dir.join("report.md")).unwrap();
+        assert_eq!(report_md(&json, &args).unwrap(), want);
+    }
 
     /// A reliability bin of `count` pixels with mean probability `conf` and vessel share `acc`.
     fn bin(count: u64, conf: f64, acc: f64) -> ReliabilityBin {
@@ -706,7 +680,7 @@ mod tests {
             r.push(run(0.5, seed, 0.699 + j, 0.0205 + j));
             r.push(run(1.0, seed, 0.60 + j, 0.020 + j));
         }
-        let v = verdict(&r);
+        let v = verdict(&ALPHAS, &r);
         assert!(
             v.contains("worse calibrated (higher ECE) in every seed (3)"),
             "{v}"
@@ -724,27 +698,27 @@ mod tests {
         for x in r.iter_mut().filter(|x| x.alpha == 0.5) {
             x.dice = Some(0.65);
         }
-        assert!(verdict(&r).contains("No blend comes within"));
+        assert!(verdict(&ALPHAS, &r).contains("No blend comes within"));
         // Seeds disagree on calibration.
         r[0].ece = 0.0;
-        assert!(verdict(&r).contains("in 2 of 3 seeds"));
-        assert!(verdict(&r).contains("does not settle"));
+        assert!(verdict(&ALPHAS, &r).contains("in 2 of 3 seeds"));
+        assert!(verdict(&ALPHAS, &r).contains("does not settle"));
         // Nothing to compare.
-        let v = verdict(&[run(0.0, 1, 0.7, 0.1)]);
+        let v = verdict(&ALPHAS, &[run(0.0, 1, 0.7, 0.1)]);
         assert!(v.starts_with("No seed has both"));
     }
 
     #[test]
     fn mean_probability_against_share_tells_the_bias() {
         let mut r = vec![run(0.0, 1, 0.5, 0.1), run(1.0, 1, 0.5, 0.1)];
-        assert_eq!(bias_sentence(&r), "");
+        assert_eq!(bias_sentence(&ALPHAS, &r), "");
         // 3 pixels at p 0.1 (none vessel), 1 at p 0.9 (vessel): mean p 0.3, share 0.25.
         for x in &mut r {
             x.bins = vec![bin(3, 0.1, 0.0), bin(1, 0.9, 1.0)];
         }
         let (p, y) = r[0].mean_probability_and_share().unwrap();
         assert!((p - 0.3).abs() < 1e-12 && (y - 0.25).abs() < 1e-12);
-        let b = bias_sentence(&r);
+        let b = bias_sentence(&ALPHAS, &r);
         assert!(b.starts_with("Every run over-predicts"), "{b}");
         assert!(
             b.contains("(mean probability 0.300 against a vessel share of 0.2500)"),
@@ -759,15 +733,15 @@ mod tests {
         for x in &mut sure {
             x.bins = vec![bin(3, 0.1, 0.0), bin(1, 1.0, 1.0)];
         }
-        let b = bias_sentence(&sure);
+        let b = bias_sentence(&ALPHAS, &sure);
         assert!(
             b.contains("In 2 of 2 runs no reliability bin under-predicts"),
             "{b}"
         );
         r[1].bins = vec![bin(3, 0.0, 0.0), bin(1, 0.9, 1.0)];
-        assert!(bias_sentence(&r).starts_with("alpha 0 over-predicts"));
+        assert!(bias_sentence(&ALPHAS, &r).starts_with("alpha 0 over-predicts"));
         r[0].bins = r[1].bins.clone();
-        assert!(bias_sentence(&r).starts_with("No alpha"));
+        assert!(bias_sentence(&ALPHAS, &r).starts_with("No alpha"));
     }
 
     #[test]
@@ -807,7 +781,7 @@ mod tests {
 
     #[test]
     fn control_sentence_compares_the_sampling() {
-        assert!(control_sentence(&[], &[]).contains("has not run"));
+        assert!(control_sentence(&[0.0, 1.0], &[], &[]).contains("has not run"));
         let results = [run(0.0, 1, 0.7, 0.10), run(1.0, 1, 0.7, 0.09)];
         let controls = [
             run(0.0, 1, 0.6, 0.05),
@@ -815,7 +789,7 @@ mod tests {
             run(0.0, 2, 0.6, 0.04),
             run(1.0, 2, 0.6, 0.02),
         ];
-        let c = control_sentence(&results, &controls);
+        let c = control_sentence(&[0.0, 1.0], &results, &controls);
         assert!(
             c.contains("ECE 0.045 (Dice only) and 0.015 (BCE only), against 0.100 and 0.090"),
             "{c}"
@@ -837,12 +811,12 @@ mod tests {
             runs
         };
         let results = with_bins(&results, 0.2);
-        let c = control_sentence(&results, &with_bins(&controls, 0.16));
+        let c = control_sentence(&[0.0, 1.0], &results, &with_bins(&controls, 0.16));
         assert!(
             c.contains("0.080 with uniform patches against 0.100 with vessel-centred ones: uniform patches leave"),
             "{c}"
         );
-        let c = control_sentence(&results, &with_bins(&controls, 0.04));
+        let c = control_sentence(&[0.0, 1.0], &results, &with_bins(&controls, 0.04));
         assert!(c.contains("0.020 with uniform"), "{c}");
         assert!(c.contains("remove most of the over-prediction"), "{c}");
     }

@@ -46,12 +46,15 @@ pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
         .map(|i| Scene::Wetlands.generate(Some(&[size, size]), data_seed, 2_000_000 + i))
         .collect::<Result<_, _>>()?;
     let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
+    let grid = runner::Grid {
+        files: &files,
+        spec: &spec,
+        setup: &setup,
+        seeds: &seeds,
+        out: &out,
+    };
     let (results, clock) = runner::run_grid(
-        &files,
-        &spec,
-        &setup,
-        &seeds,
-        &out,
+        &grid,
         |f, v, seed| evaluate(f, v, seed, &test),
         |r: &RunResult| {
             format!(

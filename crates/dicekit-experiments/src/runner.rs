@@ -94,58 +94,97 @@ pub fn train_or_reuse<R: Serialize + DeserializeOwned>(
 
 /// Trains every variant of `spec` with every seed (seed by seed, the variants in order), each
 /// in `out/runs/<variant>_seed<seed>` from the spec's training template (which sees `setup`,
-/// `variant`, `seed` and `output`), reusing finished runs, and scores each with `score`;
-/// prints one progress line per run (`line` says what to show of a result). Returns the
-/// results in run order and the clock (for the experiment's duration).
+/// `variant`, `seed`, `output` and `datasets`), reusing finished runs, and scores each with
+/// `score`; prints one progress line per run (`line` says what to show of a result). Returns
+/// the results in run order and the clock (for the experiment's duration).
 ///
 /// # Errors
 /// A template, training or scoring error, naming the run.
 pub fn run_grid<R: Serialize + DeserializeOwned>(
-    files: &crate::spec::Files,
-    spec: &crate::spec::Spec,
-    setup: &serde_json::Map<String, serde_json::Value>,
-    seeds: &[u64],
-    out: &Path,
+    grid: &Grid,
     score: impl Fn(&Finished, &crate::spec::Variant, u64) -> Result<R, String>,
     line: impl Fn(&R) -> String,
 ) -> Result<(Vec<R>, Clock), String> {
-    let clock = Clock::start(spec.variants.len() * seeds.len());
-    let width = spec
-        .variants
-        .iter()
-        .map(|v| v.name.len())
-        .max()
-        .unwrap_or(0);
-    let mut results = vec![];
-    for (n, &seed) in seeds.iter().enumerate() {
-        for (i, variant) in spec.variants.iter().enumerate() {
-            let k = n * spec.variants.len() + i + 1;
-            let dir = out
-                .join("runs")
-                .join(format!("{}_seed{seed}", variant.name));
-            let context = serde_json::json!({
-                "setup": setup, "variant": variant, "seed": seed, "output": toml_path(&dir),
-                "datasets": toml_path(&datasets_dir()),
-            });
-            let text = crate::spec::render(
-                &format!("{}/train.toml.j2", files.dir),
-                files.train,
-                &context,
-            )?;
-            let r = train_or_reuse(&dir, &text, |f| score(f, variant, seed))?;
-            println!(
-                "{} {} = {:<width$} seed {seed}: {} ({:.0} s; about {:.0} s left)",
-                clock.step(k),
-                spec.name,
-                variant.name,
-                line(&r),
-                seconds_of(&dir),
-                clock.left(k)
-            );
-            results.push(r);
-        }
-    }
+    let clock = Clock::start(grid.spec.variants.len() * grid.seeds.len());
+    let results = grid.run(&grid.spec.variants, &clock, 0, score, line)?;
     Ok((results, clock))
+}
+
+/// What the runs of an experiment share: its files and spec, the setup (full or `--quick`),
+/// the seeds and the output folder.
+pub struct Grid<'a> {
+    /// The experiment's files.
+    pub files: &'a crate::spec::Files,
+    /// Its spec.
+    pub spec: &'a crate::spec::Spec,
+    /// The setup the templates see.
+    pub setup: &'a serde_json::Map<String, serde_json::Value>,
+    /// Seeds of every variant.
+    pub seeds: &'a [u64],
+    /// The experiment's folder.
+    pub out: &'a Path,
+}
+
+impl Grid<'_> {
+    /// The training config of `variant` with `seed`, writing to `dir`.
+    ///
+    /// # Errors
+    /// A template error.
+    pub fn config(
+        &self,
+        variant: &crate::spec::Variant,
+        seed: u64,
+        dir: &Path,
+    ) -> Result<String, String> {
+        let context = serde_json::json!({
+            "setup": self.setup, "variant": variant, "seed": seed, "output": toml_path(dir),
+            "datasets": toml_path(&datasets_dir()),
+        });
+        crate::spec::render(
+            &format!("{}/train.toml.j2", self.files.dir),
+            self.files.train,
+            &context,
+        )
+    }
+
+    /// Trains and scores `variants` x seeds as [`run_grid`] does, counting steps on `clock`
+    /// from `first + 1`.
+    ///
+    /// # Errors
+    /// A template, training or scoring error, naming the run.
+    pub fn run<R: Serialize + DeserializeOwned>(
+        &self,
+        variants: &[crate::spec::Variant],
+        clock: &Clock,
+        first: usize,
+        score: impl Fn(&Finished, &crate::spec::Variant, u64) -> Result<R, String>,
+        line: impl Fn(&R) -> String,
+    ) -> Result<Vec<R>, String> {
+        let width = variants.iter().map(|v| v.name.len()).max().unwrap_or(0);
+        let mut results = vec![];
+        for (n, &seed) in self.seeds.iter().enumerate() {
+            for (i, variant) in variants.iter().enumerate() {
+                let k = first + n * variants.len() + i + 1;
+                let dir = self
+                    .out
+                    .join("runs")
+                    .join(format!("{}_seed{seed}", variant.name));
+                let text = self.config(variant, seed, &dir)?;
+                let r = train_or_reuse(&dir, &text, |f| score(f, variant, seed))?;
+                println!(
+                    "{} {} = {:<width$} seed {seed}: {} ({:.0} s; about {:.0} s left)",
+                    clock.step(k),
+                    self.spec.name,
+                    variant.name,
+                    line(&r),
+                    seconds_of(&dir),
+                    clock.left(k)
+                );
+                results.push(r);
+            }
+        }
+        Ok(results)
+    }
 }
 
 /// The wall time a run in `dir` took (training and evaluation), 0 when unknown.

@@ -87,7 +87,11 @@ pub struct Spec {
     pub title: String,
     /// The arms of the comparison.
     pub variants: Vec<Variant>,
+    /// Variants trained as a control, after the others and reported apart.
+    #[serde(default)]
+    pub controls: Vec<Variant>,
     /// The scores reported per variant (mean ± sd over seeds).
+    #[serde(default)]
     pub scores: Vec<ScoreSpec>,
     /// Values the templates read as `setup.<key>`, for the full run.
     setup: Map<String, Value>,
