@@ -18,202 +18,112 @@ use dicekit_plot::{LineChart, Scale, Series};
 use dicekit_train::Trained;
 use ndarray::ArrayD;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::ExperimentOptions;
 use crate::runner::{self, fmt};
+use crate::spec::{Spec, Variant, experiment_files, render};
 use crate::stats::{fmt_mean_sd, mean_sd};
 
-/// The foreground fractions, largest first.
-const FRACTIONS: [f64; 3] = [0.05, 0.005, 0.0005];
-
-/// A loss of the comparison: its name, the `[loss]` table and the network's output channels.
+/// A loss of the comparison (a variant of the spec): its name, description and output
+/// channels (1: sigmoid, 2: softmax).
+#[derive(Debug, Clone)]
 struct LossVariant {
-    name: &'static str,
-    what: &'static str,
-    loss: &'static str,
-    classes: usize,
+    name: String,
+    what: String,
+    classes: u64,
 }
 
-/// Losses of the uniform-sampling control (rarest fraction only).
-const CONTROL_LOSSES: [&str; 2] = ["bce", "dice"];
-
-/// Sigmoid on one channel for every loss but generalized Dice, which weighs classes and so
-/// needs both (softmax over background and microaneurysm); both predict `p_fg > 0.5`.
-const LOSSES: [LossVariant; 6] = [
-    LossVariant {
-        name: "bce",
-        what: "binary cross-entropy",
-        loss: r#"loss = "bce""#,
-        classes: 1,
-    },
-    LossVariant {
-        name: "dice",
-        what: "soft Dice (batch-pooled)",
-        loss: r#"loss = "overlap"
-activation = "sigmoid"
-pooling = "batch""#,
-        classes: 1,
-    },
-    LossVariant {
-        name: "gdl",
-        what: "generalized Dice, w = 1/G^2, background and foreground (softmax)",
-        loss: r#"loss = "generalized_dice"
-activation = "softmax"
-pooling = "batch""#,
-        classes: 2,
-    },
-    LossVariant {
-        name: "bce_dice",
-        what: "0.5 BCE + 0.5 Dice",
-        loss: r#"loss = "composite"
-terms = [
-  { name = "bce", weight = 0.5, loss = { loss = "bce" } },
-  { name = "dice", weight = 0.5, loss = { loss = "overlap", activation = "sigmoid", pooling = "batch" } },
-]"#,
-        classes: 1,
-    },
-    LossVariant {
-        name: "focal",
-        what: "focal, gamma 2",
-        loss: r#"loss = "focal"
-activation = "sigmoid"
-gamma = 2.0"#,
-        classes: 1,
-    },
-    LossVariant {
-        name: "dice_focal",
-        what: "Dice + focal",
-        loss: r#"loss = "composite"
-terms = [
-  { name = "dice", weight = 1.0, loss = { loss = "overlap", activation = "sigmoid", pooling = "batch" } },
-  { name = "focal", weight = 1.0, loss = { loss = "focal", activation = "sigmoid", gamma = 2.0 } },
-]"#,
-        classes: 1,
-    },
-];
-
-#[derive(Debug, Clone, Serialize)]
-struct Setup {
-    size: usize,
-    train: usize,
-    val: usize,
+/// What the experiment's functions need of the spec and its setup.
+#[derive(Debug, Clone)]
+struct Plan {
+    /// Microaneurysm shares of the pixels, largest first.
+    fractions: Vec<f64>,
+    losses: Vec<LossVariant>,
+    /// Losses of the uniform-sampling control (rarest fraction only).
+    control_losses: Vec<String>,
+    /// Held-out test images per fraction.
     test: usize,
-    data_seed: u64,
-    patch: usize,
-    batch_size: usize,
-    foreground_oversampling: f64,
-    depth: usize,
-    base_channels: usize,
-    epochs: usize,
-    iterations_per_epoch: usize,
-    val_interval: usize,
-    lr: f64,
 }
 
-impl Setup {
-    fn new(quick: bool) -> Self {
-        if quick {
-            Setup {
-                size: 64,
-                train: 4,
-                val: 2,
-                test: 4,
-                data_seed: 21,
-                patch: 64,
-                batch_size: 5,
-                foreground_oversampling: 0.33,
-                depth: 3,
-                base_channels: 4,
-                epochs: 2,
-                iterations_per_epoch: 3,
-                val_interval: 1,
-                lr: 0.01,
-            }
-        } else {
-            Setup {
-                size: 256,
-                train: 32,
-                val: 8,
-                test: 24,
-                data_seed: 21,
-                patch: 128,
-                batch_size: 8,
-                foreground_oversampling: 0.33,
-                depth: 4,
-                base_channels: 8,
-                epochs: 20,
-                iterations_per_epoch: 20,
-                val_interval: 4,
-                lr: 0.01,
-            }
+impl Plan {
+    fn new(spec: &Spec, setup: &Map<String, Value>) -> Result<Self, String> {
+        let list = |key: &str| {
+            setup
+                .get(key)
+                .and_then(Value::as_array)
+                .cloned()
+                .ok_or_else(|| format!("the imbalance setup has no list `{key}`"))
+        };
+        let fractions = list("fractions")?
+            .iter()
+            .map(|v| v.as_f64().ok_or("fractions are numbers"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let control_losses = list("control_losses")?
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(String::from)
+                    .ok_or("control_losses are names")
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let losses = spec
+            .variants
+            .iter()
+            .map(|v| {
+                Ok(LossVariant {
+                    name: v.name.clone(),
+                    what: v.what.clone(),
+                    classes: v
+                        .params
+                        .get("classes")
+                        .and_then(Value::as_u64)
+                        .ok_or_else(|| format!("loss {}: no classes", v.name))?,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        if fractions.is_empty() || losses.is_empty() {
+            return Err("the imbalance spec needs fractions and losses".into());
         }
+        Ok(Plan {
+            fractions,
+            losses,
+            control_losses,
+            test: Spec::setup_u64(setup, "test")? as usize,
+        })
     }
 
-    /// The training config; `oversampling` is the share of patches centred on foreground.
-    fn config(
-        &self,
-        loss: &LossVariant,
-        fraction: f64,
-        oversampling: f64,
-        seed: u64,
-        out: &Path,
-    ) -> String {
-        format!(
-            r#"# dicekit experiment imbalance: {name}, foreground {fraction}, seed {seed}
-[data]
-source = "synthetic"
-scene = "fundus"
-train = {train}
-val = {val}
-size = [{s}, {s}]
-seed = {data_seed}
-foreground = {fraction}
-patch = [{p}, {p}]
-batch_size = {batch}
-foreground_fraction = {fg}
-normalization = "z_score"
-augment = {{ flip = {{ probability = 0.5, axes = "all" }} }}
-
-[model]
-in_channels = 3
-num_classes = {classes}
-depth = {depth}
-base_channels = {base}
-norm = "instance"
-
-[loss]
-{loss}
-
-[optimizer]
-kind = "adam"
-lr = {lr}
-
-[training]
-epochs = {epochs}
-iterations_per_epoch = {iters}
-val_interval = {vi}
-seed = {seed}
-output = "{out}"
-"#,
-            name = loss.name,
-            train = self.train,
-            val = self.val,
-            s = self.size,
-            data_seed = self.data_seed,
-            p = self.patch,
-            batch = self.batch_size,
-            fg = oversampling,
-            classes = loss.classes,
-            depth = self.depth,
-            base = self.base_channels,
-            loss = loss.loss,
-            lr = self.lr,
-            epochs = self.epochs,
-            iters = self.iterations_per_epoch,
-            vi = self.val_interval,
-            out = runner::toml_path(out),
-        )
+    fn rare(&self) -> f64 {
+        self.fractions[self.fractions.len() - 1]
     }
+
+    fn common(&self) -> f64 {
+        self.fractions[0]
+    }
+}
+
+/// The runs of the losses `variants` at `fraction`: the variant named `fg<fraction>_<loss>`
+/// (`_uniform` added for the control), with the loss's name, the fraction and the share of
+/// foreground-centred patches as parameters of the training template.
+fn runs_at(variants: &[&Variant], fraction: f64, oversampling: f64, control: bool) -> Vec<Variant> {
+    variants
+        .iter()
+        .map(|v| {
+            let mut params = v.params.clone();
+            params.insert("loss_name".into(), Value::from(v.name.clone()));
+            params.insert("fraction".into(), Value::from(fraction.to_string()));
+            params.insert("oversampling".into(), Value::from(oversampling.to_string()));
+            Variant {
+                name: format!(
+                    "fg{fraction}_{}{}",
+                    v.name,
+                    if control { "_uniform" } else { "" }
+                ),
+                what: v.what.clone(),
+                params,
+            }
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -296,100 +206,124 @@ fn lesion_counts(pred: &ArrayD<u32>, truth: &ArrayD<u32>) -> Result<[usize; 4], 
 }
 
 pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
-    let setup = Setup::new(args.quick);
+    let files = experiment_files!("imbalance");
+    let spec = Spec::parse(&files)?;
+    let setup = spec.setup(args.quick);
+    let plan = Plan::new(&spec, &setup)?;
+    let oversampling = setup
+        .get("foreground_oversampling")
+        .and_then(Value::as_f64)
+        .ok_or("the imbalance setup has no foreground_oversampling")?;
     let out = runner::out_dir(args, "imbalance")?;
     let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
-    let clock =
-        runner::Clock::start((FRACTIONS.len() * LOSSES.len() + CONTROL_LOSSES.len()) * seeds.len());
-    let mut k = 0;
-    // One run: `oversampling` is the share of foreground-centred patches; the control's runs
-    // (uniform patches) get their own folders.
-    let mut train = |loss: &LossVariant,
-                     fraction: f64,
-                     seed: u64,
-                     test: &[Sample],
-                     control: bool|
-     -> Result<RunResult, String> {
-        k += 1;
-        let (oversampling, tag, suffix) = if control {
-            (0.0, ", uniform patches", "_uniform")
-        } else {
-            (setup.foreground_oversampling, "", "")
-        };
-        let dir = out
-            .join("runs")
-            .join(format!("fg{fraction}_{}{suffix}_seed{seed}", loss.name));
-        let text = setup.config(loss, fraction, oversampling, seed, &dir);
-        let mut r = runner::train_or_reuse(&dir, &text, |f| {
-            evaluate(f, loss.name, fraction, seed, test)
-        })?;
-        if r.scores.average_precision.is_none() {
-            let cfg = dicekit_train::TrainConfig::from_toml(&text, PathBuf::new())?;
-            let model = Trained::load(&cfg, &dir.join("checkpoints/best.bpk"))?;
-            r.scores.average_precision = score_test_images(&model, test)?.average_precision;
-            runner::save_result(&dir, &r)?;
-        }
-        r.val_curve = runner::validation_curve(&dir)?;
-        println!(
-            "{} foreground {:.2} % {:<10} seed {seed}{tag}: Dice {}, lesion recall {}, precision {}, empty predictions {}/{} ({:.0} s; about {:.0} s left)",
-            clock.step(k),
-            100.0 * fraction,
-            loss.name,
+    let grid = runner::Grid {
+        files: &files,
+        spec: &spec,
+        setup: &setup,
+        seeds: &seeds,
+        out: &out,
+    };
+    let clock = runner::Clock::start(
+        (plan.fractions.len() * plan.losses.len() + plan.control_losses.len()) * seeds.len(),
+    );
+    let line = |r: &RunResult| {
+        format!(
+            "Dice {}, lesion recall {}, precision {}, empty predictions {}/{}",
             fmt(r.scores.dice),
             fmt(r.scores.lesion_recall),
             fmt(r.scores.lesion_precision),
             r.scores.empty_predictions,
-            setup.test,
-            r.train_seconds,
-            clock.left(k)
-        );
-        Ok(r)
+            plan.test
+        )
     };
+    // One grid per fraction (its test images generated once), then the control at the rarest.
+    let all: Vec<&Variant> = spec.variants.iter().collect();
+    let control: Vec<&Variant> = spec
+        .variants
+        .iter()
+        .filter(|v| plan.control_losses.contains(&v.name))
+        .collect();
     let mut results = vec![];
-    for &fraction in &FRACTIONS {
-        let test = test_samples(&setup, fraction)?;
-        for &seed in &seeds {
-            for loss in &LOSSES {
-                results.push(train(loss, fraction, seed, &test, false)?);
+    let mut controls = vec![];
+    let mut done = 0;
+    for (fraction, losses, is_control) in plan
+        .fractions
+        .iter()
+        .map(|&f| (f, &all, false))
+        .chain([(plan.rare(), &control, true)])
+    {
+        let test = test_samples(&setup, &plan, fraction)?;
+        let variants = runs_at(
+            losses,
+            fraction,
+            if is_control { 0.0 } else { oversampling },
+            is_control,
+        );
+        let score = |f: &runner::Finished, v: &Variant, seed: u64| {
+            let loss = v
+                .params
+                .get("loss_name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            evaluate(f, loss, fraction, seed, &test)
+        };
+        let runs = grid.run(&variants, &clock, done, score, line)?;
+        done += variants.len() * seeds.len();
+        // Scores added after the first full run, and the validation curves, for every run.
+        let mut finished = vec![];
+        for (n, &seed) in seeds.iter().enumerate() {
+            for (i, v) in variants.iter().enumerate() {
+                let mut r = runs[n * variants.len() + i].clone();
+                let dir = out.join("runs").join(format!("{}_seed{seed}", v.name));
+                if r.scores.average_precision.is_none() {
+                    let cfg = dicekit_train::TrainConfig::from_toml(
+                        &grid.config(v, seed, &dir)?,
+                        PathBuf::new(),
+                    )?;
+                    let model = Trained::load(&cfg, &dir.join("checkpoints/best.bpk"))?;
+                    r.scores.average_precision =
+                        score_test_images(&model, &test)?.average_precision;
+                    runner::save_result(&dir, &r)?;
+                }
+                r.val_curve = runner::validation_curve(&dir)?;
+                finished.push(r);
             }
         }
-    }
-    // The control: uniform patches at the rarest fraction.
-    let rare = FRACTIONS[FRACTIONS.len() - 1];
-    let test = test_samples(&setup, rare)?;
-    let mut controls = vec![];
-    for &seed in &seeds {
-        for loss in LOSSES.iter().filter(|l| CONTROL_LOSSES.contains(&l.name)) {
-            controls.push(train(loss, rare, seed, &test, true)?);
+        if is_control {
+            controls = finished;
+        } else {
+            results.extend(finished);
         }
     }
-    write_plots(&out, &results)?;
+    write_plots(&out, &plan, &results)?;
     let json = serde_json::json!({
         "experiment": "imbalance",
         "quick": args.quick,
         "setup": setup,
-        "fractions": FRACTIONS,
-        "losses": LOSSES.iter().map(|l| serde_json::json!({"name": l.name, "what": l.what, "loss": l.loss, "classes": l.classes})).collect::<Vec<_>>(),
+        "fractions": plan.fractions,
+        "losses": spec.variants,
         "seeds": seeds,
         "runs": results,
         "uniform_sampling_control": controls,
         "seconds": clock.seconds(),
     });
-    runner::finish(
-        &out,
-        &json,
-        &report_md(&setup, &results, &controls, &seeds, args, clock.seconds()),
-    )
+    runner::finish(&out, &json, &report_md(&json, args)?)
 }
 
 /// Held-out images: indices that training (0..) and validation (1_000_000..) never use.
-fn test_samples(setup: &Setup, fraction: f64) -> Result<Vec<Sample>, String> {
-    (0..setup.test as u64)
+fn test_samples(
+    setup: &Map<String, Value>,
+    plan: &Plan,
+    fraction: f64,
+) -> Result<Vec<Sample>, String> {
+    let size = Spec::setup_u64(setup, "size")? as usize;
+    let data_seed = Spec::setup_u64(setup, "data_seed")?;
+    (0..plan.test as u64)
         .map(|i| {
             Scene::Fundus
                 .generate_with(
-                    Some(&[setup.size, setup.size]),
-                    setup.data_seed,
+                    Some(&[size, size]),
+                    data_seed,
                     2_000_000 + i,
                     Some(fraction),
                 )
@@ -479,7 +413,7 @@ fn values(results: &[RunResult], loss: &str, fraction: f64, f: Getter) -> Vec<f6
         .collect()
 }
 
-fn write_plots(out: &Path, results: &[RunResult]) -> Result<(), String> {
+fn write_plots(out: &Path, plan: &Plan, results: &[RunResult]) -> Result<(), String> {
     for (file, title, f) in METRICS {
         let mut chart = LineChart::new(
             format!("Held-out {title}, mean over seeds"),
@@ -487,27 +421,28 @@ fn write_plots(out: &Path, results: &[RunResult]) -> Result<(), String> {
             title,
         )
         .x_categories(
-            FRACTIONS
+            plan.fractions
                 .iter()
                 .map(|&f| (f.log10(), format!("{} %", 100.0 * f))),
         );
         chart.y_range = Some((0.0, 1.0));
         chart.x_range = Some((-3.6, -1.1));
         chart.y_scale = Scale::Linear;
-        for loss in &LOSSES {
-            let points = FRACTIONS
+        for loss in &plan.losses {
+            let points = plan
+                .fractions
                 .iter()
                 .map(|&fr| {
-                    let m = mean_sd(&values(results, loss.name, fr, f)).map_or(f64::NAN, |m| m.0);
+                    let m = mean_sd(&values(results, &loss.name, fr, f)).map_or(f64::NAN, |m| m.0);
                     (fr.log10(), m)
                 })
                 .collect();
-            chart = chart.series(Series::new(loss.name, points).markers());
+            chart = chart.series(Series::new(loss.name.as_str(), points).markers());
         }
         runner::save_plot(&chart.render(800, 500), &out.join(format!("{file}.png")))?;
     }
     // Validation Dice against the epoch, seed by seed, for BCE (solid) and Dice (dashed).
-    for fr in FRACTIONS {
+    for &fr in &plan.fractions {
         let mut chart = LineChart::new(
             format!(
                 "Validation Dice during training at {} % foreground",
@@ -541,111 +476,59 @@ fn val_plot_name(fraction: f64) -> String {
     format!("val_dice_{}pct", 100.0 * fraction)
 }
 
-fn report_md(
-    setup: &Setup,
-    results: &[RunResult],
-    controls: &[RunResult],
-    seeds: &[u64],
-    args: &ExperimentOptions,
-    seconds: f64,
-) -> String {
-    let mut s = runner::header(
-        args,
-        "imbalance",
-        "imbalance, from 5 % to 0.05 % foreground",
-        seconds,
-    );
-    let _ = writeln!(s, "## Setup\n");
-    let _ = writeln!(
-        s,
-        "- Data: the fundus scene ({0}x{0}, RGB): microaneurysms (dots of 2-6 px) among vessels of the same colour and bright exudates, generated at foreground fractions of 5 %, 0.5 % and 0.05 % (more dots, same sizes). {1} training, {2} validation and {3} held-out test images per fraction (data seed {4}).",
-        setup.size, setup.train, setup.val, setup.test, setup.data_seed
-    );
-    let _ = writeln!(
-        s,
-        "- Training: U-Net (depth {}, {} base channels, instance norm), patches {2}x{2}, batch {3}, {4} of the patches centred on foreground (nnU-Net's oversampling, the same for every loss), Adam lr {5}, poly schedule, {6} epochs of {7} steps; the checkpoint with the best validation Dice (every {8} epochs) is scored.",
-        setup.depth,
-        setup.base_channels,
-        setup.patch,
-        setup.batch_size,
-        setup.foreground_oversampling,
-        setup.lr,
-        setup.epochs,
-        setup.iterations_per_epoch,
-        setup.val_interval
-    );
-    let _ = writeln!(s, "- Losses:");
-    for l in &LOSSES {
-        let _ = writeln!(
-            s,
-            "  - `{}`: {} ({}).",
-            l.name,
-            l.what,
-            if l.classes == 1 {
-                "one sigmoid channel"
-            } else {
-                "softmax over background and microaneurysm"
-            }
-        );
-    }
-    let _ = writeln!(
-        s,
-        "- Scores on the test images: Dice of the summed counts; lesion recall = true microaneurysms (8-connected components) touched by the prediction / all; lesion precision = predicted components touching a true one / all predicted components; empty = test images with no predicted pixel; pixel AP = average precision of the microaneurysm probability over every test pixel (the area under the precision-recall curve, threshold-free; chance level is the foreground share). Seeds {seeds:?} change initialisation and batches."
-    );
-    let _ = writeln!(
-        s,
-        "- How soon a loss leaves the all-background solution: per seed, the first validated epoch (validation every {} epochs) whose validation Dice reaches {SIGHT}; \"never\" when none does. `val_dice_*.png` plot the validation Dice of BCE and Dice seed by seed.\n",
-        setup.val_interval
-    );
-    let _ = writeln!(s, "## Results (mean ± sd over seeds)\n");
-    for &fr in &FRACTIONS {
-        let _ = writeln!(s, "### Foreground {} %\n", 100.0 * fr);
-        let _ = writeln!(
-            s,
-            "| loss | Dice | pixel AP | lesion recall | lesion precision | empty predictions (of {} images) | predicted / true pixels | first validation with Dice ≥ {SIGHT} (epoch) |\n|---|---|---|---|---|---|---|---|",
-            setup.test
-        );
-        for l in &LOSSES {
-            let runs = runs_of(results, l.name, fr);
-            let empties: Vec<String> = runs
+/// The report of the experiment's `results.json` (as `run` writes it).
+fn report_md(json: &Value, args: &ExperimentOptions) -> Result<String, String> {
+    let files = experiment_files!("imbalance");
+    let spec = Spec::parse(&files)?;
+    let setup = json["setup"]
+        .as_object()
+        .cloned()
+        .ok_or("results.json: no setup")?;
+    // The results of runs before the spec named fractions and control losses in the setup.
+    let mut full = spec.setup(false);
+    full.extend(setup.clone());
+    let plan = Plan::new(&spec, &full)?;
+    let parse = |key: &str| {
+        serde_json::from_value::<Vec<RunResult>>(json[key].clone())
+            .map_err(|e| format!("results.json {key}: {e}"))
+    };
+    let (results, controls) = (parse("runs")?, parse("uniform_sampling_control")?);
+    let seeds: Vec<u64> = serde_json::from_value(json["seeds"].clone())
+        .map_err(|e| format!("results.json seeds: {e}"))?;
+    let tables: Vec<Value> = plan
+        .fractions
+        .iter()
+        .map(|&fr| {
+            let rows: Vec<String> = plan
+                .losses
                 .iter()
-                .map(|r| r.scores.empty_predictions.to_string())
+                .map(|l| {
+                    let runs = runs_of(&results, &l.name, fr);
+                    let empties: Vec<String> = runs
+                        .iter()
+                        .map(|r| r.scores.empty_predictions.to_string())
+                        .collect();
+                    let v = |f: Getter| values(&results, &l.name, fr, f);
+                    format!(
+                        "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                        l.name,
+                        fmt_mean_sd(&v(|r| r.scores.dice), 3),
+                        fmt_mean_sd(&v(|r| r.scores.average_precision), 3),
+                        fmt_mean_sd(&v(|r| r.scores.lesion_recall), 3),
+                        fmt_mean_sd(&v(|r| r.scores.lesion_precision), 3),
+                        empties.join(", "),
+                        fmt_mean_sd(&v(|r| r.scores.volume_ratio), 2),
+                        first_sights(&runs),
+                    )
+                })
                 .collect();
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
-                l.name,
-                fmt_mean_sd(&values(results, l.name, fr, |r| r.scores.dice), 3),
-                fmt_mean_sd(
-                    &values(results, l.name, fr, |r| r.scores.average_precision),
-                    3
-                ),
-                fmt_mean_sd(&values(results, l.name, fr, |r| r.scores.lesion_recall), 3),
-                fmt_mean_sd(
-                    &values(results, l.name, fr, |r| r.scores.lesion_precision),
-                    3
-                ),
-                empties.join(", "),
-                fmt_mean_sd(&values(results, l.name, fr, |r| r.scores.volume_ratio), 2),
-                first_sights(&runs),
-            );
-        }
-        let _ = writeln!(s);
-    }
-    let rare = FRACTIONS[FRACTIONS.len() - 1];
-    let _ = writeln!(
-        s,
-        "### Control: uniform patches at {} %\n\nThe same runs without foreground oversampling (every patch drawn uniformly), for {}.\n",
-        100.0 * rare,
-        CONTROL_LOSSES.map(|l| format!("`{l}`")).join(" and ")
-    );
-    let _ = writeln!(
-        s,
-        "| loss | patches | Dice | pixel AP | lesion recall | lesion precision | empty predictions (of {} images) | first validation with Dice ≥ {SIGHT} (epoch) |\n|---|---|---|---|---|---|---|---|",
-        setup.test
-    );
-    for name in CONTROL_LOSSES {
-        for (patches, runs) in [("a third on foreground", results), ("uniform", controls)] {
+            serde_json::json!({"percent": (100.0 * fr).to_string(), "rows": rows})
+        })
+        .collect();
+    let rare = plan.rare();
+    let mut control_rows = vec![];
+    for name in &plan.control_losses {
+        for (patches, runs) in [("a third on foreground", &results), ("uniform", &controls)] {
             let runs = runs_of(runs, name, rare);
             let empties: Vec<String> = runs
                 .iter()
@@ -653,8 +536,7 @@ fn report_md(
                 .collect();
             let of =
                 |f: Getter| -> Vec<f64> { runs.iter().map(|r| f(r).unwrap_or(f64::NAN)).collect() };
-            let _ = writeln!(
-                s,
+            control_rows.push(format!(
                 "| {name} | {patches} | {} | {} | {} | {} | {} | {} |",
                 fmt_mean_sd(&of(|r| r.scores.dice), 3),
                 fmt_mean_sd(&of(|r| r.scores.average_precision), 3),
@@ -662,39 +544,40 @@ fn report_md(
                 fmt_mean_sd(&of(|r| r.scores.lesion_precision), 3),
                 empties.join(", "),
                 first_sights(&runs),
-            );
+            ));
         }
     }
-    let _ = writeln!(
-        s,
-        "\n## What this shows\n\n{}\n",
-        conclusion(results, controls, setup, args.quick)
-    );
-    let _ = writeln!(s, "## Plots\n");
-    for (file, _, _) in METRICS {
-        let _ = writeln!(s, "![{file}]({file}.png)\n");
-    }
-    for fr in FRACTIONS {
-        let _ = writeln!(
-            s,
-            "![validation Dice at {0} %]({1}.png)\n",
-            100.0 * fr,
-            val_plot_name(fr)
-        );
-    }
-    s
+    let seconds = json["seconds"].as_f64().unwrap_or(0.0);
+    let context = serde_json::json!({
+        "header": runner::header(args, "imbalance", &spec.title, seconds),
+        "setup": setup,
+        "losses": plan.losses.iter().map(|l| serde_json::json!({"name": l.name, "what": l.what, "classes": l.classes})).collect::<Vec<_>>(),
+        "seeds_text": format!("{seeds:?}"),
+        "sight": SIGHT.to_string(),
+        "tables": tables,
+        "rare_percent": (100.0 * rare).to_string(),
+        "control_names": plan.control_losses.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(" and "),
+        "control_rows": control_rows,
+        "conclusion": conclusion(&plan, &results, &controls, args.quick),
+        "metrics": METRICS.iter().map(|m| m.0).collect::<Vec<_>>(),
+        "val_plots": plan.fractions.iter().map(|&fr| serde_json::json!({"percent": (100.0 * fr).to_string(), "file": val_plot_name(fr)})).collect::<Vec<_>>(),
+    });
+    render(
+        &format!("{}/report.md.j2", files.dir),
+        files.report,
+        &context,
+    )
 }
 
 /// The paragraph of what the runs show, from the numbers: whether BCE sees nothing at the
 /// rarest fraction (every test image predicted empty), how each other loss compares with BCE
 /// there seed by seed, and how much each loses from the commonest fraction to the rarest.
-fn conclusion(results: &[RunResult], controls: &[RunResult], setup: &Setup, quick: bool) -> String {
+fn conclusion(plan: &Plan, results: &[RunResult], controls: &[RunResult], quick: bool) -> String {
     let mut s = String::new();
     if quick {
         s.push_str("This is the `--quick` variant (a few steps on tiny images) that exercises the code; its numbers say nothing about the question. ");
     }
-    let rare = FRACTIONS[FRACTIONS.len() - 1];
-    let common = FRACTIONS[0];
+    let (rare, common) = (plan.rare(), plan.common());
     let mean = |loss: &str, fr: f64, f: Getter| mean_sd(&values(results, loss, fr, f)).map(|m| m.0);
     let bce_runs = runs_of(results, "bce", rare);
     if bce_runs.is_empty() {
@@ -703,7 +586,7 @@ fn conclusion(results: &[RunResult], controls: &[RunResult], setup: &Setup, quic
     }
     let all_empty = bce_runs
         .iter()
-        .filter(|r| r.scores.empty_predictions == setup.test)
+        .filter(|r| r.scores.empty_predictions == plan.test)
         .count();
     let _ = write!(
         s,
@@ -723,14 +606,14 @@ fn conclusion(results: &[RunResult], controls: &[RunResult], setup: &Setup, quic
     // Where BCE is not blind, how much it sees.
     let seeing: Vec<String> = bce_runs
         .iter()
-        .filter(|r| r.scores.empty_predictions < setup.test)
+        .filter(|r| r.scores.empty_predictions < plan.test)
         .map(|r| {
             format!(
                 "seed {}: lesion recall {}, {} of {} test images empty",
                 r.seed,
                 fmt(r.scores.lesion_recall),
                 r.scores.empty_predictions,
-                setup.test
+                plan.test
             )
         })
         .collect();
@@ -745,10 +628,10 @@ fn conclusion(results: &[RunResult], controls: &[RunResult], setup: &Setup, quic
             .and_then(|r| r.scores.dice)
     };
     let mut against = vec![];
-    for l in LOSSES.iter().filter(|l| l.name != "bce") {
+    for l in plan.losses.iter().filter(|l| l.name != "bce") {
         let d: Vec<f64> = bce_runs
             .iter()
-            .filter_map(|b| Some(dice_of(l.name, b.seed)? - b.scores.dice.unwrap_or(0.0)))
+            .filter_map(|b| Some(dice_of(&l.name, b.seed)? - b.scores.dice.unwrap_or(0.0)))
             .collect();
         if d.is_empty() {
             continue;
@@ -763,20 +646,22 @@ fn conclusion(results: &[RunResult], controls: &[RunResult], setup: &Setup, quic
             against.join(", ")
         );
     }
-    let best = LOSSES
+    let best = plan
+        .losses
         .iter()
-        .filter_map(|l| mean(l.name, rare, |r| r.scores.dice).map(|d| (l.name, d)))
+        .filter_map(|l| mean(&l.name, rare, |r| r.scores.dice).map(|d| (l.name.as_str(), d)))
         .max_by(|a, b| a.1.total_cmp(&b.1));
     if let Some((name, d)) = best {
         let _ = write!(s, "The best mean Dice there is `{name}`'s ({d:.3}). ");
     }
     // What each loss loses from the commonest fraction to the rarest.
-    let drops: Vec<String> = LOSSES
+    let drops: Vec<String> = plan
+        .losses
         .iter()
         .filter_map(|l| {
             let (c, r) = (
-                mean(l.name, common, |r| r.scores.dice)?,
-                mean(l.name, rare, |r| r.scores.dice)?,
+                mean(&l.name, common, |r| r.scores.dice)?,
+                mean(&l.name, rare, |r| r.scores.dice)?,
             );
             Some(format!("`{}` {c:.3} → {r:.3}", l.name))
         })
@@ -790,24 +675,24 @@ fn conclusion(results: &[RunResult], controls: &[RunResult], setup: &Setup, quic
             drops.join(", ")
         );
     }
-    s.push_str(&blind_runs_sentence(results, setup.test));
-    s.push_str(&sight_sentence(results));
+    s.push_str(&blind_runs_sentence(plan, results));
+    s.push_str(&sight_sentence(plan, results));
     s.push_str("Foreground oversampling (a third of the patches centred on a microaneurysm) is on for every loss, as in nnU-Net; it softens the imbalance that BCE sees. ");
-    s.push_str(&control_sentence(controls, setup.test));
+    s.push_str(&control_sentence(plan, controls));
     s
 }
 
 /// How soon BCE and Dice leave the all-background solution: their first validated epoch with
 /// Dice ≥ [`SIGHT`] at each fraction, seed by seed, and in how many (fraction, seed) pairs BCE
 /// gets there later or earlier than Dice ("never" is later than any epoch).
-fn sight_sentence(results: &[RunResult]) -> String {
+fn sight_sentence(plan: &Plan, results: &[RunResult]) -> String {
     if results.iter().all(|r| r.val_curve.is_empty()) {
         return String::new();
     }
     let key = |r: &RunResult| r.first_sight().unwrap_or(usize::MAX);
     let mut parts = vec![];
     let (mut later, mut earlier, mut pairs) = (0, 0, 0);
-    for fr in FRACTIONS {
+    for &fr in &plan.fractions {
         let (bce, dice) = (runs_of(results, "bce", fr), runs_of(results, "dice", fr));
         if bce.is_empty() && dice.is_empty() {
             continue;
@@ -834,10 +719,12 @@ fn sight_sentence(results: &[RunResult]) -> String {
 
 /// Every run, at any fraction and with any loss, that predicts nothing on every test image: a
 /// model that went blind at 0.5 % says as much about the claim as one at 0.05 %.
-fn blind_runs_sentence(results: &[RunResult], test_images: usize) -> String {
-    let blind: Vec<String> = FRACTIONS
+fn blind_runs_sentence(plan: &Plan, results: &[RunResult]) -> String {
+    let test_images = plan.test;
+    let blind: Vec<String> = plan
+        .fractions
         .iter()
-        .flat_map(|&fr| LOSSES.iter().map(move |l| (fr, l.name)))
+        .flat_map(|&fr| plan.losses.iter().map(move |l| (fr, l.name.as_str())))
         .filter_map(|(fr, name)| {
             let all = runs_of(results, name, fr);
             let of = all.len();
@@ -872,10 +759,13 @@ fn blind_runs_sentence(results: &[RunResult], test_images: usize) -> String {
 
 /// What the uniform-patch control says: for each of its losses, in how many seeds every test
 /// image was predicted empty, with the mean Dice and lesion recall.
-fn control_sentence(controls: &[RunResult], test_images: usize) -> String {
-    let parts: Vec<String> = CONTROL_LOSSES
+fn control_sentence(plan: &Plan, controls: &[RunResult]) -> String {
+    let test_images = plan.test;
+    let parts: Vec<String> = plan
+        .control_losses
         .iter()
-        .filter_map(|&name| {
+        .map(String::as_str)
+        .filter_map(|name| {
             let runs: Vec<&RunResult> = controls.iter().filter(|r| r.loss == name).collect();
             if runs.is_empty() {
                 return None;
@@ -907,6 +797,42 @@ fn control_sentence(controls: &[RunResult], test_images: usize) -> String {
 mod tests {
     use super::*;
 
+    /// The plan of the full run.
+    fn plan() -> Plan {
+        let spec = Spec::parse(&experiment_files!("imbalance")).unwrap();
+        Plan::new(&spec, &spec.setup(false)).unwrap()
+    }
+
+    /// The spec's fractions and losses are the ones the report was written for.
+    #[test]
+    fn the_spec_names_the_fractions_and_losses() {
+        let p = plan();
+        assert_eq!(p.fractions, [0.05, 0.005, 0.0005]);
+        let names: Vec<&str> = p.losses.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["bce", "dice", "gdl", "bce_dice", "focal", "dice_focal"]
+        );
+        assert_eq!(p.control_losses, ["bce", "dice"]);
+        assert_eq!(p.test, 24);
+    }
+
+    /// The template reproduces the committed report of the full run from its results.json.
+    #[test]
+    fn the_report_of_the_full_run_is_reproduced_from_its_results() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/experiments/imbalance");
+        let json: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap())
+                .unwrap();
+        let args = ExperimentOptions {
+            quick: false,
+            seeds: json["seeds"].as_array().unwrap().len(),
+            out: None,
+        };
+        let want = std::fs::read_to_string(dir.join("report.md")).unwrap();
+        assert_eq!(report_md(&json, &args).unwrap(), want);
+    }
+
     fn run(loss: &str, fraction: f64, seed: u64, dice: f64, empty: usize) -> RunResult {
         RunResult {
             loss: loss.into(),
@@ -936,7 +862,7 @@ mod tests {
                 .map(|(i, &d)| (4 * (i + 1), d))
                 .collect()
         };
-        let fr = FRACTIONS[1];
+        let fr = plan().fractions[1];
         let mut r = vec![];
         for (seed, bce, dice) in [
             (1, curve(&[0.0, 0.1, 0.9]), curve(&[0.6, 0.9, 0.9])),
@@ -955,7 +881,7 @@ mod tests {
             first_sights(&r.iter().filter(|x| x.loss == "bce").collect::<Vec<_>>()),
             "12, never, 4"
         );
-        let s = sight_sentence(&r);
+        let s = sight_sentence(&plan(), &r);
         assert!(
             s.contains("at 0.5 %, `bce` 12, never, 4 and `dice` 4, 8, 8"),
             "{s}"
@@ -968,13 +894,13 @@ mod tests {
         for x in &mut r {
             x.val_curve.clear();
         }
-        assert_eq!(sight_sentence(&r), "");
+        assert_eq!(sight_sentence(&plan(), &r), "");
     }
 
     #[test]
     fn conclusion_answers_the_question_from_the_seeds() {
-        let setup = Setup::new(false);
-        let (rare, common) = (FRACTIONS[2], FRACTIONS[0]);
+        let setup = plan();
+        let (rare, common) = (setup.fractions[2], setup.fractions[0]);
         let mut r = vec![];
         for seed in 1..=3 {
             r.push(run("bce", rare, seed, 0.0, setup.test));
@@ -990,7 +916,7 @@ mod tests {
                 ]
             })
             .collect();
-        let c = conclusion(&r, &controls, &setup, false);
+        let c = conclusion(&setup, &r, &controls, false);
         assert!(c.contains("in 3 of 3 seeds"), "{c}");
         assert!(
             c.contains("With uniform patches instead: `bce` predicts nothing on every test image in 3 of 3 seeds (Dice 0.000"),
@@ -1015,9 +941,9 @@ mod tests {
         );
         // A blind run at the middle fraction is named too.
         let mut middle = r.clone();
-        middle.push(run("bce", FRACTIONS[1], 2, 0.0, setup.test));
-        middle.push(run("bce", FRACTIONS[1], 1, 0.9, 0));
-        let c = conclusion(&middle, &controls, &setup, false);
+        middle.push(run("bce", setup.fractions[1], 2, 0.0, setup.test));
+        middle.push(run("bce", setup.fractions[1], 1, 0.9, 0));
+        let c = conclusion(&setup, &middle, &controls, false);
         assert!(
             c.contains("`bce` at 0.5 % (seed 2, 1 of 2; pixel AP –); `bce` at 0.05 %"),
             "{c}"
@@ -1030,7 +956,7 @@ mod tests {
             x.scores.empty_predictions = 0;
             x.scores.dice = Some(0.4);
         }
-        let c = conclusion(&r, &[], &setup, false);
+        let c = conclusion(&setup, &r, &[], false);
         assert!(c.contains("control has not run"), "{c}");
         assert!(c.contains("does not learn to see nothing"), "{c}");
         assert!(c.contains("`dice` 0 of 3"), "{c}");
@@ -1039,12 +965,12 @@ mod tests {
             "{c}"
         );
         r[0].scores.empty_predictions = setup.test;
-        let c = conclusion(&r, &[], &setup, false);
+        let c = conclusion(&setup, &r, &[], false);
         assert!(c.contains("seeds disagree"), "{c}");
         assert!(
             c.contains("Where it is not blind, seed 2: lesion recall 0.000, 0 of 24 test images empty; seed 3:"),
             "{c}"
         );
-        assert!(conclusion(&[], &[], &setup, true).contains("question is open"));
+        assert!(conclusion(&setup, &[], &[], true).contains("question is open"));
     }
 }
