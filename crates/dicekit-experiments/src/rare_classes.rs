@@ -5,7 +5,6 @@
 //! dubai_aerial (6-class land cover, real; skipped with a note when its folder is absent). Four
 //! losses, several seeds; per-class Dice from counts summed over the held-out images, classes
 //! ordered by their frequency in the training labels.
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use dicekit_data::synth::{Sample, Scene};
@@ -13,198 +12,58 @@ use dicekit_metrics::{ConfusionCounts, confusion_per_label};
 use dicekit_plot::{LineChart, Series};
 use dicekit_train::{Case, TrainConfig, Trained, class_names, load_cases, load_validation_cases};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::ExperimentOptions;
 use crate::runner::{self, fmt};
+use crate::spec::{Spec, Variant, experiment_files, render};
 use crate::stats::{distinct_seeds, fmt_mean_sd, in_seeds, mean_sd};
 
-/// The losses: name, description, `[loss]` body (`{ignore}` is replaced by the ignore setting).
-const LOSSES: [(&str, &str, &str); 4] = [
-    ("ce", "cross-entropy", r#"loss = "cross_entropy"{ignore}"#),
-    (
-        "dice",
-        "soft Dice over every class, batch-pooled (softmax)",
-        r#"loss = "overlap"
-pooling = "batch"{ignore}"#,
-    ),
-    (
-        "gdl_square",
-        "generalized Dice, w_c = 1/G_c^2 (Sudre et al. 2017)",
-        r#"loss = "generalized_dice"
-weights = "square"
-pooling = "batch"{ignore}"#,
-    ),
-    (
-        "gdl_simple",
-        "generalized Dice, w_c = 1/G_c",
-        r#"loss = "generalized_dice"
-weights = "simple"
-pooling = "batch"{ignore}"#,
-    ),
-];
-
-/// One dataset of the experiment.
-#[derive(Debug, Clone, Serialize)]
+/// One dataset of the experiment (a `parts` entry of the spec).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Part {
-    name: &'static str,
-    /// The `[data]`, `[model]` and `[training]` tables around `[loss]`.
-    #[serde(skip)]
-    template: String,
+    name: String,
     /// Labels scored.
     labels: Vec<u32>,
     /// Where the held-out images come from.
-    held_out: &'static str,
+    held_out: String,
     /// Checkpoint scored.
-    checkpoint: &'static str,
+    checkpoint: String,
     /// What the images are made of: "voxels" (3D) or "pixels" (2D), for the report's wording.
-    elements: &'static str,
+    elements: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     ignore_label: Option<u32>,
 }
 
-fn datasets_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../datasets"))
+/// The parts of the spec.
+fn parts(spec: &Spec) -> Result<Vec<Part>, String> {
+    spec.parts
+        .iter()
+        .map(|p| serde_json::from_value(p.clone()).map_err(|e| format!("rare-classes part: {e}")))
+        .collect()
 }
 
-fn ct_part(quick: bool) -> Part {
-    let (size, patch, train, val, batch, epochs, iters, depth, base) = if quick {
-        ("[32, 32, 24]", "[32, 32, 24]", 2, 1, 2, 2, 2, 2, 4)
-    } else {
-        ("[96, 96, 48]", "[64, 64, 32]", 16, 4, 2, 20, 10, 3, 8)
-    };
-    let template = format!(
-        r#"[data]
-source = "synthetic"
-scene = "ct-phantom"
-train = {train}
-val = {val}
-size = {size}
-seed = 41
-patch = {patch}
-batch_size = {batch}
-foreground_fraction = 0.5
-normalization = {{ window = {{ low = -200.0, high = 300.0 }} }}
-augment = {{ flip = {{ probability = 0.5, axes = "all" }} }}
-
-[model]
-in_channels = 1
-num_classes = 6
-depth = {depth}
-base_channels = {base}
-norm = "instance"
-
-[loss]
-{{loss}}
-
-[optimizer]
-kind = "adam"
-lr = 0.003
-
-[training]
-epochs = {epochs}
-iterations_per_epoch = {iters}
-val_interval = {vi}
-seed = {{seed}}
-output = "{{output}}"
-"#,
-        vi = if quick { 1 } else { 4 },
-    );
-    Part {
-        name: "ct-phantom",
-        template,
-        labels: vec![1, 2, 3, 4, 5],
-        held_out: "generated test volumes (indices training and validation never use); best validation checkpoint",
-        checkpoint: "best",
-        elements: "voxels",
-        ignore_label: None,
-    }
+/// The runs of `part`: one variant per loss, named `<part>_<loss>`, the part in its parameters.
+fn runs_of_part(spec: &Spec, part: &Part) -> Result<Vec<Variant>, String> {
+    let part_json = serde_json::to_value(part).map_err(|e| e.to_string())?;
+    Ok(spec
+        .variants
+        .iter()
+        .map(|v| {
+            let mut params = v.params.clone();
+            params.insert("part".into(), part_json.clone());
+            Variant {
+                name: format!("{}_{}", part.name, v.name),
+                what: v.what.clone(),
+                params,
+            }
+        })
+        .collect())
 }
 
-fn dubai_part(quick: bool) -> Part {
-    let description = datasets_dir().join("dubai_aerial.toml");
-    let (limits, resize, patch, batch, epochs, iters, depth, base) = if quick {
-        (
-            "limit_train = 2\nlimit_val = 1\n",
-            "[128, 128]",
-            "[128, 128]",
-            5,
-            1,
-            2,
-            3,
-            4,
-        )
-    } else {
-        ("", "[512, 512]", "[256, 256]", 6, 8, 25, 5, 16)
-    };
-    let template = format!(
-        r#"[data]
-source = "dataset"
-description = "{desc}"
-{limits}resize = {resize}
-patch = {patch}
-batch_size = {batch}
-foreground_fraction = 0.0
-ignore_label = 255
-normalization = "z_score"
-augment = {{ flip = {{ probability = 0.5, axes = "all" }}, rotate90 = {{ probability = 0.5, axes = [0, 1] }} }}
-
-[model]
-in_channels = 3
-num_classes = 6
-depth = {depth}
-base_channels = {base}
-norm = "instance"
-
-[loss]
-{{loss}}
-
-[optimizer]
-kind = "adam"
-lr = 0.003
-
-[training]
-epochs = {epochs}
-iterations_per_epoch = {iters}
-val_interval = {epochs}
-seed = {{seed}}
-output = "{{output}}"
-val_labels = [0, 1, 2, 3, 4]
-"#,
-        desc = runner::toml_path(&description),
-    );
-    Part {
-        name: "dubai_aerial",
-        template,
-        labels: vec![0, 1, 2, 3, 4],
-        held_out: "the validation split (the shared data has no test split), last checkpoint: no choice was made on it",
-        checkpoint: "last",
-        elements: "pixels",
-        ignore_label: Some(255),
-    }
-}
-
-impl Part {
-    /// The config of the first loss and seed, with the output folder `OUT` and the dataset
-    /// description named from the repository root (no path of this machine in the report).
-    fn example_config(&self) -> String {
-        self.config(LOSSES[0].2, 1, Path::new("OUT"))
-            .replace(&runner::toml_path(&datasets_dir()), "datasets")
-    }
-
-    fn config(&self, loss: &str, seed: u64, out: &Path) -> String {
-        let ignore = if self.ignore_label.is_some() {
-            "\nignore_index = 255"
-        } else {
-            ""
-        };
-        format!(
-            "# dicekit experiment rare-classes: {}, seed {seed}\n{}",
-            self.name,
-            self.template
-                .replace("{loss}", &loss.replace("{ignore}", ignore))
-                .replace("{seed}", &seed.to_string())
-                .replace("{output}", &runner::toml_path(out))
-        )
-    }
+/// The names of the losses, in spec order.
+fn losses(spec: &Spec) -> Vec<&str> {
+    spec.variants.iter().map(|v| v.name.as_str()).collect()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -220,16 +79,27 @@ struct RunResult {
 }
 
 pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
+    let files = experiment_files!("rare-classes");
+    let spec = Spec::parse(&files)?;
+    let setup = spec.setup(args.quick);
     let out = runner::out_dir(args, "rare-classes")?;
     let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
+    let grid = runner::Grid {
+        files: &files,
+        spec: &spec,
+        setup: &setup,
+        seeds: &seeds,
+        out: &out,
+    };
     // The whole experiment's time, reused runs included; each part has its own pace below.
     let clock = runner::Clock::start(0);
-    let mut parts = vec![];
+    let mut done = vec![];
     let mut skipped = vec![];
-    for part in [ct_part(args.quick), dubai_part(args.quick)] {
+    for part in parts(&spec)? {
+        let variants = runs_of_part(&spec, &part)?;
         // The first config tells whether the data is there, and gives names and frequencies.
         let probe = TrainConfig::from_toml(
-            &part.config(LOSSES[0].2, 1, &out.join("probe")),
+            &grid.config(&variants[0], 1, &out.join("probe"))?,
             PathBuf::new(),
         )?;
         let cases = match load_cases(&probe) {
@@ -250,7 +120,12 @@ pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
                 }
                 _ => vec![],
             };
-            (0..if args.quick { 2 } else { 8 })
+            let test = setup
+                .get("ct")
+                .and_then(|c| c.get("test"))
+                .and_then(Value::as_u64)
+                .ok_or("the rare-classes setup has no ct.test")?;
+            (0..test)
                 .map(|i| {
                     let s: Sample = Scene::CtPhantom.generate(Some(&size), 41, 2_000_000 + i)?;
                     Ok(((s.image.data, s.mask.data), format!("test {i}")))
@@ -262,36 +137,31 @@ pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
                 .map(|c| ((c.image, c.mask), c.name))
                 .collect()
         };
-        let mut results = vec![];
-        let part_clock = runner::Clock::start(LOSSES.len() * seeds.len());
-        for (n, &seed) in seeds.iter().enumerate() {
-            for (l, (loss, _, body)) in LOSSES.iter().enumerate() {
-                let k = n * LOSSES.len() + l + 1;
-                let dir = out
-                    .join("runs")
-                    .join(format!("{}_{loss}_seed{seed}", part.name));
-                let text = part.config(body, seed, &dir);
-                let r = runner::train_or_reuse(&dir, &text, |f| {
-                    evaluate(f, &part, loss, seed, &held_out)
-                })?;
+        let part_clock = runner::Clock::start(variants.len() * seeds.len());
+        let results = grid.run(
+            &variants,
+            &part_clock,
+            0,
+            |f, v, seed| {
+                let loss = v
+                    .name
+                    .strip_prefix(&format!("{}_", part.name))
+                    .unwrap_or(&v.name);
+                evaluate(f, &part, loss, seed, &held_out)
+            },
+            |r: &RunResult| {
                 let dice: Vec<String> = r.dice.iter().map(|d| fmt(*d)).collect();
-                println!(
-                    "{} {}: {loss:<10} seed {seed}: Dice per class [{}] ({:.0} s; about {:.0} s left in {})",
-                    part_clock.step(k),
-                    part.name,
-                    dice.join(", "),
-                    r.train_seconds,
-                    part_clock.left(k),
-                    part.name
-                );
-                results.push(r);
-            }
-        }
-        parts.push((part, names, freq, results));
+                format!("Dice per class [{}]", dice.join(", "))
+            },
+        )?;
+        let example = grid
+            .config(&variants[0], 1, Path::new("OUT"))?
+            .replace(&runner::toml_path(&runner::datasets_dir()), "datasets");
+        done.push((part, names, freq, results, example));
     }
     let mut all = vec![];
-    for (part, names, freq, results) in &parts {
-        write_plot(&out, part, names, freq, results)?;
+    for (part, names, freq, results, _) in &done {
+        write_plot(&out, &spec, part, names, freq, results)?;
         all.extend(results.iter().cloned());
     }
     let json = serde_json::json!({
@@ -299,20 +169,16 @@ pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
         "quick": args.quick,
         "seeds": seeds,
         "skipped": skipped,
-        "datasets": parts.iter().map(|(p, names, freq, _)| serde_json::json!({
+        "datasets": done.iter().map(|(p, names, freq, _, example)| serde_json::json!({
             "name": p.name, "labels": p.labels, "held_out": p.held_out, "checkpoint": p.checkpoint,
             "class_names": p.labels.iter().map(|&l| names.get(l as usize).cloned().unwrap_or_default()).collect::<Vec<_>>(),
-            "training_frequency": freq, "config_example": p.example_config(),
+            "training_frequency": freq, "config_example": example,
         })).collect::<Vec<_>>(),
-        "losses": LOSSES.iter().map(|(n, w, b)| serde_json::json!({"name": n, "what": w, "loss": b})).collect::<Vec<_>>(),
+        "losses": spec.variants,
         "runs": all,
         "seconds": clock.seconds(),
     });
-    runner::finish(
-        &out,
-        &json,
-        &report_md(&parts, &skipped, &seeds, args, clock.seconds()),
-    )
+    runner::finish(&out, &json, &report_md(&json, args)?)
 }
 
 type ArrayPair = (ndarray::ArrayD<f32>, ndarray::ArrayD<u32>);
@@ -368,7 +234,7 @@ fn evaluate(
         }
     }
     Ok(RunResult {
-        dataset: part.name.into(),
+        dataset: part.name.clone(),
         loss: loss.into(),
         seed,
         dice: total.iter().map(|c| c.dice().value()).collect(),
@@ -500,9 +366,9 @@ fn rare_class_paragraph(
         "On {dataset}, {which} ({class}, {:.3} % of the training {elements})",
         100.0 * share
     );
-    let best = LOSSES
+    let best = ["ce", "dice", "gdl_square", "gdl_simple"]
         .iter()
-        .filter_map(|(l, _, _)| mean_sd(&per_class(results, l, i, false)).map(|m| (*l, m.0, m.1)))
+        .filter_map(|l| mean_sd(&per_class(results, l, i, false)).map(|m| (*l, m.0, m.1)))
         .max_by(|a, b| a.1.total_cmp(&b.1));
     let Some((l, m, sd)) = best else {
         return format!("{head} has no scored run.");
@@ -593,6 +459,7 @@ fn rarest_first(freq: &[f64]) -> Vec<usize> {
 
 fn write_plot(
     out: &Path,
+    spec: &Spec,
     part: &Part,
     names: &[String],
     freq: &[f64],
@@ -616,7 +483,7 @@ fn write_plot(
     // A little room below 0 and above 1, so that the markers of missed classes show.
     chart.y_range = Some((-0.03, 1.03));
     chart.x_range = Some((0.5, order.len() as f64 + 0.5));
-    for (loss, _, _) in LOSSES {
+    for loss in losses(spec) {
         let points = order
             .iter()
             .enumerate()
@@ -634,69 +501,50 @@ fn write_plot(
     )
 }
 
-type PartResults = (Part, Vec<String>, Vec<f64>, Vec<RunResult>);
-
-fn report_md(
-    parts: &[PartResults],
-    skipped: &[String],
-    seeds: &[u64],
-    args: &ExperimentOptions,
-    seconds: f64,
-) -> String {
-    let mut s = String::new();
-    s.push_str(&runner::header(
-        args,
-        "rare-classes",
-        "rare classes, cross-entropy against Dice and generalized Dice",
-        seconds,
-    ));
-    s.push_str("results.json also holds an example config of each dataset.\n\n");
-    let _ = writeln!(s, "## Setup\n");
-    let _ = writeln!(s, "- Losses (softmax over every class):");
-    for (n, w, _) in LOSSES {
-        let _ = writeln!(s, "  - `{n}`: {w}.");
-    }
-    let _ = writeln!(
-        s,
-        "- Seeds {seeds:?} change initialisation and batches. Dice and IoU per class come from counts summed over the held-out images."
-    );
-    for sk in skipped {
-        let _ = writeln!(
-            s,
-            "- Skipped {sk}. Point `DICEKIT_DATA_ROOT` at the folder that holds `dubai_aerial/` to run it."
-        );
-    }
-    let _ = writeln!(s);
-    let mut paragraphs = vec![];
-    for (part, names, freq, results) in parts {
-        let _ = writeln!(s, "## {}\n", part.name);
-        let _ = writeln!(s, "Held out: {}.\n", part.held_out);
-        let _ = write!(s, "| class | share of training {} |", part.elements);
-        for (loss, _, _) in LOSSES {
-            let _ = write!(s, " {loss} Dice |");
-        }
-        let _ = writeln!(s, "\n|---|---|{}", "---|".repeat(LOSSES.len()));
-        let order = rarest_first(freq);
+/// The report of the experiment's `results.json` (as `run` writes it).
+fn report_md(json: &Value, args: &ExperimentOptions) -> Result<String, String> {
+    let files = experiment_files!("rare-classes");
+    let spec = Spec::parse(&files)?;
+    let spec_parts = parts(&spec)?;
+    let results: Vec<RunResult> = serde_json::from_value(json["runs"].clone())
+        .map_err(|e| format!("results.json runs: {e}"))?;
+    let seeds: Vec<u64> = serde_json::from_value(json["seeds"].clone())
+        .map_err(|e| format!("results.json seeds: {e}"))?;
+    let mut report_parts = vec![];
+    let mut findings = vec![];
+    for d in json["datasets"].as_array().cloned().unwrap_or_default() {
+        let name = d["name"].as_str().unwrap_or_default();
+        let part = spec_parts
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| format!("results.json: unknown dataset {name}"))?;
+        let freq: Vec<f64> = serde_json::from_value(d["training_frequency"].clone())
+            .map_err(|e| format!("results.json {name}: {e}"))?;
+        let class_names: Vec<String> = serde_json::from_value(d["class_names"].clone())
+            .map_err(|e| format!("results.json {name}: {e}"))?;
+        let runs: Vec<RunResult> = results
+            .iter()
+            .filter(|r| r.dataset == name)
+            .cloned()
+            .collect();
+        let order = rarest_first(&freq);
+        let mut rows = vec![];
         for &i in &order {
-            let name = class_name(part, names, i);
-            let _ = write!(
-                s,
-                "| {name} ({}) | {:.3} % |",
+            let mut row = format!(
+                "| {} ({}) | {:.3} % |",
+                class_names[i],
                 part.labels[i],
                 100.0 * freq[i]
             );
-            for (loss, _, _) in LOSSES {
-                let _ = write!(
-                    s,
-                    " {} |",
-                    fmt_mean_sd(&per_class(results, loss, i, false), 3)
-                );
+            for loss in losses(&spec) {
+                row += &format!(" {} |", fmt_mean_sd(&per_class(&runs, loss, i, false), 3));
             }
-            let _ = writeln!(s);
+            rows.push(row);
         }
-        let _ = write!(s, "| **mean IoU** | |");
-        for (loss, _, _) in LOSSES {
-            let miou: Vec<f64> = results
+        let mut miou_row = "| **mean IoU** | |".to_string();
+        let mut missed_row = format!("| **missed** (class × seed with Dice < {MISSED}) | |");
+        for loss in losses(&spec) {
+            let miou: Vec<f64> = runs
                 .iter()
                 .filter(|r| r.loss == loss)
                 .map(|r| {
@@ -704,50 +552,55 @@ fn report_md(
                     v.iter().sum::<f64>() / v.len().max(1) as f64
                 })
                 .collect();
-            let _ = write!(s, " {} |", fmt_mean_sd(&miou, 3));
+            miou_row += &format!(" {} |", fmt_mean_sd(&miou, 3));
+            let (missed, of) = missed(&runs, loss);
+            missed_row += &format!(" {missed} of {of} |");
         }
-        let _ = write!(s, "\n| **missed** (class × seed with Dice < {MISSED}) | |");
-        for (loss, _, _) in LOSSES {
-            let (missed, of) = missed(results, loss);
-            let _ = write!(s, " {missed} of {of} |");
-        }
-        let _ = writeln!(s, "\n\n![{0}_dice.png]({0}_dice.png)\n", part.name);
+        rows.push(miou_row);
+        rows.push(missed_row);
         // The two rarest classes: which loss wins there, and do the class weights help?
         for (rank, &rare) in order.iter().take(2).enumerate() {
-            paragraphs.push(rare_class_paragraph(
-                part.name,
-                part.elements,
+            findings.push(rare_class_paragraph(
+                &part.name,
+                &part.elements,
                 rank,
-                &class_name(part, names, rare),
+                &class_names[rare],
                 freq[rare],
-                results,
+                &runs,
                 rare,
             ));
         }
         if let Some(&common) = order.last()
             && order.len() > 2
         {
-            paragraphs.push(commonest_class_paragraph(
-                part.name,
-                part.elements,
-                &class_name(part, names, common),
+            findings.push(commonest_class_paragraph(
+                &part.name,
+                &part.elements,
+                &class_names[common],
                 freq[common],
-                results,
+                &runs,
                 common,
             ));
         }
+        report_parts.push(serde_json::json!({
+            "name": part.name, "held_out": part.held_out, "elements": part.elements, "rows": rows,
+        }));
     }
-    let _ = writeln!(s, "## What this shows\n");
-    if args.quick {
-        let _ = writeln!(
-            s,
-            "This is the `--quick` variant that exercises the code; its numbers say nothing about the question.\n"
-        );
-    }
-    for p in paragraphs {
-        let _ = writeln!(s, "{p}\n");
-    }
-    s
+    let seconds = json["seconds"].as_f64().unwrap_or(0.0);
+    let context = serde_json::json!({
+        "header": runner::header(args, "rare-classes", &spec.title, seconds),
+        "quick": args.quick,
+        "variants": spec.variants,
+        "seeds_text": format!("{seeds:?}"),
+        "skipped": json["skipped"],
+        "parts": report_parts,
+        "findings": findings,
+    });
+    render(
+        &format!("{}/report.md.j2", files.dir),
+        files.report,
+        &context,
+    )
 }
 
 #[cfg(test)]
@@ -765,12 +618,12 @@ mod tests {
         }
     }
 
-    /// Runs of every loss (in [`LOSSES`] order: ce, dice, gdl_square, gdl_simple) for seeds
+    /// Runs of every loss (in the spec's order: ce, dice, gdl_square, gdl_simple) for seeds
     /// 1-3, with Dice `base[loss] + 0.01 * seed` on label 1, seed by seed.
     fn seeds_1_to_3(base: [f64; 4]) -> Vec<RunResult> {
         let mut r = vec![];
         for seed in 1..=3 {
-            for ((loss, _, _), b) in LOSSES.iter().zip(base) {
+            for (loss, b) in ["ce", "dice", "gdl_square", "gdl_simple"].iter().zip(base) {
                 r.push(run(loss, seed, b + seed as f64 * 0.01));
             }
         }
@@ -865,15 +718,59 @@ mod tests {
         );
     }
 
+    /// The example config of each part (results.json) names no path of this machine, and the
+    /// template writes the configs the experiment was run with.
     #[test]
-    fn example_config_names_no_path_of_this_machine() {
-        let c = dubai_part(false).example_config();
-        assert!(
-            c.contains(r#"description = "datasets/dubai_aerial.toml""#),
-            "{c}"
-        );
-        assert!(!c.contains(env!("CARGO_MANIFEST_DIR")), "{c}");
-        assert!(c.contains(r#"output = "OUT""#), "{c}");
+    fn the_template_writes_the_committed_example_configs() {
+        let files = experiment_files!("rare-classes");
+        let spec = Spec::parse(&files).unwrap();
+        let setup = spec.setup(false);
+        let out = Path::new("unused");
+        let grid = runner::Grid {
+            files: &files,
+            spec: &spec,
+            setup: &setup,
+            seeds: &[1],
+            out,
+        };
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/experiments/rare-classes");
+        let json: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap())
+                .unwrap();
+        for (part, committed) in parts(&spec)
+            .unwrap()
+            .iter()
+            .zip(json["datasets"].as_array().unwrap())
+        {
+            let variants = runs_of_part(&spec, part).unwrap();
+            let c = grid
+                .config(&variants[0], 1, Path::new("OUT"))
+                .unwrap()
+                .replace(&runner::toml_path(&runner::datasets_dir()), "datasets");
+            assert!(!c.contains(env!("CARGO_MANIFEST_DIR")), "{c}");
+            assert_eq!(
+                c,
+                committed["config_example"].as_str().unwrap(),
+                "{}",
+                part.name
+            );
+        }
+    }
+
+    /// The template reproduces the committed report of the full run from its results.json.
+    #[test]
+    fn the_report_of_the_full_run_is_reproduced_from_its_results() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/experiments/rare-classes");
+        let json: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap())
+                .unwrap();
+        let args = ExperimentOptions {
+            quick: false,
+            seeds: json["seeds"].as_array().unwrap().len(),
+            out: None,
+        };
+        let want = std::fs::read_to_string(dir.join("report.md")).unwrap();
+        assert_eq!(report_md(&json, &args).unwrap(), want);
     }
 
     #[test]

@@ -87,6 +87,10 @@ pub struct Spec {
     pub title: String,
     /// The arms of the comparison.
     pub variants: Vec<Variant>,
+    /// Parts of an experiment that runs its variants on several data sets (each experiment
+    /// reads its own fields).
+    #[serde(default)]
+    pub parts: Vec<Value>,
     /// Variants trained as a control, after the others and reported apart.
     #[serde(default)]
     pub controls: Vec<Variant>,
@@ -117,11 +121,11 @@ impl Spec {
         Ok(spec)
     }
 
-    /// The setup, with the `--quick` values when `quick`.
+    /// The setup, with the `--quick` values when `quick` (tables merged key by key).
     pub fn setup(&self, quick: bool) -> Map<String, Value> {
         let mut s = self.setup.clone();
         if quick {
-            s.extend(self.quick.clone());
+            merge(&mut s, &self.quick);
         }
         s
     }
@@ -190,6 +194,18 @@ pub fn render(name: &str, source: &str, context: &Value) -> Result<String, Strin
     env.get_template(name)
         .and_then(|t| t.render(minijinja::value::Serde(context)))
         .map_err(|e| format!("{name}: {e}"))
+}
+
+/// `over` written into `base`: tables merged key by key, anything else replaced.
+fn merge(base: &mut Map<String, Value>, over: &Map<String, Value>) {
+    for (k, v) in over {
+        match (base.get_mut(k), v) {
+            (Some(Value::Object(b)), Value::Object(o)) => merge(b, o),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
 }
 
 fn one_line(s: &str) -> String {
