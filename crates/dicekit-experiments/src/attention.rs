@@ -1,6 +1,6 @@
 //! `dicekit experiment attention`: does the classifier's gradient through the soft mask help?
 //!
-//! Four networks of the same shape ([`MaskAttention`]) on the lesion-texture scene, whose image
+//! Four networks of the same shape (`dicekit_models::MaskAttention`) on the lesion-texture scene, whose image
 //! label is the stripe direction inside the lesion while distractor blobs elsewhere carry random
 //! stripes: (a) soft mask, end to end; (b) the same, detached (no gradient from the classifier
 //! into the segmenter); (c) the mask thresholded at 0.5; (d) no mask (global pooling). Each is
@@ -15,140 +15,16 @@ use dicekit_data::image::{PngDepth, write_image_png};
 use dicekit_data::overlay::overlay;
 use dicekit_data::synth::Scene;
 use dicekit_metrics::{ConfusionCounts, accuracy, confusion_per_label, macro_auc};
-use dicekit_models::MaskAttention;
 use dicekit_plot::{LineChart, Series};
 use dicekit_train::{EpochLog, TrainConfig, Trained};
 use ndarray::{ArrayD, Axis};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::ExperimentOptions;
 use crate::runner::{self, fmt};
-use crate::stats::{fmt_mean_sd, mean_sd};
-
-/// Sizes of one variant of the experiment.
-#[derive(Debug, Clone, Serialize)]
-struct Setup {
-    size: usize,
-    train: usize,
-    val: usize,
-    test: usize,
-    data_seed: u64,
-    depth: usize,
-    base_channels: usize,
-    hidden: usize,
-    lambda: f64,
-    epochs: usize,
-    iterations_per_epoch: usize,
-    batch_size: usize,
-    val_interval: usize,
-    lr: f64,
-}
-
-impl Setup {
-    fn new(quick: bool) -> Self {
-        if quick {
-            Setup {
-                size: 48,
-                train: 16,
-                val: 8,
-                test: 16,
-                data_seed: 11,
-                depth: 3,
-                base_channels: 4,
-                hidden: 8,
-                lambda: 1.0,
-                epochs: 2,
-                iterations_per_epoch: 4,
-                batch_size: 4,
-                val_interval: 1,
-                lr: 0.003,
-            }
-        } else {
-            Setup {
-                size: 96,
-                train: 160,
-                val: 40,
-                test: 200,
-                data_seed: 11,
-                depth: 4,
-                base_channels: 8,
-                hidden: 32,
-                lambda: 1.0,
-                epochs: 30,
-                iterations_per_epoch: 20,
-                batch_size: 8,
-                val_interval: 3,
-                lr: 0.003,
-            }
-        }
-    }
-
-    /// The training config of one run (written to the run folder by `train`).
-    fn config(&self, mode: MaskAttention, seed: u64, output: &Path) -> String {
-        format!(
-            r#"# dicekit experiment attention: mode {mode}, seed {seed}
-[data]
-source = "synthetic"
-scene = "lesion-texture"
-train = {train}
-val = {val}
-size = [{s}, {s}]
-seed = {data_seed}
-patch = [{s}, {s}]
-batch_size = {batch}
-foreground_fraction = 0.0
-normalization = "z_score"
-augment = {{ flip = {{ probability = 0.5, axes = "all" }} }}
-
-[model]
-in_channels = 1
-num_classes = 2
-depth = {depth}
-base_channels = {base}
-norm = "instance"
-
-[loss]
-loss = "composite"
-terms = [
-  {{ name = "dice", weight = 1.0, loss = {{ loss = "overlap", classes = "exclude_background", pooling = "batch" }} }},
-  {{ name = "ce", weight = 1.0, loss = {{ loss = "cross_entropy" }} }},
-]
-
-[optimizer]
-kind = "adam"
-lr = {lr}
-
-[training]
-epochs = {epochs}
-iterations_per_epoch = {iters}
-val_interval = {vi}
-seed = {seed}
-output = "{out}"
-
-[task]
-kind = "attention"
-attention = "{mode}"
-lambda = {lambda}
-hidden = {hidden}
-"#,
-            mode = mode.name(),
-            train = self.train,
-            val = self.val,
-            s = self.size,
-            data_seed = self.data_seed,
-            batch = self.batch_size,
-            depth = self.depth,
-            base = self.base_channels,
-            lr = self.lr,
-            epochs = self.epochs,
-            iters = self.iterations_per_epoch,
-            vi = self.val_interval,
-            out = runner::toml_path(output),
-            lambda = self.lambda,
-            hidden = self.hidden,
-        )
-    }
-}
+use crate::spec::{Spec, Variant, experiment_files, render};
+use crate::stats::mean_sd;
 
 /// Held-out scores of one trained run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -170,40 +46,37 @@ struct RunResult {
 const TEST_OFFSET: u64 = 2_000_000;
 
 pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
-    let setup = Setup::new(args.quick);
+    let files = experiment_files!("attention");
+    let spec = Spec::parse(&files)?;
+    let setup = spec.setup(args.quick);
+    let size = Spec::setup_u64(&setup, "size")? as usize;
+    let data_seed = Spec::setup_u64(&setup, "data_seed")?;
     let out = runner::out_dir(args, "attention")?;
-    let test: Vec<_> = (0..setup.test as u64)
-        .map(|i| {
-            Scene::LesionTexture.generate(
-                Some(&[setup.size, setup.size]),
-                setup.data_seed,
-                TEST_OFFSET + i,
-            )
-        })
+    let test: Vec<_> = (0..Spec::setup_u64(&setup, "test")?)
+        .map(|i| Scene::LesionTexture.generate(Some(&[size, size]), data_seed, TEST_OFFSET + i))
         .collect::<Result<_, _>>()?;
     let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
-    let clock = runner::Clock::start(MaskAttention::ALL.len() * seeds.len());
-    let mut results = vec![];
-    for (n, &seed) in seeds.iter().enumerate() {
-        for (m, mode) in MaskAttention::ALL.into_iter().enumerate() {
-            let k = n * MaskAttention::ALL.len() + m + 1;
-            let dir = out.join("runs").join(format!("{}_seed{seed}", mode.name()));
-            let result = run_one(&setup, mode, seed, &dir, &test)?;
-            println!(
-                "{} {:<8} seed {seed}: test accuracy {}, AUC {}, lesion Dice {} ({:.0} s; about {:.0} s left)",
-                clock.step(k),
-                mode.name(),
-                fmt(result.test_accuracy),
-                fmt(result.test_auc),
-                fmt(result.test_dice),
-                result.train_seconds,
-                clock.left(k)
-            );
-            results.push(result);
-        }
-    }
-    write_examples(&out, &seeds, &test)?;
-    write_plots(&out, &results, &seeds)?;
+    let grid = runner::Grid {
+        files: &files,
+        spec: &spec,
+        setup: &setup,
+        seeds: &seeds,
+        out: &out,
+    };
+    let (results, clock) = runner::run_grid(
+        &grid,
+        |f, v, seed| score(f, v, seed, &test),
+        |r: &RunResult| {
+            format!(
+                "test accuracy {}, AUC {}, lesion Dice {}",
+                fmt(r.test_accuracy),
+                fmt(r.test_auc),
+                fmt(r.test_dice)
+            )
+        },
+    )?;
+    write_examples(&out, &spec, &seeds, &test)?;
+    write_plots(&out, &spec, &results, &seeds)?;
     let json = serde_json::json!({
         "experiment": "attention",
         "quick": args.quick,
@@ -212,59 +85,95 @@ pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
         "runs": results,
         "seconds": clock.seconds(),
     });
-    runner::finish(
-        &out,
-        &json,
-        &report_md(&setup, &results, &seeds, args, clock.seconds()),
-    )
+    runner::finish(&out, &json, &report_md(&json, args)?)
 }
 
-/// Trains one run (or reuses it) and scores it on the test split.
-fn run_one(
-    setup: &Setup,
-    mode: MaskAttention,
+/// Scores a finished run on the test split.
+fn score(
+    f: &runner::Finished,
+    variant: &Variant,
     seed: u64,
-    dir: &Path,
     test: &[dicekit_data::synth::Sample],
 ) -> Result<RunResult, String> {
-    let text = setup.config(mode, seed, dir);
-    runner::train_or_reuse(dir, &text, |f| {
-        let model = Trained::load(&f.config, &f.dir.join("checkpoints/best.bpk"))?;
-        let (mut probs, mut truth) = (vec![], vec![]);
-        let mut counts = ConfusionCounts::default();
-        let mut inside = vec![];
-        for s in test {
-            let c = model
-                .classify(&s.image.data)?
-                .ok_or("not an attention network")?;
-            let (_, labels) = model.predict(&s.image.data)?;
-            counts += confusion_per_label(&labels.view(), &s.mask.data.view(), &[1])
-                .map_err(|e| e.to_string())?[0];
-            let (mass, lesion) = c
-                .attention
-                .iter()
-                .zip(s.mask.data.iter())
-                .fold((0.0f64, 0.0f64), |(m, l), (&a, &t)| {
-                    (m + a as f64, l + if t == 1 { a as f64 } else { 0.0 })
-                });
-            if mass > 0.0 {
-                inside.push(lesion / mass);
-            }
-            probs.push(c.probabilities);
-            truth.push(s.label.unwrap_or(0) as usize);
+    let model = Trained::load(&f.config, &f.dir.join("checkpoints/best.bpk"))?;
+    let (mut probs, mut truth) = (vec![], vec![]);
+    let mut counts = ConfusionCounts::default();
+    let mut inside = vec![];
+    for s in test {
+        let c = model
+            .classify(&s.image.data)?
+            .ok_or("not an attention network")?;
+        let (_, labels) = model.predict(&s.image.data)?;
+        counts += confusion_per_label(&labels.view(), &s.mask.data.view(), &[1])
+            .map_err(|e| e.to_string())?[0];
+        let (mass, lesion) = c
+            .attention
+            .iter()
+            .zip(s.mask.data.iter())
+            .fold((0.0f64, 0.0f64), |(m, l), (&a, &t)| {
+                (m + a as f64, l + if t == 1 { a as f64 } else { 0.0 })
+            });
+        if mass > 0.0 {
+            inside.push(lesion / mass);
         }
-        Ok(RunResult {
-            mode: mode.name().into(),
-            seed,
-            test_accuracy: accuracy(&probs, &truth),
-            test_auc: macro_auc(&probs, &truth),
-            test_dice: counts.dice().value(),
-            attention_in_lesion: mean_sd(&inside).map(|m| m.0),
-            best_epoch: f.state.best.map(|b| b.1),
-            train_seconds: f.seconds,
-            history: f.state.history.clone(),
-        })
+        probs.push(c.probabilities);
+        truth.push(s.label.unwrap_or(0) as usize);
+    }
+    Ok(RunResult {
+        mode: variant.name.clone(),
+        seed,
+        test_accuracy: accuracy(&probs, &truth),
+        test_auc: macro_auc(&probs, &truth),
+        test_dice: counts.dice().value(),
+        attention_in_lesion: mean_sd(&inside).map(|m| m.0),
+        best_epoch: f.state.best.map(|b| b.1),
+        train_seconds: f.seconds,
+        history: f.state.history.clone(),
     })
+}
+
+/// The report of the experiment's `results.json` (as `run` writes it).
+fn report_md(json: &Value, args: &ExperimentOptions) -> Result<String, String> {
+    let files = experiment_files!("attention");
+    let spec = Spec::parse(&files)?;
+    let runs_json = json["runs"].as_array().cloned().unwrap_or_default();
+    let results: Vec<RunResult> = serde_json::from_value(json["runs"].clone())
+        .map_err(|e| format!("results.json runs: {e}"))?;
+    let seeds: Vec<u64> = serde_json::from_value(json["seeds"].clone())
+        .map_err(|e| format!("results.json seeds: {e}"))?;
+    let run_rows: Vec<String> = results
+        .iter()
+        .map(|r| {
+            format!(
+                "| {} | {} | {} | {} | {} | {} | {} | {:.0} |",
+                r.mode,
+                r.seed,
+                fmt(r.test_accuracy),
+                fmt(r.test_auc),
+                fmt(r.test_dice),
+                fmt(r.attention_in_lesion),
+                r.best_epoch.map_or("–".into(), |e| e.to_string()),
+                r.train_seconds
+            )
+        })
+        .collect();
+    let seconds = json["seconds"].as_f64().unwrap_or(0.0);
+    let context = serde_json::json!({
+        "header": runner::header(args, "attention", &spec.title, seconds),
+        "setup": json["setup"],
+        "variants": spec.variants,
+        "scores": spec.scores,
+        "stats": spec.stats(&runs_json, "mode"),
+        "seeds_text": format!("{seeds:?}"),
+        "first_seed": seeds.first(),
+        "run_rows": run_rows,
+        "conclusion": conclusion(&results, &seeds, args.quick),
+    });
+    render(
+        &format!("{}/report.md.j2", files.dir),
+        files.report,
+        &context,
+    )
 }
 
 fn save_png(path: &Path, data: ArrayD<f32>) -> Result<(), String> {
@@ -281,6 +190,7 @@ fn save_png(path: &Path, data: ArrayD<f32>) -> Result<(), String> {
 /// (first seed).
 fn write_examples(
     out: &Path,
+    spec: &Spec,
     seeds: &[u64],
     test: &[dicekit_data::synth::Sample],
 ) -> Result<(), String> {
@@ -291,10 +201,10 @@ fn write_examples(
             &dir.join(format!("test{i}_image.png")),
             overlay(&s.image.data, None, Some(&s.mask.data)).map_err(|e| e.to_string())?,
         )?;
-        for mode in MaskAttention::ALL {
+        for mode in &spec.variants {
             let run = out
                 .join("runs")
-                .join(format!("{}_seed{}", mode.name(), seeds[0]));
+                .join(format!("{}_seed{}", mode.name, seeds[0]));
             let text = std::fs::read_to_string(run.join("experiment.toml"))
                 .map_err(|e| format!("{}: {e}", run.display()))?;
             let cfg = TrainConfig::from_toml(&text, PathBuf::new())?;
@@ -306,18 +216,23 @@ fn write_examples(
                 .attention
                 .mapv(|v| (v.clamp(0.0, 1.0) * 255.0).round())
                 .insert_axis(Axis(0));
-            save_png(&dir.join(format!("test{i}_{}.png", mode.name())), grey)?;
+            save_png(&dir.join(format!("test{i}_{}.png", mode.name)), grey)?;
         }
     }
     Ok(())
 }
 
-fn write_plots(out: &Path, results: &[RunResult], seeds: &[u64]) -> Result<(), String> {
-    let modes = MaskAttention::ALL;
-    let by = |mode: MaskAttention, f: &dyn Fn(&RunResult) -> Option<f64>| -> Vec<f64> {
+fn write_plots(
+    out: &Path,
+    spec: &Spec,
+    results: &[RunResult],
+    seeds: &[u64],
+) -> Result<(), String> {
+    let modes: Vec<&str> = spec.variants.iter().map(|v| v.name.as_str()).collect();
+    let by = |mode: &str, f: &dyn Fn(&RunResult) -> Option<f64>| -> Vec<f64> {
         results
             .iter()
-            .filter(|r| r.mode == mode.name())
+            .filter(|r| r.mode == mode)
             .map(|r| f(r).unwrap_or(f64::NAN))
             .collect()
     };
@@ -335,12 +250,7 @@ fn write_plots(out: &Path, results: &[RunResult], seeds: &[u64]) -> Result<(), S
             "mask attention mode",
             title,
         )
-        .x_categories(
-            modes
-                .iter()
-                .enumerate()
-                .map(|(i, m)| (i as f64 + 1.0, m.name())),
-        );
+        .x_categories(modes.iter().enumerate().map(|(i, m)| (i as f64 + 1.0, *m)));
         chart.x_range = Some((0.6, 4.4));
         chart.y_range = Some((0.0, 1.0));
         for (i, &seed) in seeds.iter().enumerate() {
@@ -350,7 +260,7 @@ fn write_plots(out: &Path, results: &[RunResult], seeds: &[u64]) -> Result<(), S
                 .map(|(m, &mode)| {
                     let v = results
                         .iter()
-                        .find(|r| r.mode == mode.name() && r.seed == seed)
+                        .find(|r| r.mode == mode && r.seed == seed)
                         .and_then(f)
                         .unwrap_or(f64::NAN);
                     (m as f64 + 1.0, v)
@@ -387,8 +297,8 @@ fn write_plots(out: &Path, results: &[RunResult], seeds: &[u64]) -> Result<(), S
         "accuracy",
     );
     chart.y_range = Some((0.0, 1.0));
-    for mode in modes {
-        let runs: Vec<&RunResult> = results.iter().filter(|r| r.mode == mode.name()).collect();
+    for &mode in &modes {
+        let runs: Vec<&RunResult> = results.iter().filter(|r| r.mode == mode).collect();
         let epochs: Vec<usize> = runs
             .first()
             .map(|r| {
@@ -410,128 +320,13 @@ fn write_plots(out: &Path, results: &[RunResult], seeds: &[u64]) -> Result<(), S
                 (e as f64, mean_sd(&v).map_or(f64::NAN, |m| m.0))
             })
             .collect();
-        chart = chart.series(Series::new(mode.name(), points).markers());
+        chart = chart.series(Series::new(mode, points).markers());
     }
     let path = out.join("val_accuracy.png");
     chart
         .render(800, 500)
         .save_png(&path)
         .map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn report_md(
-    setup: &Setup,
-    results: &[RunResult],
-    seeds: &[u64],
-    args: &ExperimentOptions,
-    seconds: f64,
-) -> String {
-    let mut s = String::new();
-    let get = |mode: MaskAttention, f: fn(&RunResult) -> Option<f64>| -> Vec<f64> {
-        results
-            .iter()
-            .filter(|r| r.mode == mode.name())
-            .map(|r| f(r).unwrap_or(f64::NAN))
-            .collect()
-    };
-    s.push_str(&runner::header(
-        args,
-        "attention",
-        "the segmentation mask as differentiable attention",
-        seconds,
-    ));
-    let _ = writeln!(s, "## Setup\n");
-    let _ = writeln!(
-        s,
-        "- Data: the lesion-texture scene, {0}x{0} pixels: one lesion whose stripe direction is the image label (horizontal 0, vertical 1), 2-3 distractor blobs with random stripes elsewhere. {1} training, {2} validation and {3} held-out test images (data seed {4}; test images come from indices training and validation never use).",
-        setup.size, setup.train, setup.val, setup.test, setup.data_seed
-    );
-    let _ = writeln!(
-        s,
-        "- Network: a U-Net (depth {}, {} base channels, instance norm) whose softmax lesion probability weights an average of every encoder and decoder feature map, concatenated with their global averages, into an MLP ({} hidden units) that predicts the image label.",
-        setup.depth, setup.base_channels, setup.hidden
-    );
-    let _ = writeln!(
-        s,
-        "- Loss: Dice (lesion, batch-pooled) + cross-entropy on the mask, + {} x cross-entropy on the image label. Adam, lr {}, poly schedule, {} epochs of {} steps, batch {}; the checkpoint with the best validation accuracy (checked every {} epochs) is scored on the test images.",
-        setup.lambda,
-        setup.lr,
-        setup.epochs,
-        setup.iterations_per_epoch,
-        setup.batch_size,
-        setup.val_interval
-    );
-    let _ = writeln!(
-        s,
-        "- Modes: (a) `soft`: the soft mask, end to end; (b) `detached`: the same mask and features with the gradient stopped, so the classification loss never reaches the segmenter (a test checks that its gradient there is exactly zero); (c) `hard`: the mask thresholded at 0.5 (no gradient through the mask; the pooled features still receive the classifier's gradient, as in (a) and (d)); (d) `none`: global pooling only. Seeds {:?} change the initialisation and the batches, not the data.\n",
-        seeds
-    );
-    let _ = writeln!(
-        s,
-        "## Results (held-out test images, mean ± sd over seeds)\n"
-    );
-    let _ = writeln!(
-        s,
-        "| mode | accuracy | AUC | lesion Dice | attention mass in the lesion |\n|---|---|---|---|---|"
-    );
-    for mode in MaskAttention::ALL {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} |",
-            mode.name(),
-            fmt_mean_sd(&get(mode, |r| r.test_accuracy), 3),
-            fmt_mean_sd(&get(mode, |r| r.test_auc), 3),
-            fmt_mean_sd(&get(mode, |r| r.test_dice), 3),
-            fmt_mean_sd(&get(mode, |r| r.attention_in_lesion), 3),
-        );
-    }
-    let _ = writeln!(s, "\nPer run:\n");
-    let _ = writeln!(
-        s,
-        "| mode | seed | accuracy | AUC | lesion Dice | attention in lesion | best epoch | training s |\n|---|---|---|---|---|---|---|---|"
-    );
-    for r in results {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {} | {} | {:.0} |",
-            r.mode,
-            r.seed,
-            fmt(r.test_accuracy),
-            fmt(r.test_auc),
-            fmt(r.test_dice),
-            fmt(r.attention_in_lesion),
-            r.best_epoch.map_or("–".into(), |e| e.to_string()),
-            r.train_seconds
-        );
-    }
-    let _ = writeln!(s, "\n## What this shows\n");
-    let _ = writeln!(s, "{}\n", conclusion(results, seeds, args.quick));
-    let _ = writeln!(s, "## Plots\n");
-    for f in [
-        "test_accuracy.png",
-        "test_auc.png",
-        "test_dice.png",
-        "val_accuracy.png",
-    ] {
-        let _ = writeln!(s, "![{f}]({f})\n");
-    }
-    let _ = writeln!(
-        s,
-        "Attention masks on test images (seed {}): the image with the true lesion outlined in green, then the mask of each mode (white = full weight; `none` is uniform).\n",
-        seeds[0]
-    );
-    let _ = writeln!(
-        s,
-        "| image | soft | detached | hard | none |\n|---|---|---|---|---|"
-    );
-    for i in 0..setup.test.min(3) {
-        let _ = write!(s, "| ![](examples/test{i}_image.png) |");
-        for mode in MaskAttention::ALL {
-            let _ = write!(s, " ![](examples/test{i}_{}.png) |", mode.name());
-        }
-        let _ = writeln!(s);
-    }
-    s
 }
 
 /// The paragraph of what the numbers say, written from the numbers.
@@ -631,4 +426,40 @@ fn conclusion(results: &[RunResult], seeds: &[u64], quick: bool) -> String {
     }
     s.push_str("Three seeds on one synthetic scene are a small sample: differences of a few points are within the seed-to-seed spread shown above.");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The spec's variants are the attention modes of the model, in their order.
+    #[test]
+    fn the_variants_are_the_attention_modes() {
+        let spec = Spec::parse(&experiment_files!("attention")).unwrap();
+        let names: Vec<&str> = spec.variants.iter().map(|v| v.name.as_str()).collect();
+        let modes: Vec<&str> = dicekit_models::MaskAttention::ALL
+            .iter()
+            .map(|m| m.name())
+            .collect();
+        assert_eq!(names, modes);
+    }
+
+    /// The template reproduces the committed report of the full run from its results.json,
+    /// below the header (that report predates the header every experiment now writes).
+    #[test]
+    fn the_report_of_the_full_run_is_reproduced_from_its_results() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/experiments/attention");
+        let json: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap())
+                .unwrap();
+        let args = ExperimentOptions {
+            quick: false,
+            seeds: json["seeds"].as_array().unwrap().len(),
+            out: None,
+        };
+        let want = std::fs::read_to_string(dir.join("report.md")).unwrap();
+        let got = report_md(&json, &args).unwrap();
+        let body = |s: &str| s[s.find("## Setup").unwrap()..].to_string();
+        assert_eq!(body(&got), body(&want));
+    }
 }
