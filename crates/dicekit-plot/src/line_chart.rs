@@ -1,9 +1,15 @@
 //! Line charts: several named series over a linear x axis and a linear or log10 y axis.
 
-use crate::axes::{Axis, Scale, data_range, sanitize_range};
-use crate::canvas::{Canvas, Rect};
-use crate::frame::{self, Style};
-use crate::palette::{MUTED, TEXT, WHITE, series_color};
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::HPos;
+
+use crate::axes::{Scale, data_range, sanitize_range};
+use crate::canvas::{self, Canvas, Figure};
+use crate::frame::{self, Coord, Mesh, Plot, Style};
+use crate::palette::{BOX_BORDER, MUTED, TEXT, WHITE, rgb, series_color};
+use crate::text;
 
 /// One named line of a [`LineChart`].
 #[derive(Debug, Clone, PartialEq)]
@@ -129,9 +135,78 @@ impl LineChart {
     ///
     /// Never panics: unusable points are skipped, and a chart without data shows "no data".
     pub fn render(&self, width: u32, height: u32) -> Canvas {
-        let (w, h) = frame::clamp_size(width, height);
-        let st = Style::new(w, h);
-        let mut c = Canvas::new(w, h, WHITE);
+        canvas::paint(self, width, height).0
+    }
+
+    /// The visible part of series `s` in data coordinates: the clipped polylines (a point that
+    /// cannot be shown breaks the line) and the markers (on every point with
+    /// [`Series::markers`], else only on points without a drawable neighbour).
+    fn geometry(&self, s: &Series, x: (f64, f64), y: (f64, f64)) -> Geometry {
+        let log = self.y_scale == Scale::Log10;
+        // Clipping works along the axes as drawn: in decades on a log scale.
+        let fwd = |v: f64| if log { v.log10() } else { v };
+        let back = |t: f64| if log { 10f64.powf(t) } else { t };
+        let (lo, hi) = ((x.0, fwd(y.0)), (x.1, fwd(y.1)));
+        let pts: Vec<Option<(f64, f64)>> = s
+            .points
+            .iter()
+            .map(|&p| self.usable(p).then(|| (p.0, fwd(p.1))))
+            .collect();
+        let mut lines = Vec::new();
+        let mut run: Vec<(f64, f64)> = Vec::new();
+        let flush = |run: &mut Vec<(f64, f64)>, lines: &mut Vec<Vec<(f64, f64)>>| {
+            if run.len() >= 2 {
+                lines.push(run.iter().map(|&(x, t)| (x, back(t))).collect());
+            }
+            run.clear();
+        };
+        for pair in pts.windows(2) {
+            let clipped = match (pair[0], pair[1]) {
+                (Some(a), Some(b)) => frame::clip_segment(a, b, lo, hi),
+                _ => None,
+            };
+            match clipped {
+                Some((p, q)) => {
+                    if run.last() != Some(&p) {
+                        flush(&mut run, &mut lines);
+                        run.push(p);
+                    }
+                    run.push(q);
+                }
+                None => flush(&mut run, &mut lines),
+            }
+        }
+        flush(&mut run, &mut lines);
+        let gap = |k: Option<usize>| k.and_then(|k| pts.get(k)).is_none_or(|p| p.is_none());
+        let markers = pts
+            .iter()
+            .enumerate()
+            .filter_map(|(j, p)| {
+                let (x, t) = (*p)?;
+                let inside = x >= lo.0 && x <= hi.0 && t >= lo.1 && t <= hi.1;
+                let isolated = gap(j.checked_sub(1)) && gap(j.checked_add(1));
+                (inside && (s.markers || isolated)).then(|| (x, back(t)))
+            })
+            .collect();
+        Geometry { lines, markers }
+    }
+}
+
+/// What is drawn of one series, in data coordinates.
+struct Geometry {
+    lines: Vec<Vec<(f64, f64)>>,
+    markers: Vec<(f64, f64)>,
+}
+
+impl Figure for LineChart {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        st: &Style,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        root.fill(&rgb(WHITE))?;
+        let (w, h) = root.dim_in_pixel();
+        let (w, h) = (w as i32, h as i32);
         let points = || {
             self.series
                 .iter()
@@ -143,135 +218,138 @@ impl LineChart {
             .unwrap_or_else(|| data_range(points().map(|p| p.0), Scale::Linear, 0.03));
         let (y_lo, y_hi) = fixed_range(self.y_range, self.y_scale)
             .unwrap_or_else(|| data_range(points().map(|p| p.1), self.y_scale, 0.05));
+        let shapes: Vec<Geometry> = self
+            .series
+            .iter()
+            .map(|s| self.geometry(s, (x_lo, x_hi), (y_lo, y_hi)))
+            .collect();
 
         // Vertical layout first: the y ticks decide the left margin.
         let (pad, text_h) = (st.pad, st.text_h());
-        let top = pad * 2
-            + if self.title.is_empty() {
-                0
-            } else {
-                text_h + pad * 2
-            };
+        let title_h = text::line_height(st.title_font);
+        let label_h = text::line_height(st.label_font);
+        let top = if self.title.is_empty() {
+            pad * 2 + text_h / 2
+        } else {
+            pad * 4 + title_h
+        };
         let x_label_h = if self.x_label.is_empty() {
             0
         } else {
-            text_h + pad * 2
+            label_h + pad
         };
-        let bottom = st.tick + pad + text_h + pad + x_label_h;
-        let y1 = (h as i32 - bottom).max(top + 2);
-        let y_axis = Axis::new(
-            y_lo,
-            y_hi,
-            self.y_scale,
-            f64::from(y1) - 0.5,
-            f64::from(top) + 0.5,
+        let bottom = h - pad;
+        let rows = Plot::new(
+            0,
+            top,
+            w,
+            bottom - st.tick * 2 - text_h - pad - x_label_h,
+            (w, h),
         );
-        let (y_ticks, y_labels) = frame::y_ticks(&y_axis, &st);
+        let y_ticks = frame::y_ticks(&rows.y_axis(y_lo, y_hi, self.y_scale), st);
+        let y_labels: Vec<String> = y_ticks.iter().map(|t| t.1.clone()).collect();
         let y_label_w = if self.y_label.is_empty() {
             0
         } else {
-            text_h + pad * 2
+            label_h + pad
         };
-        let left = pad + y_label_w + frame::max_width(&y_labels, &st) + pad + st.tick;
+        let left = pad + y_label_w + text::max_width(root, &y_labels, st.font) + st.tick * 2;
 
         // The legend goes in the first inside place (corners first) that hides no data, or
-        // outside on the right when every place would hide data (or when it is too wide to sit inside).
-        let legend = Legend::new(&self.series, &st);
+        // outside on the right when every place would hide data (or when it is too wide to
+        // sit inside).
+        let legend = Legend::new(&self.series, st, root);
         let layout = |right: i32| {
-            let plot = Rect {
-                x0: left,
-                y0: top,
-                x1: (w as i32 - right).max(left + 2),
-                y1,
-            };
-            let (x0, x1) = (f64::from(plot.x0) + 0.5, f64::from(plot.x1) - 0.5);
-            let x_axis = Axis::new(x_lo, x_hi, Scale::Linear, x0, x1);
-            let paths: Vec<Vec<(f64, f64)>> = self
-                .series
-                .iter()
-                .map(|s| {
-                    let pixel = |p: &(f64, f64)| {
-                        if self.usable(*p) {
-                            (x_axis.to_pixel(p.0), y_axis.to_pixel(p.1))
-                        } else {
-                            (f64::NAN, f64::NAN) // breaks the line
-                        }
-                    };
-                    s.points.iter().map(pixel).collect()
-                })
-                .collect();
-            (plot, x_axis, paths)
+            let plot = Plot::new(left, rows.y0, w - right, rows.y1, (w, h));
+            (plot, plot.x_axis(x_lo, x_hi))
         };
+        let (mut plot, mut x_axis) = layout(pad * 5);
         let mut spot = None;
-        let (mut plot, mut x_axis, mut paths) = layout(pad * 5);
         if legend.w > 0 {
+            let y_axis = plot.y_axis(y_lo, y_hi, self.y_scale);
             let mut samples = Vec::new();
-            paths.iter().for_each(|px| sample_path(px, &mut samples));
-            spot = legend.free_spot(plot, &samples, &st);
-            if spot.is_none() && f64::from(legend.w) <= 0.4 * f64::from(w as i32 - left) {
-                (plot, x_axis, paths) = layout(legend.w + pad * 5);
+            for g in &shapes {
+                let px = |&(x, y): &(f64, f64)| (x_axis.to_pixel(x), y_axis.to_pixel(y));
+                for line in &g.lines {
+                    sample_path(&line.iter().map(px).collect::<Vec<_>>(), &mut samples);
+                }
+                samples.extend(g.markers.iter().map(px));
+            }
+            spot = legend.free_spot(plot, &samples, st);
+            if spot.is_none() && f64::from(legend.w) <= 0.4 * f64::from(w - left) {
+                (plot, x_axis) = layout(legend.w + pad * 5);
                 spot = Some((plot.x1 + pad * 3, plot.y0));
             }
             // Too wide to sit beside the plot: upper-right corner, over the data.
             spot = spot.or(Some((plot.x1 - pad * 2 - legend.w, plot.y0 + pad * 2)));
         }
-        let (x_ticks, x_labels) = match &self.x_ticks {
+        let x_ticks: Vec<(f64, String)> = match &self.x_ticks {
             Some(t) => {
                 let (lo, hi) = (x_axis.min.min(x_axis.max), x_axis.max.max(x_axis.min));
                 t.iter()
                     .filter(|(x, _)| x.is_finite() && *x >= lo && *x <= hi)
-                    .map(|(x, l)| (*x, l.clone()))
-                    .unzip()
+                    .cloned()
+                    .collect()
             }
-            None => frame::x_ticks(&x_axis, &st),
+            None => frame::x_ticks(&x_axis, st, &|s| text::width(root, s, st.font)),
         };
 
-        frame::grid_x(&mut c, &x_axis, &x_ticks, plot);
-        frame::grid_y(&mut c, &y_axis, &y_ticks, plot);
-        let inside = frame::interior(plot);
-        let line_w = 1.25 * f64::from(st.s);
-        for (i, (s, px)) in self.series.iter().zip(&paths).enumerate() {
-            let color = s.color.unwrap_or(series_color(i));
-            let dash = s.dashed.then_some((5.0 * line_w, 3.5 * line_w));
-            c.polyline(px, line_w, color, dash, Some(inside));
-            for (j, &(x, y)) in px.iter().enumerate() {
-                let gap = |k: Option<usize>| k.and_then(|k| px.get(k)).is_none_or(|p| p.0.is_nan());
-                let isolated = gap(j.checked_sub(1)) && gap(j.checked_add(1));
-                if (s.markers || isolated) && contains(inside, x, y) {
-                    c.circle(x, y, 1.6 * line_w + 0.5, color);
+        let y_axis = plot.y_axis(y_lo, y_hi, self.y_scale);
+        let coords = (Coord::new(x_axis, &x_ticks), Coord::new(y_axis, &y_ticks));
+        let mut chart = frame::chart_on(root, st, plot, bottom, coords)?;
+        let mesh = Mesh {
+            x_ticks: &x_ticks,
+            y_ticks: &y_ticks,
+            x_label: &self.x_label,
+            y_label: &self.y_label,
+        };
+        frame::draw_mesh(&mut chart, st, &mesh)?;
+        let (dash, space) = dashes(st);
+        for (i, (s, g)) in self.series.iter().zip(&shapes).enumerate() {
+            let color = rgb(s.color.unwrap_or(series_color(i)));
+            let style = color.stroke_width(st.line_w);
+            for line in &g.lines {
+                let px = |&(x, y): &(f64, f64)| (x_axis.to_pixel(x), y_axis.to_pixel(y));
+                let line = thin_out(line, px, f64::from(st.line_w));
+                if s.dashed {
+                    let path = DashedPathElement::new(line, dash, space, style);
+                    chart.draw_series(std::iter::once(path))?;
+                } else {
+                    chart.draw_series(std::iter::once(PathElement::new(line, style)))?;
                 }
             }
+            let marker = |&p: &(f64, f64)| Circle::new(p, st.marker_r, color.filled());
+            chart.draw_series(g.markers.iter().map(marker))?;
         }
 
-        frame::frame(&mut c, plot);
-        frame::x_tick_marks(&mut c, &x_axis, &x_ticks, Some(&x_labels), plot, &st);
-        frame::y_tick_marks(&mut c, &y_axis, &y_ticks, &y_labels, plot, &st);
+        frame::draw_frame(root, st, plot)?;
         let cx = (plot.x0 + plot.x1) / 2;
         if !self.title.is_empty() {
-            frame::title(&mut c, cx, pad * 2, &self.title, &st);
-        }
-        if !self.x_label.is_empty() {
-            frame::centered_text(
-                &mut c,
-                cx,
-                h as i32 - pad - text_h,
-                &self.x_label,
-                &st,
-                TEXT,
-            );
-        }
-        if !self.y_label.is_empty() {
-            frame::vertical_label(&mut c, pad, (plot.y0 + plot.y1) / 2, &self.y_label, &st);
+            frame::draw_title(root, st, &self.title, (cx, pad * 2 + title_h / 2))?;
         }
         if !has_data {
-            let cy = (plot.y0 + plot.y1 - st.cap_h()) / 2;
-            frame::centered_text(&mut c, cx, cy, "no data", &st, MUTED);
+            let cy = (plot.y0 + plot.y1) / 2;
+            text::draw(
+                root,
+                st,
+                "no data",
+                (cx, cy),
+                st.font,
+                rgb(MUTED),
+                HPos::Center,
+            )?;
         }
-        if let Some((lx, ly)) = spot {
-            legend.draw(&mut c, lx, ly, &self.series, &st, line_w);
+        if let Some(at) = spot {
+            legend.draw(root, at, &self.series, st)?;
         }
-        c
+        Ok(())
     }
+}
+
+/// Dash and gap lengths of dashed lines.
+fn dashes(st: &Style) -> (i32, i32) {
+    let w = f64::from(st.line_w);
+    ((5.0 * w).round() as i32, (3.5 * w).round() as i32)
 }
 
 /// A user range if it is usable on `scale`.
@@ -281,8 +359,29 @@ fn fixed_range(range: Option<(f64, f64)>, scale: Scale) -> Option<(f64, f64)> {
     ok.then(|| sanitize_range(lo, hi, scale))
 }
 
-fn contains(r: Rect, x: f64, y: f64) -> bool {
-    x >= f64::from(r.x0) && x < f64::from(r.x1) && y >= f64::from(r.y0) && y < f64::from(r.y1)
+/// `line` without the points closer than `min` pixels to the previous point kept (the last
+/// point is always kept). plotters joins the pixel-rounded points of wide lines as they come:
+/// dense points make the edges ragged, while fewer points lose nothing visible.
+fn thin_out(
+    line: &[(f64, f64)],
+    px: impl Fn(&(f64, f64)) -> (f64, f64),
+    min: f64,
+) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = Vec::with_capacity(line.len());
+    let mut last: Option<(f64, f64)> = None;
+    for (i, p) in line.iter().enumerate() {
+        let q = px(p);
+        let far = last.is_none_or(|l| (q.0 - l.0).hypot(q.1 - l.1) >= min);
+        if far || i + 1 == line.len() {
+            if !far && out.len() > 1 {
+                // The last point replaces a kept point that is too close to it.
+                out.pop();
+            }
+            out.push(*p);
+            last = Some(q);
+        }
+    }
+    out
 }
 
 /// Points every few pixels along the drawn path, to find where the legend covers least.
@@ -324,14 +423,18 @@ fn legend_name(name: &str) -> String {
 }
 
 impl Legend {
-    fn new(series: &[Series], st: &Style) -> Self {
+    fn new<DB: DrawingBackend>(
+        series: &[Series],
+        st: &Style,
+        root: &DrawingArea<DB, Shift>,
+    ) -> Self {
         let names: Vec<String> = series
             .iter()
             .filter(|s| !s.name.is_empty())
             .map(|s| legend_name(&s.name))
             .collect();
         let row_h = st.text_h() + st.pad;
-        let sample = 18 * st.s as i32;
+        let sample = (2.2 * st.font).round() as i32;
         if names.is_empty() {
             return Legend {
                 w: 0,
@@ -340,8 +443,8 @@ impl Legend {
                 sample,
             };
         }
-        let w = st.pad * 4 + sample + frame::max_width(&names, st);
-        let h = st.pad * 2 + names.len() as i32 * row_h - st.pad + st.s as i32;
+        let w = st.pad * 4 + sample + text::max_width(root, &names, st.font);
+        let h = st.pad * 2 + names.len() as i32 * row_h - st.pad;
         Legend {
             w,
             h,
@@ -352,55 +455,82 @@ impl Legend {
 
     /// The first place inside the plot whose box hides no data sample, if any: the corners
     /// (upper-right, upper-left, lower-right, lower-left), then a 5 x 5 grid from the top right.
-    fn free_spot(&self, plot: Rect, samples: &[(f64, f64)], st: &Style) -> Option<(i32, i32)> {
+    fn free_spot(&self, plot: Plot, samples: &[(f64, f64)], st: &Style) -> Option<(i32, i32)> {
         let m = st.pad * 2;
         let (l, r) = (plot.x0 + m, plot.x1 - m - self.w);
         let (t, b) = (plot.y0 + m, plot.y1 - m - self.h);
         if r < l || b < t {
             return None;
         }
-        // The four corners first, then a 5 x 5 grid of places over the plot, row by row.
+        let margin = st.pad;
         let grid = (0..5)
             .flat_map(move |j| (0..5).map(move |i| (r - (r - l) * i / 4, t + (b - t) * j / 4)));
         [(r, t), (l, t), (r, b), (l, b)]
             .into_iter()
             .chain(grid)
             .find(|&(x, y)| {
-                let area = Rect {
-                    x0: x - 4,
-                    y0: y - 4,
-                    x1: x + self.w + 4,
-                    y1: y + self.h + 4,
+                let area = Plot {
+                    x0: x - margin,
+                    y0: y - margin,
+                    x1: x + self.w + margin,
+                    y1: y + self.h + margin,
                 };
-                !samples.iter().any(|p| contains(area, p.0, p.1))
+                !samples.iter().any(|p| area.contains(p.0, p.1))
             })
     }
 
-    fn draw(&self, c: &mut Canvas, x: i32, y: i32, series: &[Series], st: &Style, line_w: f64) {
-        c.blend_rect(x, y, self.w, self.h, WHITE, 0.88);
-        c.stroke_rect(x, y, self.w, self.h, [200, 200, 200]);
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        (x, y): (i32, i32),
+        series: &[Series],
+        st: &Style,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let corner = (x + self.w, y + self.h);
+        root.draw(&Rectangle::new(
+            [(x, y), corner],
+            rgb(WHITE).mix(0.88).filled(),
+        ))?;
+        frame::outline(root, [(x, y), corner], rgb(BOX_BORDER), st.thin)?;
+        let (dash, space) = dashes(st);
         let named = series
             .iter()
             .enumerate()
             .filter(|(_, s)| !s.name.is_empty());
         for (row, (i, s)) in named.enumerate() {
-            let color = s.color.unwrap_or(series_color(i));
-            let ty = y + st.pad + row as i32 * self.row_h;
-            let cy = f64::from(ty) + f64::from(st.cap_h()) / 2.0;
-            let (sx0, sx1) = (f64::from(x + st.pad), f64::from(x + st.pad + self.sample));
-            let dash = s.dashed.then_some((5.0 * line_w, 3.5 * line_w));
-            c.polyline(&[(sx0, cy), (sx1, cy)], line_w, color, dash, None);
-            if s.markers {
-                c.circle((sx0 + sx1) / 2.0, cy, 1.6 * line_w + 0.5, color);
+            let color = rgb(s.color.unwrap_or(series_color(i)));
+            let style = color.stroke_width(st.line_w);
+            let cy = y + st.pad + row as i32 * self.row_h + st.text_h() / 2;
+            let (sx0, sx1) = (x + st.pad, x + st.pad + self.sample);
+            if s.dashed {
+                root.draw(&DashedPathElement::new(
+                    [(sx0, cy), (sx1, cy)],
+                    dash,
+                    space,
+                    style,
+                ))?;
+            } else {
+                root.draw(&PathElement::new(vec![(sx0, cy), (sx1, cy)], style))?;
             }
-            c.text(
-                x + st.pad * 3 + self.sample,
-                ty,
+            if s.markers {
+                root.draw(&Circle::new(
+                    ((sx0 + sx1) / 2, cy),
+                    st.marker_r,
+                    color.filled(),
+                ))?;
+            }
+            let tx = x + st.pad * 3 + self.sample;
+            text::draw(
+                root,
+                st,
                 &legend_name(&s.name),
-                st.s,
-                TEXT,
-            );
+                (tx, cy),
+                st.font,
+                rgb(TEXT),
+                HPos::Left,
+            )?;
         }
+        Ok(())
     }
 }
 
@@ -440,7 +570,8 @@ mod tests {
                     let chart = LineChart::new("T", "x", "y")
                         .series(Series::new("s", pts.clone()))
                         .y_scale(scale);
-                    let c = chart.render(w, h);
+                    let (c, error) = canvas::paint(&chart, w, h);
+                    assert_eq!(error, None, "{pts:?} {scale:?} {w}x{h}");
                     assert!(c.width >= 64 && c.height >= 48);
                     assert_eq!(c.pixels.len(), (c.width * c.height) as usize);
                 }
@@ -533,9 +664,110 @@ mod tests {
                 chart = chart.series(s);
             }
             let (w, h) = ((next() % 900) as u32, (next() % 700) as u32);
-            let c = chart.render(w, h);
+            let (c, error) = canvas::paint(&chart, w, h);
+            assert_eq!(error, None);
             assert_eq!(c.pixels.len(), (c.width * c.height) as usize);
         }
+    }
+
+    #[test]
+    fn dense_lines_are_thinned_out_but_keep_their_ends_and_spikes() {
+        let line: Vec<(f64, f64)> = (0..=100).map(|i| (f64::from(i) * 0.1, 0.0)).collect();
+        let mut spiky = line.clone();
+        spiky[50].1 = 30.0;
+        let px = |p: &(f64, f64)| *p;
+        let thin = thin_out(&line, px, 2.0);
+        assert_eq!(thin.first(), line.first());
+        assert_eq!(thin.last(), line.last());
+        assert!(thin.len() <= 7, "{}", thin.len());
+        assert!(thin_out(&spiky, px, 2.0).contains(&(5.0, 30.0)));
+        let two = [(0.0, 0.0), (0.5, 0.0)];
+        assert_eq!(thin_out(&two, px, 2.0), two);
+    }
+
+    /// Pixels dark enough to be text, in rows `y0..y1`.
+    fn dark_in_rows(c: &Canvas, y0: i32, y1: i32) -> usize {
+        (y0..y1)
+            .flat_map(|y| (0..c.width as i32).map(move |x| (x, y)))
+            .filter(|&(x, y)| c.get(x, y).is_some_and(|p| p.iter().all(|&v| v < 110)))
+            .count()
+    }
+
+    fn two_series(named: bool) -> LineChart {
+        let name = |n: &str| if named { n.to_owned() } else { String::new() };
+        let rise: Vec<(f64, f64)> = (0..20).map(|i| (f64::from(i), f64::from(i))).collect();
+        let fall = rise.iter().map(|&(x, y)| (x, 19.0 - y)).collect();
+        LineChart::new("Loss curve", "epoch", "loss")
+            .series(Series::new(name("train"), rise))
+            .series(Series::new(name("val"), fall).dashed().markers())
+    }
+
+    #[test]
+    fn png_is_valid_of_the_requested_size_and_not_blank() {
+        let c = two_series(true).render(800, 500);
+        let decoder = png::Decoder::new(std::io::Cursor::new(c.to_png_bytes()));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.height), (800, 500));
+        let total = 800 * 500;
+        assert!(
+            inked(&c) > total / 50 && inked(&c) < total / 2,
+            "{}",
+            inked(&c)
+        );
+        // Both series colours are drawn (the blue line and the orange dashes).
+        assert!(count_color(&c, series_color(0)) > 200);
+        assert!(count_color(&c, series_color(1)) > 100);
+    }
+
+    #[test]
+    fn titles_labels_ticks_and_legend_are_drawn() {
+        let chart = two_series(true);
+        let c = chart.render(800, 500);
+        assert!(dark_in_rows(&c, 0, 40) > 100, "title");
+        assert!(dark_in_rows(&c, 460, 500) > 40, "x axis label");
+        let svg = c.svg();
+        for text in ["Loss curve", "epoch", "loss", "train", "val", "0", "10"] {
+            let element = format!(">\n{text}\n</text>");
+            assert!(svg.contains(&element), "{text} missing from the SVG");
+        }
+        // The legend is the only difference between named and unnamed series.
+        let unnamed = two_series(false).render(800, 500);
+        assert_ne!(c.pixels, unnamed.pixels);
+        assert!(!unnamed.svg().contains("train"));
+        let no_title = LineChart {
+            title: String::new(),
+            ..chart
+        };
+        assert!(dark_in_rows(&no_title.render(800, 500), 0, 10) == 0);
+    }
+
+    #[test]
+    fn the_legend_avoids_the_data_and_moves_outside_when_it_must() {
+        // Two rising lines leave the upper-left corner free.
+        let rise = |o: f64| (0..30).map(|i| (f64::from(i), f64::from(i) + o)).collect();
+        let chart = LineChart::new("", "", "")
+            .series(Series::new("a", rise(0.0)))
+            .series(Series::new("b", rise(2.0)));
+        let (w, h) = (600, 400);
+        let legend_rows = |c: &Canvas| {
+            // Columns of the left and right thirds holding the legend's white box edge colour.
+            let border = crate::palette::BOX_BORDER;
+            let left = (0..w / 3).filter(|&x| (0..h).any(|y| c.get(x, y) == Some(border)));
+            let right = (2 * w / 3..w).filter(|&x| (0..h).any(|y| c.get(x, y) == Some(border)));
+            (left.count(), right.count())
+        };
+        let (l, r) = legend_rows(&chart.render(w as u32, h as u32));
+        assert!(l > 0 && r == 0, "upper-left: {l} {r}");
+        // A noisy series everywhere pushes the legend beside the plot.
+        let noisy = (0..400)
+            .map(|i| (f64::from(i), f64::from((i * 7919) % 101)))
+            .collect();
+        let crowded = LineChart::new("", "", "").series(Series::new("noise", noisy));
+        let c = crowded.render(w as u32, h as u32);
+        let (l, r) = legend_rows(&c);
+        assert!(l == 0 && r > 0, "outside right: {l} {r}");
     }
 }
 

@@ -39,8 +39,15 @@ pub const AXIS: [u8; 3] = [90, 90, 90];
 pub const TEXT: [u8; 3] = [30, 30, 30];
 /// Secondary text and reference lines.
 pub const MUTED: [u8; 3] = [120, 120, 120];
+/// Border of the legend and annotation boxes.
+pub const BOX_BORDER: [u8; 3] = [200, 200, 200];
 
 /// The colour of the series at `index`, cycling through [`SERIES`].
 pub fn series_color(index: usize) -> [u8; 3] {
     SERIES[index % SERIES.len()]
+}
+
+/// `c` as a plotters colour.
+pub(crate) fn rgb(c: [u8; 3]) -> plotters::style::RGBColor {
+    plotters::style::RGBColor(c[0], c[1], c[2])
 }

@@ -1,10 +1,18 @@
 //! Reliability diagrams: per-bin accuracy against confidence, the calibration gap, and a
 //! histogram of bin counts on the shared confidence axis.
 
-use crate::axes::{Axis, Scale};
-use crate::canvas::{Canvas, Rect};
-use crate::frame::{self, Style};
-use crate::palette::{BLUE, MUTED, TEXT, WHITE};
+use std::collections::BTreeMap;
+
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::HPos;
+
+use crate::axes::Scale;
+use crate::canvas::{self, Canvas, Figure};
+use crate::frame::{self, Coord, Mesh, Plot, Style};
+use crate::palette::{BLUE, BOX_BORDER, MUTED, TEXT, WHITE, rgb};
+use crate::text;
 
 /// Fill of the accuracy bars.
 const BAR: [u8; 3] = [70, 130, 190];
@@ -12,6 +20,10 @@ const BAR: [u8; 3] = [70, 130, 190];
 const GAP: [u8; 3] = [225, 60, 60];
 /// Fill of the count histogram.
 const HIST: [u8; 3] = [150, 160, 175];
+/// Outline of the count histogram's bars.
+const HIST_EDGE: [u8; 3] = [105, 115, 130];
+/// The rule between the colour key and the annotation.
+const SEPARATOR: [u8; 3] = [215, 215, 215];
 
 /// One confidence bin of a [`ReliabilityDiagram`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -81,215 +93,298 @@ impl ReliabilityDiagram {
     }
 
     /// Draws the diagram on a white `width` x `height` canvas (clamped to at least 64 x 48).
+    ///
+    /// Never panics: bins whose edges or accuracy are not finite are left out, values are
+    /// clamped to `[0, 1]`, and a diagram without bins shows "no data".
     pub fn render(&self, width: u32, height: u32) -> Canvas {
-        let (w, h) = frame::clamp_size(width, height);
-        let st = Style::new(w, h);
-        let mut c = Canvas::new(w, h, WHITE);
-        let bins = self.bins();
-        let (pad, text_h) = (st.pad, st.text_h());
+        canvas::paint(self, width, height).0
+    }
 
-        let top = pad * 2
-            + if self.title.is_empty() {
-                0
-            } else {
-                text_h + pad * 2
-            };
-        let bottom = st.tick + pad + text_h + pad * 3 + text_h;
-        let avail = (h as i32 - top - bottom).max(4);
-        let hist_h = (f64::from(h) * 0.2)
+    /// The box in the upper-left corner: colour key, then the annotation lines.
+    fn key<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        main: Plot,
+        st: &Style,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let (pad, text_h, t) = (st.pad, st.text_h(), st.thin as i32);
+        let swatch = (1.4 * st.font).round() as i32;
+        let keys = ["Accuracy", "Gap", "Perfect"];
+        let row_h = text_h + pad / 2;
+        let width = |s: &str| text::width(root, s, st.font);
+        let key_w = swatch + pad + keys.iter().map(|k| width(k)).max().unwrap_or(0);
+        let notes = tab_layout(&self.annotation, &width, width(" "));
+        let note_w = notes.iter().map(|l| l.1).max().unwrap_or(0);
+        let sep = if notes.is_empty() { 0 } else { pad };
+        let rows = (keys.len() + notes.len()) as i32;
+        let (bw, bh) = (key_w.max(note_w) + pad * 2, rows * row_h + pad * 2 + sep);
+        let (x, y) = (main.x0 + pad * 2, main.y0 + pad * 2);
+        let corner = (x + bw, y + bh);
+        root.draw(&Rectangle::new(
+            [(x, y), corner],
+            rgb(WHITE).mix(0.9).filled(),
+        ))?;
+        frame::outline(root, [(x, y), corner], rgb(BOX_BORDER), st.thin)?;
+        let tx = x + pad;
+        let cy = |row: usize| y + pad + row as i32 * row_h + row_h / 2;
+        let half = text::cap_height(st.font) / 2 + t;
+        let swatch_box = |row: usize| [(tx, cy(row) - half), (tx + swatch, cy(row) + half)];
+        root.draw(&Rectangle::new(swatch_box(0), rgb(BAR).filled()))?;
+        frame::outline(root, swatch_box(0), rgb(BLUE), st.thin)?;
+        let [(gx0, gy0), (gx1, gy1)] = swatch_box(1);
+        root.draw(&Rectangle::new(
+            [(gx0, gy0), (gx1, gy1)],
+            rgb(GAP).mix(0.45).filled(),
+        ))?;
+        root.draw(&Rectangle::new(
+            [(gx0, gy0), (gx1, gy0 + t)],
+            rgb(GAP).mix(0.9).filled(),
+        ))?;
+        let (dash, space) = diagonal_dashes(st);
+        let perfect = [(tx, cy(2)), (tx + swatch, cy(2))];
+        root.draw(&DashedPathElement::new(
+            perfect,
+            dash,
+            space,
+            diagonal_style(st),
+        ))?;
+        for (row, key) in keys.iter().enumerate() {
+            let at = (tx + swatch + pad, cy(row));
+            text::draw(root, st, key, at, st.font, rgb(TEXT), HPos::Left)?;
+        }
+        if sep > 0 {
+            let sy = y + pad + keys.len() as i32 * row_h + sep / 2;
+            let line = [(x + pad, sy), (x + bw - pad, sy + t)];
+            root.draw(&Rectangle::new(line, rgb(SEPARATOR).filled()))?;
+        }
+        for (i, (words, _)) in notes.iter().enumerate() {
+            let ly = cy(keys.len() + i) + sep;
+            for (wx, word) in words {
+                text::draw(
+                    root,
+                    st,
+                    word,
+                    (tx + wx, ly),
+                    st.font,
+                    rgb(TEXT),
+                    HPos::Left,
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Dash and gap lengths of the perfect-calibration diagonal.
+fn diagonal_dashes(st: &Style) -> (i32, i32) {
+    (
+        (0.5 * st.font).round() as i32,
+        (0.375 * st.font).round() as i32,
+    )
+}
+
+fn diagonal_style(st: &Style) -> ShapeStyle {
+    rgb(MUTED).stroke_width((f64::from(st.line_w) * 0.8).round().max(1.0) as u32)
+}
+
+/// Lays out annotation lines that align values with spaces (written for a monospaced font):
+/// words starting at the same character column in several lines start at the same x (a tab
+/// stop after the longest text before it), other words follow the previous word after a
+/// space. Returns each line's words with their x offsets, and the line's width.
+fn tab_layout(
+    lines: &[String],
+    width: &dyn Fn(&str) -> i32,
+    space: i32,
+) -> Vec<(Vec<(i32, String)>, i32)> {
+    let words: Vec<Vec<(usize, String)>> = lines.iter().map(|l| split_words(l)).collect();
+    let mut uses: BTreeMap<usize, usize> = BTreeMap::new();
+    for (col, _) in words.iter().flatten() {
+        *uses.entry(*col).or_default() += 1;
+    }
+    let mut out: Vec<(Vec<(i32, String)>, i32)> = vec![(Vec::new(), 0); lines.len()];
+    // The index of the next word of each line: columns are visited left to right.
+    let mut next = vec![0usize; lines.len()];
+    for (&col, &n) in &uses {
+        let natural: Vec<(usize, i32)> = (0..lines.len())
+            .filter(|&i| words[i].get(next[i]).is_some_and(|w| w.0 == col))
+            .map(|i| {
+                (
+                    i,
+                    if out[i].0.is_empty() {
+                        0
+                    } else {
+                        out[i].1 + space
+                    },
+                )
+            })
+            .collect();
+        let stop = natural.iter().map(|p| p.1).max().unwrap_or(0);
+        for (i, x) in natural {
+            let x = if n >= 2 { stop } else { x };
+            let word = words[i][next[i]].1.clone();
+            out[i].1 = x + width(&word);
+            out[i].0.push((x, word));
+            next[i] += 1;
+        }
+    }
+    out
+}
+
+/// The words of `line` with the character column each starts at.
+fn split_words(line: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut word: Option<(usize, String)> = None;
+    for (col, ch) in line.chars().enumerate() {
+        if ch.is_whitespace() {
+            out.extend(word.take());
+        } else {
+            word.get_or_insert_with(|| (col, String::new())).1.push(ch);
+        }
+    }
+    out.extend(word);
+    out
+}
+
+impl Figure for ReliabilityDiagram {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        st: &Style,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        root.fill(&rgb(WHITE))?;
+        let (w, h) = root.dim_in_pixel();
+        let (w, h) = (w as i32, h as i32);
+        let bins = self.bins();
+        let (pad, text_h, t) = (st.pad, st.text_h(), st.thin as i32);
+        let title_h = text::line_height(st.title_font);
+        let label_h = text::line_height(st.label_font);
+
+        let top = if self.title.is_empty() {
+            pad * 2 + text_h / 2
+        } else {
+            pad * 4 + title_h
+        };
+        let bottom = h - pad;
+        let avail = (bottom - top - (st.tick * 2 + text_h + pad + label_h)).max(4);
+        let hist_h = (0.2 * f64::from(h))
             .round()
-            .clamp(1.0, f64::from(avail / 3)) as i32;
+            .clamp(1.0, f64::from((avail / 3).max(1))) as i32;
         let gap = pad * 3;
         let main_y1 = top + (avail - hist_h - gap).max(1);
         let (hist_y0, hist_y1) = (main_y1 + gap, top + avail);
 
         let max_count = bins.iter().map(|b| b.count).max().unwrap_or(0);
-        let y_axis = Axis::new(
-            0.0,
-            1.0,
-            Scale::Linear,
-            f64::from(main_y1) - 0.5,
-            f64::from(top) + 0.5,
-        );
-        let (y_ticks, y_labels) = frame::y_ticks(&y_axis, &st);
         let count_top = if max_count == 0 {
             1.0
         } else {
             max_count as f64
         };
-        let n_axis = Axis::new(
-            0.0,
-            count_top,
-            Scale::Linear,
-            f64::from(hist_y1) - 0.5,
-            f64::from(hist_y0) + 0.5,
-        );
+        let rows = Plot::new(0, top, w, main_y1, (w, h));
+        let y_ticks = frame::y_ticks(&rows.y_axis(0.0, 1.0, Scale::Linear), st);
         // The histogram is labelled at 0 and at its tallest bar.
-        let n_ticks = vec![0.0, count_top];
-        let n_labels = vec!["0".to_owned(), format!("{}", max_count.max(1))];
-        let label_w = frame::max_width(&y_labels, &st).max(frame::max_width(&n_labels, &st));
-        let left = pad * 3 + text_h + label_w + pad + st.tick;
-        let x1 = (w as i32 - pad * 6).max(left + 2);
-        let main = Rect {
-            x0: left,
-            y0: top,
-            x1,
-            y1: main_y1,
-        };
-        let hist = Rect {
-            x0: left,
-            y0: hist_y0,
-            x1,
-            y1: hist_y1,
-        };
-        let x_axis = Axis::new(
-            0.0,
-            1.0,
-            Scale::Linear,
-            f64::from(left) + 0.5,
-            f64::from(x1) - 0.5,
-        );
-        let (x_ticks, x_labels) = frame::x_ticks(&x_axis, &st);
-
-        for (plot, axis, ticks) in [(main, &y_axis, &y_ticks), (hist, &n_axis, &n_ticks)] {
-            frame::grid_x(&mut c, &x_axis, &x_ticks, plot);
-            frame::grid_y(&mut c, axis, ticks, plot);
-        }
-        let column = |b: &Bin| {
-            (
-                x_axis.to_pixel(b.lower).round() as i32,
-                x_axis.to_pixel(b.upper).round() as i32,
-            )
-        };
-        for b in &bins {
-            let (bx0, bx1) = column(b);
-            let (top_y, base) = (y_axis.to_pixel(b.accuracy).round() as i32, main_y1);
-            c.fill_rect(bx0, top_y, bx1 - bx0, base - top_y, BAR);
-            c.stroke_rect(bx0, top_y, bx1 - bx0 + 1, base - top_y + 1, BLUE);
-            if let Some(conf) = b.confidence {
-                let cy = y_axis.to_pixel(conf).round() as i32;
-                let (g0, g1) = (cy.min(top_y), cy.max(top_y));
-                c.blend_rect(bx0 + 1, g0, bx1 - bx0 - 1, g1 - g0, GAP, 0.45);
-                c.blend_rect(bx0, cy, bx1 - bx0 + 1, 1, GAP, 0.9);
-            }
-            if max_count > 0 && b.count > 0 {
-                let hy = n_axis.to_pixel(b.count as f64).round() as i32;
-                c.fill_rect(bx0, hy, bx1 - bx0, hist_y1 - hy, HIST);
-                c.stroke_rect(bx0, hy, bx1 - bx0 + 1, hist_y1 - hy + 1, [105, 115, 130]);
-            }
-        }
-        let diag = [
-            (x_axis.to_pixel(0.0), y_axis.to_pixel(0.0)),
-            (x_axis.to_pixel(1.0), y_axis.to_pixel(1.0)),
+        let n_ticks = vec![
+            (0.0, "0".to_owned()),
+            (count_top, format!("{}", max_count.max(1))),
         ];
-        let dash = f64::from(st.s) * 4.0;
-        c.polyline(
-            &diag,
-            f64::from(st.s),
-            MUTED,
-            Some((dash, dash * 0.75)),
-            Some(frame::interior(main)),
+        let labels: Vec<String> = y_ticks
+            .iter()
+            .chain(&n_ticks)
+            .map(|t| t.1.clone())
+            .collect();
+        let left = pad * 2 + label_h + text::max_width(root, &labels, st.font) + st.tick * 2;
+        let x1 = w - pad * 6;
+        let main = Plot::new(left, rows.y0, x1, rows.y1, (w, h));
+        let hist = Plot::new(left, hist_y0, x1, hist_y1, (w, h));
+        let x_axis = main.x_axis(0.0, 1.0);
+        let x_ticks = frame::x_ticks(&x_axis, st, &|s| text::width(root, s, st.font));
+        let unlabelled: Vec<(f64, String)> =
+            x_ticks.iter().map(|(x, _)| (*x, String::new())).collect();
+
+        // The main panel: accuracy bars, the gap to the mean confidence, the diagonal.
+        let coords = (
+            Coord::new(x_axis, &x_ticks),
+            Coord::new(main.y_axis(0.0, 1.0, Scale::Linear), &y_ticks),
         );
-
-        for (plot, axis, ticks, labels) in [
-            (main, &y_axis, &y_ticks, &y_labels),
-            (hist, &n_axis, &n_ticks, &n_labels),
-        ] {
-            frame::frame(&mut c, plot);
-            frame::y_tick_marks(&mut c, axis, ticks, labels, plot, &st);
+        let mut chart = frame::chart_on(root, st, main, main.y1 + st.tick * 2, coords)?;
+        let mesh = Mesh {
+            x_ticks: &unlabelled,
+            y_ticks: &y_ticks,
+            x_label: "",
+            y_label: "Accuracy",
+        };
+        frame::draw_mesh(&mut chart, st, &mesh)?;
+        let px = |chart: &frame::Chart<'_, DB>, x: f64, y: f64| chart.backend_coord(&(x, y));
+        for b in &bins {
+            let (bx0, top_y) = px(&chart, b.lower, b.accuracy);
+            let (bx1, base) = px(&chart, b.upper, 0.0);
+            let base = base + 1;
+            root.draw(&Rectangle::new(
+                [(bx0, top_y), (bx1, base)],
+                rgb(BAR).filled(),
+            ))?;
+            frame::outline(root, [(bx0, top_y), (bx1 + t, base)], rgb(BLUE), st.thin)?;
+            if let Some(conf) = b.confidence {
+                let cy = px(&chart, b.lower, conf).1;
+                let (g0, g1) = (cy.min(top_y), cy.max(top_y));
+                let gap_box = [(bx0 + t, g0), (bx1, g1)];
+                root.draw(&Rectangle::new(gap_box, rgb(GAP).mix(0.45).filled()))?;
+                let line = [(bx0, cy), (bx1 + t, cy + t)];
+                root.draw(&Rectangle::new(line, rgb(GAP).mix(0.9).filled()))?;
+            }
         }
-        frame::x_tick_marks(&mut c, &x_axis, &x_ticks, None, main, &st);
-        frame::x_tick_marks(&mut c, &x_axis, &x_ticks, Some(&x_labels), hist, &st);
+        let (dash, space) = diagonal_dashes(st);
+        let diagonal =
+            DashedPathElement::new([(0.0, 0.0), (1.0, 1.0)], dash, space, diagonal_style(st));
+        chart.draw_series(std::iter::once(diagonal))?;
 
-        let cx = (left + x1) / 2;
+        // The histogram of counts.
+        let coords = (
+            Coord::new(x_axis, &x_ticks),
+            Coord::new(hist.y_axis(0.0, count_top, Scale::Linear), &n_ticks),
+        );
+        let mut counts = frame::chart_on(root, st, hist, bottom, coords)?;
+        let count_label = if hist.y1 - hist.y0 >= text::width(root, "Count", st.label_font) {
+            "Count"
+        } else {
+            ""
+        };
+        let mesh = Mesh {
+            x_ticks: &x_ticks,
+            y_ticks: &n_ticks,
+            x_label: "Confidence",
+            y_label: count_label,
+        };
+        frame::draw_mesh(&mut counts, st, &mesh)?;
+        for b in bins.iter().filter(|b| max_count > 0 && b.count > 0) {
+            let (bx0, hy) = px(&counts, b.lower, b.count as f64);
+            let (bx1, base) = px(&counts, b.upper, 0.0);
+            let base = base + 1;
+            root.draw(&Rectangle::new(
+                [(bx0, hy), (bx1, base)],
+                rgb(HIST).filled(),
+            ))?;
+            frame::outline(root, [(bx0, hy), (bx1 + t, base)], rgb(HIST_EDGE), st.thin)?;
+        }
+
+        frame::draw_frame(root, st, main)?;
+        frame::draw_frame(root, st, hist)?;
+        let cx = (main.x0 + main.x1) / 2;
         if !self.title.is_empty() {
-            frame::title(&mut c, cx, pad * 2, &self.title, &st);
-        }
-        frame::centered_text(&mut c, cx, h as i32 - pad - text_h, "Confidence", &st, TEXT);
-        frame::vertical_label(&mut c, pad, (top + main_y1) / 2, "Accuracy", &st);
-        if hist.height() >= st.width("Count") {
-            frame::vertical_label(&mut c, pad, (hist_y0 + hist_y1) / 2, "Count", &st);
+            frame::draw_title(root, st, &self.title, (cx, pad * 2 + title_h / 2))?;
         }
         if bins.is_empty() {
-            frame::centered_text(
-                &mut c,
-                cx,
-                (top + main_y1 - st.cap_h()) / 2,
+            let cy = (main.y0 + main.y1) / 2;
+            text::draw(
+                root,
+                st,
                 "no data",
-                &st,
-                MUTED,
-            );
+                (cx, cy),
+                st.font,
+                rgb(MUTED),
+                HPos::Center,
+            )?;
         }
-        self.key(&mut c, main, &st);
-        c
-    }
-
-    /// The box in the upper-left corner: colour key, then the annotation lines.
-    fn key(&self, c: &mut Canvas, main: Rect, st: &Style) {
-        let s = st.s as i32;
-        let swatch = 12 * s;
-        let keys = ["Accuracy", "Gap", "Perfect"];
-        let row_h = st.text_h() + st.pad;
-        let key_w = swatch + st.pad + keys.iter().map(|k| st.width(k)).max().unwrap_or(0);
-        let note_w = self
-            .annotation
-            .iter()
-            .map(|l| st.width(l))
-            .max()
-            .unwrap_or(0);
-        let rows = (keys.len() + self.annotation.len()) as i32;
-        let sep = if self.annotation.is_empty() {
-            0
-        } else {
-            st.pad
-        };
-        let (bw, bh) = (
-            key_w.max(note_w) + st.pad * 2,
-            rows * row_h - st.pad + st.pad * 2 + sep + s,
-        );
-        let (x, y) = (main.x0 + st.pad * 2, main.y0 + st.pad * 2);
-        c.blend_rect(x, y, bw, bh, WHITE, 0.9);
-        c.stroke_rect(x, y, bw, bh, [200, 200, 200]);
-        let (tx, mut ty) = (x + st.pad, y + st.pad);
-        let box_y = |ty: i32| ty + s;
-        c.fill_rect(tx, box_y(ty), swatch, st.cap_h() - 2 * s, BAR);
-        c.stroke_rect(tx, box_y(ty), swatch, st.cap_h() - 2 * s, BLUE);
-        ty += row_h;
-        c.blend_rect(tx, box_y(ty), swatch, st.cap_h() - 2 * s, GAP, 0.45);
-        c.blend_rect(tx, box_y(ty), swatch, s, GAP, 0.9);
-        ty += row_h;
-        let mid = f64::from(ty) + f64::from(st.cap_h()) / 2.0;
-        let seg = [(f64::from(tx), mid), (f64::from(tx + swatch), mid)];
-        c.polyline(
-            &seg,
-            f64::from(st.s),
-            MUTED,
-            Some((f64::from(3 * s), f64::from(2 * s))),
-            None,
-        );
-        for (k, key) in keys.iter().enumerate() {
-            c.text(
-                tx + swatch + st.pad,
-                y + st.pad + k as i32 * row_h,
-                key,
-                st.s,
-                TEXT,
-            );
-        }
-        let mut ly = y + st.pad + keys.len() as i32 * row_h + sep;
-        if sep > 0 {
-            c.fill_rect(
-                x + st.pad,
-                ly - sep / 2 - st.pad / 2,
-                bw - st.pad * 2,
-                1,
-                [215, 215, 215],
-            );
-        }
-        for line in &self.annotation {
-            c.text(tx, ly, line, st.s, TEXT);
-            ly += row_h;
-        }
+        self.key(root, main, st)
     }
 }
 
@@ -361,8 +456,69 @@ mod tests {
             ],
         };
         for (w, h) in [(0, 0), (64, 48), (600, 600), (3000, 100), (100, 3000)] {
-            let c = d.render(w, h);
+            let (c, error) = canvas::paint(&d, w, h);
+            assert_eq!(error, None);
             assert_eq!(c.pixels.len(), (c.width * c.height) as usize);
         }
+    }
+
+    #[test]
+    fn annotation_counts_and_labels_are_drawn() {
+        let d = ReliabilityDiagram {
+            title: "Reliability: vessel".into(),
+            bars: vec![
+                bar(0.0, 0.5, 412_000, Some(0.2), Some(0.25)),
+                bar(0.5, 1.0, 9_000, Some(0.8), Some(0.7)),
+            ],
+            annotation: vec!["ECE   0.0123".into(), "Brier 0.0451".into()],
+        };
+        let (c, error) = canvas::paint(&d, 600, 600);
+        assert_eq!(error, None);
+        let svg = c.svg();
+        for text in [
+            "Reliability: vessel",
+            "Accuracy",
+            "Gap",
+            "Perfect",
+            "Confidence",
+            "Count",
+            "ECE",
+            "0.0123",
+            "Brier",
+            "412000",
+        ] {
+            let element = format!(">\n{text}\n</text>");
+            assert!(svg.contains(&element), "{text} missing from the SVG");
+        }
+        assert!(
+            c.pixels
+                .iter()
+                .filter(|p| p.iter().all(|&v| v < 110))
+                .count()
+                > 500,
+            "text is drawn"
+        );
+    }
+
+    #[test]
+    fn aligned_annotations_keep_their_columns() {
+        let lines: Vec<String> = ["ECE   0.0123", "Brier 0.0451", "123 voxels", ""]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let width = |s: &str| 10 * s.chars().count() as i32;
+        let laid = tab_layout(&lines, &width, 5);
+        let xs = |i: usize| laid[i].0.iter().map(|w| w.0).collect::<Vec<_>>();
+        // "0.0123" and "0.0451" start in column 6 of both lines: one tab stop after "Brier".
+        assert_eq!(xs(0), [0, 55]);
+        assert_eq!(xs(1), [0, 55]);
+        // "voxels" is alone in its column: it follows its number.
+        assert_eq!(xs(2), [0, 35]);
+        assert_eq!(laid[2].1, 95);
+        assert!(laid[3].0.is_empty() && laid[3].1 == 0);
+        assert_eq!(
+            split_words("  a bc  d "),
+            [(2, "a".into()), (4, "bc".into()), (8, "d".into())]
+        );
     }
 }
