@@ -11,12 +11,15 @@ use crate::runner;
 /// The validation cases of a config, or why they cannot be read (the data is absent).
 pub fn validation_cases(config: &str) -> Result<Vec<Case>, String> {
     let cfg = TrainConfig::from_toml(config, PathBuf::new())?;
-    load_validation_cases(&cfg)
+    Ok(load_validation_cases(&cfg)?)
 }
 
 /// The last checkpoint of a finished run.
 pub fn last_model(f: &runner::Finished) -> Result<Trained, String> {
-    Trained::load(&f.config, &f.dir.join("checkpoints/last.bpk"))
+    Ok(Trained::load(
+        &f.config,
+        &f.dir.join("checkpoints/last.bpk"),
+    )?)
 }
 
 /// Vessel counts of a prediction against its reference.

@@ -109,7 +109,7 @@ pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
                 println!("skipping {}: {e}", part.name);
                 continue;
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         };
         let names = class_names(&probe);
         let freq = frequencies(&cases.train, &part.labels, part.ignore_label);

@@ -9,7 +9,7 @@ use dicekit_losses::AnyLossConfig;
 use dicekit_models::{AttentionNetConfig, MaskAttention, UNetConfig};
 use serde::{Deserialize, Serialize};
 
-use crate::Schedule;
+use crate::{InputError, Schedule};
 
 /// Where the images come from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -292,18 +292,28 @@ impl TrainConfig {
     /// Reads and checks a TOML file.
     ///
     /// # Errors
-    /// A one-line message naming the file and the problem.
-    pub fn read(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    /// [`InputError::Read`] or [`InputError::InFile`]: the file and the problem.
+    pub fn read(path: &Path) -> Result<Self, InputError> {
+        let text = std::fs::read_to_string(path).map_err(|error| InputError::Read {
+            path: path.to_path_buf(),
+            error,
+        })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Self::from_toml(&text, base).map_err(|e| format!("{}: {e}", path.display()))
+        Self::from_toml(&text, base).map_err(|e| InputError::InFile {
+            path: path.to_path_buf(),
+            error: Box::new(e),
+        })
     }
 
     /// Parses and checks TOML text; relative paths resolve against `base_dir`.
     ///
     /// # Errors
-    /// A one-line message: unknown keys, wrong types, bad values.
-    pub fn from_toml(text: &str, base_dir: PathBuf) -> Result<Self, String> {
+    /// [`InputError::Config`]: unknown keys, wrong types, bad values, in one line.
+    pub fn from_toml(text: &str, base_dir: PathBuf) -> Result<Self, InputError> {
+        Self::parse(text, base_dir).map_err(InputError::Config)
+    }
+
+    fn parse(text: &str, base_dir: PathBuf) -> Result<Self, String> {
         let table: toml::Table = toml::from_str(text).map_err(|e| one_line(&e.to_string()))?;
         if let Some(data) = table.get("data").and_then(|d| d.as_table()) {
             const COMMON: [&str; 9] = [
@@ -347,7 +357,7 @@ impl TrainConfig {
         }
         let mut cfg: TrainConfig = toml::from_str(text).map_err(|e| one_line(&e.to_string()))?;
         cfg.base_dir = base_dir;
-        cfg.validate()?;
+        cfg.check()?;
         Ok(cfg)
     }
 
@@ -370,7 +380,14 @@ impl TrainConfig {
     }
 
     /// Checks every value that does not need the data.
-    pub fn validate(&self) -> Result<(), String> {
+    ///
+    /// # Errors
+    /// [`InputError::Config`] naming the `[section] field`.
+    pub fn validate(&self) -> Result<(), InputError> {
+        self.check().map_err(InputError::Config)
+    }
+
+    fn check(&self) -> Result<(), String> {
         self.model.validate().map_err(|e| format!("[model] {e}"))?;
         let dims = self.data.patch.len();
         if !(2..=3).contains(&dims) {

@@ -2,7 +2,7 @@
 use dicekit_data::dataset::{DatasetDescription, Split};
 use ndarray::{ArrayD, Axis};
 
-use crate::{DataSource, Normalization, TrainConfig};
+use crate::{DataSource, InputError, Normalization, TrainConfig};
 
 /// One image and its labels.
 #[derive(Debug, Clone)]
@@ -32,8 +32,12 @@ pub struct CaseSet {
 /// rank and labels against the model.
 ///
 /// # Errors
-/// A one-line message naming the file or case.
-pub fn load_cases(cfg: &TrainConfig) -> Result<CaseSet, String> {
+/// [`InputError::Data`] naming the file or case.
+pub fn load_cases(cfg: &TrainConfig) -> Result<CaseSet, InputError> {
+    load_cases_inner(cfg).map_err(InputError::Data)
+}
+
+fn load_cases_inner(cfg: &TrainConfig) -> Result<CaseSet, String> {
     check_class_count(cfg)?;
     let mut set = CaseSet {
         train: read_split(cfg, Split::Train)?,
@@ -57,10 +61,11 @@ pub fn load_cases(cfg: &TrainConfig) -> Result<CaseSet, String> {
 /// against the model like [`load_cases`].
 ///
 /// # Errors
-/// A one-line message naming the file or case.
-pub fn load_validation_cases(cfg: &TrainConfig) -> Result<Vec<Case>, String> {
-    check_class_count(cfg)?;
-    read_split(cfg, Split::Val)
+/// [`InputError::Data`] naming the file or case.
+pub fn load_validation_cases(cfg: &TrainConfig) -> Result<Vec<Case>, InputError> {
+    check_class_count(cfg)
+        .and_then(|()| read_split(cfg, Split::Val))
+        .map_err(InputError::Data)
 }
 
 /// `[model] num_classes` against the classes the dataset description (or synthetic scene)

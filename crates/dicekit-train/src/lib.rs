@@ -5,6 +5,7 @@
 mod checkpoint;
 mod config;
 mod data;
+mod error;
 mod finite;
 mod infer;
 mod model_io;
@@ -16,6 +17,7 @@ pub use config::{
     Clouds, DataSource, Normalization, OptimizerKind, Task, TrainConfig, WeightMapSpec,
 };
 pub use data::{Case, CaseSet, class_names, load_cases, load_validation_cases};
+pub use error::InputError;
 pub use infer::{Predictor, predict_probabilities};
 pub use model_io::{Classification, Trained};
 pub use schedule::Schedule;

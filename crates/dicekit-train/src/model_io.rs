@@ -9,7 +9,7 @@ use ndarray::ArrayD;
 use crate::data::normalize;
 use crate::infer::labels_from_probabilities;
 use crate::train::output_activation;
-use crate::{Predictor, TrainConfig, predict_probabilities};
+use crate::{InputError, Predictor, TrainConfig, predict_probabilities};
 
 /// The network of a training run, with what inference needs from its config.
 #[derive(Debug)]
@@ -43,38 +43,43 @@ impl Trained {
     /// Builds the network of `config` and loads the weights of `checkpoint` (a `.bpk` file).
     ///
     /// # Errors
-    /// A one-line message when the file cannot be read or does not fit the network.
-    pub fn load(config: &TrainConfig, checkpoint: &Path) -> Result<Self, String> {
+    /// [`InputError::Checkpoint`] when the file cannot be read, does not fit the network or holds
+    /// a weight that is not finite.
+    pub fn load(config: &TrainConfig, checkpoint: &Path) -> Result<Self, InputError> {
+        let bad = |error: String| InputError::Checkpoint {
+            path: checkpoint.to_path_buf(),
+            error,
+        };
         let device = crate::train::training_device().inner();
-        let record = burn::store::ModuleRecord::load(checkpoint)
-            .map_err(|e| format!("{}: {e}", checkpoint.display()))?;
+        let record = burn::store::ModuleRecord::load(checkpoint).map_err(|e| bad(e.to_string()))?;
         let net = match (config.attention_config(), config.data.patch.len()) {
             (Some(a), _) => Net::Attention(Box::new(
                 a.init(&device)
                     .try_load_record(record)
-                    .map_err(|e| format!("{}: {e}", checkpoint.display()))?,
+                    .map_err(|e| bad(e.to_string()))?,
             )),
             (None, 2) => Net::D2(
                 config
                     .model
                     .init_2d(&device)
                     .try_load_record(record)
-                    .map_err(|e| format!("{}: {e}", checkpoint.display()))?,
+                    .map_err(|e| bad(e.to_string()))?,
             ),
             (None, _) => Net::D3(
                 config
                     .model
                     .init_3d(&device)
                     .try_load_record(record)
-                    .map_err(|e| format!("{}: {e}", checkpoint.display()))?,
+                    .map_err(|e| bad(e.to_string()))?,
             ),
         };
         let source = checkpoint.display().to_string();
         match &net {
-            Net::D2(m) => crate::finite::check_finite_weights(m, &source)?,
-            Net::D3(m) => crate::finite::check_finite_weights(m, &source)?,
-            Net::Attention(m) => crate::finite::check_finite_weights(m.as_ref(), &source)?,
+            Net::D2(m) => crate::finite::check_finite_weights(m, &source),
+            Net::D3(m) => crate::finite::check_finite_weights(m, &source),
+            Net::Attention(m) => crate::finite::check_finite_weights(m.as_ref(), &source),
         }
+        .map_err(InputError::Data)?;
         let activation = output_activation(&config.loss);
         let predictor = Predictor {
             patch: config.data.patch.clone(),
@@ -102,7 +107,11 @@ impl Trained {
     ///
     /// # Errors
     /// When the image's channels or rank do not fit the network.
-    pub fn predict(&self, image: &ArrayD<f32>) -> Result<(ArrayD<f32>, ArrayD<u32>), String> {
+    pub fn predict(&self, image: &ArrayD<f32>) -> Result<(ArrayD<f32>, ArrayD<u32>), InputError> {
+        self.predict_inner(image).map_err(InputError::Image)
+    }
+
+    fn predict_inner(&self, image: &ArrayD<f32>) -> Result<(ArrayD<f32>, ArrayD<u32>), String> {
         if image.shape()[0] != self.config.model.in_channels {
             return Err(format!(
                 "{} channels but the network takes {}",
@@ -150,7 +159,11 @@ impl Trained {
     /// # Errors
     /// When the image's channels or size do not fit the network (it takes whole images of the
     /// training size).
-    pub fn classify(&self, image: &ArrayD<f32>) -> Result<Option<Classification>, String> {
+    pub fn classify(&self, image: &ArrayD<f32>) -> Result<Option<Classification>, InputError> {
+        self.classify_inner(image).map_err(InputError::Image)
+    }
+
+    fn classify_inner(&self, image: &ArrayD<f32>) -> Result<Option<Classification>, String> {
         let Net::Attention(m) = &self.net else {
             return Ok(None);
         };

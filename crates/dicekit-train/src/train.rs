@@ -50,22 +50,24 @@ impl TrainModel<4> for AttentionNet2d {
     }
 }
 
-/// What went wrong; `exit_code` maps it to the CLI's convention.
-#[derive(Debug, Clone, PartialEq)]
+/// What went wrong; `exit_code` maps it to the CLI's convention. `Display` is one line.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TrainError {
-    /// A bad config or data, found before training starts.
+    /// A bad config or data, found before training starts (an [`InputError`](crate::InputError)'s
+    /// message, or the run folder's).
+    #[error("{0}")]
     Input(String),
     /// The loss became NaN or infinite; the last good checkpoint is kept.
+    #[error("{0}")]
     NonFinite(String),
     /// Writing the output failed.
+    #[error("{0}")]
     Io(String),
 }
 
-impl std::fmt::Display for TrainError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            TrainError::Input(s) | TrainError::NonFinite(s) | TrainError::Io(s) => f.write_str(s),
-        }
+impl From<crate::InputError> for TrainError {
+    fn from(e: crate::InputError) -> Self {
+        TrainError::Input(e.to_string())
     }
 }
 
@@ -190,7 +192,7 @@ pub fn train(
     progress: bool,
 ) -> Result<TrainOutcome, TrainError> {
     let loss_cfg = cfg.loss.clone();
-    let cases = load_cases(cfg).map_err(TrainError::Input)?;
+    let cases = load_cases(cfg)?;
     // A patch larger than an image is padded: said once, not silently.
     if let Some(case) = cases.train.iter().chain(&cases.val).find(|c| {
         c.mask

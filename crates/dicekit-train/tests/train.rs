@@ -96,7 +96,9 @@ fn trains_validates_and_writes_checkpoints() {
         .map(&mut Poison)
         .save_file(&poisoned)
         .unwrap();
-    let e = dicekit_train::Trained::load(&cfg, &poisoned).unwrap_err();
+    let e = dicekit_train::Trained::load(&cfg, &poisoned)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("poisoned.bpk") && e.contains("NaN"), "{e}");
 }
 
@@ -113,7 +115,7 @@ fn resume_refuses_another_config_and_missing_state() {
     let mut other = cfg.clone();
     other.training.epochs = 2;
     other.optimizer.lr = 0.01;
-    let e = train(&other, true, None, false).unwrap_err();
+    let e = train(&other, true, None, false).unwrap_err().to_string();
     assert!(e.to_string().contains("config differs"), "{e}");
 }
 
@@ -165,7 +167,9 @@ fn config_errors_name_the_field() {
     let out = scratch("config_errors");
     let good = config(&out, 1);
     let bad = |from: &str, to: &str| {
-        TrainConfig::from_toml(&good.replacen(from, to, 1), PathBuf::new()).unwrap_err()
+        TrainConfig::from_toml(&good.replacen(from, to, 1), PathBuf::new())
+            .unwrap_err()
+            .to_string()
     };
     assert!(bad("batch_size = 2", "batch_size = 2\nbatchsize = 3").contains("batchsize"));
     assert!(bad("batch_size = 2", "batch_size = 2\nignore_label = 1").contains("ignore_label"));
@@ -285,7 +289,9 @@ fn resize_trains_small_and_predicts_at_the_original_size_within_the_time_limit()
     assert_eq!(probs.shape(), &[2, 40, 40]);
     assert_eq!(labels.shape(), &[40, 40]);
     let bad = text.replace("resize = [32, 32]", "resize = [32]");
-    let e = TrainConfig::from_toml(&bad, PathBuf::new()).unwrap_err();
+    let e = TrainConfig::from_toml(&bad, PathBuf::new())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("[data] resize"), "{e}");
 }
 
@@ -331,7 +337,9 @@ fn the_attention_task_trains_validates_and_classifies() {
             "sideways",
         ),
     ] {
-        let e = TrainConfig::from_toml(&text.replace(from, to), PathBuf::new()).unwrap_err();
+        let e = TrainConfig::from_toml(&text.replace(from, to), PathBuf::new())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(needle), "{e}");
     }
 }
@@ -419,13 +427,16 @@ output = "unused"
             .unwrap();
         assert_eq!(set.val[0].mask, v.mask.data, "validation keeps the truth");
     }
-    let e = TrainConfig::from_toml(&base("ignore", ""), PathBuf::new()).unwrap_err();
+    let e = TrainConfig::from_toml(&base("ignore", ""), PathBuf::new())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("ignore_label"), "{e}");
     let e = TrainConfig::from_toml(
         &base("background", "").replace("\"wetlands\"", "\"fundus\""),
         PathBuf::new(),
     )
-    .unwrap_err();
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("wetlands"), "{e}");
 }
 
