@@ -9,6 +9,7 @@ mod error;
 mod finite;
 mod infer;
 mod model_io;
+mod predict_files;
 mod schedule;
 mod train;
 
@@ -20,6 +21,9 @@ pub use data::{Case, CaseSet, class_names, load_cases, load_validation_cases};
 pub use error::InputError;
 pub use infer::{Predictor, predict_probabilities};
 pub use model_io::{Classification, Trained};
+pub use predict_files::{
+    FilePrediction, PredictOptions, image_inputs, load_run, predict_file, write_classes_csv,
+};
 pub use schedule::Schedule;
 pub use train::{
     EpochLog, StopReason, TrainError, TrainModel, TrainOutcome, TrainState, output_activation,
