@@ -814,38 +814,31 @@ fn write_log_csv(path: &Path, history: &[EpochLog], labels: &[u32]) -> std::io::
         .first()
         .map(|h| h.terms.iter().map(|t| t.0.clone()).collect())
         .unwrap_or_default();
-    let mut s = String::from("epoch,lr,loss");
-    for t in &term_names {
-        s.push_str(&format!(",loss_{t}"));
-    }
-    for label in labels {
-        s.push_str(&format!(",val_dice_{label}"));
-    }
-    s.push_str(",val_mean_dice,val_accuracy,val_auc,seconds\n");
+    let mut header: Vec<String> = ["epoch", "lr", "loss"].map(String::from).to_vec();
+    header.extend(term_names.iter().map(|t| format!("loss_{t}")));
+    header.extend(labels.iter().map(|l| format!("val_dice_{l}")));
+    header.extend(["val_mean_dice", "val_accuracy", "val_auc", "seconds"].map(String::from));
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record(&header)?;
+    let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
     for h in history {
-        s.push_str(&format!("{},{},{}", h.epoch, h.lr, h.loss));
-        for (_, v) in &h.terms {
-            s.push_str(&format!(",{v}"));
-        }
-        for c in 0..labels.len() {
-            s.push_str(&format!(
-                ",{}",
-                h.val_dice
-                    .as_ref()
-                    .and_then(|d| d.get(c).copied().flatten())
-                    .map_or(String::new(), |v| v.to_string())
-            ));
-        }
-        let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
-        s.push_str(&format!(
-            ",{},{},{},{}\n",
+        let mut row = vec![h.epoch.to_string(), h.lr.to_string(), h.loss.to_string()];
+        row.extend(h.terms.iter().map(|(_, v)| v.to_string()));
+        row.extend((0..labels.len()).map(|c| {
+            opt(h
+                .val_dice
+                .as_ref()
+                .and_then(|d| d.get(c).copied().flatten()))
+        }));
+        row.extend([
             opt(h.val_mean_dice),
             opt(h.val_accuracy),
             opt(h.val_auc),
-            h.seconds
-        ));
+            h.seconds.to_string(),
+        ]);
+        w.write_record(&row)?;
     }
-    std::fs::write(path, s)
+    w.flush()
 }
 
 #[cfg(test)]
