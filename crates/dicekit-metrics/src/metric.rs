@@ -1,5 +1,6 @@
-//! Every metric in one list: its name, direction, what it is computed from, and what each peer
-//! reports where one side is empty.
+//! Every metric in one list: its name, direction, whether `evaluate_label_maps` reports it and
+//! whether a report's summary shows it, what it is computed from, and what each peer reports
+//! where one side is empty.
 //!
 //! Adding a per-label metric is one entry in the `metrics!` list below; `dicekit eval`, the
 //! aggregates, the reports and the JSON/CSV rows read [`MetricKind::ALL`] and the entry's
@@ -51,6 +52,7 @@ macro_rules! metrics {
         name: $name:literal,
         higher_is_better: $higher:literal,
         reported: $reported:literal,
+        summary: $summary:literal,
         compute: $compute:expr,
         empty: $empty:expr $(,)?
     } ),* $(,)?) => {
@@ -79,6 +81,13 @@ macro_rules! metrics {
             pub fn higher_is_better(self) -> bool {
                 match self {
                     $( MetricKind::$variant => $higher, )*
+                }
+            }
+
+            /// Whether the compact summary table of a report shows the metric (when computed).
+            pub fn in_summary(self) -> bool {
+                match self {
+                    $( MetricKind::$variant => $summary, )*
                 }
             }
 
@@ -148,7 +157,7 @@ use PeerValue::{Inf, NaN, Number, Raises};
 metrics! {
     /// Dice.
     Dice {
-        name: "dice", higher_is_better: true, reported: true,
+        name: "dice", higher_is_better: true, reported: true, summary: true,
         compute: |x| Some(x.convention.dice(x.counts)),
         empty: |c, side| match c {
             Monai => if side == EmptySide::Prediction { Number(0.0) } else { NaN },
@@ -158,7 +167,7 @@ metrics! {
     },
     /// Jaccard / IoU.
     Jaccard {
-        name: "iou", higher_is_better: true, reported: true,
+        name: "iou", higher_is_better: true, reported: true, summary: true,
         compute: |x| Some(x.convention.jaccard(x.counts)),
         empty: |c, side| match c {
             Monai => if side == EmptySide::Prediction { Number(0.0) } else { NaN },
@@ -168,63 +177,63 @@ metrics! {
     },
     /// Precision.
     Precision {
-        name: "precision", higher_is_better: true, reported: true,
+        name: "precision", higher_is_better: true, reported: true, summary: true,
         compute: |x| Some(x.counts.precision()),
         empty: |_, _| NaN,
     },
     /// Recall.
     Recall {
-        name: "recall", higher_is_better: true, reported: true,
+        name: "recall", higher_is_better: true, reported: true, summary: true,
         compute: |x| Some(x.counts.recall()),
         empty: |_, _| NaN,
     },
     /// Specificity.
     Specificity {
-        name: "specificity", higher_is_better: true, reported: false,
+        name: "specificity", higher_is_better: true, reported: false, summary: false,
         compute: |x| Some(x.counts.specificity()),
         empty: |_, _| NaN,
     },
     /// Relative volume difference.
     VolumeDifference {
-        name: "volume_difference", higher_is_better: false, reported: true,
+        name: "volume_difference", higher_is_better: false, reported: true, summary: false,
         compute: |x| Some(x.counts.volume_difference()),
         empty: |_, _| NaN,
     },
     /// Symmetric Hausdorff distance.
     Hausdorff {
-        name: "hd", higher_is_better: false, reported: true,
+        name: "hd", higher_is_better: false, reported: true, summary: false,
         compute: |x| Some(x.surfaces.hausdorff()),
         empty: |c, side| distance_empty(c, side, Inf),
     },
     /// Percentile Hausdorff distance (HD95).
     Hausdorff95 {
-        name: "hd95", higher_is_better: false, reported: true,
+        name: "hd95", higher_is_better: false, reported: true, summary: true,
         compute: |x| Some(x.surfaces.hausdorff_percentile(95.0, x.convention.percentile())),
         // MONAI's percentile of an empty side is NaN, not inf.
         empty: |c, side| if c == Monai { NaN } else { distance_empty(c, side, Inf) },
     },
     /// Directed Hausdorff distance, prediction to reference.
     DirectedHausdorff {
-        name: "hd_pred_to_gt", higher_is_better: false, reported: false,
+        name: "hd_pred_to_gt", higher_is_better: false, reported: false, summary: false,
         compute: |x| Some(x.surfaces.directed_hausdorff(Direction::PredToTruth)),
         empty: |c, side| distance_empty(c, side, Inf),
     },
     /// Average symmetric surface distance (the peer's own definition).
     Assd {
-        name: "assd", higher_is_better: false, reported: true,
+        name: "assd", higher_is_better: false, reported: true, summary: true,
         compute: |x| Some(x.surfaces.average_surface_distance(x.convention.assd())),
         empty: |c, side| distance_empty(c, side, both_else(side, NaN, Inf)),
     },
     /// Mean of the two directed mean distances.
     Masd {
-        name: "masd", higher_is_better: false, reported: false,
+        name: "masd", higher_is_better: false, reported: false, summary: false,
         compute: |x| Some(x.surfaces.average_surface_distance(SurfaceMean::MeanOfMeans)),
         // DeepMind: the mean of means has a 0/0 side.
         empty: |c, side| distance_empty(c, side, NaN),
     },
     /// Directed mean distance, prediction to reference.
     DirectedAsd {
-        name: "asd_pred_to_gt", higher_is_better: false, reported: true,
+        name: "asd_pred_to_gt", higher_is_better: false, reported: true, summary: false,
         compute: |x| Some(x.surfaces.directed_average(Direction::PredToTruth)),
         // DeepMind: the mean distance from the prediction's surfels is inf when only the
         // reference is empty, 0/0 when the prediction is.
@@ -232,7 +241,7 @@ metrics! {
     },
     /// Normalized surface Dice.
     Nsd {
-        name: "nsd", higher_is_better: true, reported: true,
+        name: "nsd", higher_is_better: true, reported: true, summary: true,
         compute: |x| Some(x.surfaces.normalized_surface_dice(x.tolerance_mm)),
         empty: |c, side| match c {
             Monai | DeepMind => both_else(side, NaN, Number(0.0)),
@@ -243,14 +252,14 @@ metrics! {
     },
     /// Generalized Dice score over the classes of a label map (MONAI `GeneralizedDiceScore`).
     GeneralizedDice {
-        name: "generalized_dice", higher_is_better: true, reported: false,
+        name: "generalized_dice", higher_is_better: true, reported: false, summary: false,
         compute: |_| None,
         // MONAI's rule, the only peer with a label-map score: 1 when nothing is anywhere.
         empty: |_, side| both_else(side, Number(1.0), Number(0.0)),
     },
     /// Centreline Dice (clDice) of the skeletons.
     ClDice {
-        name: "cl_dice", higher_is_better: true, reported: false,
+        name: "cl_dice", higher_is_better: true, reported: false, summary: true,
         compute: |_| None,
         // The clDice reference divides 0 by 0 wherever dicekit has a typed empty.
         empty: |_, _| NaN,

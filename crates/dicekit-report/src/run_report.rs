@@ -732,18 +732,18 @@ fn index_md(x: &IndexInputs) -> String {
         s,
         "Mean over cases (± standard deviation); cases where a metric is undefined (empty reference or prediction) are left out and counted. \"Dice (all voxels)\" is one Dice of the counts summed over the set, as in training.\n"
     );
-    let mut shown = vec![
-        MetricKind::Dice,
-        MetricKind::Jaccard,
-        MetricKind::Precision,
-        MetricKind::Recall,
-        MetricKind::Hausdorff95,
-        MetricKind::Assd,
-        MetricKind::Nsd,
-    ];
-    if x.opts.cl_dice {
-        shown.push(MetricKind::ClDice);
-    }
+    // The summary metrics of the registry that this report computed.
+    let shown: Vec<MetricKind> = MetricKind::ALL
+        .iter()
+        .copied()
+        .filter(|m| {
+            m.in_summary()
+                && x.results
+                    .iter()
+                    .flat_map(|r| &r.labels)
+                    .any(|l| l.scores.iter().any(|(k, _)| k == m))
+        })
+        .collect();
     let _ = write!(s, "| label | Dice (all voxels) | IoU (all voxels) |");
     for &m in &shown {
         let _ = write!(s, " {} |", m.name());
