@@ -80,7 +80,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::image::{read_image, split_image_name};
+use crate::format::Format;
+use crate::image::read_image;
 use crate::mask::{MaskDecoding, check_labels, read_mask};
 use crate::{DataError, DataErrorKind, Volume};
 
@@ -243,7 +244,7 @@ fn list_image_files(
         if name.starts_with('.') || !path.is_file() {
             continue;
         }
-        let Some((stem, _)) = split_image_name(&path) else {
+        let Some((stem, _)) = Format::split_name(&path) else {
             continue;
         };
         let Some(key) = stem.strip_suffix(suffix) else {
@@ -361,80 +362,199 @@ pub fn load_folders(
     })
 }
 
-/// The records of a CSV text (RFC 4180: fields separated by `,`, optionally in double quotes
-/// with `""` for a quote; CRLF or LF line ends; a UTF-8 BOM is skipped), each with the line it
-/// starts on. Lines that are completely empty are skipped.
-fn parse_csv(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+/// One row of a split file, its columns found by header name (in any order).
+#[derive(Deserialize)]
+struct SplitRow {
+    image: String,
+    mask: String,
+    split: String,
+}
+
+/// A record of a CSV text: its fields, and the line and column (1-based) where each starts.
+struct Record {
+    fields: csv::StringRecord,
+    at: Vec<(usize, usize)>,
+}
+
+impl Record {
+    /// The line the record starts on.
+    fn line(&self) -> usize {
+        self.at.first().map_or(1, |&(line, _)| line)
+    }
+
+    /// `line L: msg (column C)` for field `i`.
+    fn error(&self, i: usize, msg: impl fmt::Display) -> String {
+        let (line, column) = self.at.get(i).copied().unwrap_or((self.line(), 1));
+        format!("line {line}: {msg} (column {column})")
+    }
+}
+
+/// `line:column` (1-based) of byte `offset` in `text`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// The records of a CSV text, read with the `csv` crate (fields separated by `,`, optionally
+/// in double quotes with `""` for a quote; CRLF or LF line ends; a UTF-8 BOM is skipped;
+/// empty lines are skipped; rows may differ in length, which the caller checks).
+///
+/// The `csv` crate is lenient where RFC 4180 is not, so each record is checked against the
+/// text it was read from: a quote inside an unquoted field (`a"b`), text after a closing
+/// quote (`"a"b`), a quoted field that is never closed, or a carriage return that does not end
+/// a line (all of which `csv` reads as data) are errors naming the line and column. `csv`'s
+/// own line numbers skip empty lines and CRLF ends, so lines are counted here.
+fn read_csv(text: &str) -> Result<Vec<Record>, String> {
+    // `csv` skips one BOM; its positions count it, those of `body` do not.
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let body = &text[bom..];
+    let position = |byte: u64| (byte as usize).saturating_sub(bom).min(body.len());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let mut records = Vec::new();
-    let mut chars = text.chars().peekable();
-    let mut line = 1;
-    while chars.peek().is_some() {
-        let start_line = line;
-        let mut fields = Vec::new();
-        let mut field = String::new();
-        let mut quoted = false; // the current field was quoted
-        let mut in_quotes = false;
-        let mut after_quote = false; // just after a closing quote
-        loop {
-            let Some(c) = chars.next() else {
-                if in_quotes {
-                    return Err(format!("line {start_line}: a quoted field is not closed"));
-                }
-                break;
-            };
-            if in_quotes {
-                match c {
-                    '"' if chars.peek() == Some(&'"') => {
-                        chars.next();
-                        field.push('"');
-                    }
-                    '"' => {
-                        in_quotes = false;
-                        after_quote = true;
-                    }
-                    '\n' => {
-                        line += 1;
-                        field.push(c);
-                    }
-                    _ => field.push(c),
-                }
-                continue;
-            }
-            match c {
-                ',' => {
-                    fields.push(std::mem::take(&mut field));
-                    quoted = false;
-                    after_quote = false;
-                }
-                '\r' if chars.peek() == Some(&'\n') => {}
-                '\n' => {
-                    line += 1;
-                    break;
-                }
-                '"' if field.is_empty() && !quoted => {
-                    quoted = true;
-                    in_quotes = true;
-                }
-                _ if after_quote => {
-                    return Err(format!(
-                        "line {line}: `{c}` after the closing quote of a field"
-                    ));
-                }
-                '"' => {
-                    return Err(format!(
-                        "line {line}: a quote inside an unquoted field (quote the whole field and write it \"\")"
-                    ));
-                }
-                _ => field.push(c),
+    let mut fields = csv::StringRecord::new();
+    let mut last_end = 0;
+    loop {
+        let start = position(reader.position().byte());
+        match reader.read_record(&mut fields) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let (line, column) =
+                    line_col(body, e.position().map_or(start, |p| position(p.byte())));
+                return Err(format!("line {line}: {e} (column {column})"));
             }
         }
-        fields.push(field);
-        if !(fields.len() == 1 && fields[0].is_empty() && !quoted) {
-            records.push((start_line, fields));
+        let mut end = position(reader.position().byte());
+        if body[..end].ends_with('\r') && body[end..].starts_with('\n') {
+            // `csv` ends a CRLF record at the CR and skips the LF with the next record.
+            end += 1;
+        }
+        // The record proper starts after the empty lines that `csv` skipped.
+        let start = start + empty_lines(body, start, end)?;
+        let starts = check_quoting(&body[start..end], &fields).map_err(|(offset, msg)| {
+            let (line, column) = line_col(body, start + offset);
+            format!("line {line}: {msg} (column {column})")
+        })?;
+        let at = starts
+            .into_iter()
+            .map(|offset| line_col(body, start + offset))
+            .collect();
+        records.push(Record {
+            fields: fields.clone(),
+            at,
+        });
+        last_end = end;
+    }
+    empty_lines(body, last_end, body.len())?;
+    Ok(records)
+}
+
+/// The length of the empty lines (`\n` or `\r\n` each) at the start of `body[start..end]`,
+/// which `csv` skips; a carriage return that ends no line among them is an error (`csv` takes
+/// it for a line end).
+fn empty_lines(body: &str, start: usize, end: usize) -> Result<usize, String> {
+    let raw = &body[start..end];
+    let mut p = 0;
+    loop {
+        let rest = &raw[p..];
+        if rest.starts_with('\n') {
+            p += 1;
+        } else if rest.starts_with("\r\n") {
+            p += 2;
+        } else if rest.starts_with('\r') {
+            let (line, column) = line_col(body, start + p);
+            return Err(format!("line {line}: {} (column {column})", bare_cr()));
+        } else {
+            return Ok(p);
         }
     }
-    Ok(records)
+}
+
+/// Checks that `raw` (one record and its line end) is exactly `fields` written as RFC 4180
+/// says: each field as it is, or in quotes with `""` for a quote, separated by `,`. Returns
+/// the byte offset of each field in `raw`, or the offset and description of the first
+/// problem.
+fn check_quoting(raw: &str, fields: &csv::StringRecord) -> Result<Vec<usize>, (usize, String)> {
+    let mut p = 0;
+    let mut starts = Vec::with_capacity(fields.len());
+    for (i, field) in fields.iter().enumerate() {
+        starts.push(p);
+        let rest = &raw[p..];
+        if rest.starts_with('"') {
+            let quoted = format!("\"{}\"", field.replace('"', "\"\""));
+            if !rest.starts_with(&quoted) {
+                return Err(quoted_field_error(raw, p));
+            }
+            p += quoted.len();
+        } else if let Some(q) = field.find('"') {
+            return Err((
+                p + q,
+                "a quote inside an unquoted field (quote the whole field and write it \"\")".into(),
+            ));
+        } else if rest.starts_with(field) {
+            p += field.len();
+        } else {
+            return Err((p + common_prefix(rest, field), bare_cr().into()));
+        }
+        let rest = &raw[p..];
+        if i + 1 < fields.len() {
+            if !rest.starts_with(',') {
+                return Err(after_field_error(rest, p));
+            }
+            p += 1;
+        } else if !matches!(rest, "" | "\n" | "\r\n") {
+            return Err(after_field_error(rest, p));
+        }
+    }
+    Ok(starts)
+}
+
+fn bare_cr() -> &'static str {
+    "a carriage return that does not end a line (quote the field that holds it)"
+}
+
+/// The length in bytes of the common prefix of `a` and `b`.
+fn common_prefix(a: &str, b: &str) -> usize {
+    a.char_indices()
+        .zip(b.chars())
+        .find(|((_, x), y)| x != y)
+        .map_or(a.len().min(b.len()), |((i, _), _)| i)
+}
+
+/// What is wrong with the quoted field starting at byte `p` of `raw`.
+fn quoted_field_error(raw: &str, p: usize) -> (usize, String) {
+    let mut chars = raw[p + 1..].char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c != '"' {
+            continue;
+        }
+        if chars.peek().is_some_and(|&(_, n)| n == '"') {
+            chars.next();
+            continue;
+        }
+        // The closing quote.
+        return after_field_error(&raw[p + 1 + i + 1..], p + 1 + i + 1);
+    }
+    (p, "a quoted field is not closed".into())
+}
+
+/// What is wrong with `rest`, the text right after a field at byte `p`, which is neither a
+/// separator nor a line end.
+fn after_field_error(rest: &str, p: usize) -> (usize, String) {
+    match rest.chars().next() {
+        Some('\r') => (p, bare_cr().into()),
+        Some(c) => (p, format!("`{c}` after the closing quote of a field")),
+        None => (p, "a record ends early".into()),
+    }
 }
 
 /// The path as written in a split file, `/`-separated, relative to the dataset root.
@@ -479,42 +599,62 @@ fn rel_components(p: &str) -> Vec<&str> {
 pub fn load_split_file(name: &str, root: &Path, list: &Path) -> Result<Dataset, DataError> {
     let text = std::fs::read_to_string(list).map_err(|e| DataErrorKind::Io(e).at(list))?;
     let format = |msg: String| DataErrorKind::Format(msg).at(list);
-    let records = parse_csv(&text).map_err(format)?;
-    let Some(((header_line, header), rows)) = records.split_first() else {
+    let records = read_csv(&text).map_err(format)?;
+    let Some((header, rows)) = records.split_first() else {
         return Err(format(
             "empty split file; expected the header image,mask,split".into(),
         ));
     };
-    let column = |want: &str| header.iter().position(|h| h.trim() == want);
+    let names: Vec<&str> = header.fields.iter().collect();
+    let column = |want: &str| names.iter().position(|h| h.trim() == want);
     let (Some(ci), Some(cm), Some(cs), 3) = (
         column("image"),
         column("mask"),
         column("split"),
-        header.len(),
+        names.len(),
     ) else {
         return Err(format(format!(
-            "line {header_line}: header is {header:?}; expected the columns image, mask, split"
+            "line {}: header is {names:?}; expected the columns image, mask, split",
+            header.line()
         )));
     };
+    // The header names, trimmed, for serde to find the columns by.
+    let header_names: csv::StringRecord = names.iter().map(|h| h.trim()).collect();
     let mut items = Vec::with_capacity(rows.len());
     let mut seen = BTreeMap::new();
     let mut missing = Vec::new();
-    for (line, fields) in rows {
-        if fields.len() != 3 {
+    for record in rows {
+        let line = record.line();
+        if record.fields.len() != 3 {
             return Err(format(format!(
                 "line {line}: {} fields, expected 3 (image, mask, split)",
-                fields.len()
+                record.fields.len()
             )));
         }
-        let (image, mask) = (fields[ci].as_str(), fields[cm].as_str());
+        let row: SplitRow = record
+            .fields
+            .deserialize(Some(&header_names))
+            .map_err(|e| {
+                let (field, msg) = match e.kind() {
+                    csv::ErrorKind::Deserialize { err, .. } => (
+                        err.field().map_or(0, |f| f as usize),
+                        err.kind().to_string(),
+                    ),
+                    _ => (0, e.to_string()),
+                };
+                format(record.error(field, msg))
+            })?;
+        let (image, mask) = (row.image.as_str(), row.mask.as_str());
         if image.is_empty() || mask.is_empty() {
-            return Err(format(format!("line {line}: empty image or mask path")));
+            let empty = if image.is_empty() { ci } else { cm };
+            return Err(format(record.error(empty, "empty image or mask path")));
         }
-        let split: Split = fields[cs]
+        let split: Split = row
+            .split
             .trim()
             .parse()
-            .map_err(|e| format(format!("line {line}: {e}")))?;
-        if let Some(first) = seen.insert(image.to_string(), *line) {
+            .map_err(|e| format(record.error(cs, e)))?;
+        if let Some(first) = seen.insert(image.to_string(), line) {
             return Err(DataErrorKind::Dataset(format!(
                 "image `{image}` is listed on line {first} and again on line {line}"
             ))
@@ -559,7 +699,7 @@ pub fn load_split_file(name: &str, root: &Path, list: &Path) -> Result<Dataset, 
     for item in &mut items {
         let c = rel_components(&item.id);
         let file = c.last().copied().unwrap_or_default();
-        let stem = split_image_name(Path::new(file)).map_or_else(|| file.to_string(), |(s, _)| s);
+        let stem = Format::split_name(Path::new(file)).map_or_else(|| file.to_string(), |(s, _)| s);
         let mut parts: Vec<&str> =
             c[shared.min(c.len().saturating_sub(1))..c.len().saturating_sub(1)].to_vec();
         parts.push(&stem);
@@ -676,14 +816,6 @@ pub struct DatasetDescription {
     /// anchors a relative `root`. Not a TOML key.
     #[serde(skip)]
     pub source: Option<PathBuf>,
-}
-
-/// `line:column` (1-based) of byte `offset` in `text`.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
 }
 
 /// The repository root above `start`: the nearest folder (`start` included) whose `Cargo.toml`
@@ -928,10 +1060,10 @@ mod tests {
     use super::*;
 
     fn fields(text: &str) -> Vec<Vec<String>> {
-        parse_csv(text)
+        read_csv(text)
             .unwrap()
             .into_iter()
-            .map(|(_, f)| f)
+            .map(|r| r.fields.iter().map(String::from).collect())
             .collect()
     }
 
@@ -946,25 +1078,41 @@ mod tests {
                 vec!["c.jpg", "c.png", "val"],
             ]
         );
+        let lines: Vec<usize> = read_csv(text).unwrap().iter().map(Record::line).collect();
+        assert_eq!(lines, [1, 2, 4]);
     }
 
     #[test]
     fn csv_keeps_newlines_inside_quotes_and_counts_lines() {
-        let recs = parse_csv("a,b\n\"x\ny\",z\nlast,one\n").unwrap();
-        assert_eq!(recs[1], (2, vec!["x\ny".to_string(), "z".to_string()]));
-        assert_eq!(recs[2].0, 4);
+        let recs = read_csv("a,b\n\"x\ny\",z\n\n\nlast,one\n").unwrap();
+        assert_eq!(recs[1].line(), 2);
+        assert_eq!(recs[1].fields.iter().collect::<Vec<_>>(), ["x\ny", "z"]);
+        assert_eq!(recs[1].at, [(2, 1), (3, 4)]);
+        assert_eq!(recs[2].line(), 6);
     }
 
     #[test]
     fn csv_rejects_bad_quoting_naming_the_line() {
-        for (bad, line) in [
-            ("a,b\n\"open,c\n", "line 2"),
-            ("a,b\n\"x\"y,c\n", "line 2"),
-            ("a,b\nx\"y,c\n", "line 2"),
+        for (bad, line, column) in [
+            ("a,b\n\"open,c\n", "line 2", 1),
+            ("a,b\n\"x\"y,c\n", "line 2", 4),
+            ("a,b\nx\"y,c\n", "line 2", 2),
+            ("a,b\nc,d\re,f\n", "line 2", 4),
+            ("a,b\r\n\r\r\nc,d\n", "line 2", 1),
+            ("a,b\nc,d\r", "line 2", 4),
         ] {
-            let err = parse_csv(bad).unwrap_err();
+            let err = read_csv(bad).err().unwrap();
             assert!(err.starts_with(line), "{bad:?}: {err}");
+            assert!(
+                err.ends_with(&format!("(column {column})")),
+                "{bad:?}: {err}"
+            );
         }
+        let err = read_csv("a,b\n\"x\"y,c\n").err().unwrap();
+        assert_eq!(
+            err,
+            "line 2: `y` after the closing quote of a field (column 4)"
+        );
     }
 
     #[test]

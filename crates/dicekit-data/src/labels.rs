@@ -9,6 +9,8 @@ pub(crate) trait Sample: Copy {
     fn label(self) -> Option<u32>;
     /// The sample as `f64` (for scaling and for error messages).
     fn value(self) -> f64;
+    /// The sample as the nearest `f32`.
+    fn to_f32(self) -> f32;
 }
 
 macro_rules! lossless_sample {
@@ -19,6 +21,9 @@ macro_rules! lossless_sample {
             }
             fn value(self) -> f64 {
                 f64::from(self)
+            }
+            fn to_f32(self) -> f32 {
+                self as f32
             }
         }
     )*};
@@ -35,6 +40,9 @@ macro_rules! checked_sample {
                 // Exact for every value that is a label; only used to report the others.
                 self as f64
             }
+            fn to_f32(self) -> f32 {
+                self as f32
+            }
         }
     )*};
 }
@@ -47,6 +55,9 @@ impl Sample for f32 {
     fn value(self) -> f64 {
         f64::from(self)
     }
+    fn to_f32(self) -> f32 {
+        self
+    }
 }
 
 impl Sample for f64 {
@@ -55,6 +66,9 @@ impl Sample for f64 {
     }
     fn value(self) -> f64 {
         self
+    }
+    fn to_f32(self) -> f32 {
+        self as f32
     }
 }
 
@@ -114,19 +128,6 @@ pub(crate) fn out_of_memory(n: usize, what: &str) -> DataErrorKind {
         std::io::ErrorKind::OutOfMemory,
         format!("cannot allocate memory for {n} {what}"),
     ))
-}
-
-/// The n-D index of flat position `flat` in an array of `shape` stored with the FIRST axis
-/// fastest (Fortran order, as NIfTI stores voxels).
-pub(crate) fn unravel_first_fastest(mut flat: usize, shape: &[usize]) -> Vec<usize> {
-    shape
-        .iter()
-        .map(|&d| {
-            let i = flat % d.max(1);
-            flat /= d.max(1);
-            i
-        })
-        .collect()
 }
 
 /// The n-D index of flat position `flat` in an array of `shape` stored with the LAST axis
@@ -219,11 +220,10 @@ mod tests {
     }
 
     #[test]
-    fn unravel_orders_match_their_memory_layouts() {
-        // shape [2, 3]: first-axis-fastest flat 3 -> [1, 1]; last-axis-fastest flat 3 -> [1, 0]
-        assert_eq!(unravel_first_fastest(3, &[2, 3]), vec![1, 1]);
+    fn unravel_order_matches_the_row_major_layout() {
+        // shape [2, 3]: last-axis-fastest flat 3 -> [1, 0] (first-axis-fastest layouts are
+        // covered by the raster's `index_of`).
         assert_eq!(unravel_last_fastest(3, &[2, 3]), vec![1, 0]);
-        assert_eq!(unravel_first_fastest(23, &[2, 3, 4]), vec![1, 2, 3]);
         assert_eq!(unravel_last_fastest(23, &[2, 3, 4]), vec![1, 2, 3]);
     }
 }

@@ -54,25 +54,24 @@ pub mod dataset;
 /// and for callers of `dicekit_data::edt`).
 pub use dicekit_edt as edt;
 mod error;
+mod format;
 pub mod image;
 mod label_map;
 mod labels;
 pub mod mask;
-mod nifti_io;
 pub mod overlay;
-mod png_io;
 pub mod resample;
 mod rng;
 pub mod synth;
-mod tiff_io;
 pub mod tiling;
 mod volume;
 pub mod weight_map;
 
 pub use error::{DataError, DataErrorKind};
 pub use image::read_image;
-pub use label_map::{case_name, label_maps_by_case, list_label_maps, read_label_map};
-pub use nifti_io::write_label_map_nifti;
-pub use png_io::write_label_map_png;
+pub use label_map::{
+    case_name, label_maps_by_case, list_label_maps, read_label_map, write_label_map_nifti,
+    write_label_map_png,
+};
 pub use rng::Rng;
 pub use volume::Volume;

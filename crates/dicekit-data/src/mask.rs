@@ -31,15 +31,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::image::{ImageFormat, decode_image, image_format};
+use crate::format::{self, Format, IMAGE_EXTENSIONS, MAX_BYTES, Purpose};
 use crate::labels::{alloc_labels, unravel_last_fastest};
-use crate::nifti_io::read_nifti_limited;
-use crate::png_io::decode_png_limited;
-use crate::tiff_io::decode_tiff_limited;
 use crate::{DataError, DataErrorKind, Volume};
-
-/// Largest decoded mask accepted, in bytes of samples as stored.
-const MAX_MASK_BYTES: usize = 1 << 32;
 
 /// How the samples of a mask file become labels. In TOML (a dataset description's `[mask]`
 /// table), the variant is the `kind` key:
@@ -318,52 +312,32 @@ impl MaskDecoding {
 /// # Ok::<(), dicekit_data::DataError>(())
 /// ```
 pub fn read_mask(path: &Path, decoding: &MaskDecoding) -> Result<Volume<u32>, DataError> {
-    let format = image_format(path).map_err(|k| k.at(path))?;
+    let format = Format::of_path(path, IMAGE_EXTENSIONS).map_err(|k| k.at(path))?;
     let file = std::fs::File::open(path).map_err(|e| DataErrorKind::Io(e).at(path))?;
-    decode_mask(
-        std::io::BufReader::new(file),
-        format,
-        decoding,
-        MAX_MASK_BYTES,
-    )
-    .map_err(|k| k.at(path))
+    decode_mask(std::io::BufReader::new(file), format, decoding, MAX_BYTES).map_err(|k| k.at(path))
 }
 
-/// Decodes a label map (the readers of [`read_label_map`](crate::read_label_map)) from a
-/// stream; JPEG is refused.
-pub(crate) fn decode_label_map(
-    r: impl BufRead + Seek,
-    format: ImageFormat,
-    max_bytes: usize,
-) -> Result<Volume<u32>, DataErrorKind> {
-    match format {
-        ImageFormat::Nifti { gz } => read_nifti_limited(r, gz, max_bytes),
-        ImageFormat::Png => Ok(Volume::new(decode_png_limited(r, max_bytes)?.into_dyn())),
-        ImageFormat::Tiff => Ok(Volume::new(decode_tiff_limited(r, max_bytes)?.into_dyn())),
-        ImageFormat::Jpeg => Err(DataErrorKind::UnsupportedType(
-            "JPEG mask with `labels` decoding: JPEG is lossy, so its values are not exact \
-             labels; use a `threshold` or `colour_table` decoding"
-                .into(),
-        )),
-    }
-}
-
-/// Decodes a mask of the given format from a stream.
+/// Decodes a mask of the given format from a stream: the stored values as labels
+/// ([`Purpose::LabelMap`]; JPEG is refused), or the image's values
+/// ([`Purpose::Image`]) thresholded or looked up in the colour table.
 pub(crate) fn decode_mask(
     r: impl BufRead + Seek,
-    format: ImageFormat,
+    format: Format,
     decoding: &MaskDecoding,
     max_bytes: usize,
 ) -> Result<Volume<u32>, DataErrorKind> {
+    let purpose = match decoding {
+        MaskDecoding::Labels => Purpose::LabelMap,
+        _ => Purpose::Image,
+    };
+    let raster = format::decode(r, format, purpose, max_bytes)?;
     match decoding {
-        MaskDecoding::Labels => decode_label_map(r, format, max_bytes),
+        MaskDecoding::Labels => raster.into_labels(),
         MaskDecoding::Threshold { threshold, channel } => {
-            let image = decode_image(r, format, max_bytes)?;
-            threshold_channel(image, *threshold, *channel)
+            threshold_channel(raster.into_values()?, *threshold, *channel)
         }
         MaskDecoding::ColourTable { colours, unknown } => {
-            let image = decode_image(r, format, max_bytes)?;
-            map_colours(image, colours, *unknown)
+            map_colours(raster.into_values()?, colours, *unknown)
         }
     }
 }

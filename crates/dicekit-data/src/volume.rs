@@ -134,6 +134,92 @@ impl<T> Volume<T> {
 }
 
 impl<T> Volume<T> {
+    /// A channels-first image volume: `data` is `[C, ...S]`, and `spacing` (1 mm) and `origin`
+    /// (0) get one value per SPATIAL axis, `data.ndim() - 1` values. This is the shape
+    /// [`read_image`](crate::read_image) returns; see the [module docs](crate::image) for the convention.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dicekit_data::Volume;
+    /// use ndarray::Array3;
+    ///
+    /// let v = Volume::channels_first(Array3::<f32>::zeros((3, 4, 5)).into_dyn());
+    /// assert_eq!((v.channels(), v.spatial_shape()), (3, &[4, 5][..]));
+    /// assert_eq!(v.spacing, vec![1.0, 1.0]);
+    /// assert_eq!(v.origin, vec![0.0, 0.0]);
+    /// ```
+    pub fn channels_first(data: ArrayD<T>) -> Self {
+        let n = data.ndim().saturating_sub(1);
+        Self {
+            data,
+            spacing: vec![1.0; n],
+            origin: vec![0.0; n],
+            affine: None,
+        }
+    }
+
+    /// Whether `data`'s first axis is a channel axis: `spacing` has exactly one value fewer
+    /// than `data` has axes (an image from [`read_image`](crate::read_image)). A label map (one spacing value per
+    /// axis) has none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dicekit_data::Volume;
+    /// use ndarray::array;
+    ///
+    /// assert!(!Volume::new(array![[0u32, 1]].into_dyn()).has_channel_axis());
+    /// assert!(Volume::channels_first(array![[0.5f32, 1.0]].into_dyn()).has_channel_axis());
+    /// ```
+    pub fn has_channel_axis(&self) -> bool {
+        self.spacing.len() + 1 == self.data.ndim()
+    }
+
+    /// The number of channels: `data.shape()[0]` for an image `[C, ...S]`, 1 for a label map.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dicekit_data::Volume;
+    /// use ndarray::{array, Array3};
+    ///
+    /// assert_eq!(Volume::channels_first(Array3::<f32>::zeros((4, 2, 2)).into_dyn()).channels(), 4);
+    /// assert_eq!(Volume::new(array![[0u32, 1]].into_dyn()).channels(), 1);
+    /// ```
+    pub fn channels(&self) -> usize {
+        if self.has_channel_axis() {
+            self.data.shape()[0]
+        } else {
+            1
+        }
+    }
+
+    /// The spatial shape `S`: `data`'s shape without the channel axis of an image, the whole
+    /// shape of a label map. An image and its mask match when these are equal.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dicekit_data::Volume;
+    /// use ndarray::Array3;
+    /// use ndarray::Array2;
+    ///
+    /// let image = Volume::channels_first(Array3::<f32>::zeros((3, 4, 5)).into_dyn());
+    /// let mask = Volume::new(Array2::<u32>::zeros((4, 5)).into_dyn());
+    /// assert_eq!(image.spatial_shape(), mask.spatial_shape());
+    /// ```
+    pub fn spatial_shape(&self) -> &[usize] {
+        let shape = self.data.shape();
+        if self.has_channel_axis() {
+            &shape[1..]
+        } else {
+            shape
+        }
+    }
+}
+
+impl<T> Volume<T> {
     /// Checks the geometry shared by the writers: one finite, positive spacing (as `f32`, which
     /// NIfTI stores) and one finite origin value per axis.
     pub(crate) fn check_geometry(&self) -> Result<(), DataErrorKind> {

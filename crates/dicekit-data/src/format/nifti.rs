@@ -1,27 +1,29 @@
-//! NIfTI-1 label maps (`.nii`, `.nii.gz`): reading with nibabel's conventions, writing.
+//! NIfTI-1 (`.nii`, `.nii.gz`): single-file NIfTI-1 read with nibabel's conventions and
+//! written little-endian, gzip-compressed or not.
 //!
-//! The header is parsed by the `nifti` crate (it detects the byte order). The voxel data is
-//! read here rather than through `nifti` 0.18's volume API, because that API reads the voxels
-//! right after the extensions it parsed instead of at `vox_offset` (byte 352 when the extension
-//! flag is 0, whatever `vox_offset` says), rescales into integer types in `f32` with a
-//! saturating cast, and panics ("Inconsistent raw data size") when `bitpix` disagrees with
-//! `datatype`. Files are written here too: `nifti`'s writer derives the output name from the
-//! path (`case.v2.nii` becomes `case.nii`), truncates axis lengths to `u16`, and drops the
-//! error of the final flush of an uncompressed file.
+//! The header is parsed by the `nifti` crate (it detects the byte order); gzip is `flate2`.
+//! The voxel data is read here rather than through `nifti` 0.18's `ndarray_volumes` API
+//! (whose ndarray 0.17 would fit), because, measured on 0.18.0, that API reads the voxels
+//! right after the extensions it parsed instead of at `vox_offset` (a file with `vox_offset`
+//! 400 gave its padding bytes as voxels), rescales into integer types in `f32` with a
+//! saturating cast (`uint8` 3 with `scl_slope` 0.5 became label 1, `int8` -1 became
+//! 4294967295), panics ("Inconsistent raw data size") when `bitpix` disagrees with
+//! `datatype`, and reserves the size the header declares before reading. Files are written
+//! here too: `nifti`'s writer only writes to a path it derives from the given one
+//! (`case.v2.nii` becomes `case.nii`), truncates axis lengths to `u16`, drops the error of
+//! the final flush of an uncompressed file, and its header serializer is private.
 
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::io::{self, BufRead, Read, Write};
 
 use flate2::Compression;
 use flate2::bufread::MultiGzDecoder;
 use flate2::write::GzEncoder;
-use ndarray::{ArrayD, IxDyn, ShapeBuilder};
+use ndarray::{ArrayD, Axis, IxDyn, ShapeBuilder};
 use nifti::{Endianness, NiftiError, NiftiHeader, NiftiType};
 
-use crate::label_map::{FileFormat, file_format, unsupported_extension};
-use crate::labels::{alloc_labels, out_of_memory, to_labels, unravel_first_fastest};
-use crate::{DataError, DataErrorKind, Volume};
+use super::raster::{Purpose, Raster, Samples, alloc, map_samples};
+use crate::DataErrorKind;
+use crate::labels::out_of_memory;
 
 /// Bytes of a NIfTI-1 header.
 const HEADER_LEN: usize = 348;
@@ -33,37 +35,124 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// NIfTI-1 `dim` entries are `int16`.
 pub(crate) const MAX_DIM: usize = i16::MAX as usize;
 
-/// Reads a NIfTI-1 label map; see [`crate::read_label_map`] for the conventions.
-pub(crate) fn read_nifti(path: &Path) -> Result<Volume<u32>, DataError> {
-    let named_gz = file_format(path) == Some(FileFormat::Nifti { gz: true });
-    let file = File::open(path).map_err(|e| DataErrorKind::Io(e).at(path))?;
-    read_nifti_from(BufReader::new(file), named_gz).map_err(|k| k.at(path))
-}
-
-/// Reads a NIfTI-1 label map from a stream, gzip-compressed or not: the content decides, so a
-/// misnamed file still reads. `named_gz` (the name ends in `.gz`) only shapes the message when
-/// the content is neither gzip nor NIfTI-1.
-pub(crate) fn read_nifti_from(
+/// Decodes a NIfTI-1 file, gzip-compressed or not: the content decides, so a misnamed file
+/// still reads (`named_gz` only shapes the message when the content is neither gzip nor
+/// NIfTI-1). Voxel data larger than `max_bytes` is refused before it is allocated.
+///
+/// - label map: `[1, ...dim]`, a spacing and an origin per axis, every integer or float type;
+/// - image: `[C, x, y, z]` (or fewer spatial axes): a 1- to 3-D file has `C = 1`, a 4-D file's
+///   4th axis is the channel axis, and a 5-D file with `dim[4] = 1` (the NIfTI vector
+///   convention) has its 5th; spacing and origin of the spatial axes only.
+///
+/// An image's samples keep the file's type, and `scl_slope`/`scl_inter` go into
+/// [`Raster::scaling`] when they change the values (nibabel's rule). A label map's samples
+/// are converted to labels (after that scaling) before the rest of a gzip stream is checked,
+/// so that a value that is not a label is the error even when the stream's tail is corrupt.
+pub(crate) fn decode(
     r: impl BufRead,
     named_gz: bool,
-) -> Result<Volume<u32>, DataErrorKind> {
-    read_nifti_limited(r, named_gz, usize::MAX)
+    purpose: Purpose,
+    max_bytes: usize,
+) -> Result<Raster<'static>, DataErrorKind> {
+    read_gz_or_plain(r, named_gz, |r, gz| {
+        let v = match purpose {
+            Purpose::LabelMap => {
+                decode_voxels(r, gz, "label maps", |shape| shape.len(), max_bytes)?
+            }
+            // Spacing and origin of the spatial axes only (pixdim[4] of a channel axis is often 0).
+            Purpose::Image => {
+                decode_voxels(r, gz, "images", |shape| shape.len().min(3), max_bytes)?
+            }
+        };
+        let samples = samples(v.raw, &v.shape, v.datatype, v.endianness)?;
+        let samples = map_samples!(samples, a => arrange(a.into_owned(), purpose)?.into());
+        let raster = Raster {
+            samples,
+            scaling: v.scaling,
+            spacing: v.spacing,
+            origin: v.origin,
+            affine: v.affine,
+        };
+        match purpose {
+            // A value that is not a label is reported before a corrupt gzip tail.
+            Purpose::LabelMap => raster.into_label_raster(),
+            Purpose::Image => Ok(raster),
+        }
+    })
 }
 
-/// [`read_nifti_from`] refusing files whose voxel data is larger than `max_voxel_bytes` (for
-/// fuzzing).
-pub(crate) fn read_nifti_limited(
-    r: impl BufRead,
-    named_gz: bool,
-    max_voxel_bytes: usize,
-) -> Result<Volume<u32>, DataErrorKind> {
-    read_gz_or_plain(r, named_gz, |r, gz| decode(r, gz, max_voxel_bytes))
+/// The voxels in their type, shaped as `dim` with the first axis fastest, as NIfTI stores
+/// them.
+fn samples(
+    raw: Vec<u8>,
+    shape: &[usize],
+    datatype: NiftiType,
+    endianness: Endianness,
+) -> Result<Samples<'static>, DataErrorKind> {
+    let big = matches!(endianness, Endianness::Big);
+    let shape = IxDyn(shape).f();
+    let mismatch = |e: ndarray::ShapeError| {
+        DataErrorKind::Format(format!("voxel count does not match dim ({e})"))
+    };
+    macro_rules! typed {
+        ($t:ty) => {{
+            const N: usize = std::mem::size_of::<$t>();
+            let mut v: Vec<$t> = alloc(raw.len() / N, "voxel values")?;
+            v.extend(raw.chunks_exact(N).map(|c| {
+                let mut b = [0u8; N];
+                b.copy_from_slice(c);
+                if big {
+                    <$t>::from_be_bytes(b)
+                } else {
+                    <$t>::from_le_bytes(b)
+                }
+            }));
+            drop(raw);
+            ArrayD::from_shape_vec(shape, v).map_err(mismatch)?.into()
+        }};
+    }
+    Ok(match datatype {
+        NiftiType::Uint8 => ArrayD::from_shape_vec(shape, raw).map_err(mismatch)?.into(),
+        NiftiType::Int8 => typed!(i8),
+        NiftiType::Uint16 => typed!(u16),
+        NiftiType::Int16 => typed!(i16),
+        NiftiType::Uint32 => typed!(u32),
+        NiftiType::Int32 => typed!(i32),
+        NiftiType::Uint64 => typed!(u64),
+        NiftiType::Int64 => typed!(i64),
+        NiftiType::Float32 => typed!(f32),
+        NiftiType::Float64 => typed!(f64),
+        other => {
+            return Err(DataErrorKind::UnsupportedType(format!(
+                "NIfTI datatype {}",
+                type_name(other)
+            )));
+        }
+    })
+}
+
+/// The file's array (`dim` order) as `[C, ...S]` for `purpose`.
+fn arrange<T>(file: ArrayD<T>, purpose: Purpose) -> Result<ArrayD<T>, DataErrorKind> {
+    let shape = file.shape().to_vec();
+    Ok(match (purpose, shape.len()) {
+        (Purpose::LabelMap, _) | (Purpose::Image, 1..=3) => file.insert_axis(Axis(0)),
+        (Purpose::Image, 4) => file.permuted_axes(IxDyn(&[3, 0, 1, 2])),
+        (Purpose::Image, 5) if shape[3] == 1 => file
+            .index_axis_move(Axis(3), 0)
+            .permuted_axes(IxDyn(&[3, 0, 1, 2])),
+        (Purpose::Image, _) => {
+            return Err(DataErrorKind::UnsupportedType(format!(
+                "NIfTI image with dim {shape:?}; images have 1 to 3 spatial axes, with \
+                 channels on the 4th axis (or on the 5th when the 4th has length 1)"
+            )));
+        }
+    })
 }
 
 /// Runs `decode` on the stream, decompressed first when it starts with the gzip magic (the
 /// content decides, not the name). `named_gz` only shapes the message when the content is
 /// neither gzip nor NIfTI-1.
-pub(crate) fn read_gz_or_plain<T>(
+fn read_gz_or_plain<T>(
     mut r: impl BufRead,
     named_gz: bool,
     decode: impl FnOnce(&mut dyn Read, bool) -> Result<T, DataErrorKind>,
@@ -118,44 +207,29 @@ fn read_exactly(
     Ok(if got == n { Ok(buf) } else { Err(got) })
 }
 
-fn decode(r: &mut dyn Read, gz: bool, max_bytes: usize) -> Result<Volume<u32>, DataErrorKind> {
-    let v = decode_voxels(r, gz, "label maps", |shape| shape.len(), max_bytes)?;
-    let labels = decode_labels(&v.raw, v.datatype, v.endianness, v.scaling, &v.shape)?;
-    // NIfTI stores the first axis fastest: build that view, then copy to standard layout.
-    let data = ArrayD::from_shape_vec(IxDyn(&v.shape).f(), labels)
-        .map_err(|e| DataErrorKind::Format(format!("voxel count does not match dim ({e})")))?;
-    let data = data.as_standard_layout().into_owned();
-    Ok(Volume {
-        data,
-        spacing: v.spacing,
-        origin: v.origin,
-        affine: v.affine,
-    })
-}
-
 /// The checked header fields and the raw voxel bytes of a NIfTI-1 file.
-pub(crate) struct NiftiVoxels {
+struct NiftiVoxels {
     /// `dim[1..=dim[0]]`.
-    pub(crate) shape: Vec<usize>,
+    shape: Vec<usize>,
     /// `pixdim` of the first `geometry_axes` axes, each finite and > 0.
-    pub(crate) spacing: Vec<f64>,
+    spacing: Vec<f64>,
     /// The origin (sform, else qform, else zeros), `geometry_axes` values.
-    pub(crate) origin: Vec<f64>,
+    origin: Vec<f64>,
     /// The sform if `sform_code > 0`, else the qform if `qform_code > 0`.
-    pub(crate) affine: Option<[[f64; 4]; 4]>,
-    pub(crate) datatype: NiftiType,
-    pub(crate) endianness: Endianness,
+    affine: Option<[[f64; 4]; 4]>,
+    datatype: NiftiType,
+    endianness: Endianness,
     /// `(scl_slope, scl_inter)` when they change the values (nibabel's rule).
-    pub(crate) scaling: Option<(f64, f64)>,
+    scaling: Option<(f64, f64)>,
     /// The voxel bytes as stored (first axis fastest).
-    pub(crate) raw: Vec<u8>,
+    raw: Vec<u8>,
 }
 
 /// Reads the header and the voxel bytes. `geometry_axes(shape)` says how many leading axes
 /// have a spacing and an origin (the others, such as channels, get none); `what` names what
 /// the file should hold, for the message about an unusable datatype. Voxel data larger than
 /// `max_bytes` is refused ([`DataErrorKind::UnsupportedType`]) before anything is allocated.
-pub(crate) fn decode_voxels(
+fn decode_voxels(
     r: &mut dyn Read,
     gz: bool,
     what: &str,
@@ -298,7 +372,7 @@ fn datatype(h: &NiftiHeader, what: &str) -> Result<NiftiType, DataErrorKind> {
     }
 }
 
-pub(crate) fn type_name(t: NiftiType) -> &'static str {
+fn type_name(t: NiftiType) -> &'static str {
     match t {
         NiftiType::Uint8 => "uint8",
         NiftiType::Int8 => "int8",
@@ -350,8 +424,6 @@ fn scaling(h: &NiftiHeader) -> Result<Option<(f64, f64)>, DataErrorKind> {
     Ok((slope != 1.0 || inter != 0.0).then_some((slope, inter)))
 }
 
-/// The sform translation if `sform_code > 0`, else the qform offset if `qform_code > 0`, else
-/// zeros; `(x, y, z)` cut or padded with zeros to `ndim`.
 /// The voxel-to-world matrix (kept on the volume only when it is not `diag(pixdim) + origin`):
 /// the sform rows if `sform_code > 0`, else the qform (quaternion
 /// `b, c, d` with `a = sqrt(1 - b^2 - c^2 - d^2)`, `qfac = pixdim[0]` (0 read as 1), spacing
@@ -402,6 +474,8 @@ fn affine(h: &NiftiHeader) -> Option<[[f64; 4]; 4]> {
     Some(m)
 }
 
+/// The sform translation if `sform_code > 0`, else the qform offset if `qform_code > 0`, else
+/// zeros; `(x, y, z)` cut or padded with zeros to `ndim`.
 fn origin(h: &NiftiHeader, ndim: usize) -> Vec<f64> {
     let xyz = if h.sform_code > 0 {
         [h.srow_x[3], h.srow_y[3], h.srow_z[3]]
@@ -427,156 +501,97 @@ fn vox_offset(h: &NiftiHeader) -> Result<usize, DataErrorKind> {
     }
 }
 
-fn decode_labels(
-    raw: &[u8],
-    datatype: NiftiType,
-    endianness: Endianness,
-    scaling: Option<(f64, f64)>,
-    shape: &[usize],
-) -> Result<Vec<u32>, DataErrorKind> {
-    let big = matches!(endianness, Endianness::Big);
-    let unravel = |flat| unravel_first_fastest(flat, shape);
-    macro_rules! samples {
-        ($t:ty) => {{
-            const N: usize = std::mem::size_of::<$t>();
-            let it = raw.chunks_exact(N).map(|c| {
-                let mut b = [0u8; N];
-                b.copy_from_slice(c);
-                if big {
-                    <$t>::from_be_bytes(b)
-                } else {
-                    <$t>::from_le_bytes(b)
-                }
-            });
-            to_labels(it, scaling, unravel)
-        }};
-    }
-    match datatype {
-        NiftiType::Uint8 if scaling.is_none() => {
-            let mut out = alloc_labels(raw.len())?;
-            out.extend(raw.iter().map(|&b| u32::from(b)));
-            Ok(out)
-        }
-        NiftiType::Uint8 => samples!(u8),
-        NiftiType::Int8 => samples!(i8),
-        NiftiType::Uint16 => samples!(u16),
-        NiftiType::Int16 => samples!(i16),
-        NiftiType::Uint32 => samples!(u32),
-        NiftiType::Int32 => samples!(i32),
-        NiftiType::Uint64 => samples!(u64),
-        NiftiType::Int64 => samples!(i64),
-        NiftiType::Float32 => samples!(f32),
-        NiftiType::Float64 => samples!(f64),
-        other => Err(DataErrorKind::UnsupportedType(format!(
-            "NIfTI datatype {}",
-            type_name(other)
+/// Checks NIfTI-1's limit on the length of every axis of `shape`: 1 to 32767.
+pub(crate) fn check_axis_lengths(shape: &[usize]) -> Result<(), DataErrorKind> {
+    match shape
+        .iter()
+        .enumerate()
+        .find(|(_, d)| !(1..=MAX_DIM).contains(*d))
+    {
+        Some((axis, d)) => Err(DataErrorKind::NotWritable(format!(
+            "axis {axis} has length {d}; NIfTI-1 allows 1 to {MAX_DIM}"
         ))),
+        None => Ok(()),
     }
 }
 
-/// The voxel values as `f32` in file order (first axis fastest), after `scaling` (applied in
-/// `f64`, then rounded to `f32`). Integers above 2^24 and `f64` values are rounded to the
-/// nearest `f32`.
-pub(crate) fn decode_values(
-    raw: &[u8],
-    datatype: NiftiType,
-    endianness: Endianness,
-    scaling: Option<(f64, f64)>,
-) -> Result<Vec<f32>, DataErrorKind> {
-    let big = matches!(endianness, Endianness::Big);
-    let n = raw.len() / datatype.size_of().max(1);
-    let mut out = Vec::new();
-    out.try_reserve_exact(n)
-        .map_err(|_| out_of_memory(n, "voxel values"))?;
-    macro_rules! values {
-        ($t:ty) => {{
-            const N: usize = std::mem::size_of::<$t>();
-            let it = raw.chunks_exact(N).map(|c| {
-                let mut b = [0u8; N];
-                b.copy_from_slice(c);
-                let v = if big {
-                    <$t>::from_be_bytes(b)
-                } else {
-                    <$t>::from_le_bytes(b)
-                };
-                crate::labels::Sample::value(v)
-            });
-            match scaling {
-                None => out.extend(it.map(|v| v as f32)),
-                Some((slope, inter)) => out.extend(it.map(|v| (v * slope + inter) as f32)),
-            }
-        }};
-    }
-    match datatype {
-        NiftiType::Uint8 => values!(u8),
-        NiftiType::Int8 => values!(i8),
-        NiftiType::Uint16 => values!(u16),
-        NiftiType::Int16 => values!(i16),
-        NiftiType::Uint32 => values!(u32),
-        NiftiType::Int32 => values!(i32),
-        NiftiType::Uint64 => values!(u64),
-        NiftiType::Int64 => values!(i64),
-        NiftiType::Float32 => values!(f32),
-        NiftiType::Float64 => values!(f64),
-        other => {
-            return Err(DataErrorKind::UnsupportedType(format!(
-                "NIfTI datatype {}",
-                type_name(other)
-            )));
-        }
-    }
-    Ok(out)
-}
-
-/// Writes a label map as a single-file NIfTI-1, gzip-compressed if the name ends in `.nii.gz`
-/// (any case), plain for `.nii`.
-///
-/// The voxel type is the smallest that holds every label: `uint8` if the largest label is at
-/// most 255, else `uint16` up to 65535, else `uint32`. The header gets `dim` from the shape
-/// (axis 0 is x, as [`read_label_map`](crate::read_label_map) reads it), `pixdim[1..=ndim]`
-/// from `spacing` (stored as `f32`), `scl_slope` 1, units mm, and an axis-aligned qform and
-/// sform (code 1, scanner) with `spacing` on the diagonal and the first three `origin` values
-/// as the translation. The file is little-endian, `vox_offset` 352, without extensions, and is
-/// written in one piece (encoded in memory first).
-///
-/// # Errors
-///
-/// [`UnsupportedExtension`](DataErrorKind::UnsupportedExtension) for any other name;
-/// [`NotWritable`](DataErrorKind::NotWritable) for 0 or more than 7 axes, an axis longer than
-/// 32767 or empty, or `spacing`/`origin` of the wrong length or not finite;
-/// [`BadSpacing`](DataErrorKind::BadSpacing) for a spacing that is not > 0 as `f32`;
-/// [`Io`](DataErrorKind::Io) when the file cannot be written.
-///
-/// # Examples
-///
-/// ```
-/// use dicekit_data::{read_label_map, write_label_map_nifti, Volume};
-/// use ndarray::array;
-///
-/// let dir = std::env::temp_dir().join(format!("dicekit-doc-nifti-{}", std::process::id()));
-/// std::fs::create_dir_all(&dir).unwrap();
-/// let path = dir.join("pred.nii");
-/// let v = Volume::new(array![[0u32, 300], [7, 0]].into_dyn()).with_spacing(vec![0.5, 1.25]);
-/// write_label_map_nifti(&path, &v)?; // uint16, since 300 > 255
-/// assert_eq!(read_label_map(&path)?, v);
-/// # std::fs::remove_dir_all(&dir).unwrap();
-/// # Ok::<(), dicekit_data::DataError>(())
-/// ```
-pub fn write_label_map_nifti(path: &Path, v: &Volume<u32>) -> Result<(), DataError> {
-    let gz = match file_format(path) {
-        Some(FileFormat::Nifti { gz }) => gz,
-        _ => return Err(unsupported_extension(path, ".nii or .nii.gz").at(path)),
+/// Encodes a raster `[C, ...S]` of `U8`, `U16`, `U32` or `F32` samples as a single-file,
+/// little-endian NIfTI-1 (`vox_offset` 352, no extensions), gzip-compressed when `gz`. One
+/// channel is written as a file of the spatial shape; `C > 1` channels as a 4-D file
+/// `(x, y, z, C)` (fewer spatial axes padded with 1). The header is [`header_bytes`] with the
+/// raster's geometry and `descrip`. The caller checks the axis count, the axis lengths
+/// ([`check_axis_lengths`]) and the geometry.
+pub(crate) fn encode(
+    raster: &Raster<'_>,
+    descrip: &[u8],
+    gz: bool,
+) -> Result<Vec<u8>, DataErrorKind> {
+    let shape = raster.shape();
+    let Some((&c, spatial)) = shape.split_first() else {
+        return Err(DataErrorKind::NotWritable(
+            "a NIfTI-1 file needs at least one axis".into(),
+        ));
     };
-    let bytes = encode_nifti(v).map_err(|k| k.at(path))?;
-    let bytes = if gz {
-        gzip(&bytes).map_err(|e| DataErrorKind::Io(e).at(path))?
+    let file_shape: Vec<usize> = if c == 1 {
+        spatial.to_vec()
     } else {
-        bytes
+        let mut s = spatial.to_vec();
+        s.resize(3, 1);
+        s.push(c);
+        s
     };
-    std::fs::write(path, bytes).map_err(|e| DataErrorKind::Io(e).at(path))
+    let (datatype, size) = match &raster.samples {
+        Samples::U8(_) => (NiftiType::Uint8, 1),
+        Samples::U16(_) => (NiftiType::Uint16, 2),
+        Samples::U32(_) => (NiftiType::Uint32, 4),
+        Samples::F32(_) => (NiftiType::Float32, 4),
+        _ => {
+            return Err(DataErrorKind::NotWritable(
+                "NIfTI files are written as uint8, uint16, uint32 or float32".into(),
+            ));
+        }
+    };
+    let h = header_bytes(
+        &file_shape,
+        datatype,
+        size,
+        &raster.spacing,
+        &raster.origin,
+        raster.affine.as_ref(),
+        descrip,
+    );
+    let n: usize = shape.iter().product();
+    let mut out = Vec::new();
+    out.try_reserve_exact(h.len() + size * n)
+        .map_err(|_| out_of_memory(n, "voxels"))?;
+    out.extend_from_slice(&h);
+    // File order: x fastest (the reversed axes of each channel), the channel axis slowest.
+    macro_rules! voxels {
+        ($a:expr) => {
+            for channel in $a.axis_iter(Axis(0)) {
+                channel
+                    .t()
+                    .iter()
+                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+            }
+        };
+    }
+    match &raster.samples {
+        Samples::U8(a) => voxels!(a),
+        Samples::U16(a) => voxels!(a),
+        Samples::U32(a) => voxels!(a),
+        Samples::F32(a) => voxels!(a),
+        _ => unreachable!("checked above"),
+    }
+    if gz {
+        gzip(&out).map_err(DataErrorKind::Io)
+    } else {
+        Ok(out)
+    }
 }
 
-pub(crate) fn gzip(bytes: &[u8]) -> io::Result<Vec<u8>> {
+/// `bytes` as one gzip member.
+fn gzip(bytes: &[u8]) -> io::Result<Vec<u8>> {
     let mut enc = GzEncoder::new(Vec::with_capacity(bytes.len() / 8), Compression::default());
     enc.write_all(bytes)?;
     enc.finish()
@@ -587,7 +602,7 @@ pub(crate) fn gzip(bytes: &[u8]) -> io::Result<Vec<u8>> {
 /// `pixdim[1..]` from `spacing` (1 for the axes past its end), `scl_slope` 1, units mm, and an
 /// axis-aligned qform and sform (code 1) with the spacing on the diagonal and the first three
 /// `origin` values as the translation.
-pub(crate) fn header_bytes(
+fn header_bytes(
     shape: &[usize],
     datatype: NiftiType,
     size: usize,
@@ -651,73 +666,15 @@ pub(crate) fn header_bytes(
     h
 }
 
-/// The bytes of a single-file NIfTI-1 (little-endian, no extensions, `vox_offset` 352).
-fn encode_nifti(v: &Volume<u32>) -> Result<Vec<u8>, DataErrorKind> {
-    let shape = v.data.shape();
-    let ndim = shape.len();
-    if !(1..=7).contains(&ndim) {
-        return Err(DataErrorKind::NotWritable(format!(
-            "NIfTI-1 holds 1 to 7 axes, the volume has {ndim}"
-        )));
-    }
-    if let Some((axis, d)) = shape
-        .iter()
-        .enumerate()
-        .find(|(_, d)| !(1..=MAX_DIM).contains(*d))
-    {
-        return Err(DataErrorKind::NotWritable(format!(
-            "axis {axis} has length {d}; NIfTI-1 allows 1 to {MAX_DIM}"
-        )));
-    }
-    v.check_geometry()?;
-
-    let max = v.data.iter().copied().max().unwrap_or(0);
-    let (datatype, size) = if max <= u32::from(u8::MAX) {
-        (NiftiType::Uint8, 1)
-    } else if max <= u32::from(u16::MAX) {
-        (NiftiType::Uint16, 2)
-    } else {
-        (NiftiType::Uint32, 4)
-    };
-
-    let h = header_bytes(
-        shape,
-        datatype,
-        size,
-        &v.spacing,
-        &v.origin,
-        v.affine.as_ref(),
-        b"dicekit label map",
-    );
-
-    let n = v.data.len();
-    let mut out = Vec::new();
-    out.try_reserve_exact(MIN_VOX_OFFSET + n * size)
-        .map_err(|_| out_of_memory(n, "voxels"))?;
-    out.extend_from_slice(&h);
-    // NIfTI stores the first axis fastest: the reversed-axes view iterates in that order.
-    let voxels = v.data.t();
-    match datatype {
-        NiftiType::Uint8 => out.extend(voxels.iter().map(|&l| l as u8)),
-        NiftiType::Uint16 => voxels
-            .iter()
-            .for_each(|&l| out.extend_from_slice(&(l as u16).to_le_bytes())),
-        _ => voxels
-            .iter()
-            .for_each(|&l| out.extend_from_slice(&l.to_le_bytes())),
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::{Array, array};
+    use crate::Volume;
+    use ndarray::array;
 
     /// A minimal single-file header for the given fields (little-endian).
     fn header(dim: &[i16], datatype: i16, bitpix: i16, pixdim: &[f32]) -> Vec<u8> {
-        let v = Volume::new(ArrayD::<u32>::zeros(IxDyn(&[1])));
-        let mut h = encode_nifti(&v).unwrap()[..MIN_VOX_OFFSET].to_vec();
+        let mut h = header_bytes(&[1], NiftiType::Uint8, 1, &[1.0], &[0.0], None, b"").to_vec();
         let mut d = [1i16; 8];
         d[0] = dim.len() as i16;
         d[1..=dim.len()].copy_from_slice(dim);
@@ -732,8 +689,19 @@ mod tests {
         h
     }
 
+    /// Decodes a label map, `named_gz` as the file name says.
+    fn read_nifti_from(bytes: &[u8], named_gz: bool) -> Result<Volume<u32>, DataErrorKind> {
+        decode(bytes, named_gz, Purpose::LabelMap, usize::MAX)?.into_labels()
+    }
+
     fn read(bytes: &[u8]) -> Result<Volume<u32>, DataErrorKind> {
         read_nifti_from(bytes, false)
+    }
+
+    /// The bytes of a plain `.nii` of `labels`, `[...S]` (`u8`).
+    fn encode_nifti(labels: &Volume<u32>) -> Result<Vec<u8>, DataErrorKind> {
+        let data = labels.data.mapv(|l| l as u8).insert_axis(Axis(0));
+        encode(&Raster::new(data), b"", false)
     }
 
     #[test]
@@ -951,54 +919,63 @@ mod tests {
     }
 
     #[test]
-    fn encode_then_decode_keeps_data_spacing_origin() {
-        let data = Array::from_shape_fn((3, 4, 2), |(i, j, k)| (i + 10 * j + 100 * k) as u32);
-        let v = Volume::new(data.into_dyn())
-            .with_spacing(vec![0.75, 0.75, 2.5])
-            .with_origin(vec![-12.0, 3.5, 40.0]);
-        let back = read(&encode_nifti(&v).unwrap()).unwrap();
-        assert_eq!(back, v);
+    fn image_channels_come_from_the_4th_or_5th_axis() {
+        // dim (2, 1, 1, 3): x fastest, so the channel c of voxel x is byte c * 2 + x.
+        let mut f = header(&[2, 1, 1, 3], 2, 8, &[0.5, 1.0, 2.0, 0.0]);
+        f.extend_from_slice(&[0, 1, 10, 11, 20, 21]);
+        let v = decode(&f[..], false, Purpose::Image, usize::MAX)
+            .unwrap()
+            .into_values()
+            .unwrap();
+        assert_eq!(v.shape(), &[3, 2, 1, 1]);
+        assert_eq!(
+            v.data.iter().copied().collect::<Vec<_>>(),
+            [0.0, 1.0, 10.0, 11.0, 20.0, 21.0]
+        );
+        // pixdim[4] = 0 of the channel axis is not a spacing.
+        assert_eq!(v.spacing, vec![0.5, 1.0, 2.0]);
+        // The same file is a 4-D label map, every axis spatial.
+        let lm = read(&f);
+        assert!(
+            matches!(lm, Err(DataErrorKind::BadSpacing { axis: 3, .. })),
+            "{lm:?}"
+        );
     }
 
     #[test]
-    fn writer_picks_the_smallest_unsigned_type() {
-        for (max, datatype) in [(255u32, 2i16), (256, 512), (65535, 512), (65536, 768)] {
-            let v = Volume::new(array![0u32, max].into_dyn());
-            let bytes = encode_nifti(&v).unwrap();
-            assert_eq!(
-                i16::from_le_bytes([bytes[70], bytes[71]]),
-                datatype,
-                "{max}"
-            );
-            assert_eq!(read(&bytes).unwrap(), v);
+    fn encoder_writes_channels_last_and_the_smallest_header() {
+        let rgb =
+            ndarray::Array3::from_shape_fn((3, 2, 2), |(c, x, y)| (c * 100 + x * 10 + y) as f32);
+        let bytes = encode(&Raster::new(rgb.clone().into_dyn()), b"x", false).unwrap();
+        assert_eq!(i16::from_le_bytes([bytes[40], bytes[41]]), 4); // (x, y, z = 1, C)
+        assert_eq!(bytes.len(), MIN_VOX_OFFSET + 4 * 12);
+        let back = decode(&bytes[..], false, Purpose::Image, usize::MAX).unwrap();
+        let back = back.into_values().unwrap();
+        assert_eq!(
+            back.data.into_shape_with_order(IxDyn(&[3, 2, 2])).unwrap(),
+            rgb.into_dyn()
+        );
+        let gz = encode(&Raster::new(array![[[1u16]]].into_dyn()), b"x", true).unwrap();
+        assert_eq!(gz[..2], GZIP_MAGIC);
+    }
+
+    #[test]
+    fn a_bad_label_is_reported_before_a_corrupt_gzip_tail() {
+        let mut f = header(&[2], 16, 32, &[1.0]);
+        for x in [1.0f32, 0.5] {
+            f.extend_from_slice(&x.to_le_bytes());
         }
-    }
-
-    #[test]
-    fn non_standard_layout_is_written_in_logical_order() {
-        let v = Volume::new(array![[1u32, 2, 3], [4, 5, 6]].reversed_axes().into_dyn());
-        assert!(!v.data.is_standard_layout());
-        assert_eq!(read(&encode_nifti(&v).unwrap()).unwrap(), v);
-    }
-
-    #[test]
-    fn unwritable_volumes_are_errors() {
-        let empty = Volume::new(ArrayD::<u32>::zeros(IxDyn(&[0, 3])));
-        let too_long = Volume::new(ArrayD::<u32>::zeros(IxDyn(&[40_000])));
-        let scalar = Volume::new(ArrayD::<u32>::zeros(IxDyn(&[])));
-        let short_spacing = Volume::new(array![1u32].into_dyn()).with_spacing(vec![]);
-        let nan_origin = Volume::new(array![1u32].into_dyn()).with_origin(vec![f64::NAN]);
-        for v in [empty, too_long, scalar, short_spacing, nan_origin] {
-            assert!(
-                matches!(encode_nifti(&v), Err(DataErrorKind::NotWritable(_))),
-                "{:?}",
-                v.shape()
-            );
+        let mut gz = gzip(&f).unwrap();
+        let n = gz.len();
+        gz[n - 8] ^= 0xFF; // CRC32 of the member
+        match read_nifti_from(&gz, true) {
+            Err(DataErrorKind::NonIntegerLabels { value, index }) => {
+                assert_eq!((value, index), (0.5, vec![1]));
+            }
+            other => panic!("{other:?}"),
         }
-        let zero_spacing = Volume::new(array![1u32].into_dyn()).with_spacing(vec![0.0]);
-        assert!(matches!(
-            encode_nifti(&zero_spacing),
-            Err(DataErrorKind::BadSpacing { axis: 0, .. })
-        ));
+        // An image has no such check: the tail is.
+        let image = decode(&gz[..], true, Purpose::Image, usize::MAX);
+        assert!(matches!(image, Err(DataErrorKind::Format(m)) if m.starts_with("corrupt gzip")));
     }
 }
