@@ -65,6 +65,7 @@ mod rng;
 pub mod synth;
 pub mod tiling;
 mod volume;
+mod weight_file;
 pub mod weight_map;
 
 pub use error::{DataError, DataErrorKind};
@@ -75,3 +76,4 @@ pub use label_map::{
 };
 pub use rng::Rng;
 pub use volume::Volume;
+pub use weight_file::{WeightFileError, WeightMapKind, write_weight_map};

@@ -13,6 +13,9 @@ mod fundus;
 mod lesion_texture;
 mod noise;
 mod wetlands;
+mod write;
+
+pub use write::{SynthError, WrittenDataset, WrittenSample, write_dataset};
 
 use ndarray::ArrayD;
 
