@@ -50,9 +50,9 @@
 
 pub mod augment;
 pub mod dataset;
-/// The exact distance transform (its own crate, `dicekit-edt`; re-exported for the weight maps
+/// The exact distance transform (from dicekit-metrics, a leaf; re-exported for the weight maps
 /// and for callers of `dicekit_data::edt`).
-pub use dicekit_edt as edt;
+pub use dicekit_metrics::edt;
 mod error;
 mod format;
 pub mod image;

@@ -21,8 +21,8 @@ pub(crate) fn across_boundary(slab: &[f64], spatial: &[usize]) -> Option<(Vec<bo
     }
     let m = ArrayD::from_shape_vec(IxDyn(spatial), mask).ok()?;
     let spacing = vec![1.0; spatial.len()];
-    let to_outside = dicekit_edt::squared_edt(&m.mapv(|v| !v), &spacing);
-    let to_inside = dicekit_edt::squared_edt(&m, &spacing);
+    let to_outside = dicekit_metrics::squared_edt(&m.mapv(|v| !v), &spacing);
+    let to_inside = dicekit_metrics::squared_edt(&m, &spacing);
     let distance = m
         .iter()
         .zip(to_outside.iter().zip(to_inside.iter()))

@@ -3,15 +3,15 @@
 //! boundaries with exact anisotropic distances, centreline Dice (clDice) on scikit-image-exact
 //! skeletons, calibration, and typed empty-mask results.
 //!
-//! No burn: this crate runs on plain `ndarray` arrays. Its one dicekit dependency is
-//! `dicekit-edt`, the exact distance transform ([`squared_edt`]) it shares with the weight maps
-//! and the losses.
+//! No burn and no other dicekit crate: this crate runs on plain `ndarray` arrays. Its exact
+//! distance transform ([`edt`], [`squared_edt`]) is the one the weight maps and the losses use.
 
 mod calibration;
 mod classification;
 mod cldice;
 mod convention;
 mod counts;
+pub mod edt;
 mod error;
 mod evaluate;
 mod metric;
@@ -30,8 +30,8 @@ pub use counts::{
     Averaging, ConfusionCounts, GdsWeights, average_overlap, confusion_per_label,
     generalized_dice_score,
 };
-/// The exact distance transform, from `dicekit-edt` (the weight maps and losses use it too).
-pub use dicekit_edt::{squared_edt, squared_edt_brute};
+/// The exact distance transform (the weight maps and losses use it too).
+pub use edt::{squared_edt, squared_edt_brute};
 pub use error::MetricError;
 pub use evaluate::{LabelEvaluation, evaluate_label_maps, labels_present};
 pub use metric::{LabelInputs, MetricKind};

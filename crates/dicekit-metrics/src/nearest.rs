@@ -3,7 +3,7 @@
 use rayon::prelude::*;
 
 use crate::surface_points::PointSet;
-use dicekit_edt::squared_edt;
+use crate::edt::squared_edt;
 
 /// Cells of points (CSR layout).
 struct CellHash {

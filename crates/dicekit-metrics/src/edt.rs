@@ -1,6 +1,6 @@
 //! Exact Euclidean distance transform under voxel spacing, the one behind weight maps, surface
-//! metrics and the distance-transform losses. A crate of its own (ndarray only), so that the
-//! metrics and the losses need no other dicekit crate for it.
+//! metrics and the distance-transform losses. It lives with the metrics, which need nothing else
+//! of dicekit; the losses and the weight maps use it from here.
 //!
 //! For a boolean array `sites` of shape `[...S]` and one grid step per axis (mm),
 //! `d²(x) = min_{s: sites[s]} Σ_a (spacing_a (x_a − s_a))²`, `+∞` everywhere when there is no site.
@@ -20,7 +20,7 @@ use ndarray::{ArrayD, ArrayRef, Axis, IxDyn, Zip};
 /// # Examples
 ///
 /// ```
-/// use dicekit_edt::squared_edt;
+/// use dicekit_metrics::edt::squared_edt;
 /// use ndarray::array;
 ///
 /// let sites = array![[true, false, false], [false, false, false]].into_dyn();
