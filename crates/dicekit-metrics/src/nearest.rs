@@ -2,8 +2,8 @@
 //! spacing, through a uniform cell hash searched in growing shells.
 use rayon::prelude::*;
 
-use crate::surface_points::PointSet;
 use crate::edt::squared_edt;
+use crate::surface_points::PointSet;
 
 /// Cells of points (CSR layout).
 struct CellHash {
