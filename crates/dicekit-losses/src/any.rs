@@ -4,8 +4,9 @@
 //! the variant, its `loss` tag, its config with that config's defaults, the built loss, and how a
 //! prediction is read from the logits. The file holds a burn `Config` with `validate`,
 //! `check_classes` and `init`, and a loss with `forward_weighted(logits, target, weight_map) ->
-//! Tensor<1>`. The line declares the module, re-exports its public items and generates every
-//! dispatch (`validate`, `check_classes`, `init`, `forward`, the defaults of
+//! Tensor<1>`. The line declares the module, re-exports its public items, implements
+//! [`LossSpec`] and [`WeightedLoss`] through those methods, and generates every dispatch
+//! (`validate`, `check_classes`, `init`, `forward`, the defaults of
 //! [`AnyLossConfig::from_partial`], [`AnyLossConfig::KINDS`], `name`, `activation`), so that
 //! `dicekit train` configs can name the loss at once.
 use burn::prelude::*;
@@ -19,6 +20,37 @@ use crate::{AnyLossConfig, CompositeLossConfig, ConfigError};
 macro_rules! losses {
     ($( #[doc = $doc:literal] $module:ident::$variant:ident($tag:literal, $cfg:ty, $defaults:expr => $loss:ty, $act:expr) ),* $(,)?) => {
         $( mod $module; pub use $module::*; )*
+
+        // Each registered loss is a `LossSpec` and a `WeightedLoss` through its inherent methods.
+        $(
+            impl $crate::LossSpec for $cfg {
+                type Loss = $loss;
+                fn validate(&self) -> Result<(), $crate::ConfigError> {
+                    <$cfg>::validate(self)
+                }
+                fn check_classes(&self, classes: usize) -> Result<(), $crate::ConfigError> {
+                    <$cfg>::check_classes(self, classes)
+                }
+                fn init(&self) -> $loss {
+                    <$cfg>::init(self)
+                }
+                fn activation(&self) -> $crate::Activation {
+                    let act: fn(&$cfg) -> $crate::Activation = $act;
+                    act(self)
+                }
+            }
+
+            impl $crate::WeightedLoss for $loss {
+                fn forward_weighted<const D: usize>(
+                    &self,
+                    logits: ::burn::tensor::Tensor<D>,
+                    target: $crate::Target<D>,
+                    weight_map: Option<::burn::tensor::Tensor<D>>,
+                ) -> ::burn::tensor::Tensor<1> {
+                    <$loss>::forward_weighted(self, logits, target, weight_map)
+                }
+            }
+        )*
 
         /// Any loss of this crate, tagged by `"loss"` in JSON/TOML:
         /// `{"loss": "overlap", "index": "dice", "activation": "sigmoid", ...}`.
@@ -45,7 +77,7 @@ macro_rules! losses {
             /// Checks every value that does not depend on the input.
             pub fn validate(&self) -> Result<(), crate::ConfigError> {
                 match self {
-                    $( Self::$variant(c) => c.validate(), )*
+                    $( Self::$variant(c) => $crate::LossSpec::validate(c), )*
                     Self::Composite(c) => c.validate(),
                 }
             }
@@ -53,7 +85,7 @@ macro_rules! losses {
             /// Checks the values that depend on the number of channels `classes`.
             pub fn check_classes(&self, classes: usize) -> Result<(), crate::ConfigError> {
                 match self {
-                    $( Self::$variant(c) => c.check_classes(classes), )*
+                    $( Self::$variant(c) => $crate::LossSpec::check_classes(c, classes), )*
                     Self::Composite(c) => c.check_classes(classes),
                 }
             }
@@ -64,7 +96,7 @@ macro_rules! losses {
             /// With the message of [`validate`](Self::validate) on a bad value.
             pub fn init(&self) -> AnyLoss {
                 match self {
-                    $( Self::$variant(c) => AnyLoss::$variant(c.init()), )*
+                    $( Self::$variant(c) => AnyLoss::$variant($crate::LossSpec::init(c)), )*
                     Self::Composite(c) => AnyLoss::Composite(c.init()),
                 }
             }
@@ -81,10 +113,7 @@ macro_rules! losses {
             /// (a composite uses its first term's).
             pub fn activation(&self) -> crate::Activation {
                 match self {
-                    $( Self::$variant(c) => {
-                        let act: fn(&$cfg) -> crate::Activation = $act;
-                        act(c)
-                    } )*
+                    $( Self::$variant(c) => $crate::LossSpec::activation(c), )*
                     Self::Composite(c) => c
                         .terms
                         .first()
@@ -113,7 +142,7 @@ macro_rules! losses {
             ) -> crate::LossOutput {
                 let target = target.into();
                 let (name, total) = match self {
-                    $( Self::$variant(l) => ($tag, l.forward_weighted(logits, target, weight_map)), )*
+                    $( Self::$variant(l) => ($tag, $crate::WeightedLoss::forward_weighted(l, logits, target, weight_map)), )*
                     Self::Composite(l) => return l.forward_terms(logits, target, weight_map),
                 };
                 crate::LossOutput {
@@ -123,6 +152,52 @@ macro_rules! losses {
             }
         }
     };
+}
+
+/// What training needs from a loss's configuration: checks, the built loss and how a
+/// prediction is read from the logits. Every loss registered in the `losses!` list implements it
+/// through its inherent methods (the registry line generates the impl), so generic code can take
+/// any loss's config.
+///
+/// ```
+/// use dicekit_losses::{Activation, LossSpec, TopKLossConfig};
+///
+/// fn fits<C: LossSpec>(config: &C, channels: usize) -> bool {
+///     config.check_classes(channels).is_ok()
+/// }
+/// let top_k = TopKLossConfig::new();
+/// assert!(fits(&top_k, 3));
+/// assert_eq!(LossSpec::activation(&top_k), Activation::Softmax);
+/// ```
+pub trait LossSpec {
+    /// The built loss.
+    type Loss: WeightedLoss;
+    /// Checks every value that does not depend on the input.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the field.
+    fn validate(&self) -> Result<(), ConfigError>;
+    /// Checks the values that depend on the number of output channels.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the field.
+    fn check_classes(&self, classes: usize) -> Result<(), ConfigError>;
+    /// Builds the loss.
+    fn init(&self) -> Self::Loss;
+    /// The activation the loss applies to the logits.
+    fn activation(&self) -> crate::Activation;
+}
+
+/// A built loss as training calls it: logits `[B, C, ...S]`, a target, an optional per-voxel
+/// weight map `[B, 1|C, ...S]`, the reduced loss `[1]`.
+pub trait WeightedLoss {
+    /// The reduced loss.
+    fn forward_weighted<const D: usize>(
+        &self,
+        logits: Tensor<D>,
+        target: crate::Target<D>,
+        weight_map: Option<Tensor<D>>,
+    ) -> Tensor<1>;
 }
 
 impl AnyLossConfig {

@@ -38,7 +38,7 @@ mod reduction;
 mod target;
 
 pub use activation::Activation;
-pub use any::LossOutput;
+pub use any::{LossOutput, LossSpec, WeightedLoss};
 pub use composite::{CompositeLoss, CompositeLossConfig, CompositeTerm};
 pub use error::ConfigError;
 pub use overlap::{ClassSelection, Intersection, Power, WeightMapMode};
