@@ -11,11 +11,13 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Ok(cfg) = dicekit_train::TrainConfig::from_toml(text, std::path::PathBuf::new()) {
         let _ = cfg.validate();
-        if let Ok(loss) = cfg.loss_config() {
-            let _ = loss.validate();
-            for classes in 1..4 {
-                let _ = loss.check_classes(classes);
-            }
+        let _ = cfg.loss.validate();
+        for classes in 1..4 {
+            let _ = cfg.loss.check_classes(classes);
+        }
+        // The config a run saves parses back (the typed [loss] serialises whole).
+        if let Ok(text) = toml::to_string(&cfg) {
+            let _ = dicekit_train::TrainConfig::from_toml(&text, std::path::PathBuf::new());
         }
     }
 });
