@@ -170,42 +170,14 @@ impl Spec {
     }
 }
 
-/// Renders the template `source` (named `name` in errors) with `context`. Blocks take their
-/// first newline with them (Jinja's `trim_blocks`) and leading spaces before a block tag are
-/// dropped (`lstrip_blocks`). Numbers print as Rust's `{}` prints them (`1`, `0.25`). Filters
-/// besides the built-ins: `f3` (three decimals, `–` for none).
+/// Renders the template `source` (named `name` in errors) with `context`, as the run report's
+/// templates are rendered ([`dicekit_report::render`]: Jinja's `trim_blocks` and
+/// `lstrip_blocks`, numbers printed as Rust prints them, the `f3` filter).
 ///
 /// # Errors
 /// A syntax or rendering error, naming the template and line.
 pub fn render(name: &str, source: &str, context: &Value) -> Result<String, String> {
-    let mut env = minijinja::Environment::new();
-    let syntax = minijinja::syntax::SyntaxConfig::builder()
-        .trim_blocks(true)
-        .lstrip_blocks(true)
-        .keep_trailing_newline(true)
-        .build()
-        .map_err(|e| format!("{name}: {e}"))?;
-    env.set_syntax(syntax);
-    // Numbers as Rust writes them (`1`, not Jinja's `1.0`), as the configs and reports always did.
-    env.set_formatter(|out, state, value| {
-        if value.kind() == minijinja::value::ValueKind::Number
-            && !value.is_integer()
-            && let Ok(x) = f64::try_from(value.clone())
-        {
-            return write!(out, "{x}").map_err(|e| {
-                minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
-            });
-        }
-        minijinja::escape_formatter(out, state, value)
-    });
-    env.add_filter("f3", |v: Option<f64>| {
-        v.map_or("–".to_string(), |v| format!("{v:.3}"))
-    });
-    env.add_template(name, source)
-        .map_err(|e| format!("{name}: {e}"))?;
-    env.get_template(name)
-        .and_then(|t| t.render(minijinja::value::Serde(context)))
-        .map_err(|e| format!("{name}: {e}"))
+    dicekit_report::render(name, source, context)
 }
 
 /// `over` written into `base`: tables merged key by key, anything else replaced.

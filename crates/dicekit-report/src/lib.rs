@@ -21,6 +21,9 @@
 //! # Ok::<(), dicekit_report::ReportError>(())
 //! ```
 mod run_report;
+mod template;
+
+pub use template::render;
 
 pub use run_report::{ReportOptions, write_report};
 

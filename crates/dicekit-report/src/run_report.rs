@@ -11,7 +11,6 @@
 //!   reliability_<class>.png   one-vs-rest diagram of each foreground class
 //!   overlays/best_*.png, worst_*.png   prediction (red) and truth (green) outlined on the image
 //! ```
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use dicekit_data::Volume;
@@ -439,7 +438,7 @@ fn write(run: &Path, opts: &ReportOptions) -> Result<PathBuf, String> {
         diagrams: &diagrams,
         overlays: &overlay_files,
         classification: classification.as_ref(),
-    });
+    })?;
     let index_path = out.join("index.md");
     std::fs::write(&index_path, index).map_err(|e| format!("{}: {e}", index_path.display()))?;
     Ok(index_path)
@@ -689,49 +688,10 @@ fn fmt_value(v: Option<f64>) -> String {
     })
 }
 
-fn index_md(x: &IndexInputs) -> String {
-    let mut s = String::new();
+/// `index.md`, from `templates/index.md.j2`.
+fn index_md(x: &IndexInputs) -> Result<String, String> {
     let h = &x.state.history;
     let seconds: f64 = h.iter().map(|e| e.seconds).sum();
-    let _ = writeln!(s, "# Report: {}\n", x.run.display());
-    let _ = writeln!(
-        s,
-        "- Training: {} epochs of {} steps (batch {}, patch {:?}) in {:.1} min; best {} {} at epoch {}.",
-        x.state.epochs_done,
-        x.cfg.training.iterations_per_epoch,
-        x.cfg.data.batch_size,
-        x.cfg.data.patch,
-        seconds / 60.0,
-        if x.cfg.attention_config().is_some() {
-            "validation accuracy"
-        } else {
-            "mean validation Dice"
-        },
-        fmt_value(x.state.best.map(|b| b.0)),
-        x.state.best.map_or("–".into(), |b| b.1.to_string()),
-    );
-    let _ = writeln!(
-        s,
-        "- Evaluated: checkpoint `{}` on {} validation cases, sliding window (overlap {}){}; surface metrics in the images' spacing units (mm for NIfTI, pixels for PNG, JPEG and TIFF), {} convention, NSD tolerance {} of those units.",
-        x.checkpoint
-            .file_name()
-            .map_or(String::new(), |f| f.to_string_lossy().into_owned()),
-        x.results.len(),
-        x.cfg.training.overlap,
-        if x.opts.tta { " with flip TTA" } else { "" },
-        x.opts.convention.name(),
-        x.opts.tolerance,
-    );
-    let _ = writeln!(
-        s,
-        "- Files: [metrics.json](metrics.json), [metrics.csv](metrics.csv), the run's `config.toml`, `log.csv` and `state.json`.\n"
-    );
-    // Aggregate table.
-    let _ = writeln!(s, "## Validation metrics\n");
-    let _ = writeln!(
-        s,
-        "Mean over cases (± standard deviation); cases where a metric is undefined (empty reference or prediction) are left out and counted. \"Dice (all voxels)\" is one Dice of the counts summed over the set, as in training.\n"
-    );
     // The summary metrics of the registry that this report computed.
     let shown: Vec<MetricKind> = MetricKind::ALL
         .iter()
@@ -744,14 +704,9 @@ fn index_md(x: &IndexInputs) -> String {
                     .any(|l| l.scores.iter().any(|(k, _)| k == m))
         })
         .collect();
-    let _ = write!(s, "| label | Dice (all voxels) | IoU (all voxels) |");
-    for &m in &shown {
-        let _ = write!(s, " {} |", m.name());
-    }
-    let _ = writeln!(s);
-    let _ = writeln!(s, "|---|---|---|{}", "---|".repeat(shown.len()));
     let aggs = aggregates(x.results);
     let (mut all_dice, mut all_iou) = (vec![], vec![]);
+    let mut summary_rows = vec![];
     for &l in x.labels {
         let Some(dicekit_eval::LabelAggregate {
             metrics: agg,
@@ -763,138 +718,85 @@ fn index_md(x: &IndexInputs) -> String {
         let (dice, iou) = (counts.dice().value(), counts.jaccard().value());
         all_dice.extend(dice);
         all_iou.extend(iou);
-        let _ = write!(
-            s,
-            "| {} ({l}) | {} | {} |",
-            (x.name_of)(l),
-            fmt_value(dice),
-            fmt_value(iou)
-        );
-        for &m in &shown {
-            let values: Vec<f64> = x
-                .results
-                .iter()
-                .flat_map(|r| r.labels.iter().filter(|e| e.label == l))
-                .filter_map(|e| {
-                    e.scores
-                        .iter()
-                        .find(|(k, _)| *k == m)
-                        .and_then(|p| p.1.value())
-                })
-                .collect();
-            let a = agg.iter().find(|(k, _)| *k == m).map(|p| &p.1);
-            let cell = match a {
-                Some(a) if a.mean.is_some() => {
-                    let mean = a.mean.unwrap_or(f64::NAN);
-                    let sd = if values.len() > 1 {
-                        (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>()
-                            / (values.len() - 1) as f64)
-                            .sqrt()
-                    } else {
-                        0.0
-                    };
-                    let excluded = if a.excluded > 0 {
-                        format!(" [{} undefined]", a.excluded)
-                    } else {
-                        String::new()
-                    };
-                    format!(
-                        "{} ± {}{excluded}",
-                        fmt_value(Some(mean)),
-                        fmt_value(Some(sd))
-                    )
+        let cells: Vec<String> = shown
+            .iter()
+            .map(|&m| {
+                let values: Vec<f64> = x
+                    .results
+                    .iter()
+                    .flat_map(|r| r.labels.iter().filter(|e| e.label == l))
+                    .filter_map(|e| {
+                        e.scores
+                            .iter()
+                            .find(|(k, _)| *k == m)
+                            .and_then(|p| p.1.value())
+                    })
+                    .collect();
+                match agg.iter().find(|(k, _)| *k == m).map(|p| &p.1) {
+                    Some(a) if a.mean.is_some() => {
+                        let mean = a.mean.unwrap_or(f64::NAN);
+                        let sd = if values.len() > 1 {
+                            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>()
+                                / (values.len() - 1) as f64)
+                                .sqrt()
+                        } else {
+                            0.0
+                        };
+                        let excluded = if a.excluded > 0 {
+                            format!(" [{} undefined]", a.excluded)
+                        } else {
+                            String::new()
+                        };
+                        format!(
+                            "{} ± {}{excluded}",
+                            fmt_value(Some(mean)),
+                            fmt_value(Some(sd))
+                        )
+                    }
+                    Some(a) => format!("– [{} undefined]", a.excluded),
+                    None => "–".into(),
                 }
-                Some(a) => format!("– [{} undefined]", a.excluded),
-                None => "–".into(),
-            };
-            let _ = write!(s, " {cell} |");
-        }
-        let _ = writeln!(s);
+            })
+            .collect();
+        summary_rows.push(serde_json::json!({
+            "label": format!("{} ({l})", (x.name_of)(l)),
+            "dice": fmt_value(dice), "iou": fmt_value(iou), "cells": cells,
+        }));
     }
-    if all_dice.len() > 1 {
-        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-        let _ = writeln!(
-            s,
-            "\nOver the {} labels (counts summed over the cases): mean Dice {:.4}, mean IoU {:.4}.",
-            all_dice.len(),
-            mean(&all_dice),
-            mean(&all_iou)
-        );
-    }
-    if let Some(c) = x.classification {
-        let _ = writeln!(s, "\n## Image classification\n");
-        let _ = writeln!(
-            s,
-            "The attention network's image class on the {} validation images: accuracy {}, AUC {} (one-vs-rest, macro over classes).\n",
-            x.results.len(),
-            fmt_value(c.accuracy),
-            fmt_value(c.auc)
-        );
-        let k = c.confusion.len();
-        let _ = write!(s, "| true \\ predicted |");
-        for j in 0..k {
-            let _ = write!(s, " {j} |");
-        }
-        let _ = writeln!(s, "\n|---|{}", "---|".repeat(k));
-        for (i, row) in c.confusion.iter().enumerate() {
-            let _ = write!(s, "| {i} |");
-            for v in row {
-                let _ = write!(s, " {v} |");
-            }
-            let _ = writeln!(s);
-        }
-    }
-    // Curves.
-    let _ = writeln!(s, "\n## Training curves\n");
-    for c in x.curves {
-        let _ = writeln!(s, "![{c}]({c})\n");
-    }
-    // Calibration.
-    let _ = writeln!(s, "## Calibration\n");
-    let _ = writeln!(
-        s,
-        "Equal-width bins ({}), every validation voxel outside the ignore label (regularly subsampled above {} voxels per case). Top label: the most probable class and whether it is right; one-vs-rest: the probability of a class against its presence.\n",
-        x.opts.bins, CALIBRATION_VOXELS_PER_CASE
-    );
-    let _ = writeln!(s, "| | ECE | MCE | Brier | voxels |\n|---|---|---|---|---|");
-    for c in x.calibrations {
-        let _ = writeln!(
-            s,
-            "| {} | {:.4} | {:.4} | {:.4} | {} |",
-            c.name, c.ece, c.mce, c.brier, c.samples
-        );
-    }
-    let _ = writeln!(s);
-    for d in x.diagrams {
-        let _ = writeln!(s, "![{d}]({d})\n");
-    }
-    // Overlays.
-    let _ = writeln!(s, "## Best and worst cases\n");
-    let _ = writeln!(
-        s,
-        "Ranked by mean Dice over the labels present in the reference. Prediction outlined in red, reference in green (yellow where they agree).\n"
-    );
-    if x.overlays.is_empty() {
-        let _ = writeln!(s, "No case has a reference label to rank by.\n");
-    }
-    for (kind, name, dice, file, note) in x.overlays {
-        let note = if note.is_empty() {
-            String::new()
-        } else {
-            format!(", {note}")
-        };
-        let _ = writeln!(
-            s,
-            "**{kind}: {name}** (mean Dice {}{note})\n\n![{name}]({file})\n",
-            fmt_value(*dice)
-        );
-    }
-    // Per case.
-    let _ = writeln!(s, "## Per case\n");
-    let _ = writeln!(
-        s,
-        "| case | label | Dice | HD95 | NSD |\n|---|---|---|---|---|"
-    );
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let label_means = (all_dice.len() > 1).then(|| {
+        serde_json::json!({
+            "labels": all_dice.len(),
+            "dice": format!("{:.4}", mean(&all_dice)),
+            "iou": format!("{:.4}", mean(&all_iou)),
+        })
+    });
+    let classification = x.classification.map(|c| {
+        serde_json::json!({
+            "accuracy": fmt_value(c.accuracy), "auc": fmt_value(c.auc),
+            "classes": (0..c.confusion.len()).collect::<Vec<_>>(), "rows": c.confusion,
+        })
+    });
+    let calibrations: Vec<serde_json::Value> = x
+        .calibrations
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "name": c.name, "ece": format!("{:.4}", c.ece), "mce": format!("{:.4}", c.mce),
+                "brier": format!("{:.4}", c.brier), "samples": c.samples,
+            })
+        })
+        .collect();
+    let overlays: Vec<serde_json::Value> = x
+        .overlays
+        .iter()
+        .map(|(kind, name, dice, file, note)| {
+            serde_json::json!({
+                "kind": kind, "name": name, "dice": fmt_value(*dice), "file": file, "note": note,
+            })
+        })
+        .collect();
+    let mut case_rows = vec![];
     for r in x.results {
         for l in &r.labels {
             let get = |m: MetricKind| {
@@ -906,16 +808,53 @@ fn index_md(x: &IndexInputs) -> String {
                         Score::Empty(side) => format!("empty ({side:?})").to_lowercase(),
                     })
             };
-            let _ = writeln!(
-                s,
+            case_rows.push(format!(
                 "| {} | {} | {} | {} | {} |",
                 r.name,
                 (x.name_of)(l.label),
                 get(MetricKind::Dice),
                 get(MetricKind::Hausdorff95),
                 get(MetricKind::Nsd)
-            );
+            ));
         }
     }
-    s
+    let context = serde_json::json!({
+        "run": x.run.display().to_string(),
+        "epochs": x.state.epochs_done,
+        "iterations": x.cfg.training.iterations_per_epoch,
+        "batch": x.cfg.data.batch_size,
+        "patch": format!("{:?}", x.cfg.data.patch),
+        "minutes": format!("{:.1}", seconds / 60.0),
+        "best_what": if x.cfg.attention_config().is_some() {
+            "validation accuracy"
+        } else {
+            "mean validation Dice"
+        },
+        "best": fmt_value(x.state.best.map(|b| b.0)),
+        "best_epoch": x.state.best.map_or("–".into(), |b| b.1.to_string()),
+        "checkpoint": x.checkpoint
+            .file_name()
+            .map_or(String::new(), |f| f.to_string_lossy().into_owned()),
+        "cases": x.results.len(),
+        "overlap": x.cfg.training.overlap,
+        "tta": x.opts.tta,
+        "convention": x.opts.convention.name(),
+        "tolerance": x.opts.tolerance,
+        "metrics": shown.iter().map(|m| m.name()).collect::<Vec<_>>(),
+        "summary_rows": summary_rows,
+        "label_means": label_means,
+        "classification": classification,
+        "curves": x.curves,
+        "bins": x.opts.bins,
+        "voxels_per_case": CALIBRATION_VOXELS_PER_CASE,
+        "calibrations": calibrations,
+        "diagrams": x.diagrams,
+        "overlays": overlays,
+        "case_rows": case_rows,
+    });
+    crate::render(
+        "dicekit-report/templates/index.md.j2",
+        include_str!("../templates/index.md.j2"),
+        &context,
+    )
 }
