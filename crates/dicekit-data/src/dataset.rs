@@ -80,6 +80,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::SettingError;
 use crate::format::Format;
 use crate::image::read_image;
 use crate::mask::{MaskDecoding, check_labels, read_mask};
@@ -870,7 +871,7 @@ impl DatasetDescription {
             .at(path)
         })?;
         d.validate()
-            .map_err(|msg| DataErrorKind::Format(msg).at(path))?;
+            .map_err(|msg| DataErrorKind::Format(msg.into()).at(path))?;
         d.source = Some(path.to_path_buf());
         Ok(d)
     }
@@ -896,7 +897,11 @@ impl DatasetDescription {
     /// };
     /// assert!(d.validate().unwrap_err().contains("label 1"));
     /// ```
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SettingError> {
+        self.check().map_err(SettingError)
+    }
+
+    fn check(&self) -> Result<(), String> {
         let name_ok = !self.name.is_empty()
             && !self.name.starts_with('.')
             && self

@@ -260,3 +260,30 @@ mod tests {
         assert!(msg.starts_with("voxel [3, 4, 0] holds 0.5,"), "{msg}");
     }
 }
+
+/// A setting out of range (a mask decoding, a dataset description, a resampling size, a
+/// synthetic scene's size or foreground): one line naming it. It reads as the message (`Deref`
+/// to `str`) and converts into a `String` for callers that report strings.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingError(pub String);
+
+impl std::ops::Deref for SettingError {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<SettingError> for String {
+    fn from(e: SettingError) -> String {
+        e.0
+    }
+}
+
+impl From<String> for SettingError {
+    fn from(message: String) -> Self {
+        SettingError(message)
+    }
+}

@@ -68,7 +68,7 @@ mod volume;
 mod weight_file;
 pub mod weight_map;
 
-pub use error::{DataError, DataErrorKind};
+pub use error::{DataError, DataErrorKind, SettingError};
 pub use image::read_image;
 pub use label_map::{
     case_name, label_maps_by_case, list_label_maps, read_label_map, write_label_map_nifti,

@@ -222,7 +222,11 @@ impl MaskDecoding {
     /// assert!(twice.validate().unwrap_err().contains("#010203"));
     /// assert!(MaskDecoding::Threshold { threshold: f64::NAN, channel: 0 }.validate().is_err());
     /// ```
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), crate::SettingError> {
+        self.check().map_err(crate::SettingError)
+    }
+
+    fn check(&self) -> Result<(), String> {
         match self {
             MaskDecoding::Labels => Ok(()),
             MaskDecoding::Threshold { threshold, .. } if !threshold.is_finite() => {

@@ -17,11 +17,13 @@
 //! resize). Axes are resampled one after the other.
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 
-fn check(shape: &[usize], size: &[usize], what: &str) -> Result<(), String> {
+use crate::SettingError;
+
+fn check(shape: &[usize], size: &[usize], what: &str) -> Result<(), SettingError> {
     if shape.len() != size.len() || size.contains(&0) || shape.contains(&0) {
-        return Err(format!(
+        return Err(SettingError(format!(
             "cannot resample a {what} of size {shape:?} to {size:?}"
-        ));
+        )));
     }
     Ok(())
 }
@@ -79,9 +81,9 @@ fn resample_axis(a: &ArrayViewD<f32>, axis: usize, n_out: usize) -> ArrayD<f32> 
 /// let image = ArrayD::from_shape_vec(IxDyn(&[1, 1, 2]), vec![0.0f32, 1.0]).unwrap();
 /// let up = dicekit_data::resample::resize_image(&image, &[1, 4])?;
 /// assert_eq!(up.as_slice().unwrap(), &[0.0, 0.25, 0.75, 1.0]);
-/// # Ok::<(), String>(())
+/// # Ok::<(), dicekit_data::SettingError>(())
 /// ```
-pub fn resize_image(image: &ArrayD<f32>, size: &[usize]) -> Result<ArrayD<f32>, String> {
+pub fn resize_image(image: &ArrayD<f32>, size: &[usize]) -> Result<ArrayD<f32>, SettingError> {
     check(&image.shape()[1..], size, "image")?;
     let mut out = image.clone();
     for (ax, &n) in size.iter().enumerate() {
@@ -96,7 +98,7 @@ pub fn resize_image(image: &ArrayD<f32>, size: &[usize]) -> Result<ArrayD<f32>, 
 ///
 /// # Errors
 /// When `size` does not have one entry per axis or holds a 0.
-pub fn resize_labels(labels: &ArrayD<u32>, size: &[usize]) -> Result<ArrayD<u32>, String> {
+pub fn resize_labels(labels: &ArrayD<u32>, size: &[usize]) -> Result<ArrayD<u32>, SettingError> {
     check(labels.shape(), size, "label map")?;
     let maps: Vec<Vec<usize>> = labels
         .shape()

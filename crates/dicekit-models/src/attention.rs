@@ -83,19 +83,22 @@ pub struct AttentionNetConfig {
 
 impl AttentionNetConfig {
     /// Checks the values; the message names the field.
-    pub fn validate(&self) -> Result<(), String> {
+    ///
+    /// # Errors
+    /// A [`ModelConfigError`](crate::ModelConfigError) naming the field.
+    pub fn validate(&self) -> Result<(), crate::ModelConfigError> {
         self.unet.validate()?;
         if self.image_classes < 2 || self.hidden == 0 {
-            return Err(format!(
+            return Err(crate::ModelConfigError(format!(
                 "image_classes = {} must be >= 2 and hidden = {} >= 1",
                 self.image_classes, self.hidden
-            ));
+            )));
         }
         if self.unet.num_classes > 1 && self.mask_class >= self.unet.num_classes {
-            return Err(format!(
+            return Err(crate::ModelConfigError(format!(
                 "mask_class = {} is not a segmentation class (num_classes = {})",
                 self.mask_class, self.unet.num_classes
-            ));
+            )));
         }
         Ok(())
     }

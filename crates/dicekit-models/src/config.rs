@@ -104,9 +104,30 @@ pub struct UNetConfig {
     pub deep_supervision: bool,
 }
 
+/// A network config value out of range, or an input size the network cannot take; the message
+/// names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ModelConfigError(pub String);
+
+impl From<String> for ModelConfigError {
+    fn from(message: String) -> Self {
+        ModelConfigError(message)
+    }
+}
+
+impl From<&str> for ModelConfigError {
+    fn from(message: &str) -> Self {
+        ModelConfigError(message.into())
+    }
+}
+
 impl UNetConfig {
     /// Checks the values; the message names the field.
-    pub fn validate(&self) -> Result<(), String> {
+    ///
+    /// # Errors
+    /// A [`ModelConfigError`] naming the field.
+    pub fn validate(&self) -> Result<(), ModelConfigError> {
         if self.in_channels == 0
             || self.num_classes == 0
             || self.base_channels == 0
@@ -115,16 +136,22 @@ impl UNetConfig {
             return Err("in_channels, num_classes, base_channels and depth must be >= 1".into());
         }
         if self.depth > 8 {
-            return Err(format!("depth = {} is more than 8 levels", self.depth));
+            return Err(ModelConfigError(format!(
+                "depth = {} is more than 8 levels",
+                self.depth
+            )));
         }
         if self.max_channels < self.base_channels {
-            return Err(format!(
+            return Err(ModelConfigError(format!(
                 "max_channels = {} is below base_channels = {}",
                 self.max_channels, self.base_channels
-            ));
+            )));
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return Err(format!("dropout = {} must be in [0, 1)", self.dropout));
+            return Err(ModelConfigError(format!(
+                "dropout = {} must be in [0, 1)",
+                self.dropout
+            )));
         }
         if let NormKind::Group(0) = self.norm {
             return Err("norm: group(0) needs at least one group".into());
@@ -145,12 +172,15 @@ impl UNetConfig {
     }
 
     /// Checks that a spatial size fits the network.
-    pub fn check_size(&self, spatial: &[usize]) -> Result<(), String> {
+    ///
+    /// # Errors
+    /// A [`ModelConfigError`] naming the size and the divisor.
+    pub fn check_size(&self, spatial: &[usize]) -> Result<(), ModelConfigError> {
         let d = self.size_divisor();
         match spatial.iter().find(|s| **s == 0 || !s.is_multiple_of(d)) {
-            Some(s) => Err(format!(
+            Some(s) => Err(ModelConfigError(format!(
                 "spatial size {spatial:?}: {s} is not a positive multiple of {d} (2^(depth - 1))"
-            )),
+            ))),
             None => Ok(()),
         }
     }

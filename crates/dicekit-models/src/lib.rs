@@ -15,6 +15,6 @@ mod norm;
 mod unet;
 
 pub use attention::{AttentionNet2d, AttentionNetConfig, AttentionOutput, MaskAttention};
-pub use config::{Downsampling, Nonlinearity, NormKind, UNetConfig, Upsampling};
+pub use config::{Downsampling, ModelConfigError, Nonlinearity, NormKind, UNetConfig, Upsampling};
 pub use norm::Norm;
 pub use unet::{SegmentationModel, UNet2d, UNet3d};

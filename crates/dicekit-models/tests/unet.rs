@@ -78,6 +78,7 @@ fn bad_configs_and_sizes_are_reported() {
             .with_dropout(1.5)
             .validate()
             .unwrap_err()
+            .to_string()
             .contains("dropout")
     );
     assert!(
@@ -86,10 +87,16 @@ fn bad_configs_and_sizes_are_reported() {
             .with_base_channels(8)
             .validate()
             .unwrap_err()
+            .to_string()
             .contains("max_channels")
     );
     let cfg = UNetConfig::new(1, 2).with_depth(4);
-    assert!(cfg.check_size(&[64, 60]).unwrap_err().contains("60"));
+    assert!(
+        cfg.check_size(&[64, 60])
+            .unwrap_err()
+            .to_string()
+            .contains("60")
+    );
     assert!(cfg.check_size(&[64, 64]).is_ok());
     assert_eq!(
         UNetConfig::new(1, 2)

@@ -39,7 +39,7 @@ pub fn predict_probabilities<const D: usize, M: SegmentationModel<D>>(
         Some(size) if size.as_slice() != spatial => {
             let small = dicekit_data::resample::resize_image(image, size)?;
             let probs = sliding_window::<D, M>(model, &small, p, device)?;
-            dicekit_data::resample::resize_image(&probs, spatial)
+            Ok(dicekit_data::resample::resize_image(&probs, spatial)?)
         }
         _ => sliding_window::<D, M>(model, image, p, device),
     }

@@ -101,7 +101,12 @@ impl Scene {
     ///
     /// # Errors
     /// When `size` has the wrong number of axes or an axis shorter than the scene allows.
-    pub fn generate(self, size: Option<&[usize]>, seed: u64, index: u64) -> Result<Sample, String> {
+    pub fn generate(
+        self,
+        size: Option<&[usize]>,
+        seed: u64,
+        index: u64,
+    ) -> Result<Sample, crate::SettingError> {
         self.generate_with(size, seed, index, None)
     }
 
@@ -112,6 +117,17 @@ impl Scene {
     /// # Errors
     /// As [`generate`](Self::generate); a fraction outside (0, 0.2], or one for another scene.
     pub fn generate_with(
+        self,
+        size: Option<&[usize]>,
+        seed: u64,
+        index: u64,
+        foreground: Option<f64>,
+    ) -> Result<Sample, crate::SettingError> {
+        self.generate_inner(size, seed, index, foreground)
+            .map_err(crate::SettingError)
+    }
+
+    fn generate_inner(
         self,
         size: Option<&[usize]>,
         seed: u64,

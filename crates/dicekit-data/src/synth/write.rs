@@ -9,8 +9,8 @@ use crate::{DataError, DataErrorKind, Volume, write_label_map_nifti, write_label
 #[derive(Debug, thiserror::Error)]
 pub enum SynthError {
     /// The scene refused the size or foreground fraction.
-    #[error("{0}")]
-    Scene(String),
+    #[error(transparent)]
+    Scene(#[from] crate::SettingError),
     /// A file or folder could not be written.
     #[error(transparent)]
     Data(#[from] DataError),
@@ -76,9 +76,7 @@ pub fn write_dataset(
     let mut total = 0.0;
     let mut class_totals = vec![0.0; scene.class_names().len()];
     for i in 0..count {
-        let s = scene
-            .generate_with(size, seed, i as u64, foreground)
-            .map_err(SynthError::Scene)?;
+        let s = scene.generate_with(size, seed, i as u64, foreground)?;
         let name = format!("{}_{i:03}", scene.name());
         write_sample(scene, &s, out, &name)?;
         let f = s.foreground_fraction();
