@@ -177,7 +177,7 @@ impl Spec {
 /// # Errors
 /// A syntax or rendering error, naming the template and line.
 pub fn render(name: &str, source: &str, context: &Value) -> Result<String, String> {
-    dicekit_report::render(name, source, context)
+    Ok(dicekit_report::render(name, source, context)?)
 }
 
 /// `over` written into `base`: tables merged key by key, anything else replaced.

@@ -23,7 +23,7 @@
 mod run_report;
 mod template;
 
-pub use template::render;
+pub use template::{TemplateError, render};
 
 pub use run_report::{ReportOptions, write_report};
 

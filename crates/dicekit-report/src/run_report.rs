@@ -852,9 +852,9 @@ fn index_md(x: &IndexInputs) -> Result<String, String> {
         "overlays": overlays,
         "case_rows": case_rows,
     });
-    crate::render(
+    Ok(crate::render(
         "dicekit-report/templates/index.md.j2",
         include_str!("../templates/index.md.j2"),
         &context,
-    )
+    )?)
 }

@@ -2,11 +2,26 @@
 //! Rust prints them, and `f3` (three decimals, `–` for none).
 use serde::Serialize;
 
+/// A template that does not parse or render; the message names the template and line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TemplateError(pub String);
+
+impl From<TemplateError> for String {
+    fn from(e: TemplateError) -> String {
+        e.0
+    }
+}
+
 /// Renders the template `source` (named `name` in errors) with `context`.
 ///
 /// # Errors
 /// A syntax or rendering error, naming the template and line.
-pub fn render(name: &str, source: &str, context: &impl Serialize) -> Result<String, String> {
+pub fn render(name: &str, source: &str, context: &impl Serialize) -> Result<String, TemplateError> {
+    render_inner(name, source, context).map_err(TemplateError)
+}
+
+fn render_inner(name: &str, source: &str, context: &impl Serialize) -> Result<String, String> {
     let mut env = minijinja::Environment::new();
     let syntax = minijinja::syntax::SyntaxConfig::builder()
         .trim_blocks(true)

@@ -44,14 +44,21 @@ impl Schedule {
     }
 
     /// Checks the parameters.
-    pub fn validate(&self) -> Result<(), String> {
+    ///
+    /// # Errors
+    /// [`InputError::Config`](crate::InputError) naming the field.
+    pub fn validate(&self) -> Result<(), crate::InputError> {
         match *self {
             Schedule::PolyPower { power } if !(power.is_finite() && power > 0.0) => {
-                Err(format!("[training.schedule] power = {power} must be > 0"))
+                Err(crate::InputError::Config(format!(
+                    "[training.schedule] power = {power} must be > 0"
+                )))
             }
-            Schedule::Cosine { min_lr } if !(min_lr.is_finite() && min_lr >= 0.0) => Err(format!(
-                "[training.schedule] min_lr = {min_lr} must be >= 0"
-            )),
+            Schedule::Cosine { min_lr } if !(min_lr.is_finite() && min_lr >= 0.0) => {
+                Err(crate::InputError::Config(format!(
+                    "[training.schedule] min_lr = {min_lr} must be >= 0"
+                )))
+            }
             _ => Ok(()),
         }
     }
