@@ -86,8 +86,9 @@ pub fn evaluate_case(
     truth: &Path,
     options: &EvalOptions,
 ) -> Result<(Vec<LabelEvaluation>, u64), EvalError> {
-    let p = read_label_map(pred)?;
-    let t = read_label_map(truth)?;
+    // The two files are independent: read and decode them at once.
+    let (p, t) = rayon::join(|| read_label_map(pred), || read_label_map(truth));
+    let (p, t) = (p?, t?);
     if p.data.shape() != t.data.shape() {
         return Err(EvalError::Shape {
             pred: pred.to_path_buf(),

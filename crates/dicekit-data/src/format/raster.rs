@@ -273,16 +273,94 @@ fn contiguous<T: Clone>(a: CowArray<'_, T, IxDyn>) -> CowArray<'_, T, IxDyn> {
 /// elements in that order; then in standard layout.
 fn rebuild<U>(shape: &[usize], strides: &[isize], data: Vec<U>) -> Result<ArrayD<U>, DataErrorKind>
 where
-    U: Clone,
+    U: Clone + Copy + Send + Sync,
 {
     let strides: Vec<usize> = strides.iter().map(|&s| s as usize).collect();
     let a = ArrayD::from_shape_vec(IxDyn(shape).strides(IxDyn(&strides)), data)
         .map_err(|e| DataErrorKind::Format(format!("cannot arrange the samples ({e})")))?;
-    Ok(if a.is_standard_layout() {
-        a
+    if a.is_standard_layout() {
+        return Ok(a);
+    }
+    match to_standard_order(a.shape(), &strides, a.as_slice_memory_order().unwrap_or(&[]))? {
+        Some(out) => ArrayD::from_shape_vec(IxDyn(shape), out)
+            .map_err(|e| DataErrorKind::Format(format!("cannot arrange the samples ({e})"))),
+        None => Ok(a.as_standard_layout().into_owned()),
+    }
+}
+
+/// The elements of `data` (laid out with `strides`, contiguous, non-negative) in standard
+/// (row-major) order of `shape`, or `None` for more than three axes of length > 1 (the caller
+/// takes ndarray's general path). A file in column-major order, as NIfTI is, reverses every
+/// stride: the copy goes through square tiles of the input's fastest axis and the output's, so
+/// that reads and writes both run along memory, blocks of the output in parallel.
+fn to_standard_order<U: Copy + Send + Sync>(
+    shape: &[usize],
+    strides: &[usize],
+    data: &[U],
+) -> Result<Option<Vec<U>>, DataErrorKind> {
+    use rayon::prelude::*;
+    const TILE: usize = 32;
+    // Axes of length 1 carry nothing: at most three others, padded in front to three.
+    let mut dims: Vec<(usize, usize)> = shape
+        .iter()
+        .copied()
+        .zip(strides.iter().copied())
+        .filter(|&(len, _)| len > 1)
+        .collect();
+    if dims.len() > 3 {
+        return Ok(None);
+    }
+    while dims.len() < 3 {
+        dims.insert(0, (1, 0));
+    }
+    let n: usize = shape.iter().product();
+    let Some(&first) = data.first() else {
+        return Ok(Some(Vec::new()));
+    };
+    let mut out = alloc(n, "samples")?;
+    out.resize(n, first);
+    let [(d0, s0), (d1, s1), (d2, s2)] = [dims[0], dims[1], dims[2]];
+    if s0 < s1 && s0 < s2 {
+        // The input runs fastest along the output's slowest axis (column-major): blocks of
+        // TILE planes of axis 0 in parallel, tiles of (axis 0, axis 2) inside.
+        out.par_chunks_mut((TILE * d1 * d2).max(1))
+            .enumerate()
+            .for_each(|(b, dst)| {
+                let i0_start = b * TILE;
+                let i0_end = (i0_start + TILE).min(d0);
+                for i1 in 0..d1 {
+                    for i2_start in (0..d2).step_by(TILE) {
+                        let i2_end = (i2_start + TILE).min(d2);
+                        for i0 in i0_start..i0_end {
+                            let o = ((i0 - i0_start) * d1 + i1) * d2;
+                            let src = i0 * s0 + i1 * s1;
+                            for i2 in i2_start..i2_end {
+                                dst[o + i2] = data[src + i2 * s2];
+                            }
+                        }
+                    }
+                }
+            });
     } else {
-        a.as_standard_layout().into_owned()
-    })
+        // Planes of axis 0 in parallel, tiles of (axis 1, axis 2) inside.
+        out.par_chunks_mut((d1 * d2).max(1))
+            .enumerate()
+            .for_each(|(i0, dst)| {
+                let base = i0 * s0;
+                for i1_start in (0..d1).step_by(TILE) {
+                    for i2_start in (0..d2).step_by(TILE) {
+                        for i1 in i1_start..(i1_start + TILE).min(d1) {
+                            let src = base + i1 * s1;
+                            let row = &mut dst[i1 * d2..(i1 + 1) * d2];
+                            for i2 in i2_start..(i2_start + TILE).min(d2) {
+                                row[i2] = data[src + i2 * s2];
+                            }
+                        }
+                    }
+                }
+            });
+    }
+    Ok(Some(out))
 }
 
 /// The index in an array of `shape` and `strides` (non-negative, elements contiguous) of the
@@ -332,6 +410,49 @@ fn labels<T: Sample>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tiled reordering equals ndarray's own for every axis order, odd sizes and unit axes.
+    #[test]
+    fn reordering_matches_ndarray_for_every_permutation() {
+        let shapes: [&[usize]; 6] = [
+            &[1, 37, 5, 70],
+            &[3, 33, 65],
+            &[65, 1, 40],
+            &[2, 3],
+            &[1, 1, 7],
+            &[40, 33, 35],
+        ];
+        for shape in shapes {
+            let n: usize = shape.iter().product();
+            let data: Vec<u32> = (0..n as u32).collect();
+            // Every permutation of the axes as the memory order (slowest first).
+            let axes: Vec<usize> = (0..shape.len()).collect();
+            let mut perms = vec![axes.clone()];
+            for _ in 0..6 {
+                let mut p = perms.last().unwrap().clone();
+                p.rotate_left(1);
+                perms.push(p.clone());
+                p.reverse();
+                perms.push(p);
+            }
+            for order in perms {
+                let mut strides = vec![0usize; shape.len()];
+                let mut s = 1;
+                for &a in order.iter().rev() {
+                    strides[a] = s;
+                    s *= shape[a];
+                }
+                let istrides: Vec<isize> = strides.iter().map(|&s| s as isize).collect();
+                let got = rebuild(shape, &istrides, data.clone()).unwrap();
+                let want = ArrayD::from_shape_vec(IxDyn(shape).strides(IxDyn(&strides)), data.clone())
+                    .unwrap()
+                    .as_standard_layout()
+                    .into_owned();
+                assert_eq!(got, want, "{shape:?} {order:?}");
+                assert!(got.is_standard_layout());
+            }
+        }
+    }
     use ndarray::array;
 
     #[test]
