@@ -11,6 +11,7 @@
 //! result is stored as `f32` ([`squared_edt`]: half the memory, for large volumes, relative
 //! error below 1e-7) or `f64` ([`squared_edt_f64`]).
 use ndarray::{ArrayD, ArrayRef, Axis, IxDyn, Zip};
+use rayon::prelude::*;
 
 /// Squared distances stored as `f32` (see the module documentation).
 ///
@@ -79,14 +80,21 @@ fn transform<T: Stored>(sites: &ArrayRef<bool, IxDyn>, spacing: &[f64]) -> Array
         if n <= 1 {
             continue;
         }
-        Zip::from(out.lanes_mut(Axis(axis))).par_for_each(|mut lane| {
-            let f: Vec<f64> = lane.iter().map(|v| v.to_f64()).collect();
-            let mut d = vec![0.0; n];
-            envelope(&f, h * h, &mut d, &mut vec![0; n], &mut vec![0.0; n + 1]);
-            for (o, &v) in lane.iter_mut().zip(&d) {
-                *o = T::from_f64(v);
-            }
-        });
+        // One set of lane buffers per worker, not four allocations per lane.
+        Zip::from(out.lanes_mut(Axis(axis)))
+            .into_par_iter()
+            .for_each_init(
+                || (vec![0.0; n], vec![0.0; n], vec![0usize; n], vec![0.0; n + 1]),
+                |(f, d, v, z), (mut lane,)| {
+                    for (fi, x) in f.iter_mut().zip(lane.iter()) {
+                        *fi = x.to_f64();
+                    }
+                    envelope(f, h * h, d, v, z);
+                    for (o, &x) in lane.iter_mut().zip(d.iter()) {
+                        *o = T::from_f64(x);
+                    }
+                },
+            );
     }
     out
 }

@@ -128,24 +128,24 @@ pub(crate) fn directed(
         .collect();
     let mean_cells = sampled.iter().sum::<f64>() / sampled.len().max(1) as f64;
     // Measured on Flex-free CPU code: ~4 ns per cell visited, ~40 ns per grid voxel of the EDT.
-    let grid: usize = dims.iter().product();
+    // The transform of the box holding both point sets is exact for every query (all sites
+    // and all queries lie in it) and can be far smaller than the grid.
+    let (lo, hi) = bounding_box(from, to, dims);
+    let size: Vec<usize> = (0..3).map(|a| hi[a] - lo[a] + 1).collect();
+    let grid: usize = size.iter().product();
     let mut out: Vec<(f64, f64)> = if from.coords.len() as f64 * mean_cells * 4.0
         > grid as f64 * 40.0
     {
-        let mut features = ndarray::ArrayD::from_elem(ndarray::IxDyn(&dims), false);
+        let mut features = ndarray::ArrayD::from_elem(ndarray::IxDyn(&size), false);
+        let at = |c: &[u32; 3]| [0, 1, 2].map(|a| c[a] as usize - lo[a]);
         for c in &to.coords {
-            features[[c[0] as usize, c[1] as usize, c[2] as usize].as_slice()] = true;
+            features[at(c).as_slice()] = true;
         }
         let d2 = squared_edt(&features, &spacing);
         from.coords
             .iter()
             .zip(&from.weights)
-            .map(|(c, w)| {
-                (
-                    (d2[[c[0] as usize, c[1] as usize, c[2] as usize].as_slice()] as f64).sqrt(),
-                    *w,
-                )
-            })
+            .map(|(c, w)| ((d2[at(c).as_slice()] as f64).sqrt(), *w))
             .collect()
     } else {
         from.coords
@@ -156,4 +156,23 @@ pub(crate) fn directed(
     };
     out.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     out
+}
+
+/// The smallest box `[lo, hi]` (inclusive, per axis) holding every point of `a` and `b`; the
+/// whole grid when both are empty.
+fn bounding_box(a: &PointSet, b: &PointSet, dims: [usize; 3]) -> ([usize; 3], [usize; 3]) {
+    let mut lo = dims.map(|d| d.saturating_sub(1));
+    let mut hi = [0usize; 3];
+    let mut any = false;
+    for c in a.coords.iter().chain(&b.coords) {
+        any = true;
+        for k in 0..3 {
+            lo[k] = lo[k].min(c[k] as usize);
+            hi[k] = hi[k].max(c[k] as usize);
+        }
+    }
+    if !any {
+        return ([0; 3], dims.map(|d| d.saturating_sub(1)));
+    }
+    (lo, hi)
 }
