@@ -79,10 +79,15 @@ impl Evaluation {
     }
 }
 
+/// A case's evaluations and voxel count, or why it could not be scored.
+type CaseOutcome = Result<(Vec<dicekit_metrics::LabelEvaluation>, u64), EvalError>;
+
 /// Evaluates two label-map files, or two folders of them matched by case name: every case is
 /// read, checked and scored under `options`, then (without `options.labels`) completed to the
-/// labels of the whole set. `on_case(done, total)` is called before the first case and after each case
-/// (a progress bar).
+/// labels of the whole set. Cases run in parallel, one per worker thread at a time (so memory
+/// stays bounded by the thread count, not the number of cases); the results keep case-name
+/// order. `on_case(done, total)` is called before the first case and after each case (a
+/// progress bar), from the worker threads.
 ///
 /// # Errors
 /// [`EvalError`] when the inputs cannot be paired at all (a folder against a file, a folder
@@ -92,27 +97,35 @@ pub fn evaluate_files(
     pred: &Path,
     truth: &Path,
     options: &EvalOptions,
-    mut on_case: impl FnMut(usize, usize),
+    on_case: impl Fn(usize, usize) + Sync,
 ) -> Result<Evaluation, EvalError> {
+    use rayon::prelude::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     options.validate()?;
     let Pairing { pairs, unmatched } = pair_inputs(pred, truth)?;
     let total = pairs.len();
+    on_case(0, total);
+    let done = AtomicUsize::new(0);
+    let scored: Vec<(String, CaseOutcome)> = pairs
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|pair| {
+            let r = evaluate_case(&pair.pred, &pair.truth, options);
+            on_case(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+            (pair.name, r)
+        })
+        .collect();
     let mut failures = unmatched;
     let mut results = Vec::new();
     let mut voxels = Vec::new();
-    on_case(0, total);
-    for (k, pair) in pairs.into_iter().enumerate() {
-        match evaluate_case(&pair.pred, &pair.truth, options) {
+    for (name, r) in scored {
+        match r {
             Ok((labels, n)) => {
-                results.push(CaseResult {
-                    name: pair.name,
-                    labels,
-                });
+                results.push(CaseResult { name, labels });
                 voxels.push(n);
             }
             Err(e) => failures.push(e),
         }
-        on_case(k + 1, total);
     }
     if options.labels.is_none() {
         complete_labels(&mut results, &voxels);

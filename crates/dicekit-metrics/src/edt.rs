@@ -84,7 +84,14 @@ fn transform<T: Stored>(sites: &ArrayRef<bool, IxDyn>, spacing: &[f64]) -> Array
         Zip::from(out.lanes_mut(Axis(axis)))
             .into_par_iter()
             .for_each_init(
-                || (vec![0.0; n], vec![0.0; n], vec![0usize; n], vec![0.0; n + 1]),
+                || {
+                    (
+                        vec![0.0; n],
+                        vec![0.0; n],
+                        vec![0usize; n],
+                        vec![0.0; n + 1],
+                    )
+                },
                 |(f, d, v, z), (mut lane,)| {
                     for (fi, x) in f.iter_mut().zip(lane.iter()) {
                         *fi = x.to_f64();

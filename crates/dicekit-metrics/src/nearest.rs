@@ -133,27 +133,26 @@ pub(crate) fn directed(
     let (lo, hi) = bounding_box(from, to, dims);
     let size: Vec<usize> = (0..3).map(|a| hi[a] - lo[a] + 1).collect();
     let grid: usize = size.iter().product();
-    let mut out: Vec<(f64, f64)> = if from.coords.len() as f64 * mean_cells * 4.0
-        > grid as f64 * 40.0
-    {
-        let mut features = ndarray::ArrayD::from_elem(ndarray::IxDyn(&size), false);
-        let at = |c: &[u32; 3]| [0, 1, 2].map(|a| c[a] as usize - lo[a]);
-        for c in &to.coords {
-            features[at(c).as_slice()] = true;
-        }
-        let d2 = squared_edt(&features, &spacing);
-        from.coords
-            .iter()
-            .zip(&from.weights)
-            .map(|(c, w)| ((d2[at(c).as_slice()] as f64).sqrt(), *w))
-            .collect()
-    } else {
-        from.coords
-            .par_iter()
-            .zip(from.weights.par_iter())
-            .map(|(q, w)| (hash.nearest2(*q).0.sqrt(), *w))
-            .collect()
-    };
+    let mut out: Vec<(f64, f64)> =
+        if from.coords.len() as f64 * mean_cells * 4.0 > grid as f64 * 40.0 {
+            let mut features = ndarray::ArrayD::from_elem(ndarray::IxDyn(&size), false);
+            let at = |c: &[u32; 3]| [0, 1, 2].map(|a| c[a] as usize - lo[a]);
+            for c in &to.coords {
+                features[at(c).as_slice()] = true;
+            }
+            let d2 = squared_edt(&features, &spacing);
+            from.coords
+                .iter()
+                .zip(&from.weights)
+                .map(|(c, w)| ((d2[at(c).as_slice()] as f64).sqrt(), *w))
+                .collect()
+        } else {
+            from.coords
+                .par_iter()
+                .zip(from.weights.par_iter())
+                .map(|(q, w)| (hash.nearest2(*q).0.sqrt(), *w))
+                .collect()
+        };
     out.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     out
 }

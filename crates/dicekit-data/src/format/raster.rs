@@ -281,7 +281,11 @@ where
     if a.is_standard_layout() {
         return Ok(a);
     }
-    match to_standard_order(a.shape(), &strides, a.as_slice_memory_order().unwrap_or(&[]))? {
+    match to_standard_order(
+        a.shape(),
+        &strides,
+        a.as_slice_memory_order().unwrap_or(&[]),
+    )? {
         Some(out) => ArrayD::from_shape_vec(IxDyn(shape), out)
             .map_err(|e| DataErrorKind::Format(format!("cannot arrange the samples ({e})"))),
         None => Ok(a.as_standard_layout().into_owned()),
@@ -444,10 +448,11 @@ mod tests {
                 }
                 let istrides: Vec<isize> = strides.iter().map(|&s| s as isize).collect();
                 let got = rebuild(shape, &istrides, data.clone()).unwrap();
-                let want = ArrayD::from_shape_vec(IxDyn(shape).strides(IxDyn(&strides)), data.clone())
-                    .unwrap()
-                    .as_standard_layout()
-                    .into_owned();
+                let want =
+                    ArrayD::from_shape_vec(IxDyn(shape).strides(IxDyn(&strides)), data.clone())
+                        .unwrap()
+                        .as_standard_layout()
+                        .into_owned();
                 assert_eq!(got, want, "{shape:?} {order:?}");
                 assert!(got.is_standard_layout());
             }
