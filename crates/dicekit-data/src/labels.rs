@@ -5,6 +5,8 @@ use crate::DataErrorKind;
 
 /// A decoded sample of some file's native type.
 pub(crate) trait Sample: Copy {
+    /// Every value of the type is a label (`u8`, `u16`, `u32`): no check is needed.
+    const ALWAYS_LABEL: bool = false;
     /// The sample as an exact label, if it is one.
     fn label(self) -> Option<u32>;
     /// The sample as `f64` (for scaling and for error messages).
@@ -16,6 +18,7 @@ pub(crate) trait Sample: Copy {
 macro_rules! lossless_sample {
     ($($t:ty),*) => {$(
         impl Sample for $t {
+            const ALWAYS_LABEL: bool = true;
             fn label(self) -> Option<u32> {
                 Some(u32::from(self))
             }

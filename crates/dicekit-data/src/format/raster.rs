@@ -285,6 +285,7 @@ where
         a.shape(),
         &strides,
         a.as_slice_memory_order().unwrap_or(&[]),
+        |x| x,
     )? {
         Some(out) => ArrayD::from_shape_vec(IxDyn(shape), out)
             .map_err(|e| DataErrorKind::Format(format!("cannot arrange the samples ({e})"))),
@@ -297,11 +298,12 @@ where
 /// takes ndarray's general path). A file in column-major order, as NIfTI is, reverses every
 /// stride: the copy goes through square tiles of the input's fastest axis and the output's, so
 /// that reads and writes both run along memory, blocks of the output in parallel.
-fn to_standard_order<U: Copy + Send + Sync>(
+fn to_standard_order<U: Copy + Send + Sync, V: Copy + Send + Sync>(
     shape: &[usize],
     strides: &[usize],
     data: &[U],
-) -> Result<Option<Vec<U>>, DataErrorKind> {
+    map: impl Fn(U) -> V + Sync,
+) -> Result<Option<Vec<V>>, DataErrorKind> {
     use rayon::prelude::*;
     const TILE: usize = 32;
     // Axes of length 1 carry nothing: at most three others, padded in front to three.
@@ -322,7 +324,7 @@ fn to_standard_order<U: Copy + Send + Sync>(
         return Ok(Some(Vec::new()));
     };
     let mut out = alloc(n, "samples")?;
-    out.resize(n, first);
+    out.resize(n, map(first));
     let [(d0, s0), (d1, s1), (d2, s2)] = [dims[0], dims[1], dims[2]];
     if s0 < s1 && s0 < s2 {
         // The input runs fastest along the output's slowest axis (column-major): blocks of
@@ -339,7 +341,7 @@ fn to_standard_order<U: Copy + Send + Sync>(
                             let o = ((i0 - i0_start) * d1 + i1) * d2;
                             let src = i0 * s0 + i1 * s1;
                             for i2 in i2_start..i2_end {
-                                dst[o + i2] = data[src + i2 * s2];
+                                dst[o + i2] = map(data[src + i2 * s2]);
                             }
                         }
                     }
@@ -357,7 +359,7 @@ fn to_standard_order<U: Copy + Send + Sync>(
                             let src = base + i1 * s1;
                             let row = &mut dst[i1 * d2..(i1 + 1) * d2];
                             for i2 in i2_start..(i2_start + TILE).min(d2) {
-                                row[i2] = data[src + i2 * s2];
+                                row[i2] = map(data[src + i2 * s2]);
                             }
                         }
                     }
@@ -397,13 +399,24 @@ fn values<T: Sample>(
     rebuild(a.shape(), a.strides(), out)
 }
 
-fn labels<T: Sample>(
+fn labels<T: Sample + Send + Sync>(
     a: CowArray<'_, T, IxDyn>,
     scaling: Option<(f64, f64)>,
 ) -> Result<ArrayD<u32>, DataErrorKind> {
     let a = contiguous(a);
     let (shape, strides) = (a.shape(), a.strides());
     let samples = a.as_slice_memory_order().unwrap_or_default();
+    // Unsigned samples without scaling are labels as they are: converted while reordered, in
+    // one pass.
+    if T::ALWAYS_LABEL && scaling.is_none() {
+        let ustrides: Vec<usize> = strides.iter().map(|&s| s as usize).collect();
+        let to_label = |x: T| x.label().unwrap_or(0);
+        if let Some(out) = to_standard_order(shape, &ustrides, samples, to_label)? {
+            let a = ArrayD::from_shape_vec(IxDyn(shape), out)
+                .map_err(|e| DataErrorKind::Format(format!("cannot arrange the samples ({e})")))?;
+            return Ok(a.index_axis_move(Axis(0), 0));
+        }
+    }
     // The index without the channel axis: the voxel's index in the label map.
     let out = to_labels(samples.iter().copied(), scaling, |flat| {
         index_of(flat, shape, strides).split_off(1)
@@ -414,6 +427,26 @@ fn labels<T: Sample>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Unsigned samples become labels while reordered (one pass): the same labels as the
+    /// checked path of signed samples, for a column-major `[1, X, Y, Z]` array.
+    #[test]
+    fn unsigned_samples_become_labels_in_row_major_order() {
+        let shape = [1usize, 5, 3, 4];
+        let n: usize = shape.iter().product();
+        let fortran = IxDyn(&shape).f();
+        let u8s =
+            ArrayD::from_shape_vec(fortran.clone(), (0..n).map(|i| (i % 251) as u8).collect())
+                .unwrap();
+        let i16s =
+            ArrayD::from_shape_vec(fortran, (0..n).map(|i| (i % 251) as i16).collect()).unwrap();
+        let fast = labels(CowArray::from(u8s.view()), None).unwrap();
+        let checked = labels(CowArray::from(i16s.view()), None).unwrap();
+        assert_eq!(fast, checked);
+        assert!(fast.is_standard_layout());
+        assert_eq!(fast.shape(), &[5, 3, 4]);
+        assert_eq!(fast[[4, 2, 3]], u32::from(u8s[[0, 4, 2, 3]]));
+    }
 
     /// The tiled reordering equals ndarray's own for every axis order, odd sizes and unit axes.
     #[test]
