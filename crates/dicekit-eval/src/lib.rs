@@ -84,9 +84,9 @@ type CaseOutcome = Result<(Vec<dicekit_metrics::LabelEvaluation>, u64), EvalErro
 
 /// Evaluates two label-map files, or two folders of them matched by case name: every case is
 /// read, checked and scored under `options`, then (without `options.labels`) completed to the
-/// labels of the whole set. Cases run in parallel, one per worker thread at a time (so memory
-/// stays bounded by the thread count, not the number of cases); the results keep case-name
-/// order. `on_case(done, total)` is called before the first case and after each case (a
+/// labels of the whole set. Cases run in parallel in batches of one per worker thread (so
+/// memory stays bounded by the thread count, not the number of cases); the results keep
+/// case-name order. `on_case(done, total)` is called before the first case and after each case (a
 /// progress bar), from the worker threads.
 ///
 /// # Errors
@@ -106,15 +106,22 @@ pub fn evaluate_files(
     let total = pairs.len();
     on_case(0, total);
     let done = AtomicUsize::new(0);
-    let scored: Vec<(String, CaseOutcome)> = pairs
-        .into_par_iter()
-        .with_max_len(1)
-        .map(|pair| {
-            let r = evaluate_case(&pair.pred, &pair.truth, options);
-            on_case(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-            (pair.name, r)
-        })
-        .collect();
+    // As many cases at once as there are workers: a worker waiting inside a case may steal
+    // work, but only from this batch, so memory stays bounded by the thread count.
+    let batch = rayon::current_num_threads().max(1);
+    let mut scored: Vec<(String, CaseOutcome)> = Vec::with_capacity(total);
+    for chunk in pairs.chunks(batch) {
+        let part: Vec<(String, CaseOutcome)> = chunk
+            .par_iter()
+            .with_max_len(1)
+            .map(|pair| {
+                let r = evaluate_case(&pair.pred, &pair.truth, options);
+                on_case(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                (pair.name.clone(), r)
+            })
+            .collect();
+        scored.extend(part);
+    }
     let mut failures = unmatched;
     let mut results = Vec::new();
     let mut voxels = Vec::new();
