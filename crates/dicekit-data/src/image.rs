@@ -428,14 +428,12 @@ fn encode_tiff(v: &Volume<f32>, kind: TiffSamples) -> Result<Vec<u8>, DataErrorK
 /// # Ok::<(), dicekit_data::DataError>(())
 /// ```
 pub fn write_image_nifti(path: &Path, v: &Volume<f32>) -> Result<(), DataError> {
-    let Format::Nifti { gz } = writing(
+    let format = writing(
         path,
         |f| matches!(f, Format::Nifti { .. }),
         ".nii or .nii.gz",
-    )?
-    else {
-        unreachable!("only NIfTI passes")
-    };
+    )?;
+    let gz = matches!(format, Format::Nifti { gz: true });
     format::write(path, encode_nifti(v, gz))
 }
 

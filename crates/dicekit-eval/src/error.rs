@@ -83,6 +83,9 @@ pub enum EvalError {
         /// Why.
         source: MetricError,
     },
+    /// The CSV rows could not be written.
+    #[error("writing the CSV rows: {0}")]
+    Write(String),
     /// The NSD tolerance is negative or not finite.
     #[error("--tolerance must be a finite number >= 0, got {0}")]
     Tolerance(f64),

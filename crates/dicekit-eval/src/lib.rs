@@ -70,7 +70,10 @@ impl Evaluation {
     }
 
     /// The rows of [`json_rows`](Self::json_rows) as CSV, with a header.
-    pub fn csv_rows(&self) -> String {
+    ///
+    /// # Errors
+    /// [`EvalError::Write`] if the CSV writer fails.
+    pub fn csv_rows(&self) -> Result<String, EvalError> {
         csv_rows(
             &self.results,
             self.options.convention,

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use dicekit_metrics::{Convention, EmptySide, MetricKind, PeerValue, Score};
 
-use crate::{CaseResult, aggregates, columns};
+use crate::{CaseResult, EvalError, aggregates, columns};
 
 /// One output row.
 #[derive(Debug, Clone, PartialEq)]
@@ -183,14 +183,18 @@ pub fn json_rows(
 }
 
 /// The rows of [`json_rows`] as CSV, with a header (empty cells where the value is undefined).
-pub fn csv_rows(results: &[CaseResult], convention: Convention, tol: f64) -> String {
+///
+/// # Errors
+/// [`EvalError::Write`] if the CSV writer fails (it writes into memory).
+pub fn csv_rows(
+    results: &[CaseResult],
+    convention: Convention,
+    tol: f64,
+) -> Result<String, EvalError> {
+    let failed = |e: csv::Error| EvalError::Write(e.to_string());
     let mut w = csv::Writer::from_writer(Vec::new());
     let tol = tol.to_string();
-    let mut write = |fields: &[&str]| {
-        w.write_record(fields)
-            .expect("a CSV record into memory cannot fail");
-    };
-    write(&[
+    w.write_record([
         "case",
         "label",
         "metric",
@@ -199,7 +203,8 @@ pub fn csv_rows(results: &[CaseResult], convention: Convention, tol: f64) -> Str
         "peer_value",
         "convention",
         "tolerance_mm",
-    ]);
+    ])
+    .map_err(failed)?;
     for r in records(results, convention) {
         let value = r.value.map_or(String::new(), |v| v.to_string());
         let peer = match r.peer_value {
@@ -207,8 +212,8 @@ pub fn csv_rows(results: &[CaseResult], convention: Convention, tol: f64) -> Str
             serde_json::Value::Null => String::new(),
             other => other.to_string(),
         };
-        write(&[
-            &r.case,
+        w.write_record([
+            r.case.as_str(),
             &r.label.to_string(),
             r.metric,
             &value,
@@ -216,10 +221,11 @@ pub fn csv_rows(results: &[CaseResult], convention: Convention, tol: f64) -> Str
             &peer,
             convention.name(),
             &tol,
-        ]);
+        ])
+        .map_err(failed)?;
     }
     let bytes = w
         .into_inner()
-        .expect("flushing a CSV writer into memory cannot fail");
-    String::from_utf8(bytes).expect("the CSV of UTF-8 strings is UTF-8")
+        .map_err(|e| EvalError::Write(e.error().to_string()))?;
+    String::from_utf8(bytes).map_err(|e| EvalError::Write(e.to_string()))
 }

@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use crate::ExperimentOptions;
 use crate::runner::{self, fmt};
-use crate::spec::{Spec, Variant, experiment_files, render};
+use crate::spec::{Files, Spec, Variant, experiment_files};
 use crate::stats::mean_sd;
 
 /// Held-out scores of one trained run.
@@ -46,23 +46,19 @@ struct RunResult {
 const TEST_OFFSET: u64 = 2_000_000;
 
 pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
-    let files = experiment_files!("attention");
-    let spec = Spec::parse(&files)?;
-    let setup = spec.setup(args.quick);
-    let size = Spec::setup_u64(&setup, "size")? as usize;
-    let data_seed = Spec::setup_u64(&setup, "data_seed")?;
-    let out = runner::out_dir(args, "attention")?;
-    let test: Vec<_> = (0..Spec::setup_u64(&setup, "test")?)
+    let grid = runner::Grid::new(experiment_files!("attention"), args)?;
+    let runner::Grid {
+        spec,
+        setup,
+        seeds,
+        out,
+        ..
+    } = &grid;
+    let size = Spec::setup_u64(setup, "size")? as usize;
+    let data_seed = Spec::setup_u64(setup, "data_seed")?;
+    let test: Vec<_> = (0..Spec::setup_u64(setup, "test")?)
         .map(|i| Scene::LesionTexture.generate(Some(&[size, size]), data_seed, TEST_OFFSET + i))
         .collect::<Result<_, _>>()?;
-    let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
-    let grid = runner::Grid {
-        files: &files,
-        spec: &spec,
-        setup: &setup,
-        seeds: &seeds,
-        out: &out,
-    };
     let (results, clock) = runner::run_grid(
         &grid,
         |f, v, seed| score(f, v, seed, &test),
@@ -75,8 +71,8 @@ pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
             )
         },
     )?;
-    write_examples(&out, &spec, &seeds, &test)?;
-    write_plots(&out, &spec, &results, &seeds)?;
+    write_examples(out, spec, seeds, &test)?;
+    write_plots(out, spec, &results, seeds)?;
     let json = serde_json::json!({
         "experiment": "attention",
         "quick": args.quick,
@@ -85,7 +81,7 @@ pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
         "runs": results,
         "seconds": clock.seconds(),
     });
-    runner::finish(&out, &json, &report_md(&json, args)?)
+    runner::finish(out, &json, &report_md(&grid.files, spec, &json, args)?)
 }
 
 /// Scores a finished run on the test split.
@@ -133,9 +129,12 @@ fn score(
 }
 
 /// The report of the experiment's `results.json` (as `run` writes it).
-fn report_md(json: &Value, args: &ExperimentOptions) -> Result<String, String> {
-    let files = experiment_files!("attention");
-    let spec = Spec::parse(&files)?;
+fn report_md(
+    files: &Files,
+    spec: &Spec,
+    json: &Value,
+    args: &ExperimentOptions,
+) -> Result<String, String> {
     let runs_json = json["runs"].as_array().cloned().unwrap_or_default();
     let results: Vec<RunResult> = serde_json::from_value(json["runs"].clone())
         .map_err(|e| format!("results.json runs: {e}"))?;
@@ -169,11 +168,7 @@ fn report_md(json: &Value, args: &ExperimentOptions) -> Result<String, String> {
         "run_rows": run_rows,
         "conclusion": conclusion(&results, &seeds, args.quick),
     });
-    render(
-        &format!("{}/report.md.j2", files.dir),
-        files.report,
-        &context,
-    )
+    files.render_report(&context)
 }
 
 fn save_png(path: &Path, data: ArrayD<f32>) -> Result<(), String> {
@@ -448,17 +443,8 @@ mod tests {
     /// below the header (that report predates the header every experiment now writes).
     #[test]
     fn the_report_of_the_full_run_is_reproduced_from_its_results() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/experiments/attention");
-        let json: Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap())
-                .unwrap();
-        let args = ExperimentOptions {
-            quick: false,
-            seeds: json["seeds"].as_array().unwrap().len(),
-            out: None,
-        };
-        let want = std::fs::read_to_string(dir.join("report.md")).unwrap();
-        let got = report_md(&json, &args).unwrap();
+        let (got, want) =
+            crate::spec::committed_report("attention", experiment_files!("attention"), report_md);
         let body = |s: &str| s[s.find("## Setup").unwrap()..].to_string();
         assert_eq!(body(&got), body(&want));
     }

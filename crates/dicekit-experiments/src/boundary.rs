@@ -9,11 +9,12 @@ use dicekit_metrics::{ConfusionCounts, Convention, MetricKind, evaluate_label_ma
 use dicekit_plot::{LineChart, Series};
 use dicekit_train::Case;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::ExperimentOptions;
-use crate::chase::{last_model, validation_cases, vessel_counts};
+use crate::chase::{last_model, validation_of, vessel_counts};
 use crate::runner::{self, fmt};
-use crate::spec::{Spec, Variant, experiment_files, render};
+use crate::spec::{Files, Spec, Variant, experiment_files};
 use crate::stats::mean_sd;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -30,23 +31,15 @@ struct RunResult {
 }
 
 pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
-    let files = experiment_files!("boundary");
-    let spec = Spec::parse(&files)?;
-    let setup = spec.setup(args.quick);
-    let out = runner::out_dir(args, "boundary")?;
-    let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
-    let grid = runner::Grid {
-        files: &files,
-        spec: &spec,
-        setup: &setup,
-        seeds: &seeds,
-        out: &out,
-    };
-    // The validation images, read once through a config of the first variant.
-    let probe = grid.config(&spec.variants[0], 1, &out.join("probe"))?;
-    let val = validation_cases(&probe).map_err(|e| {
-        format!("chase_db1 is needed (set DICEKIT_DATA_ROOT to the folder holding chase_db1/): {e}")
-    })?;
+    let grid = runner::Grid::new(experiment_files!("boundary"), args)?;
+    let runner::Grid {
+        spec,
+        setup,
+        seeds,
+        out,
+        ..
+    } = &grid;
+    let val = validation_of(&grid)?;
     let (results, clock) = runner::run_grid(
         &grid,
         |f, v, seed| evaluate(f, v, seed, &val),
@@ -59,7 +52,7 @@ pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
             )
         },
     )?;
-    write_plot(&out, &spec, &results, &seeds)?;
+    write_plot(out, spec, &results, seeds)?;
     let json = serde_json::json!({
         "experiment": "boundary",
         "quick": args.quick,
@@ -69,13 +62,16 @@ pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
         "runs": results,
         "seconds": clock.seconds(),
     });
-    runner::finish(&out, &json, &report_md(&json, args)?)
+    runner::finish(out, &json, &report_md(&grid.files, spec, &json, args)?)
 }
 
 /// The report of the experiment's `results.json` (as `run` writes it).
-fn report_md(json: &serde_json::Value, args: &ExperimentOptions) -> Result<String, String> {
-    let files = experiment_files!("boundary");
-    let spec = Spec::parse(&files)?;
+fn report_md(
+    files: &Files,
+    spec: &Spec,
+    json: &Value,
+    args: &ExperimentOptions,
+) -> Result<String, String> {
     let runs_json = json["runs"].as_array().cloned().unwrap_or_default();
     let results: Vec<RunResult> =
         serde_json::from_value(json["runs"].clone()).map_err(|e| format!("results.json: {e}"))?;
@@ -123,11 +119,7 @@ fn report_md(json: &serde_json::Value, args: &ExperimentOptions) -> Result<Strin
         "comparisons": comparisons,
         "verdict": verdict,
     });
-    render(
-        &format!("{}/report.md.j2", files.dir),
-        files.report,
-        &context,
-    )
+    files.render_report(&context)
 }
 
 fn evaluate(
@@ -270,16 +262,8 @@ mod tests {
     /// The template reproduces the committed report of the full run from its results.json.
     #[test]
     fn the_report_of_the_full_run_is_reproduced_from_its_results() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/experiments/boundary");
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap())
-                .unwrap();
-        let args = ExperimentOptions {
-            quick: false,
-            seeds: json["seeds"].as_array().unwrap().len(),
-            out: None,
-        };
-        let want = std::fs::read_to_string(dir.join("report.md")).unwrap();
-        assert_eq!(report_md(&json, &args).unwrap(), want);
+        let (got, want) =
+            crate::spec::committed_report("boundary", experiment_files!("boundary"), report_md);
+        assert_eq!(got, want);
     }
 }

@@ -16,14 +16,15 @@ use dicekit_metrics::{
     Binning, ConfusionCounts, EdgeRule, ReliabilityBin, brier_score, expected_calibration_error,
     maximum_calibration_error, reliability_bins,
 };
-use dicekit_plot::{LineChart, ReliabilityBar, ReliabilityDiagram, Series};
+use dicekit_plot::{LineChart, Series};
 use dicekit_train::Case;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::ExperimentOptions;
-use crate::chase::{last_model, validation_cases, vessel_counts};
+use crate::chase::{last_model, validation_of, vessel_counts};
 use crate::runner::{self, fmt};
-use crate::spec::{Spec, Variant, experiment_files, render};
+use crate::spec::{Files, Spec, Variant, experiment_files};
 use crate::stats::{distinct_seeds, fmt_mean_sd, in_seeds, mean_sd};
 
 /// The alpha of a variant (its `alpha` parameter).
@@ -55,23 +56,16 @@ struct RunResult {
 }
 
 pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
-    let files = experiment_files!("calibration");
-    let spec = Spec::parse(&files)?;
-    let setup = spec.setup(args.quick);
-    let bins = Spec::setup_u64(&setup, "bins")? as usize;
-    let out = runner::out_dir(args, "calibration")?;
-    let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
-    let grid = runner::Grid {
-        files: &files,
-        spec: &spec,
-        setup: &setup,
-        seeds: &seeds,
-        out: &out,
-    };
-    let probe = grid.config(&spec.variants[0], 1, &out.join("probe"))?;
-    let val = validation_cases(&probe).map_err(|e| {
-        format!("chase_db1 is needed (set DICEKIT_DATA_ROOT to the folder holding chase_db1/): {e}")
-    })?;
+    let grid = runner::Grid::new(experiment_files!("calibration"), args)?;
+    let runner::Grid {
+        spec,
+        setup,
+        seeds,
+        out,
+        ..
+    } = &grid;
+    let bins = Spec::setup_u64(setup, "bins")? as usize;
+    let val = validation_of(&grid)?;
     let clock = runner::Clock::start((spec.variants.len() + spec.controls.len()) * seeds.len());
     let score =
         |f: &runner::Finished, v: &Variant, seed: u64| evaluate(f, alpha_of(v)?, seed, &val, bins);
@@ -93,7 +87,7 @@ pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
         line,
     )?;
     let alphas = alphas(&spec.variants)?;
-    write_plots(&out, &alphas, &results, &seeds)?;
+    write_plots(out, &alphas, &results, seeds)?;
     let json = serde_json::json!({
         "experiment": "calibration",
         "quick": args.quick,
@@ -105,13 +99,16 @@ pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
         "uniform_patch_control": controls,
         "seconds": clock.seconds(),
     });
-    runner::finish(&out, &json, &report_md(&json, args)?)
+    runner::finish(out, &json, &report_md(&grid.files, spec, &json, args)?)
 }
 
 /// The report of the experiment's `results.json` (as `run` writes it).
-fn report_md(json: &serde_json::Value, args: &ExperimentOptions) -> Result<String, String> {
-    let files = experiment_files!("calibration");
-    let spec = Spec::parse(&files)?;
+fn report_md(
+    files: &Files,
+    spec: &Spec,
+    json: &Value,
+    args: &ExperimentOptions,
+) -> Result<String, String> {
     let parse = |key: &str| {
         serde_json::from_value::<Vec<RunResult>>(json[key].clone())
             .map_err(|e| format!("results.json {key}: {e}"))
@@ -120,7 +117,7 @@ fn report_md(json: &serde_json::Value, args: &ExperimentOptions) -> Result<Strin
     let seeds: Vec<u64> = serde_json::from_value(json["seeds"].clone())
         .map_err(|e| format!("results.json seeds: {e}"))?;
     let alphas = alphas(&spec.variants)?;
-    let control_alphas = alphas_of_controls(&spec)?;
+    let control_alphas = alphas_of_controls(spec)?;
     let mut rows = vec![];
     for &a in &alphas {
         rows.push(table_row(&a.to_string(), &results, a));
@@ -155,11 +152,7 @@ fn report_md(json: &serde_json::Value, args: &ExperimentOptions) -> Result<Strin
         "control_rows": control_rows,
         "findings": findings,
     });
-    render(
-        &format!("{}/report.md.j2", files.dir),
-        files.report,
-        &context,
-    )
+    files.render_report(&context)
 }
 
 /// The alphas of the control variants.
@@ -479,29 +472,17 @@ fn write_plots(
         else {
             continue;
         };
-        let diagram = ReliabilityDiagram {
-            title: format!(
+        let diagram = dicekit_report::reliability_diagram(
+            format!(
                 "alpha = {alpha} (alpha BCE + (1 - alpha) Dice), seed {}",
                 r.seed
             ),
-            bars: r
-                .bins
-                .iter()
-                .map(|b| ReliabilityBar {
-                    lower: b.lower,
-                    upper: b.upper,
-                    count: b.count,
-                    confidence: b.confidence,
-                    accuracy: b.accuracy,
-                })
-                .collect(),
-            annotation: vec![
-                format!("ECE   {:.4}", r.ece),
-                format!("MCE   {:.4}", r.mce),
-                format!("Brier {:.4}", r.brier),
-                format!("Dice  {}", fmt(r.dice)),
-            ],
-        };
+            &r.bins,
+            r.ece,
+            r.mce,
+            r.brier,
+            format!("Dice  {}", fmt(r.dice)),
+        );
         runner::save_plot(
             &diagram.render(600, 600),
             &out.join(format!("reliability_alpha{alpha}.png")),
@@ -633,17 +614,12 @@ mod tests {
     /// The template reproduces the committed report of the full run from its results.json.
     #[test]
     fn the_report_of_the_full_run_is_reproduced_from_its_results() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/experiments/calibration");
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap())
-                .unwrap();
-        let args = ExperimentOptions {
-            quick: false,
-            seeds: json["seeds"].as_array().unwrap().len(),
-            out: None,
-        };
-        let want = std::fs::read_to_string(dir.join("report.md")).unwrap();
-        assert_eq!(report_md(&json, &args).unwrap(), want);
+        let (got, want) = crate::spec::committed_report(
+            "calibration",
+            experiment_files!("calibration"),
+            report_md,
+        );
+        assert_eq!(got, want);
     }
 
     /// A reliability bin of `count` pixels with mean probability `conf` and vessel share `acc`.

@@ -8,10 +8,22 @@ use dicekit_train::{Case, TrainConfig, Trained, load_validation_cases};
 
 use crate::runner;
 
-/// The validation cases of a config, or why they cannot be read (the data is absent).
-pub fn validation_cases(config: &str) -> Result<Vec<Case>, String> {
-    let cfg = TrainConfig::from_toml(config, PathBuf::new())?;
-    Ok(load_validation_cases(&cfg)?)
+/// The validation images of CHASE_DB1, read once through the config of the grid's first
+/// variant; without the data, one line saying where to put it.
+///
+/// # Errors
+/// The config does not parse or the data is absent.
+pub fn validation_of(grid: &runner::Grid) -> Result<Vec<Case>, String> {
+    let variant = grid
+        .spec
+        .variants
+        .first()
+        .ok_or("the spec has no variant")?;
+    let probe = grid.config(variant, 1, &grid.out.join("probe"))?;
+    let cfg = TrainConfig::from_toml(&probe, PathBuf::new())?;
+    load_validation_cases(&cfg).map_err(|e| {
+        format!("chase_db1 is needed (set DICEKIT_DATA_ROOT to the folder holding chase_db1/): {e}")
+    })
 }
 
 /// The last checkpoint of a finished run.

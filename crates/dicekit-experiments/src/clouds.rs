@@ -12,10 +12,11 @@ use dicekit_metrics::ConfusionCounts;
 use dicekit_plot::{LineChart, Series};
 use dicekit_train::Trained;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::ExperimentOptions;
 use crate::runner::{self, fmt};
-use crate::spec::{Spec, Variant, experiment_files, render};
+use crate::spec::{Files, Spec, Variant, experiment_files};
 use crate::stats::mean_sd;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,24 +36,20 @@ struct RunResult {
 }
 
 pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
-    let files = experiment_files!("clouds");
-    let spec = Spec::parse(&files)?;
-    let setup = spec.setup(args.quick);
-    let size = Spec::setup_u64(&setup, "size")? as usize;
-    let data_seed = Spec::setup_u64(&setup, "data_seed")?;
-    let out = runner::out_dir(args, "clouds")?;
+    let grid = runner::Grid::new(experiment_files!("clouds"), args)?;
+    let runner::Grid {
+        spec,
+        setup,
+        seeds,
+        out,
+        ..
+    } = &grid;
+    let size = Spec::setup_u64(setup, "size")? as usize;
+    let data_seed = Spec::setup_u64(setup, "data_seed")?;
     // Held-out scenes from indices training (0..) and validation (1_000_000..) never use.
-    let test: Vec<Sample> = (0..Spec::setup_u64(&setup, "test")?)
+    let test: Vec<Sample> = (0..Spec::setup_u64(setup, "test")?)
         .map(|i| Scene::Wetlands.generate(Some(&[size, size]), data_seed, 2_000_000 + i))
         .collect::<Result<_, _>>()?;
-    let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
-    let grid = runner::Grid {
-        files: &files,
-        spec: &spec,
-        setup: &setup,
-        seeds: &seeds,
-        out: &out,
-    };
     let (results, clock) = runner::run_grid(
         &grid,
         |f, v, seed| evaluate(f, v, seed, &test),
@@ -65,7 +62,7 @@ pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
             )
         },
     )?;
-    write_plot(&out, &spec, &results, &seeds)?;
+    write_plot(out, spec, &results, seeds)?;
     let runs: Vec<serde_json::Value> = results
         .iter()
         .map(serde_json::to_value)
@@ -80,14 +77,17 @@ pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
         "runs": runs,
         "seconds": clock.seconds(),
     });
-    let report = report_md(&json, args)?;
-    runner::finish(&out, &json, &report)
+    let report = report_md(&grid.files, spec, &json, args)?;
+    runner::finish(out, &json, &report)
 }
 
 /// The report of the experiment's `results.json` (as `run` writes it).
-fn report_md(results: &serde_json::Value, args: &ExperimentOptions) -> Result<String, String> {
-    let files = experiment_files!("clouds");
-    let spec = Spec::parse(&files)?;
+fn report_md(
+    files: &Files,
+    spec: &Spec,
+    results: &Value,
+    args: &ExperimentOptions,
+) -> Result<String, String> {
     let runs = results["runs"].as_array().cloned().unwrap_or_default();
     let seconds = results["seconds"].as_f64().unwrap_or(0.0);
     let context = serde_json::json!({
@@ -99,11 +99,7 @@ fn report_md(results: &serde_json::Value, args: &ExperimentOptions) -> Result<St
         "seeds_text": format!("{:?}", results["seeds"].as_array().map(|s| s.iter().filter_map(serde_json::Value::as_u64).collect::<Vec<_>>()).unwrap_or_default()),
         "stats": spec.stats(&runs, "clouds"),
     });
-    render(
-        &format!("{}/report.md.j2", files.dir),
-        files.report,
-        &context,
-    )
+    files.render_report(&context)
 }
 
 fn evaluate(
@@ -215,21 +211,17 @@ fn write_plot(out: &Path, spec: &Spec, results: &[RunResult], seeds: &[u64]) -> 
 mod tests {
     use super::*;
 
+    /// The report of `json` under the spec compiled in.
+    fn report_for_test(json: &Value, args: &ExperimentOptions) -> Result<String, String> {
+        crate::spec::render_results(experiment_files!("clouds"), report_md, json, args)
+    }
+
     /// The template reproduces the committed report of the full run from its results.json.
     #[test]
     fn the_report_of_the_full_run_is_reproduced_from_its_results() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/experiments/clouds");
-        let results: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap())
-                .unwrap();
-        let seeds = results["seeds"].as_array().unwrap().len();
-        let args = ExperimentOptions {
-            quick: false,
-            seeds,
-            out: None,
-        };
-        let want = std::fs::read_to_string(dir.join("report.md")).unwrap();
-        assert_eq!(report_md(&results, &args).unwrap(), want);
+        let (got, want) =
+            crate::spec::committed_report("clouds", experiment_files!("clouds"), report_md);
+        assert_eq!(got, want);
     }
 
     /// Each verdict of the report, from made-up runs.
@@ -250,11 +242,11 @@ mod tests {
             seeds: 1,
             out: None,
         };
-        let higher = report_md(&results(0.8, 0.7), &args).unwrap();
+        let higher = report_for_test(&results(0.8, 0.7), &args).unwrap();
         assert!(higher.contains("question. Ignoring clouds gives a higher wetland Dice on the cloud-free truth (0.800 against 0.700 with clouds as background). Under the clouds, the wetland recall is 0.600 when they are ignored and 0.200 when they are background: labelled background, clouds teach the network that nothing lies under them. Training on the cloud-free truth, which no annotator has, reaches 0.900.\n"), "{higher}");
-        let lower = report_md(&results(0.6, 0.7), &args).unwrap();
+        let lower = report_for_test(&results(0.6, 0.7), &args).unwrap();
         assert!(lower.contains("Labelling clouds as background gives the higher wetland Dice here (0.700 against 0.600 with clouds ignored), against the essay's claim. Under"), "{lower}");
-        let same = report_md(&results(0.7, 0.7), &args).unwrap();
+        let same = report_for_test(&results(0.7, 0.7), &args).unwrap();
         assert!(
             same.contains(
                 "give the same wetland Dice within the seed-to-seed spread (0.000). Under"

@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 
 use crate::ExperimentOptions;
 use crate::runner::{self, fmt};
-use crate::spec::{Spec, Variant, experiment_files, render};
+use crate::spec::{Files, Spec, Variant, experiment_files};
 use crate::stats::{fmt_mean_sd, mean_sd};
 
 /// A loss of the comparison (a variant of the spec): its name, description and output
@@ -206,23 +206,19 @@ fn lesion_counts(pred: &ArrayD<u32>, truth: &ArrayD<u32>) -> Result<[usize; 4], 
 }
 
 pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
-    let files = experiment_files!("imbalance");
-    let spec = Spec::parse(&files)?;
-    let setup = spec.setup(args.quick);
-    let plan = Plan::new(&spec, &setup)?;
+    let grid = runner::Grid::new(experiment_files!("imbalance"), args)?;
+    let runner::Grid {
+        spec,
+        setup,
+        seeds,
+        out,
+        ..
+    } = &grid;
+    let plan = Plan::new(spec, setup)?;
     let oversampling = setup
         .get("foreground_oversampling")
         .and_then(Value::as_f64)
         .ok_or("the imbalance setup has no foreground_oversampling")?;
-    let out = runner::out_dir(args, "imbalance")?;
-    let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
-    let grid = runner::Grid {
-        files: &files,
-        spec: &spec,
-        setup: &setup,
-        seeds: &seeds,
-        out: &out,
-    };
     let clock = runner::Clock::start(
         (plan.fractions.len() * plan.losses.len() + plan.control_losses.len()) * seeds.len(),
     );
@@ -252,7 +248,7 @@ pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
         .map(|&f| (f, &all, false))
         .chain([(plan.rare(), &control, true)])
     {
-        let test = test_samples(&setup, &plan, fraction)?;
+        let test = test_samples(setup, &plan, fraction)?;
         let variants = runs_at(
             losses,
             fraction,
@@ -295,7 +291,7 @@ pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
             results.extend(finished);
         }
     }
-    write_plots(&out, &plan, &results)?;
+    write_plots(out, &plan, &results)?;
     let json = serde_json::json!({
         "experiment": "imbalance",
         "quick": args.quick,
@@ -307,7 +303,7 @@ pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
         "uniform_sampling_control": controls,
         "seconds": clock.seconds(),
     });
-    runner::finish(&out, &json, &report_md(&json, args)?)
+    runner::finish(out, &json, &report_md(&grid.files, spec, &json, args)?)
 }
 
 /// Held-out images: indices that training (0..) and validation (1_000_000..) never use.
@@ -477,9 +473,12 @@ fn val_plot_name(fraction: f64) -> String {
 }
 
 /// The report of the experiment's `results.json` (as `run` writes it).
-fn report_md(json: &Value, args: &ExperimentOptions) -> Result<String, String> {
-    let files = experiment_files!("imbalance");
-    let spec = Spec::parse(&files)?;
+fn report_md(
+    files: &Files,
+    spec: &Spec,
+    json: &Value,
+    args: &ExperimentOptions,
+) -> Result<String, String> {
     let setup = json["setup"]
         .as_object()
         .cloned()
@@ -487,7 +486,7 @@ fn report_md(json: &Value, args: &ExperimentOptions) -> Result<String, String> {
     // The results of runs before the spec named fractions and control losses in the setup.
     let mut full = spec.setup(false);
     full.extend(setup.clone());
-    let plan = Plan::new(&spec, &full)?;
+    let plan = Plan::new(spec, &full)?;
     let parse = |key: &str| {
         serde_json::from_value::<Vec<RunResult>>(json[key].clone())
             .map_err(|e| format!("results.json {key}: {e}"))
@@ -562,11 +561,7 @@ fn report_md(json: &Value, args: &ExperimentOptions) -> Result<String, String> {
         "metrics": METRICS.iter().map(|m| m.0).collect::<Vec<_>>(),
         "val_plots": plan.fractions.iter().map(|&fr| serde_json::json!({"percent": (100.0 * fr).to_string(), "file": val_plot_name(fr)})).collect::<Vec<_>>(),
     });
-    render(
-        &format!("{}/report.md.j2", files.dir),
-        files.report,
-        &context,
-    )
+    files.render_report(&context)
 }
 
 /// The paragraph of what the runs show, from the numbers: whether BCE sees nothing at the
@@ -820,17 +815,9 @@ mod tests {
     /// The template reproduces the committed report of the full run from its results.json.
     #[test]
     fn the_report_of_the_full_run_is_reproduced_from_its_results() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/experiments/imbalance");
-        let json: Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap())
-                .unwrap();
-        let args = ExperimentOptions {
-            quick: false,
-            seeds: json["seeds"].as_array().unwrap().len(),
-            out: None,
-        };
-        let want = std::fs::read_to_string(dir.join("report.md")).unwrap();
-        assert_eq!(report_md(&json, &args).unwrap(), want);
+        let (got, want) =
+            crate::spec::committed_report("imbalance", experiment_files!("imbalance"), report_md);
+        assert_eq!(got, want);
     }
 
     fn run(loss: &str, fraction: f64, seed: u64, dice: f64, empty: usize) -> RunResult {

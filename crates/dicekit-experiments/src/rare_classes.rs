@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::ExperimentOptions;
 use crate::runner::{self, fmt};
-use crate::spec::{Spec, Variant, experiment_files, render};
+use crate::spec::{Files, Spec, Variant, experiment_files};
 use crate::stats::{distinct_seeds, fmt_mean_sd, in_seeds, mean_sd};
 
 /// One dataset of the experiment (a `parts` entry of the spec).
@@ -79,24 +79,20 @@ struct RunResult {
 }
 
 pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
-    let files = experiment_files!("rare-classes");
-    let spec = Spec::parse(&files)?;
-    let setup = spec.setup(args.quick);
-    let out = runner::out_dir(args, "rare-classes")?;
-    let seeds: Vec<u64> = (1..=args.seeds as u64).collect();
-    let grid = runner::Grid {
-        files: &files,
-        spec: &spec,
-        setup: &setup,
-        seeds: &seeds,
-        out: &out,
-    };
+    let grid = runner::Grid::new(experiment_files!("rare-classes"), args)?;
+    let runner::Grid {
+        spec,
+        setup,
+        seeds,
+        out,
+        ..
+    } = &grid;
     // The whole experiment's time, reused runs included; each part has its own pace below.
     let clock = runner::Clock::start(0);
     let mut done = vec![];
     let mut skipped = vec![];
-    for part in parts(&spec)? {
-        let variants = runs_of_part(&spec, &part)?;
+    for part in parts(spec)? {
+        let variants = runs_of_part(spec, &part)?;
         // The first config tells whether the data is there, and gives names and frequencies.
         let probe = TrainConfig::from_toml(
             &grid.config(&variants[0], 1, &out.join("probe"))?,
@@ -161,7 +157,7 @@ pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
     }
     let mut all = vec![];
     for (part, names, freq, results, _) in &done {
-        write_plot(&out, &spec, part, names, freq, results)?;
+        write_plot(out, spec, part, names, freq, results)?;
         all.extend(results.iter().cloned());
     }
     let json = serde_json::json!({
@@ -178,7 +174,7 @@ pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
         "runs": all,
         "seconds": clock.seconds(),
     });
-    runner::finish(&out, &json, &report_md(&json, args)?)
+    runner::finish(out, &json, &report_md(&grid.files, spec, &json, args)?)
 }
 
 type ArrayPair = (ndarray::ArrayD<f32>, ndarray::ArrayD<u32>);
@@ -502,10 +498,13 @@ fn write_plot(
 }
 
 /// The report of the experiment's `results.json` (as `run` writes it).
-fn report_md(json: &Value, args: &ExperimentOptions) -> Result<String, String> {
-    let files = experiment_files!("rare-classes");
-    let spec = Spec::parse(&files)?;
-    let spec_parts = parts(&spec)?;
+fn report_md(
+    files: &Files,
+    spec: &Spec,
+    json: &Value,
+    args: &ExperimentOptions,
+) -> Result<String, String> {
+    let spec_parts = parts(spec)?;
     let results: Vec<RunResult> = serde_json::from_value(json["runs"].clone())
         .map_err(|e| format!("results.json runs: {e}"))?;
     let seeds: Vec<u64> = serde_json::from_value(json["seeds"].clone())
@@ -536,14 +535,14 @@ fn report_md(json: &Value, args: &ExperimentOptions) -> Result<String, String> {
                 part.labels[i],
                 100.0 * freq[i]
             );
-            for loss in losses(&spec) {
+            for loss in losses(spec) {
                 row += &format!(" {} |", fmt_mean_sd(&per_class(&runs, loss, i, false), 3));
             }
             rows.push(row);
         }
         let mut miou_row = "| **mean IoU** | |".to_string();
         let mut missed_row = format!("| **missed** (class × seed with Dice < {MISSED}) | |");
-        for loss in losses(&spec) {
+        for loss in losses(spec) {
             let miou: Vec<f64> = runs
                 .iter()
                 .filter(|r| r.loss == loss)
@@ -596,11 +595,7 @@ fn report_md(json: &Value, args: &ExperimentOptions) -> Result<String, String> {
         "parts": report_parts,
         "findings": findings,
     });
-    render(
-        &format!("{}/report.md.j2", files.dir),
-        files.report,
-        &context,
-    )
+    files.render_report(&context)
 }
 
 #[cfg(test)]
@@ -724,14 +719,12 @@ mod tests {
     fn the_template_writes_the_committed_example_configs() {
         let files = experiment_files!("rare-classes");
         let spec = Spec::parse(&files).unwrap();
-        let setup = spec.setup(false);
-        let out = Path::new("unused");
         let grid = runner::Grid {
-            files: &files,
-            spec: &spec,
-            setup: &setup,
-            seeds: &[1],
-            out,
+            files,
+            setup: spec.setup(false),
+            spec: spec.clone(),
+            seeds: vec![1],
+            out: PathBuf::from("unused"),
         };
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/experiments/rare-classes");
         let json: Value =
@@ -760,17 +753,12 @@ mod tests {
     /// The template reproduces the committed report of the full run from its results.json.
     #[test]
     fn the_report_of_the_full_run_is_reproduced_from_its_results() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/experiments/rare-classes");
-        let json: Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap())
-                .unwrap();
-        let args = ExperimentOptions {
-            quick: false,
-            seeds: json["seeds"].as_array().unwrap().len(),
-            out: None,
-        };
-        let want = std::fs::read_to_string(dir.join("report.md")).unwrap();
-        assert_eq!(report_md(&json, &args).unwrap(), want);
+        let (got, want) = crate::spec::committed_report(
+            "rare-classes",
+            experiment_files!("rare-classes"),
+            report_md,
+        );
+        assert_eq!(got, want);
     }
 
     #[test]

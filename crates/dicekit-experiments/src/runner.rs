@@ -112,20 +112,39 @@ pub fn run_grid<R: Serialize + DeserializeOwned>(
 
 /// What the runs of an experiment share: its files and spec, the setup (full or `--quick`),
 /// the seeds and the output folder.
-pub struct Grid<'a> {
+pub struct Grid {
     /// The experiment's files.
-    pub files: &'a crate::spec::Files,
+    pub files: crate::spec::Files,
     /// Its spec.
-    pub spec: &'a crate::spec::Spec,
+    pub spec: crate::spec::Spec,
     /// The setup the templates see.
-    pub setup: &'a serde_json::Map<String, serde_json::Value>,
+    pub setup: serde_json::Map<String, serde_json::Value>,
     /// Seeds of every variant.
-    pub seeds: &'a [u64],
+    pub seeds: Vec<u64>,
     /// The experiment's folder.
-    pub out: &'a Path,
+    pub out: PathBuf,
 }
 
-impl Grid<'_> {
+impl Grid {
+    /// The grid of the experiment in `files` as `args` ask for it: the spec parsed, the setup
+    /// (`--quick` or not), seeds `1..=args.seeds`, and the output folder created
+    /// ([`out_dir`], named after the spec).
+    ///
+    /// # Errors
+    /// A bad spec, or an output folder that cannot be created.
+    pub fn new(files: crate::spec::Files, args: &crate::ExperimentOptions) -> Result<Self, String> {
+        let spec = crate::spec::Spec::parse(&files)?;
+        let setup = spec.setup(args.quick);
+        let out = out_dir(args, &spec.name)?;
+        Ok(Grid {
+            files,
+            spec,
+            setup,
+            seeds: (1..=args.seeds as u64).collect(),
+            out,
+        })
+    }
+
     /// The training config of `variant` with `seed`, writing to `dir`.
     ///
     /// # Errors
@@ -140,11 +159,7 @@ impl Grid<'_> {
             "setup": self.setup, "variant": variant, "seed": seed, "output": toml_path(dir),
             "datasets": toml_path(&datasets_dir()),
         });
-        crate::spec::render(
-            &format!("{}/train.toml.j2", self.files.dir),
-            self.files.train,
-            &context,
-        )
+        self.files.render_train(&context)
     }
 
     /// Trains and scores `variants` x seeds as [`run_grid`] does, counting steps on `clock`

@@ -19,6 +19,24 @@ pub struct Files {
     pub report: &'static str,
 }
 
+impl Files {
+    /// One run's training config from `train.toml.j2`.
+    ///
+    /// # Errors
+    /// A template error, naming the file and line.
+    pub fn render_train(&self, context: &Value) -> Result<String, String> {
+        render(&format!("{}/train.toml.j2", self.dir), self.train, context)
+    }
+
+    /// The report from `report.md.j2`.
+    ///
+    /// # Errors
+    /// A template error, naming the file and line.
+    pub fn render_report(&self, context: &Value) -> Result<String, String> {
+        render(&format!("{}/report.md.j2", self.dir), self.report, context)
+    }
+}
+
 /// The files of the experiment in `configs/experiments/<name>/`, compiled in.
 macro_rules! experiment_files {
     ($name:literal) => {
@@ -194,6 +212,40 @@ fn merge(base: &mut Map<String, Value>, over: &Map<String, Value>) {
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// An experiment's report writer: its files and spec, `results.json`, the options of the run.
+#[cfg(test)]
+pub(crate) type ReportFn =
+    fn(&Files, &Spec, &Value, &crate::ExperimentOptions) -> Result<String, String>;
+
+/// `report` of `json` under the spec of `files`.
+#[cfg(test)]
+pub(crate) fn render_results(
+    files: Files,
+    report: ReportFn,
+    json: &Value,
+    args: &crate::ExperimentOptions,
+) -> Result<String, String> {
+    report(&files, &Spec::parse(&files)?, json, args)
+}
+
+/// `(rendered, committed)`: the report `report` writes from the committed `results.json` of the
+/// full run in `docs/experiments/<name>/`, and the committed `report.md` beside it.
+#[cfg(test)]
+pub(crate) fn committed_report(name: &str, files: Files, report: ReportFn) -> (String, String) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/experiments")
+        .join(name);
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    let json: Value = serde_json::from_str(&read("results.json")).unwrap();
+    let args = crate::ExperimentOptions {
+        quick: false,
+        seeds: json["seeds"].as_array().unwrap().len(),
+        out: None,
+    };
+    let rendered = render_results(files, report, &json, &args).unwrap();
+    (rendered, read("report.md"))
 }
 
 #[cfg(test)]

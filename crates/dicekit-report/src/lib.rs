@@ -20,9 +20,11 @@
 //! println!("report: {}", index.display());
 //! # Ok::<(), dicekit_report::ReportError>(())
 //! ```
+mod reliability;
 mod run_report;
 mod template;
 
+pub use reliability::reliability_diagram;
 pub use template::{TemplateError, render};
 
 pub use run_report::{ReportOptions, write_report};

@@ -22,7 +22,7 @@ use dicekit_metrics::{
     centreline_counts_per_label, evaluate_label_maps, expected_calibration_error,
     maximum_calibration_error, reliability_bins,
 };
-use dicekit_plot::{LineChart, ReliabilityBar, ReliabilityDiagram, Series};
+use dicekit_plot::{LineChart, Series};
 use dicekit_train::{
     Case, Checkpoint, EpochLog, TrainConfig, TrainState, Trained, class_names,
     load_validation_cases, scored_labels,
@@ -170,7 +170,7 @@ fn write(run: &Path, opts: &ReportOptions) -> Result<PathBuf, String> {
         ProgressStyle::with_template(
             "{bar:30} report: {pos}/{len} validation cases, {elapsed} elapsed, ETA {eta}",
         )
-        .expect("template"),
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     if !opts.progress {
         bar.set_draw_target(ProgressDrawTarget::hidden());
@@ -299,26 +299,14 @@ fn write(run: &Path, opts: &ReportOptions) -> Result<PathBuf, String> {
         } else {
             format!("reliability_{}.png", file_safe(&c.name))
         };
-        let diagram = ReliabilityDiagram {
-            title: format!("Reliability: {}", c.name),
-            bars: c
-                .bins
-                .iter()
-                .map(|b| ReliabilityBar {
-                    lower: b.lower,
-                    upper: b.upper,
-                    count: b.count,
-                    confidence: b.confidence,
-                    accuracy: b.accuracy,
-                })
-                .collect(),
-            annotation: vec![
-                format!("ECE   {:.4}", c.ece),
-                format!("MCE   {:.4}", c.mce),
-                format!("Brier {:.4}", c.brier),
-                format!("{} voxels", c.samples),
-            ],
-        };
+        let diagram = crate::reliability_diagram(
+            format!("Reliability: {}", c.name),
+            &c.bins,
+            c.ece,
+            c.mce,
+            c.brier,
+            format!("{} voxels", c.samples),
+        );
         save(&diagram.render(600, 600), &out.join(&file))?;
         diagrams.push(file);
     }
@@ -412,17 +400,13 @@ fn write(run: &Path, opts: &ReportOptions) -> Result<PathBuf, String> {
         },
     });
     let json_path = out.join("metrics.json");
-    std::fs::write(
-        &json_path,
-        serde_json::to_string_pretty(&metrics).expect("JSON") + "\n",
-    )
-    .map_err(|e| format!("{}: {e}", json_path.display()))?;
+    let text = serde_json::to_string_pretty(&metrics)
+        .map_err(|e| format!("{}: {e}", json_path.display()))?;
+    std::fs::write(&json_path, text + "\n").map_err(|e| format!("{}: {e}", json_path.display()))?;
     let csv_path = out.join("metrics.csv");
-    std::fs::write(
-        &csv_path,
-        csv_rows(&results, opts.convention, opts.tolerance),
-    )
-    .map_err(|e| format!("{}: {e}", csv_path.display()))?;
+    let text = csv_rows(&results, opts.convention, opts.tolerance)
+        .map_err(|e| format!("{}: {e}", csv_path.display()))?;
+    std::fs::write(&csv_path, text).map_err(|e| format!("{}: {e}", csv_path.display()))?;
 
     let index = index_md(&IndexInputs {
         run,
@@ -456,10 +440,11 @@ fn collect_calibration(
     per_class: &mut [Samples],
 ) {
     let k = probs.shape()[0];
-    let flat = probs.as_standard_layout();
-    let flat = flat.as_slice().expect("standard layout");
-    let truth = case.mask.as_standard_layout();
-    let truth = truth.as_slice().expect("standard layout");
+    let (flat, truth) = (probs.as_standard_layout(), case.mask.as_standard_layout());
+    // Standard layout is contiguous: both slices exist.
+    let (Some(flat), Some(truth)) = (flat.as_slice(), truth.as_slice()) else {
+        return;
+    };
     let n = truth.len();
     let step = n.div_ceil(CALIBRATION_VOXELS_PER_CASE).max(1);
     let sigmoid = matches!(activation, Activation::Sigmoid | Activation::Identity);

@@ -144,6 +144,21 @@ pub fn predict_file(
         })?;
         Ok(dir)
     };
+    // An 8-bit PNG `out/<sub>/<case>.png`.
+    let png8 = |sub: &str, pixels, spacing, origin| -> Result<(), InputError> {
+        let v = Volume {
+            data: pixels,
+            spacing,
+            origin,
+            affine: None,
+        };
+        write_image_png(
+            &folder(sub)?.join(format!("{name}.png")),
+            &v,
+            PngDepth::Eight,
+        )
+        .map_err(|e| data(e.to_string()))
+    };
     if options.probabilities {
         let probs = Volume {
             data: probs,
@@ -179,18 +194,7 @@ pub fn predict_file(
         };
         let picture = overlay(&image.data, Some(&labels.data), truth.as_ref())
             .map_err(|e| data(format!("{}: overlay: {e}", input.display())))?;
-        let v = Volume {
-            data: picture,
-            spacing: vec![1.0, 1.0],
-            origin: vec![0.0, 0.0],
-            affine: None,
-        };
-        write_image_png(
-            &folder("overlays")?.join(format!("{name}.png")),
-            &v,
-            PngDepth::Eight,
-        )
-        .map_err(|e| data(e.to_string()))?;
+        png8("overlays", picture, vec![1.0, 1.0], vec![0.0, 0.0])?;
     }
     let foreground =
         labels.data.iter().filter(|&&l| l != 0).count() as f64 / labels.data.len().max(1) as f64;
@@ -204,18 +208,12 @@ pub fn predict_file(
             .attention
             .mapv(|v| (v.clamp(0.0, 1.0) * 255.0).round())
             .insert_axis(ndarray::Axis(0));
-        let v = Volume {
-            data: grey,
-            spacing: image.spacing.clone(),
-            origin: image.origin.clone(),
-            affine: None,
-        };
-        write_image_png(
-            &folder("attention")?.join(format!("{name}.png")),
-            &v,
-            PngDepth::Eight,
-        )
-        .map_err(|e| data(e.to_string()))?;
+        png8(
+            "attention",
+            grey,
+            image.spacing.clone(),
+            image.origin.clone(),
+        )?;
         class = Some((c.class, c.probabilities));
     }
     Ok(FilePrediction {

@@ -42,13 +42,20 @@ pub fn run(args: EvalArgs) -> ExitCode {
     };
     // Nothing was evaluated: the errors alone, no empty table.
     if !evaluation.results.is_empty() {
-        match args.format {
-            Format::Table => print!("{}", evaluation.table()),
-            Format::Json => println!(
-                "{}",
-                serde_json::to_string_pretty(&evaluation.json_rows()).expect("JSON")
-            ),
-            Format::Csv => print!("{}", evaluation.csv_rows()),
+        let text = match args.format {
+            Format::Table => Ok(evaluation.table()),
+            Format::Json => serde_json::to_string_pretty(&evaluation.json_rows())
+                .map(|t| t + "\n")
+                .map_err(|e| e.to_string()),
+            Format::Csv => evaluation.csv_rows().map_err(|e| e.to_string()),
+        };
+        match text {
+            Ok(t) => print!("{t}"),
+            Err(e) => {
+                // A bug, not bad input.
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
         }
     }
     let failures = &evaluation.failures;

@@ -581,7 +581,11 @@ pub(crate) fn encode(
         Samples::U16(a) => voxels!(a),
         Samples::U32(a) => voxels!(a),
         Samples::F32(a) => voxels!(a),
-        _ => unreachable!("checked above"),
+        _ => {
+            return Err(DataErrorKind::NotWritable(
+                "a NIfTI image is written with u8, u16, u32 or f32 samples".into(),
+            ));
+        }
     }
     if gz {
         gzip(&out).map_err(DataErrorKind::Io)

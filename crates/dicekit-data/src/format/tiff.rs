@@ -293,7 +293,11 @@ pub(crate) fn encode(raster: &Raster<'_>) -> Result<Vec<u8>, DataErrorKind> {
     let (offsets, counts) = match &raster.samples {
         Samples::F32(a) => write_strips(&mut dir, a.view(), rows),
         Samples::U16(a) => write_strips(&mut dir, a.view(), rows),
-        _ => unreachable!("checked above"),
+        _ => {
+            return Err(DataErrorKind::NotWritable(
+                "a TIFF is written with f32 or u16 samples".into(),
+            ));
+        }
     }
     .map_err(encoding)?;
     let rgb = c == 3;
