@@ -1,7 +1,8 @@
 //! Time and peak memory of one Dice forward + backward, for the benchmark docs and the
 //! side-by-side script `benches/peers/monai_dice.py`.
 //!
-//! Run: `cargo run --release -p dicekit-losses --example loss_bench -- 2d|3d [repeats]`.
+//! Run: `cargo run --release -p dicekit-losses --example loss_bench -- 2d|3d [repeats]`
+//! (`LOSS_PATH=generic` for burn's generic tensor path instead of the fused kernel).
 //! Prints one JSON line: median seconds, and peak resident memory above the inputs (MiB).
 use std::time::Instant;
 
@@ -75,16 +76,23 @@ fn main() {
         ld[1] = 1;
         Target::Indices(Tensor::<1, Int>::from_ints(labels.as_slice(), &device).reshape(ld))
     };
+    // LOSS_PATH=generic: burn's generic tensor path instead of the fused kernel.
+    let generic = std::env::var("LOSS_PATH").is_ok_and(|p| p == "generic");
     let (_, base_rss) = memory_kib();
     for _ in 0..repeats {
         let t0 = Instant::now();
-        run(x.clone(), target.clone());
+        if generic {
+            dicekit_losses::with_generic_path(|| run(x.clone(), target.clone()));
+        } else {
+            run(x.clone(), target.clone());
+        }
         times.push(t0.elapsed().as_secs_f64());
     }
     let (hwm, _) = memory_kib();
     times.sort_by(f64::total_cmp);
     println!(
-        "{{\"case\": \"{case}\", \"shape\": {dims:?}, \"median_s\": {:.4}, \"min_s\": {:.4}, \"peak_above_inputs_mib\": {:.1}, \"inputs_mib\": {:.1}}}",
+        "{{\"case\": \"{case}\", \"path\": \"{}\", \"shape\": {dims:?}, \"median_s\": {:.4}, \"min_s\": {:.4}, \"peak_above_inputs_mib\": {:.1}, \"inputs_mib\": {:.1}}}",
+        if generic { "generic" } else { "fused" },
         times[times.len() / 2],
         times[0],
         (hwm.saturating_sub(base_rss)) as f64 / 1024.0,

@@ -180,6 +180,7 @@ impl GeneralizedDiceLoss {
             power: Power::Linear,
             intersection: cfg.intersection,
             pooling: cfg.pooling,
+            count: false,
         };
         let sums = Prepared::new(logits, target.into(), weight_map, spec).sums;
         let kept = cfg.classes.indices(dims[1]);

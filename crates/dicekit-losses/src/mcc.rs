@@ -3,7 +3,7 @@ use burn::prelude::*;
 
 use crate::error::expect_valid;
 use crate::overlap::{
-    ClassSelection, Intersection, OverlapSums, Power, Prepared, SumsSpec, WeightMapMode, pooled_sum,
+    ClassSelection, Intersection, OverlapSums, Power, Prepared, SumsSpec, WeightMapMode,
 };
 use crate::target::Target;
 use crate::{Activation, ConfigError, Pooling, Reduction};
@@ -125,14 +125,11 @@ impl MccLoss {
             power: Power::Linear,
             intersection: Intersection::Product,
             pooling: cfg.pooling,
+            count: true,
         };
-        let ones = logits.ones_like();
         let prep = Prepared::new(logits, target.into(), weight_map, spec);
         // Voxels per unit (weighted), for the true negatives.
-        let mut count = pooled_sum(ones, prep.weight.as_ref(), cfg.pooling);
-        if let Some(idx) = &prep.kept {
-            count = count.select(1, idx.clone());
-        }
+        let count = prep.count.expect("the spec asks for the count");
         let sums = prep.sums;
         let OverlapSums {
             inter: tp,

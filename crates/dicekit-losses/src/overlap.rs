@@ -2,7 +2,8 @@
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::target::{Target, encode, encode_with};
+use crate::kernel::{SumsRequest, fused_sums};
+use crate::target::{Target, check_target_shape, encode, encode_with};
 use crate::{Activation, Pooling};
 
 /// The exponent of the terms in the denominator sums.
@@ -132,22 +133,26 @@ pub(crate) struct SumsSpec<'a> {
     pub power: Power,
     pub intersection: Intersection,
     pub pooling: Pooling,
+    /// Also sum the voxel weights ([`Prepared::count`]).
+    pub count: bool,
 }
 
 /// The sums of the kept classes, and what a loss may need besides.
-pub(crate) struct Prepared<const D: usize> {
+pub(crate) struct Prepared {
     /// `[U, C']` sums of the kept classes.
     pub sums: OverlapSums,
-    /// The voxel weight (weight map times ignore mask), if any.
-    pub weight: Option<Tensor<D>>,
-    /// The kept channels (`None`: all).
-    pub kept: Option<Tensor<1, Int>>,
+    /// `[U, C']` sums of the voxel weights (weight map times ignore mask; the voxel count
+    /// without either), when the spec asks for them.
+    pub count: Option<Tensor<2>>,
 }
 
-impl<const D: usize> Prepared<D> {
+impl Prepared {
     /// The shared prologue of the overlap losses: encode the target, apply the activation,
     /// weight, sum, and keep the selected classes. Shapes and classes are checked by the caller.
-    pub fn new(
+    ///
+    /// On Flex the sums come from the fused kernel ([`crate::kernel`]) in one pass over the
+    /// logits; elsewhere (and for MONAI's masked class-index targets) from burn's tensor ops.
+    pub fn new<const D: usize>(
         logits: Tensor<D>,
         target: Target<D>,
         weight_map: Option<Tensor<D>>,
@@ -155,18 +160,94 @@ impl<const D: usize> Prepared<D> {
     ) -> Self {
         let dims = logits.dims();
         let device = logits.device();
+        check_target_shape(&target, dims);
+        let kept = spec.classes.indices(dims[1]);
         // MONAI's MaskedDiceLoss multiplies the label map by the mask before its one-hot
         // encoding: a masked voxel becomes background (and a weight w turns label l into
         // trunc(w l)); only p is multiplied afterwards.
+        let masked_labels = matches!(
+            (&target, spec.mode, &weight_map),
+            (Target::Indices(_), WeightMapMode::MaskedInputs, Some(_)) if dims[1] > 1
+        );
+        let (mut sums, mut count) = if masked_labels {
+            Self::generic(logits, target, weight_map, &spec)
+        } else {
+            // Dense targets with an ignore value: the rule applied here, the kernel gets the
+            // cleaned target and the validity mask inside the weight.
+            let (target, weight) = match (target, spec.ignore) {
+                (Target::Dense(values), Some(_)) => {
+                    let enc =
+                        encode_with(Target::Dense(values), dims, spec.ignore, spec.dense_ignore);
+                    let weight = enc.voxel_weight(weight_map);
+                    (Target::Dense(enc.truth), weight)
+                }
+                (target, _) => (target, weight_map),
+            };
+            let request = SumsRequest {
+                activation: spec.activation,
+                ignore: spec.ignore,
+                mode: spec.mode,
+                power: spec.power,
+                intersection: spec.intersection,
+            };
+            match fused_sums(&logits, &target, weight.as_ref(), request) {
+                Some(s) => Self::from_fused(s, &spec),
+                None => {
+                    // The ignore rule of a dense target is already applied.
+                    let spec = match target {
+                        Target::Dense(_) => SumsSpec {
+                            ignore: None,
+                            ..spec
+                        },
+                        _ => spec,
+                    };
+                    Self::generic(logits, target, weight, &spec)
+                }
+            }
+        };
+        if let Some(idx) = kept {
+            let idx: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
+            let idx = Tensor::<1, Int>::from_ints(idx.as_slice(), &device);
+            sums = sums.select(&idx);
+            count = count.map(|c| c.select(1, idx));
+        }
+        Prepared { sums, count }
+    }
+
+    /// The sums `[U, C]` from the kernel's `[B, C, 4]`.
+    fn from_fused(s: Tensor<3>, spec: &SumsSpec<'_>) -> (OverlapSums, Option<Tensor<2>>) {
+        let [b, c, _] = s.dims();
+        let pool = |t: Tensor<2>| match spec.pooling {
+            Pooling::PerSample => t,
+            Pooling::Batch => t.sum_dim(0),
+        };
+        let take = |i: usize| pool(s.clone().narrow(2, i, 1).reshape([b, c]));
+        let sums = OverlapSums {
+            inter: take(0),
+            pred: take(1),
+            truth: take(2),
+        };
+        (sums, spec.count.then(|| take(3)))
+    }
+
+    /// The sums through burn's tensor operations (every backend; the reference of the kernel).
+    fn generic<const D: usize>(
+        logits: Tensor<D>,
+        target: Target<D>,
+        weight_map: Option<Tensor<D>>,
+        spec: &SumsSpec<'_>,
+    ) -> (OverlapSums, Option<Tensor<2>>) {
+        let dims = logits.dims();
         let masked_labels = match (&target, spec.mode, &weight_map) {
             (Target::Indices(labels), WeightMapMode::MaskedInputs, Some(w)) if dims[1] > 1 => {
                 Some((labels.clone(), w.clone()))
             }
             _ => None,
         };
+        let ones = spec.count.then(|| logits.ones_like());
         let enc = encode_with(target, dims, spec.ignore, spec.dense_ignore);
         let p = spec.activation.probabilities(logits);
-        let (weight, mut sums) = match masked_labels {
+        let (weight, sums) = match masked_labels {
             Some((labels, w)) => {
                 let masked = (labels.float() * w.clone()).int();
                 let truth = encode(Target::Indices(masked), dims, None).truth;
@@ -195,14 +276,8 @@ impl<const D: usize> Prepared<D> {
                 (weight, sums)
             }
         };
-        let kept = spec.classes.indices(dims[1]).map(|idx| {
-            let idx: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
-            Tensor::<1, Int>::from_ints(idx.as_slice(), &device)
-        });
-        if let Some(idx) = &kept {
-            sums = sums.select(idx);
-        }
-        Prepared { sums, weight, kept }
+        let count = ones.map(|o| pooled_sum(o, weight.as_ref(), spec.pooling));
+        (sums, count)
     }
 }
 

@@ -356,6 +356,7 @@ impl OverlapLoss {
             power: cfg.power,
             intersection: cfg.intersection,
             pooling: cfg.pooling,
+            count: false,
         };
         let OverlapSums { inter, pred, truth } =
             Prepared::new(logits, target, weight_map, spec).sums;

@@ -88,6 +88,31 @@ impl<const D: usize> Encoded<D> {
     }
 }
 
+/// Checks the shape of `target` against logits of shape `logits_dims`.
+///
+/// # Panics
+/// On a mismatch, naming both shapes.
+pub(crate) fn check_target_shape<const D: usize>(target: &Target<D>, logits_dims: [usize; D]) {
+    match target {
+        Target::Indices(labels) => {
+            let dims = labels.dims();
+            let mut expect = logits_dims;
+            expect[1] = 1;
+            assert!(
+                dims == expect,
+                "class-index target has shape {dims:?}, expected {expect:?} for logits {logits_dims:?}"
+            );
+        }
+        Target::Dense(values) => {
+            let dims = values.dims();
+            assert!(
+                dims == logits_dims,
+                "dense target has shape {dims:?}, expected the logits' shape {logits_dims:?}"
+            );
+        }
+    }
+}
+
 /// One-hot encodes (or checks) `target` against `logits_dims`, applying the ignore label
 /// ([`DenseIgnore::Entries`] for dense targets).
 ///
@@ -109,15 +134,9 @@ pub(crate) fn encode_with<const D: usize>(
     dense_rule: DenseIgnore,
 ) -> Encoded<D> {
     let classes = logits_dims[1];
+    check_target_shape(&target, logits_dims);
     match target {
         Target::Indices(labels) => {
-            let dims = labels.dims();
-            let mut expect = logits_dims;
-            expect[1] = 1;
-            assert!(
-                dims == expect,
-                "class-index target has shape {dims:?}, expected {expect:?} for logits {logits_dims:?}"
-            );
             let (labels, valid) = match ignore {
                 Some(ig) => {
                     let invalid = labels.clone().equal_elem(ig);
@@ -136,42 +155,35 @@ pub(crate) fn encode_with<const D: usize>(
             };
             Encoded { truth, valid }
         }
-        Target::Dense(values) => {
-            let dims = values.dims();
-            assert!(
-                dims == logits_dims,
-                "dense target has shape {dims:?}, expected the logits' shape {logits_dims:?}"
-            );
-            match (ignore, dense_rule) {
-                (Some(ig), DenseIgnore::Monai) => {
-                    let c = logits_dims[1];
-                    let valid = if c == 1 {
-                        values.clone().not_equal_elem(ig as f64).float()
-                    } else if (0..c as i64).contains(&ig) {
-                        let k = ig as usize;
-                        values.clone().narrow(1, k, 1).neg() + 1.0
-                    } else {
-                        values.clone().sum_dim(1).greater_elem(0.0).float()
-                    };
-                    Encoded {
-                        truth: values * valid.clone(),
-                        valid: Some(valid),
-                    }
+        Target::Dense(values) => match (ignore, dense_rule) {
+            (Some(ig), DenseIgnore::Monai) => {
+                let c = logits_dims[1];
+                let valid = if c == 1 {
+                    values.clone().not_equal_elem(ig as f64).float()
+                } else if (0..c as i64).contains(&ig) {
+                    let k = ig as usize;
+                    values.clone().narrow(1, k, 1).neg() + 1.0
+                } else {
+                    values.clone().sum_dim(1).greater_elem(0.0).float()
+                };
+                Encoded {
+                    truth: values * valid.clone(),
+                    valid: Some(valid),
                 }
-                (Some(ig), DenseIgnore::Entries) => {
-                    let invalid = values.clone().equal_elem(ig as f64);
-                    let valid = invalid.clone().bool_not().float();
-                    Encoded {
-                        truth: values.mask_fill(invalid, 0.0),
-                        valid: Some(valid),
-                    }
-                }
-                (None, _) => Encoded {
-                    truth: values,
-                    valid: None,
-                },
             }
-        }
+            (Some(ig), DenseIgnore::Entries) => {
+                let invalid = values.clone().equal_elem(ig as f64);
+                let valid = invalid.clone().bool_not().float();
+                Encoded {
+                    truth: values.mask_fill(invalid, 0.0),
+                    valid: Some(valid),
+                }
+            }
+            (None, _) => Encoded {
+                truth: values,
+                valid: None,
+            },
+        },
     }
 }
 

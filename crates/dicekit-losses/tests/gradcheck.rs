@@ -43,19 +43,33 @@ fn check(name: &str, cfg: AnyLossConfig, truth: Truth, weight: Option<Vec<f64>>)
 /// As [`check`], with step `h`: piecewise-linear losses (Lovász hinge) need a step smaller than
 /// the gap between sorted errors, and have no truncation error.
 fn check_with_step(name: &str, cfg: AnyLossConfig, truth: Truth, weight: Option<Vec<f64>>, h: f64) {
+    // Both paths: the fused kernel (what Flex runs) and burn's generic tensor path.
+    check_path(name, &cfg, &truth, weight.as_deref(), h);
+    dicekit_losses::with_generic_path(|| {
+        check_path(
+            &format!("{name} (generic path)"),
+            &cfg,
+            &truth,
+            weight.as_deref(),
+            h,
+        )
+    });
+}
+
+fn check_path(name: &str, cfg: &AnyLossConfig, truth: &Truth, weight: Option<&[f64]>, h: f64) {
     let loss = cfg.init();
     let mut rng = Rng(name.len() as u64 * 7919);
     let n: usize = DIMS.iter().product();
     let x: Vec<f64> = (0..n).map(|_| rng.range(-3.0, 3.0)).collect();
-    let w = weight.as_deref().map(|w| (w, 1));
-    let (_, grad) = value_and_grad(&loss, &x, DIMS, &truth, w);
+    let w = weight.map(|w| (w, 1));
+    let (_, grad) = value_and_grad(&loss, &x, DIMS, truth, w);
     for i in 0..n {
         let mut xp = x.clone();
         xp[i] += h;
         let mut xm = x.clone();
         xm[i] -= h;
-        let fd = (value_and_grad(&loss, &xp, DIMS, &truth, w).0
-            - value_and_grad(&loss, &xm, DIMS, &truth, w).0)
+        let fd = (value_and_grad(&loss, &xp, DIMS, truth, w).0
+            - value_and_grad(&loss, &xm, DIMS, truth, w).0)
             / (2.0 * h);
         assert!(
             (fd - grad[i]).abs() <= 1e-8 + 1e-6 * fd.abs().max(grad[i].abs()),

@@ -1,6 +1,7 @@
 //! Median time of one U-Net training step (forward, Dice loss, backward, Adam) on the CPU.
 //!
 //! Run: `cargo run --release -p dicekit-train --example step_bench -- 2d|3d [steps] [relu|leaky] [batch|instance|group]`
+//! (`STEP_LOSS_PATH=generic` for the loss through burn's generic path instead of the fused kernel).
 //! 2D: 4 levels, 16 base channels, batch norm, max-pool, batch 8 x 1 x 128 x 128, 2 classes.
 //! 3D: the same with strided-convolution downsampling, batch 2 x 1 x 64^3.
 use std::time::Instant;
@@ -40,7 +41,10 @@ fn main() {
         .init();
     let mut optim = AdamConfig::new().init();
     let mut times = vec![];
-    match case.as_str() {
+    // STEP_LOSS_PATH=generic: the loss through burn's generic tensor path instead of the fused
+    // kernel (the before/after comparison of the kernel).
+    let generic = std::env::var("STEP_LOSS_PATH").is_ok_and(|p| p == "generic");
+    let run = || match case.as_str() {
         "2d" => {
             let mut model = cfg
                 .with_downsampling(Downsampling::MaxPool)
@@ -95,10 +99,16 @@ fn main() {
                 }
             }
         }
+    };
+    if generic {
+        dicekit_losses::with_generic_path(run);
+    } else {
+        run();
     }
     times.sort_by(f64::total_cmp);
     println!(
-        "{{\"case\": \"{case}\", \"median_s\": {:.4}, \"steps\": {}}}",
+        "{{\"case\": \"{case}\", \"loss_path\": \"{}\", \"median_s\": {:.4}, \"steps\": {}}}",
+        if generic { "generic" } else { "fused" },
         times[times.len() / 2],
         times.len()
     );

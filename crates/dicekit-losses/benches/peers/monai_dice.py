@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Times MONAI's DiceLoss forward + backward on the shapes of dicekit's loss benchmark, beside
-dicekit's own run, and prints the ratio. Skips cleanly (exit 0) when torch or monai is missing.
+dicekit's own run (the fused kernel, and burn's generic path for reference), and prints the
+ratio. Skips cleanly (exit 0) when torch or monai is missing.
 
 Run from the repository root:  python3 crates/dicekit-losses/benches/peers/monai_dice.py [--threads 2]
 """
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -51,17 +53,21 @@ def monai_case(case):
     return statistics.median(times), (peak - base) / 1024
 
 
-def dicekit_case(case):
+def dicekit_case(case, path="fused"):
+    """dicekit's run: the fused kernel (what Flex runs), or burn's generic tensor path."""
+    env = dict(os.environ, LOSS_PATH=path)
     out = subprocess.run(
         ["cargo", "run", "--release", "-q", "-p", "dicekit-losses", "--example", "loss_bench", "--", case, str(args.repeats)],
-        check=True, capture_output=True, text=True,
+        check=True, capture_output=True, text=True, env=env,
     ).stdout.strip().splitlines()[-1]
     return json.loads(out)
 
 
 print(f"torch {torch.__version__}, monai {monai.__version__}, {args.threads} threads")
 for case in ["2d", "3d"]:
+    g = dicekit_case(case, "generic")
     m_time, m_mem = monai_case(case)
     d = dicekit_case(case)
-    print(f"{case}: MONAI {m_time:.3f} s (peak +{m_mem:.0f} MiB) | dicekit {d['median_s']:.3f} s "
-          f"(peak +{d['peak_above_inputs_mib']:.0f} MiB) | dicekit/MONAI time ratio {d['median_s'] / m_time:.2f}")
+    print(f"{case}: MONAI {m_time:.4f} s (peak +{m_mem:.0f} MiB) | dicekit generic path {g['median_s']:.4f} s "
+          f"| dicekit {d['median_s']:.4f} s (peak +{d['peak_above_inputs_mib']:.0f} MiB above inputs of "
+          f"{d['inputs_mib']:.0f}) | dicekit/MONAI time ratio {d['median_s'] / m_time:.2f}")

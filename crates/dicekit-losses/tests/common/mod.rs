@@ -74,8 +74,40 @@ impl Truth {
     }
 }
 
-/// Loss value and gradient with respect to the logits.
+/// Loss value and gradient with respect to the logits, on the fused path (what Flex runs),
+/// checked against burn's generic tensor path (what every other backend runs): every test that
+/// goes through here tests both.
 pub fn value_and_grad<const D: usize>(
+    loss: &AnyLoss,
+    logits: &[f64],
+    dims: [usize; D],
+    truth: &Truth,
+    weight: Option<(&[f64], usize)>,
+) -> (f64, Vec<f64>) {
+    let (v, g) = value_and_grad_here(loss, logits, dims, truth, weight);
+    let (v2, g2) = dicekit_losses::with_generic_path(|| {
+        value_and_grad_here(loss, logits, dims, truth, weight)
+    });
+    let close = |a: f64, b: f64, scale: f64| {
+        (a - b).abs() <= 1e-9 * scale.max(1.0) || (a.is_nan() && b.is_nan()) || a == b
+    };
+    assert!(
+        close(v, v2, v2.abs()),
+        "fused loss {v} vs generic {v2} ({:?})",
+        loss
+    );
+    let scale = g2.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    for (i, (a, b)) in g.iter().zip(&g2).enumerate() {
+        assert!(
+            close(*a, *b, scale),
+            "fused gradient [{i}] {a:e} vs generic {b:e} ({loss:?})"
+        );
+    }
+    (v, g)
+}
+
+/// [`value_and_grad`] on the path this thread takes.
+fn value_and_grad_here<const D: usize>(
     loss: &AnyLoss,
     logits: &[f64],
     dims: [usize; D],
