@@ -9,6 +9,7 @@
 mod calibration;
 mod classification;
 mod cldice;
+mod components;
 mod convention;
 mod counts;
 pub mod edt;
@@ -25,6 +26,10 @@ mod surfel_normals;
 pub use calibration::*;
 pub use classification::{accuracy, argmax, average_precision, macro_auc, roc_auc};
 pub use cldice::{CentrelineCounts, centreline_counts_per_label, cl_dice};
+pub use components::{
+    BoundingBox, Component, Components, Connectivity, ScanOrder, connected_components,
+    instance_components, label_components,
+};
 pub use convention::{Convention, PeerValue};
 pub use counts::{
     Averaging, ConfusionCounts, GdsWeights, average_overlap, confusion_per_label,
