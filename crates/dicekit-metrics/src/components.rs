@@ -231,6 +231,24 @@ impl Components {
 /// Any memory layout is accepted (C, Fortran, or strided views); the scan follows the memory
 /// order, and [`Components::ids`] has the input's memory order.
 ///
+/// # Examples
+///
+/// ```
+/// use dicekit_metrics::{Connectivity, ScanOrder, connected_components};
+/// use ndarray::array;
+///
+/// let map = array![[1u8, 0, 0], [0, 1, 2], [0, 2, 2]].into_dyn();
+/// let four = connected_components(&map.view(), Connectivity::Four, ScanOrder::RowMajor)?;
+/// assert_eq!(four.len(), 3); // the diagonal pair of 1s is two components
+/// let eight = connected_components(&map.view(), Connectivity::Eight, ScanOrder::RowMajor)?;
+/// assert_eq!(eight.sizes(), vec![2, 3]);
+/// assert_eq!(eight.components[1].label, 2);
+/// assert_eq!(eight.components[1].bbox.min, vec![1, 1]);
+/// assert_eq!(eight.components[1].bbox.ranges(1, map.shape()), vec![0..3, 0..3]);
+/// assert_eq!(eight.ids, array![[1, 0, 0], [0, 1, 2], [0, 2, 2]].into_dyn());
+/// # Ok::<(), dicekit_metrics::MetricError>(())
+/// ```
+///
 /// # Errors
 /// A rank other than 2 or 3, a connectivity of the other rank, or more than `u32::MAX`
 /// provisional labels.
