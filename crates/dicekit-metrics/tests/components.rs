@@ -194,19 +194,24 @@ fn layouts(a: &ArrayD<u8>) -> Vec<ArrayD<u8>> {
 
 fn arb_map() -> impl Strategy<Value = (Vec<usize>, Vec<u8>, usize, u8)> {
     (2usize..=3).prop_flat_map(|nd| {
+        // The first axis longer, so that slabs of several planes meet (C layout) and the
+        // Fortran layout scans a long last axis.
         let side = if nd == 2 { 1usize..=10 } else { 1usize..=6 };
-        proptest::collection::vec(side, nd).prop_flat_map(move |dims| {
-            let n: usize = dims.iter().product();
-            (
-                Just(dims),
-                proptest::collection::vec(
-                    prop_oneof![4 => Just(0u8), 3 => Just(1u8), 1 => 2u8..=3],
-                    n,
-                ),
-                0usize..3,
-                0u8..2,
-            )
-        })
+        (1usize..=24, proptest::collection::vec(side, nd - 1)).prop_flat_map(
+            move |(first, rest)| {
+                let dims: Vec<usize> = std::iter::once(first).chain(rest).collect();
+                let n: usize = dims.iter().product();
+                (
+                    Just(dims),
+                    proptest::collection::vec(
+                        prop_oneof![4 => Just(0u8), 3 => Just(1u8), 1 => 2u8..=3],
+                        n,
+                    ),
+                    0usize..3,
+                    0u8..2,
+                )
+            },
+        )
     })
 }
 
