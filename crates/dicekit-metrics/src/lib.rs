@@ -15,6 +15,7 @@ mod counts;
 pub mod edt;
 mod error;
 mod evaluate;
+mod lesion;
 mod metric;
 mod nearest;
 mod score;
@@ -39,6 +40,7 @@ pub use counts::{
 pub use edt::{squared_edt, squared_edt_brute};
 pub use error::MetricError;
 pub use evaluate::{LabelEvaluation, evaluate_label_maps, labels_present};
+pub use lesion::*;
 pub use metric::{LabelInputs, MetricKind};
 pub use score::{Aggregate, EmptyPolicy, EmptySide, Score, aggregate};
 pub use skeleton::skeletonize;

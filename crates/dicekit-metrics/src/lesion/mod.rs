@@ -1,0 +1,17 @@
+//! Lesion-wise (instance-wise) evaluation: matching predicted to reference lesions under each
+//! peer's rule, and the detection, panoptic-quality and per-lesion metrics of one matching.
+//!
+//! Lesions are connected components ([`Lesions::components`]) or the ids of an instance map
+//! ([`Lesions::instances`]). Pairwise overlaps come from one pass over both id maps
+//! ([`overlaps`]); a [`MatchingRule`] turns them into a [`Matching`] (pairs, misses, false
+//! positives, splits and merges), and [`LesionEvaluation`] scores it.
+mod assignment;
+mod matching;
+mod metrics;
+
+pub use matching::{Fragmentation, Lesions, Matching, MatchingRule, Overlap, PairMetric, overlaps};
+pub use metrics::{
+    GlobalBinary, LesionConvention, LesionEvaluation, LesionOptions, LesionRow,
+    MonaiPanopticQuality, PairDistances, PairScores, PanopticQuality, PanopticaSummary,
+    evaluate_lesions,
+};

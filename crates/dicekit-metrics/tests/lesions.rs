@@ -1,0 +1,500 @@
+//! Lesion matching and lesion-wise metrics: the golden test on panoptica's and MONAI's values
+//! in `../shared/reference/lesions/` (skipped with a message where that folder is absent, as on
+//! a clean clone; another folder of the same layout: `DICEKIT_LESION_CASES=<dir>`), and
+//! property tests of the matching rules.
+use std::path::{Path, PathBuf};
+
+use dicekit_metrics::{
+    Connectivity, LesionEvaluation, LesionOptions, Lesions, Matching, MatchingRule, PairMetric,
+    ScanOrder,
+};
+use ndarray::{ArrayD, IxDyn};
+use proptest::prelude::*;
+use serde_json::Value;
+
+/// The matching rule of each panoptica config of `settings.panoptica_configs`.
+fn panoptica_rule(config: &str) -> Option<MatchingRule> {
+    let naive = |threshold, many_to_one| MatchingRule::IouThreshold {
+        threshold,
+        strict: false,
+        many_to_one,
+    };
+    Some(match config {
+        "default" | "naive_iou_0.5" => naive(0.5, false),
+        "naive_iou_0.1" => naive(0.1, false),
+        "naive_iou_0.1_many_to_one" => naive(0.1, true),
+        "bipartite_iou_0.1" => MatchingRule::Bipartite {
+            metric: PairMetric::Iou,
+            threshold: 0.1,
+        },
+        _ => return None,
+    })
+}
+
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) if s == "nan" => Some(f64::NAN),
+        Value::String(s) if s == "inf" => Some(f64::INFINITY),
+        Value::String(s) if s == "-inf" => Some(f64::NEG_INFINITY),
+        _ => None,
+    }
+}
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= rel * a.abs().max(b.abs()).max(1e-12)
+}
+
+/// Compares every key panoptica reported with ours, that `prec`/`rec` are missing exactly
+/// where panoptica left them out, and the `reference_instances` rows as a multiset.
+fn check_panoptica(expected: &Value, ev: &LesionEvaluation) -> Result<(), String> {
+    let ours = ev.panoptica().entries();
+    let get = |k: &str| ours.iter().find(|(n, _)| *n == k).map(|x| x.1);
+    let mut errs = Vec::new();
+    let exp = expected.as_object().ok_or("not an object")?;
+    for (k, v) in exp {
+        if k == "reference_instances" {
+            continue;
+        }
+        let Some(want) = number(v) else {
+            errs.push(format!("{k}: expected {v}"));
+            continue;
+        };
+        match get(k) {
+            Some(got) if close(got, want, 1e-9) => {}
+            got => errs.push(format!("{k}: panoptica {want}, dicekit {got:?}")),
+        }
+    }
+    for k in ["prec", "rec"] {
+        if !exp.contains_key(k) && get(k).is_some() {
+            errs.push(format!("{k}: missing in panoptica, dicekit {:?}", get(k)));
+        }
+    }
+    // Rows: (is_matched, voxel_count, volume, per-pair values), compared as multisets.
+    let keys = [
+        "sq", "sq_dsc", "sq_assd", "sq_rvd", "sq_hd", "sq_hd95", "sq_nsd",
+    ];
+    let want_rows: Vec<Vec<f64>> = expected["reference_instances"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|row| {
+            let mut r = vec![
+                row["is_matched"].as_f64().unwrap_or(-1.0),
+                row["voxel_count"].as_f64().unwrap_or(-1.0),
+                row["volume"].as_f64().unwrap_or(-1.0),
+            ];
+            r.extend(
+                keys.iter()
+                    .map(|k| row.get(*k).and_then(number).unwrap_or(-1.0)),
+            );
+            r
+        })
+        .collect();
+    let our_rows: Vec<Vec<f64>> = ev
+        .rows
+        .iter()
+        .map(|row| {
+            let mut r = vec![
+                f64::from(u8::from(row.pair.is_some())),
+                row.voxels as f64,
+                row.volume_mm3,
+            ];
+            let p = row.pair.map(|i| &ev.pairs[i]);
+            let d = p.and_then(|p| p.distances);
+            r.extend(
+                [
+                    p.map(|p| p.iou),
+                    p.map(|p| p.dice),
+                    d.map(|d| d.assd),
+                    p.map(|p| p.rvd),
+                    d.map(|d| d.hd),
+                    d.map(|d| d.hd95),
+                    d.map(|d| d.nsd),
+                ]
+                .map(|x| x.unwrap_or(-1.0)),
+            );
+            r
+        })
+        .collect();
+    // Greedy multiset match: each expected row consumes one equal row of ours; a key
+    // panoptica did not report (-1) is not compared.
+    let mut left = our_rows.clone();
+    for w in &want_rows {
+        let pos = left.iter().position(|o| {
+            o.iter()
+                .zip(w)
+                .all(|(a, b)| *b == -1.0 || close(*a, *b, 1e-9))
+        });
+        match pos {
+            Some(i) => {
+                left.remove(i);
+            }
+            None => errs.push(format!(
+                "reference_instances row {w:?} not among {our_rows:?}"
+            )),
+        }
+    }
+    if want_rows.len() != our_rows.len() {
+        errs.push(format!(
+            "{} reference rows, dicekit {}",
+            want_rows.len(),
+            our_rows.len()
+        ));
+    }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(errs.join("; "))
+    }
+}
+
+fn check_monai(expected: &Value, ev: &LesionEvaluation) -> Result<(), String> {
+    let m = ev.monai();
+    let ours = [
+        ("tp", m.tp),
+        ("fp", m.fp),
+        ("fn", m.fn_),
+        ("iou_sum", m.iou_sum),
+        ("pq", m.pq),
+        ("sq", m.sq),
+        ("rq", m.rq),
+    ];
+    let mut errs = Vec::new();
+    for (k, got) in ours {
+        // MONAI computes in float32.
+        match expected.get(k).and_then(number) {
+            Some(want) if close(got, want, 2e-6) => {}
+            want => errs.push(format!("{k}: MONAI {want:?}, dicekit {got}")),
+        }
+    }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(errs.join("; "))
+    }
+}
+
+#[test]
+fn peer_lesion_cases() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = match std::env::var("DICEKIT_LESION_CASES") {
+        Ok(d) if Path::new(&d).is_relative() && !Path::new(&d).exists() => {
+            manifest.join("../..").join(d)
+        }
+        Ok(d) => PathBuf::from(d),
+        Err(_) => manifest.join("../../../shared/reference/lesions"),
+    };
+    if std::env::var_os("DICEKIT_LESION_CASES").is_none() && !dir.join("expected.json").exists() {
+        println!(
+            "lesion cases: skipped, {} not found (set DICEKIT_LESION_CASES)",
+            dir.display()
+        );
+        return;
+    }
+    run_dir(&dir);
+}
+
+/// Every case and label of `dir/expected.json`: each panoptica config
+/// (`per_label.<label>.panoptica.<config>`) and each MONAI input and threshold
+/// (`per_label.<label>.monai_panoptic_quality.<input>.<thr>`); prints
+/// `lesion cases: N passed, M failed, K skipped`.
+fn run_dir(dir: &Path) {
+    let text = std::fs::read_to_string(dir.join("expected.json"))
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.join("expected.json").display()));
+    let expected: Value = serde_json::from_str(&text).expect("expected.json is JSON");
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    let mut failures = Vec::new();
+    let mut skips = std::collections::BTreeSet::new();
+    for (name, case) in expected["cases"].as_object().expect("cases") {
+        let read = |k: &str| {
+            let f = dir.join(case["files"][k].as_str().expect("file name"));
+            dicekit_data::read_label_map(&f).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let (gt, pred) = (read("gt"), read("pred"));
+        let spacing = gt.spacing.clone();
+        let nd = gt.data.ndim();
+        let instance = case["kind"].as_str() == Some("instance");
+        for (label, per) in case["per_label"].as_object().expect("per_label") {
+            let label: u32 = label.parse().expect("label");
+            // panoptica: scipy faces in 2D, cc3d 26 in 3D; instance maps as given.
+            let side = |v: &dicekit_data::Volume<u32>, conn: Connectivity| {
+                if instance {
+                    Lesions::instances(&v.data.view(), ScanOrder::ColumnMajor)
+                } else {
+                    Lesions::components(&v.data.view(), Some(label), conn, ScanOrder::ColumnMajor)
+                }
+                .expect("lesions")
+            };
+            let pano_conn = if nd == 2 {
+                Connectivity::Four
+            } else {
+                Connectivity::TwentySix
+            };
+            let (p, g) = (side(&pred, pano_conn), side(&gt, pano_conn));
+            for (config, want) in per["panoptica"].as_object().into_iter().flatten() {
+                let id = format!("{name} label {label} panoptica {config}");
+                let Some(rule) = panoptica_rule(config) else {
+                    skipped += 1;
+                    skips.insert(format!("panoptica config {config}: no rule for it"));
+                    continue;
+                };
+                let r = LesionEvaluation::new(&p, &g, rule, &LesionOptions::new(&spacing))
+                    .map_err(|e| e.to_string())
+                    .and_then(|ev| check_panoptica(want, &ev));
+                match r {
+                    Ok(()) => passed += 1,
+                    Err(e) => {
+                        failed += 1;
+                        failures.push(format!("{id}: {e}"));
+                    }
+                }
+            }
+            for (input, per_thr) in per["monai_panoptic_quality"]
+                .as_object()
+                .into_iter()
+                .flatten()
+            {
+                let sides = if input == "instances" {
+                    Some((
+                        Lesions::instances(&pred.data.view(), ScanOrder::ColumnMajor),
+                        Lesions::instances(&gt.data.view(), ScanOrder::ColumnMajor),
+                    ))
+                } else {
+                    input
+                        .strip_prefix("cc")
+                        .and_then(|c| c.parse().ok())
+                        .and_then(Connectivity::from_neighbours)
+                        .map(|c| {
+                            // Instance cases: the binarised foreground.
+                            let l = (!instance).then_some(label);
+                            (
+                                Lesions::components(
+                                    &pred.data.view(),
+                                    l,
+                                    c,
+                                    ScanOrder::ColumnMajor,
+                                ),
+                                Lesions::components(&gt.data.view(), l, c, ScanOrder::ColumnMajor),
+                            )
+                        })
+                };
+                for (thr, want) in per_thr.as_object().into_iter().flatten() {
+                    let id = format!("{name} label {label} monai {input} {thr}");
+                    let (Some((Ok(p), Ok(g))), Ok(t)) = (
+                        sides.as_ref().map(|(a, b)| (a.clone(), b.clone())),
+                        thr.parse::<f64>(),
+                    ) else {
+                        skipped += 1;
+                        skips.insert(format!(
+                            "monai input {input} / threshold {thr}: not understood"
+                        ));
+                        continue;
+                    };
+                    let opts = LesionOptions {
+                        distances: false,
+                        ..LesionOptions::new(&spacing)
+                    };
+                    let r = LesionEvaluation::new(&p, &g, MatchingRule::monai(t), &opts)
+                        .map_err(|e| e.to_string())
+                        .and_then(|ev| check_monai(want, &ev));
+                    match r {
+                        Ok(()) => passed += 1,
+                        Err(e) => {
+                            failed += 1;
+                            failures.push(format!("{id}: {e}"));
+                        }
+                    }
+                }
+            }
+        }
+        for group in [
+            "monai_panoptic_quality_metric",
+            "brats_evaluation",
+            "brats2023",
+            "froc",
+        ] {
+            if case.get(group).is_some() {
+                skipped += 1;
+                skips.insert(format!("{group}: not implemented yet"));
+            }
+        }
+    }
+    for s in &skips {
+        println!("skipped: {s}");
+    }
+    println!("lesion cases: {passed} passed, {failed} failed, {skipped} skipped");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(passed > 0, "no case in {}", dir.display());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties.
+
+fn arb_pair() -> impl Strategy<Value = (Vec<usize>, Vec<u8>, Vec<u8>)> {
+    (2usize..=3).prop_flat_map(|nd| {
+        let side = if nd == 2 { 2usize..=12 } else { 2usize..=6 };
+        proptest::collection::vec(side, nd).prop_flat_map(|dims| {
+            let n: usize = dims.iter().product();
+            let v = || proptest::collection::vec(prop_oneof![3 => Just(0u8), 2 => Just(1u8)], n);
+            (Just(dims), v(), v())
+        })
+    })
+}
+
+fn rules() -> Vec<MatchingRule> {
+    vec![
+        MatchingRule::PANOPTICA_DEFAULT,
+        MatchingRule::IouThreshold {
+            threshold: 0.1,
+            strict: false,
+            many_to_one: false,
+        },
+        MatchingRule::IouThreshold {
+            threshold: 0.1,
+            strict: false,
+            many_to_one: true,
+        },
+        MatchingRule::Bipartite {
+            metric: PairMetric::Iou,
+            threshold: 0.0,
+        },
+        MatchingRule::Bipartite {
+            metric: PairMetric::Dice,
+            threshold: 0.3,
+        },
+        MatchingRule::monai(0.5),
+        MatchingRule::monai(0.25),
+        MatchingRule::AnyOverlap,
+    ]
+}
+
+fn lesions(dims: &[usize], v: &[u8]) -> Lesions {
+    let a = ArrayD::from_shape_vec(IxDyn(dims), v.to_vec()).unwrap();
+    let c = Connectivity::full(dims.len()).unwrap();
+    Lesions::components(&a.view(), None, c, ScanOrder::RowMajor).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// One-to-one rules match no lesion twice; every rule's counts add up to the number of
+    /// lesions on each side; matched pairs overlap; many-to-one never shares a prediction.
+    #[test]
+    fn matching_is_consistent((dims, p, g) in arb_pair()) {
+        let (p, g) = (lesions(&dims, &p), lesions(&dims, &g));
+        for rule in rules() {
+            let m = Matching::new(&p, &g, rule).unwrap();
+            let mut preds: Vec<u32> = m.pairs.iter().map(|o| o.pred).collect();
+            let mut refs: Vec<u32> = m.pairs.iter().map(|o| o.reference).collect();
+            preds.sort_unstable();
+            refs.sort_unstable();
+            let (np, nr) = (preds.len(), refs.len());
+            preds.dedup();
+            refs.dedup();
+            if rule.is_one_to_one() {
+                prop_assert_eq!(np, preds.len(), "{:?}: a prediction matched twice", rule);
+                prop_assert_eq!(nr, refs.len(), "{:?}: a reference matched twice", rule);
+                prop_assert_eq!(m.tp(), m.tp_pred());
+            }
+            if let MatchingRule::IouThreshold { .. } = rule {
+                prop_assert_eq!(np, preds.len(), "a prediction matched twice");
+            }
+            prop_assert_eq!(m.tp() + m.fn_(), g.len());
+            prop_assert_eq!(m.tp_pred() + m.fp(), p.len());
+            prop_assert!(m.pairs.iter().all(|o| o.intersection > 0));
+            let ev = LesionEvaluation::new(&p, &g, rule, &LesionOptions::new(&vec![1.0; dims.len()])).unwrap();
+            let s = ev.panoptica();
+            prop_assert_eq!(s.tp + s.fn_, g.len());
+            prop_assert_eq!(s.fp, m.fp());
+            prop_assert_eq!(ev.rows.len(), g.len());
+            prop_assert_eq!(ev.rows.iter().filter(|r| r.pair.is_some()).count(), m.tp());
+            if let Some(pr) = ev.precision() {
+                prop_assert!((0.0..=1.0).contains(&pr));
+            }
+        }
+    }
+
+    /// Prediction equal to the reference: every rule matches every lesion to itself; recall,
+    /// precision, F1, PQ, SQ and RQ are 1, distances 0, NSD 1.
+    #[test]
+    fn identical_masks_score_one((dims, _p, g) in arb_pair()) {
+        let g = lesions(&dims, &g);
+        for rule in rules() {
+            let ev = LesionEvaluation::new(&g, &g, rule, &LesionOptions::new(&vec![0.5; dims.len()])).unwrap();
+            let m = &ev.matching;
+            prop_assert_eq!(m.tp(), g.len());
+            prop_assert_eq!(m.fp() + m.fn_(), 0);
+            prop_assert!(m.splits.is_empty() && m.merges.is_empty());
+            if g.is_empty() {
+                prop_assert!(ev.recall().is_none() && ev.precision().is_none());
+                prop_assert!(ev.panoptica().rq.is_nan());
+                continue;
+            }
+            prop_assert_eq!(ev.recall(), Some(1.0));
+            prop_assert_eq!(ev.precision(), Some(1.0));
+            prop_assert_eq!(ev.f1(), Some(1.0));
+            let s = ev.panoptica();
+            prop_assert_eq!((s.pq, s.sq, s.rq, s.sq_dsc), (1.0, 1.0, 1.0, 1.0));
+            for p in &ev.pairs {
+                let d = p.distances.unwrap();
+                prop_assert_eq!((d.hd, d.hd95, d.assd, d.nsd), (0.0, 0.0, 0.0, 1.0));
+            }
+            let q = ev.monai();
+            prop_assert!((q.pq - 1.0).abs() < 1e-5);
+        }
+    }
+
+    /// Splits and merges are read off the overlaps: a reference lesion listed as split is
+    /// overlapped by every prediction listed, and by no other.
+    #[test]
+    fn splits_and_merges((dims, p, g) in arb_pair()) {
+        let (p, g) = (lesions(&dims, &p), lesions(&dims, &g));
+        let table = dicekit_metrics::overlaps(&p, &g).unwrap();
+        let m = Matching::new(&p, &g, MatchingRule::AnyOverlap).unwrap();
+        for s in &m.splits {
+            let mut want: Vec<u32> = table.iter().filter(|o| o.reference == s.id).map(|o| o.pred).collect();
+            want.sort_unstable();
+            prop_assert_eq!(&want, &s.others);
+            prop_assert!(want.len() >= 2);
+        }
+        for s in &m.merges {
+            let mut want: Vec<u32> = table.iter().filter(|o| o.pred == s.id).map(|o| o.reference).collect();
+            want.sort_unstable();
+            prop_assert_eq!(&want, &s.others);
+            prop_assert!(want.len() >= 2);
+        }
+        // The overlap table against a voxel count.
+        for o in &table {
+            let n = p.ids.iter().zip(g.ids.iter()).filter(|(a, b)| **a == o.pred && **b == o.reference).count() as u64;
+            prop_assert_eq!(n, o.intersection);
+        }
+    }
+}
+
+#[test]
+fn bad_inputs_are_errors() {
+    let a = lesions(&[4, 4], &[1; 16]);
+    let b = lesions(&[4, 5], &[1; 20]);
+    assert!(Matching::new(&a, &b, MatchingRule::AnyOverlap).is_err());
+    let bad = MatchingRule::IouThreshold {
+        threshold: 1.5,
+        strict: false,
+        many_to_one: false,
+    };
+    assert!(Matching::new(&a, &a, bad).is_err());
+    assert!(
+        LesionEvaluation::new(
+            &a,
+            &a,
+            MatchingRule::AnyOverlap,
+            &LesionOptions::new(&[1.0])
+        )
+        .is_err()
+    );
+    let nan = MatchingRule::Bipartite {
+        metric: PairMetric::Iou,
+        threshold: f64::NAN,
+    };
+    assert!(Matching::new(&a, &a, nan).is_err());
+}
