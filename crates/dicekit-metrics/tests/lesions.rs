@@ -206,6 +206,8 @@ fn run_dir(dir: &Path) {
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     let mut failures = Vec::new();
     let mut skips = std::collections::BTreeSet::new();
+    // Passed and failed per panoptica config / MONAI input and threshold.
+    let mut tally: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
     for (name, case) in expected["cases"].as_object().expect("cases") {
         let read = |k: &str| {
             let f = dir.join(case["files"][k].as_str().expect("file name"));
@@ -242,6 +244,12 @@ fn run_dir(dir: &Path) {
                 let r = LesionEvaluation::new(&p, &g, rule, &LesionOptions::new(&spacing))
                     .map_err(|e| e.to_string())
                     .and_then(|ev| check_panoptica(want, &ev));
+                let t = tally.entry(format!("panoptica {config}")).or_default();
+                if r.is_ok() {
+                    t.0 += 1;
+                } else {
+                    t.1 += 1;
+                }
                 match r {
                     Ok(()) => passed += 1,
                     Err(e) => {
@@ -298,6 +306,17 @@ fn run_dir(dir: &Path) {
                     let r = LesionEvaluation::new(&p, &g, MatchingRule::monai(t), &opts)
                         .map_err(|e| e.to_string())
                         .and_then(|ev| check_monai(want, &ev));
+                    let key = if input == "instances" {
+                        "instances"
+                    } else {
+                        "cc"
+                    };
+                    let t = tally.entry(format!("monai {key} {thr}")).or_default();
+                    if r.is_ok() {
+                        t.0 += 1;
+                    } else {
+                        t.1 += 1;
+                    }
                     match r {
                         Ok(()) => passed += 1,
                         Err(e) => {
@@ -319,6 +338,9 @@ fn run_dir(dir: &Path) {
                 skips.insert(format!("{group}: not implemented yet"));
             }
         }
+    }
+    for (k, (p, f)) in &tally {
+        println!("  {k}: {p} passed, {f} failed");
     }
     for s in &skips {
         println!("skipped: {s}");
