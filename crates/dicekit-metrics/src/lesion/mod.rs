@@ -6,9 +6,20 @@
 //! ([`overlaps`]); a [`MatchingRule`] turns them into a [`Matching`] (pairs, misses, false
 //! positives, splits and merges), and [`LesionEvaluation`] scores it.
 mod assignment;
+mod brats;
+mod brats2023;
 mod matching;
 mod metrics;
 
+pub use brats::{
+    BRATS2025_HD95_PENALTY, BRATS2025_MATCHING, Brats2025Parser, Brats2025Results, BratsTask,
+    Detection, GroupEvaluation, LabelGroup, MeanStd, SpacingAxes, binarised_foreground,
+    brats2025_evaluate, brats2025_results,
+};
+pub use brats2023::{
+    BRATS2023_HD95_PENALTY, Brats2023Challenge, Brats2023Lesion, Brats2023Region, Brats2023Result,
+    brats2023_lesionwise, brats2023_region,
+};
 pub use matching::{Fragmentation, Lesions, Matching, MatchingRule, Overlap, PairMetric, overlaps};
 pub use metrics::{
     GlobalBinary, LesionConvention, LesionEvaluation, LesionOptions, LesionRow,
