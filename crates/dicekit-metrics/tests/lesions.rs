@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use dicekit_metrics::{
-    Connectivity, LesionEvaluation, LesionOptions, Lesions, Matching, MatchingRule, PairMetric,
-    ScanOrder,
+    Brats2023Challenge, Brats2023Region, Brats2023Result, Brats2025Parser, BratsTask, Connectivity,
+    LesionEvaluation, LesionOptions, Lesions, Matching, MatchingRule, PairMetric, ScanOrder,
+    SpacingAxes, binarised_foreground, brats2023_region, brats2025_evaluate, brats2025_results,
 };
 use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
@@ -175,6 +176,234 @@ fn check_monai(expected: &Value, ev: &LesionEvaluation) -> Result<(), String> {
     }
 }
 
+/// Compares every key of `want` (an object of numbers) with `ours`.
+fn check_keys(want: &Value, ours: &[(String, f64)], rel: f64) -> Vec<String> {
+    let mut errs = Vec::new();
+    for (k, v) in want.as_object().into_iter().flatten() {
+        let Some(w) = number(v) else {
+            errs.push(format!("{k}: expected {v}"));
+            continue;
+        };
+        match ours.iter().find(|(n, _)| n == k) {
+            Some((_, got)) if close(*got, w, rel) => {}
+            got => errs.push(format!("{k}: peer {w}, dicekit {:?}", got.map(|g| g.1))),
+        }
+    }
+    errs
+}
+
+fn result_of(errs: Vec<String>) -> Result<(), String> {
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(errs.join("; "))
+    }
+}
+
+/// `brats_evaluation.{evaluate_single_exam.<group>, parse_seg_results, parse_mets_results}`:
+/// one result per group of the single exam and one per parser.
+fn check_brats2025(
+    want: &Value,
+    pred: &ArrayD<u32>,
+    gt: &ArrayD<u32>,
+    spacing: &[f64],
+) -> Vec<(String, &'static str, Result<(), String>)> {
+    let task = match want["config"].as_str() {
+        Some("gli") => BratsTask::Gli,
+        Some("MenRT") => BratsTask::MenRt,
+        Some("mets") => BratsTask::Mets,
+        Some("ped") => BratsTask::Ped,
+        Some("MenPre") => BratsTask::MenPre,
+        Some("GoAT") => BratsTask::GoAt,
+        other => {
+            return vec![(
+                "config".into(),
+                "brats_evaluation config",
+                Err(format!("unknown config {other:?}")),
+            )];
+        }
+    };
+    let groups = match brats2025_evaluate(
+        &pred.view(),
+        &gt.view(),
+        &task.groups(),
+        spacing,
+        SpacingAxes::MirroredAsFromFiles,
+        ScanOrder::ColumnMajor,
+    ) {
+        Ok(g) => g,
+        Err(e) => return vec![("evaluate".into(), "brats_evaluation", Err(e.to_string()))],
+    };
+    let mut out = Vec::new();
+    let single = want["evaluate_single_exam"].as_object();
+    let mut names: Vec<&String> = single.into_iter().flatten().map(|(k, _)| k).collect();
+    names.sort();
+    let mut ours_names: Vec<&String> = groups.iter().map(|g| &g.group.name).collect();
+    ours_names.sort();
+    if names != ours_names {
+        out.push((
+            "groups".into(),
+            "brats_evaluation groups",
+            Err(format!("peer groups {names:?}, dicekit {ours_names:?}")),
+        ));
+    }
+    for g in &groups {
+        if let Some(w) = single.and_then(|s| s.get(&g.group.name)) {
+            out.push((
+                format!("evaluate_single_exam {}", g.group.name),
+                "brats_evaluation evaluate_single_exam",
+                check_panoptica(w, &g.evaluation),
+            ));
+        }
+    }
+    for (key, parser) in [
+        ("parse_seg_results", Brats2025Parser::Seg),
+        ("parse_mets_results", Brats2025Parser::METS_DEFAULT),
+    ] {
+        let Some(w) = want.get(key) else { continue };
+        let mut ours = Vec::new();
+        let mut errs = Vec::new();
+        for g in &groups {
+            match brats2025_results(&g.evaluation, parser) {
+                Ok(r) => ours.extend(r.entries(&g.group.name)),
+                Err(e) => errs.push(e.to_string()),
+            }
+        }
+        errs.extend(check_keys(w, &ours, 1e-9));
+        let tally = if key == "parse_seg_results" {
+            "brats_evaluation parse_seg_results"
+        } else {
+            "brats_evaluation parse_mets_results"
+        };
+        out.push((key.to_string(), tally, result_of(errs)));
+    }
+    out
+}
+
+/// `brats2023.<challenge>.<region>`: the results row, the lesions as a multiset of
+/// (volume, Dice, HD95, number of matched components), and the sizes of the TP / FN / FP
+/// lists; an `"error: ..."` entry must be an error here too.
+fn check_brats2023(
+    want: &Value,
+    pred: &ArrayD<u32>,
+    gt: &ArrayD<u32>,
+    spacing: &[f64],
+) -> Vec<(String, Result<(), String>)> {
+    let mut out = Vec::new();
+    for (challenge, name) in [
+        (Brats2023Challenge::Gli, "BraTS-GLI"),
+        (Brats2023Challenge::Met, "BraTS-MET"),
+    ] {
+        let Some(w) = want.get(name) else { continue };
+        if let Some(err) = w.as_str() {
+            let r = brats2023_region(
+                &pred.view(),
+                &gt.view(),
+                challenge,
+                Brats2023Region::Wt,
+                spacing,
+                ScanOrder::ColumnMajor,
+            );
+            out.push((
+                name.to_string(),
+                match r {
+                    Err(_) => Ok(()),
+                    Ok(_) => Err(format!("the script raised ({err}), dicekit did not")),
+                },
+            ));
+            continue;
+        }
+        for region in Brats2023Region::ALL {
+            let Some(wr) = w.get(region.name()) else {
+                continue;
+            };
+            let r = brats2023_region(
+                &pred.view(),
+                &gt.view(),
+                challenge,
+                region,
+                spacing,
+                ScanOrder::ColumnMajor,
+            )
+            .map_err(|e| e.to_string())
+            .and_then(|ours| result_of(compare_brats2023(wr, &ours)));
+            out.push((format!("{name} {}", region.name()), r));
+        }
+    }
+    out
+}
+
+fn compare_brats2023(want: &Value, ours: &Brats2023Result) -> Vec<String> {
+    let row = [
+        ("Num_TP", ours.num_tp as f64),
+        ("Num_FP", ours.num_fp as f64),
+        ("Num_FN", ours.num_fn as f64),
+        ("Sensitivity", ours.sensitivity),
+        ("Specificity", ours.specificity),
+        ("Legacy_Dice", ours.legacy_dice),
+        ("Legacy_HD95", ours.legacy_hd95),
+        ("GT_Complete_Volume", ours.gt_complete_volume),
+        ("LesionWise_Score_Dice", ours.lesionwise_dice),
+        ("LesionWise_Score_HD95", ours.lesionwise_hd95),
+    ]
+    .map(|(k, v)| (k.to_string(), v));
+    let mut errs = check_keys(&want["results"], &row, 1e-9);
+    let key = |v: f64, d: f64, h: f64, n: f64| vec![v, d, h, n];
+    let want_lesions: Vec<Vec<f64>> = want["lesions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            key(
+                l["gt_volume_mm3"].as_f64().unwrap_or(-1.0),
+                number(&l["dice"]).unwrap_or(-1.0),
+                number(&l["hd95"]).unwrap_or(-1.0),
+                l["pred_components"]
+                    .as_array()
+                    .map_or(-1.0, |a| a.len() as f64),
+            )
+        })
+        .collect();
+    let mut left: Vec<Vec<f64>> = ours
+        .lesions
+        .iter()
+        .map(|l| {
+            key(
+                l.gt_volume_mm3,
+                l.dice,
+                l.hd95,
+                l.pred_components.len() as f64,
+            )
+        })
+        .collect();
+    let all = left.clone();
+    for w in &want_lesions {
+        match left
+            .iter()
+            .position(|o| o.iter().zip(w).all(|(a, b)| close(*a, *b, 1e-9)))
+        {
+            Some(i) => {
+                left.remove(i);
+            }
+            None => errs.push(format!("lesion {w:?} not among {all:?}")),
+        }
+    }
+    if !left.is_empty() {
+        errs.push(format!("extra lesions {left:?}"));
+    }
+    for (k, n) in [
+        ("tp_pred_components", ours.tp_pred_components.len()),
+        ("fn_gt_lesions", ours.fn_gt_lesions.len()),
+        ("fp_pred_components", ours.fp_pred_components.len()),
+    ] {
+        let w = want[k].as_array().map(Vec::len);
+        if w != Some(n) {
+            errs.push(format!("{k}: peer {w:?} entries, dicekit {n}"));
+        }
+    }
+    errs
+}
+
 #[test]
 fn peer_lesion_cases() {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -327,12 +556,39 @@ fn run_dir(dir: &Path) {
                 }
             }
         }
-        for group in [
-            "monai_panoptic_quality_metric",
-            "brats_evaluation",
-            "brats2023",
-            "froc",
-        ] {
+        let instance_fg = |v: &dicekit_data::Volume<u32>| {
+            if instance {
+                binarised_foreground(&v.data.view())
+            } else {
+                v.data.clone()
+            }
+        };
+        let (pm, gm) = (instance_fg(&pred), instance_fg(&gt));
+        let mut record = |id: String, key: &str, r: Result<(), String>| {
+            let t = tally.entry(key.to_string()).or_default();
+            match r {
+                Ok(()) => {
+                    t.0 += 1;
+                    passed += 1;
+                }
+                Err(e) => {
+                    t.1 += 1;
+                    failed += 1;
+                    failures.push(format!("{id}: {e}"));
+                }
+            }
+        };
+        if let Some(want) = case.get("brats_evaluation") {
+            for (id, key, r) in check_brats2025(want, &pm, &gm, &spacing) {
+                record(format!("{name} brats_evaluation {id}"), key, r);
+            }
+        }
+        if let Some(want) = case.get("brats2023") {
+            for (id, r) in check_brats2023(want, &pm, &gm, &spacing) {
+                record(format!("{name} brats2023 {id}"), "brats2023", r);
+            }
+        }
+        for group in ["monai_panoptic_quality_metric", "froc"] {
             if case.get(group).is_some() {
                 skipped += 1;
                 skips.insert(format!("{group}: not implemented yet"));
