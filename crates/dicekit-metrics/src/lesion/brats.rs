@@ -229,7 +229,7 @@ pub enum Brats2025Parser {
     /// their mean and population std are reported, NaN when there is no reference lesion or no
     /// large one (infinite HD95 values are left out of the HD95 mean). Detection by size: a
     /// large lesion is a TP when matched with Dice `>= overlap_threshold`, otherwise an FN; a
-    /// small one likewise, but a small matched lesion with Dice below it counts as FN. Both
+    /// small one likewise, and enters no mean (only detection). Both
     /// size classes are charged every false positive. `large_instance_*` is NaN without a
     /// large lesion and `small_instance_*` without a small one; precision, recall and F1 are 0
     /// where their denominator is 0.
@@ -515,4 +515,118 @@ pub fn brats2025_results(
         );
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::ArrayD;
+
+    fn cube(map: &mut ArrayD<u32>, at: [usize; 3], side: usize, v: u32) {
+        for i in 0..side {
+            for j in 0..side {
+                for k in 0..side {
+                    map[[at[0] + i, at[1] + j, at[2] + k]] = v;
+                }
+            }
+        }
+    }
+
+    /// One large lesion found exactly, one large lesion missed, one small lesion found, one
+    /// false positive: the mets parser's penalties and size split by hand.
+    #[test]
+    fn mets_parser_by_hand() {
+        let mut g = ArrayD::<u32>::zeros(vec![20, 20, 20]);
+        cube(&mut g, [1, 1, 1], 3, 1); // 27 mm^3, found exactly
+        cube(&mut g, [10, 10, 10], 3, 1); // 27 mm^3, missed
+        cube(&mut g, [1, 10, 1], 2, 1); // 8 mm^3, found exactly
+        let mut p = g.clone();
+        cube(&mut p, [10, 10, 10], 3, 0);
+        cube(&mut p, [15, 1, 15], 2, 1); // false positive
+        let groups = BratsTask::MenRt.groups();
+        let ev = brats2025_evaluate(
+            &p.view(),
+            &g.view(),
+            &groups,
+            &[1.0; 3],
+            SpacingAxes::AsGiven,
+            ScanOrder::RowMajor,
+        )
+        .unwrap();
+        let e = &ev[0].evaluation;
+        let seg = brats2025_results(e, Brats2025Parser::Seg).unwrap();
+        assert_eq!(
+            (
+                seg.all_instance.tp,
+                seg.all_instance.fp,
+                seg.all_instance.fn_
+            ),
+            (2.0, 1.0, 1.0)
+        );
+        assert_eq!(seg.lesionwise_dsc.mean, 1.0);
+        assert_eq!(seg.lesionwise_hd95.mean, 0.0);
+        let mets = brats2025_results(e, Brats2025Parser::METS_DEFAULT).unwrap();
+        // Large: [1 (found), 0 (missed)] plus one 0 for the false positive.
+        assert!((mets.lesionwise_dsc.mean - 1.0 / 3.0).abs() < 1e-12);
+        assert!((mets.lesionwise_hd95.mean - 2.0 * 373.0 / 3.0).abs() < 1e-9);
+        assert!((mets.lesionwise_nsd.mean - 1.0 / 3.0).abs() < 1e-12);
+        let large = mets.large_instance.unwrap();
+        assert_eq!((large.tp, large.fp, large.fn_), (1.0, 1.0, 1.0));
+        let small = mets.small_instance.unwrap();
+        assert_eq!((small.tp, small.fp, small.fn_), (1.0, 1.0, 0.0));
+        assert_eq!(small.prec, 0.5);
+    }
+
+    #[test]
+    fn bad_inputs_are_errors() {
+        let a = ArrayD::<u32>::zeros(vec![4, 4, 4]);
+        let b = ArrayD::<u32>::zeros(vec![4, 4, 5]);
+        let run = |p: &ArrayD<u32>, g: &ArrayD<u32>, groups: &[LabelGroup]| {
+            brats2025_evaluate(
+                &p.view(),
+                &g.view(),
+                groups,
+                &[1.0; 3],
+                SpacingAxes::AsGiven,
+                ScanOrder::RowMajor,
+            )
+        };
+        assert!(run(&a, &b, &BratsTask::Gli.groups()).is_err());
+        assert!(run(&a, &a, &[LabelGroup::new("x", &[0, 1])]).is_err());
+        assert!(run(&a, &a, &[LabelGroup::new("x", &[])]).is_err());
+        let ok = run(&a, &a, &BratsTask::Gli.groups()).unwrap();
+        assert_eq!(ok.len(), 6);
+        let bad = Brats2025Parser::Mets {
+            vol_threshold_mm3: f64::NAN,
+            overlap_threshold: 0.1,
+        };
+        assert!(brats2025_results(&ok[0].evaluation, bad).is_err());
+        // Both empty: NaN everywhere the parsers write NaN.
+        let r = brats2025_results(&ok[0].evaluation, Brats2025Parser::METS_DEFAULT).unwrap();
+        assert!(r.lesionwise_dsc.mean.is_nan() && r.global_dsc.is_nan());
+        assert!(r.large_instance.unwrap().tp.is_nan());
+        // An evaluation with a matched pair but without distances cannot be parsed.
+        let mut one = a.clone();
+        one[[1, 1, 1]] = 1;
+        let l = Lesions::components(
+            &one.view(),
+            None,
+            Connectivity::TwentySix,
+            ScanOrder::RowMajor,
+        )
+        .unwrap();
+        let mut o = LesionOptions::new(&[1.0; 3]);
+        o.distances = false;
+        let nd = LesionEvaluation::new(&l, &l, BRATS2025_MATCHING, &o).unwrap();
+        assert!(brats2025_results(&nd, Brats2025Parser::Seg).is_err());
+    }
+
+    #[test]
+    fn binarised_foreground_merges_instances() {
+        let m = ndarray::array![[0u32, 3, 4], [0, 0, 7]].into_dyn();
+        assert_eq!(
+            binarised_foreground(&m.view()),
+            ndarray::array![[0u32, 1, 1], [0, 0, 1]].into_dyn()
+        );
+    }
 }

@@ -458,3 +458,134 @@ where
         order,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array3;
+    use proptest::prelude::*;
+
+    /// `iterations` steps of the 18-neighbourhood reach exactly the offsets with every
+    /// coordinate at most `iterations` and their sum at most `2 * iterations`.
+    fn dilate_brute(mask: &Array3<bool>, iterations: usize) -> Array3<bool> {
+        let k = iterations as isize;
+        let (n0, n1, n2) = mask.dim();
+        Array3::from_shape_fn((n0, n1, n2), |(i, j, l)| {
+            mask.indexed_iter().any(|((a, b, c), &v)| {
+                let d = [
+                    a as isize - i as isize,
+                    b as isize - j as isize,
+                    c as isize - l as isize,
+                ];
+                v && d.iter().all(|x| x.abs() <= k)
+                    && d.iter().map(|x| x.abs()).sum::<isize>() <= 2 * k
+            })
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn dilation_is_the_18_neighbourhood_ball(
+            dims in proptest::collection::vec(1usize..=7, 3),
+            seed in proptest::collection::vec(prop_oneof![9 => Just(false), 1 => Just(true)], 343),
+            iterations in 0usize..=3,
+        ) {
+            let n: usize = dims.iter().product();
+            let mask = Array3::from_shape_vec((dims[0], dims[1], dims[2]), seed[..n].to_vec()).unwrap();
+            prop_assert_eq!(dilate18(&mask, iterations), dilate_brute(&mask, iterations));
+        }
+
+        /// A prediction equal to the reference: every lesion matched to its own components
+        /// (several where dilation merged them), Dice 1, HD95 0, no false positive; the scores
+        /// 1 and 0.
+        #[test]
+        fn identical_masks(
+            seed in proptest::collection::vec(prop_oneof![4 => Just(0u32), 1 => Just(1u32), 1 => Just(3u32)], 6 * 7 * 5),
+            dilation in 0usize..=2,
+        ) {
+            let map = ndarray::ArrayD::from_shape_vec(vec![6, 7, 5], seed).unwrap();
+            for region in Brats2023Region::ALL {
+                let r = brats2023_lesionwise(&map.view(), &map.view(), region.labels(), dilation, 0.0, &[1.0, 1.0, 2.0], ScanOrder::RowMajor).unwrap();
+                prop_assert_eq!(r.num_fp, 0);
+                prop_assert_eq!(r.num_fn, 0);
+                prop_assert_eq!(r.num_tp, r.lesions.len());
+                prop_assert_eq!(r.legacy_dice, 1.0);
+                prop_assert_eq!(r.lesionwise_dice, 1.0);
+                prop_assert_eq!(r.lesionwise_hd95, 0.0);
+                for l in &r.lesions {
+                    prop_assert!(!l.pred_components.is_empty());
+                    prop_assert_eq!((l.dice, l.hd95), (1.0, 0.0));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bad_inputs_are_errors() {
+        let a = ndarray::ArrayD::<u32>::zeros(vec![4, 4, 4]);
+        let b = ndarray::ArrayD::<u32>::zeros(vec![4, 4, 5]);
+        let flat = ndarray::ArrayD::<u32>::zeros(vec![4, 4]);
+        let s = [1.0; 3];
+        let run = |p: &ndarray::ArrayD<u32>,
+                   g: &ndarray::ArrayD<u32>,
+                   labels: &[u32],
+                   t: f64,
+                   sp: &[f64]| {
+            brats2023_lesionwise(&p.view(), &g.view(), labels, 1, t, sp, ScanOrder::RowMajor)
+        };
+        assert!(run(&a, &b, &[1], 2.0, &s).is_err());
+        assert!(run(&flat, &flat, &[1], 2.0, &[1.0, 1.0]).is_err());
+        assert!(run(&a, &a, &[], 2.0, &s).is_err());
+        assert!(run(&a, &a, &[1], f64::NAN, &s).is_err());
+        assert!(run(&a, &a, &[1], 2.0, &[1.0, 0.0, 1.0]).is_err());
+        // Both empty: the script's conventions.
+        let r = run(&a, &a, &[1], 2.0, &s).unwrap();
+        assert_eq!(
+            (r.legacy_dice, r.legacy_hd95, r.sensitivity),
+            (1.0, 0.0, 1.0)
+        );
+        assert_eq!((r.lesionwise_dice, r.lesionwise_hd95), (1.0, 0.0));
+    }
+
+    /// Two reference blobs 3 voxels apart merge under dilation 3 (GLI) but not 1 (MET); one
+    /// prediction bridging them is matched to both under MET.
+    #[test]
+    fn merging_by_dilation() {
+        let mut g = ndarray::ArrayD::<u32>::zeros(vec![12, 6, 6]);
+        let mut p = g.clone();
+        for i in 1..4 {
+            g[[i, 2, 2]] = 1;
+            g[[i + 6, 2, 2]] = 1;
+        }
+        for i in 1..10 {
+            p[[i, 2, 2]] = 1;
+        }
+        let run = |c: Brats2023Challenge| {
+            brats2023_region(
+                &p.view(),
+                &g.view(),
+                c,
+                Brats2023Region::Wt,
+                &[1.0; 3],
+                ScanOrder::RowMajor,
+            )
+            .unwrap()
+        };
+        let gli = run(Brats2023Challenge::Gli);
+        assert_eq!(gli.lesions.len(), 1);
+        assert_eq!(gli.lesions[0].gt_voxels, 6);
+        assert!((gli.lesions[0].dice - 12.0 / 15.0).abs() < 1e-12);
+        // 6 mm^3 <= 50: dropped; nothing else counts, so the score is the "no lesion" 1.
+        assert_eq!((gli.num_tp, gli.num_fn, gli.num_fp), (0, 0, 0));
+        assert_eq!(gli.lesionwise_dice, 1.0);
+        let met = run(Brats2023Challenge::Met);
+        assert_eq!(met.lesions.len(), 2);
+        assert_eq!(met.tp_pred_components, vec![1, 1]);
+        assert_eq!((met.num_tp, met.num_fn, met.num_fp), (2, 0, 0));
+        for l in &met.lesions {
+            assert!((l.dice - 6.0 / 12.0).abs() < 1e-12);
+        }
+    }
+}
