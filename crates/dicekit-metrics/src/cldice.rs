@@ -168,9 +168,9 @@ pub fn cl_dice(pred: &ArrayViewD<bool>, truth: &ArrayViewD<bool>) -> Result<Scor
 ///
 /// # Errors
 /// When the shapes differ, or the maps are neither 2D nor 3D.
-pub fn centreline_counts_per_label(
-    pred: &ArrayViewD<u32>,
-    truth: &ArrayViewD<u32>,
+pub fn centreline_counts_per_label<T: crate::Label>(
+    pred: &ArrayViewD<T>,
+    truth: &ArrayViewD<T>,
     labels: &[u32],
 ) -> Result<Vec<CentrelineCounts>, MetricError> {
     use rayon::prelude::*;
@@ -178,8 +178,8 @@ pub fn centreline_counts_per_label(
     labels
         .par_iter()
         .map(|&l| {
-            let p = pred.mapv(|v| v == l);
-            let t = truth.mapv(|v| v == l);
+            let p = pred.mapv(|v| v.to_u32() == l);
+            let t = truth.mapv(|v| v.to_u32() == l);
             CentrelineCounts::from_masks(&p.view(), &t.view())
         })
         .collect()

@@ -2,10 +2,9 @@
 use ndarray::ArrayViewD;
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    ConfusionCounts, Convention, LabelInputs, MetricError, MetricKind, Score, SurfaceDistances,
-    confusion_per_label,
-};
+use crate::label::Label;
+use crate::scan::{pair_extents, row_major};
+use crate::{ConfusionCounts, Convention, LabelInputs, MetricError, MetricKind, Score, SurfaceDistances};
 
 /// The metrics of one label of one case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,14 +37,16 @@ impl LabelEvaluation {
     }
 }
 
-/// Overlap and surface metrics of `labels` between two label maps: the counts in one pass, the
-/// surface distances once per label (then HD, HD95, ASSD and NSD from the same distances).
+/// Overlap and surface metrics of `labels` between two label maps (`u8`, `u16` or `u32`: a
+/// file's own type, not widened): the counts and boxes of every label in one pass, the
+/// boundary voxels of every label in one pass per map, the surface distances once per label
+/// (then HD, HD95, ASSD and NSD from the same distances).
 ///
 /// # Errors
 /// On different shapes, a bad spacing, or a rank other than 2 or 3.
-pub fn evaluate_label_maps(
-    pred: &ArrayViewD<u32>,
-    truth: &ArrayViewD<u32>,
+pub fn evaluate_label_maps<T: Label>(
+    pred: &ArrayViewD<T>,
+    truth: &ArrayViewD<T>,
     spacing: &[f64],
     labels: &[u32],
     convention: Convention,
@@ -58,9 +59,25 @@ pub fn evaluate_label_maps(
             expected: "a finite number >= 0",
         });
     }
-    let counts = confusion_per_label(pred, truth, labels)?;
-    let surfaces =
-        SurfaceDistances::per_label(pred, truth, labels, spacing, convention.boundary())?;
+    SurfaceDistances::check(pred.shape(), truth.shape(), spacing)?;
+    let (p, t) = (row_major(pred), row_major(truth));
+    let extents = pair_extents(&p, &t, pred.shape(), labels);
+    let total = pred.len() as u64;
+    let counts = extents.iter().map(|e| ConfusionCounts {
+        true_positives: e.both_voxels,
+        false_positives: e.pred_voxels - e.both_voxels,
+        false_negatives: e.truth_voxels - e.both_voxels,
+        true_negatives: total + e.both_voxels - e.pred_voxels - e.truth_voxels,
+    });
+    let surfaces = SurfaceDistances::from_extents(
+        &p,
+        &t,
+        pred.shape(),
+        labels,
+        &extents,
+        spacing,
+        convention.boundary(),
+    );
     labels
         .iter()
         .zip(counts)
@@ -86,12 +103,6 @@ pub fn evaluate_label_maps(
 }
 
 /// The labels present in either map, without 0 (background), ascending.
-pub fn labels_present(pred: &ArrayViewD<u32>, truth: &ArrayViewD<u32>) -> Vec<u32> {
-    let mut seen = std::collections::BTreeSet::new();
-    for &v in pred.iter().chain(truth.iter()) {
-        if v != 0 {
-            seen.insert(v);
-        }
-    }
-    seen.into_iter().collect()
+pub fn labels_present<T: Label>(pred: &ArrayViewD<T>, truth: &ArrayViewD<T>) -> Vec<u32> {
+    crate::scan::labels_present(&row_major(pred), &row_major(truth))
 }
