@@ -7,7 +7,7 @@
 use ndarray::{ArrayD, ArrayViewD, Axis, CowArray, IxDyn, ShapeBuilder};
 
 use crate::labels::{Sample, to_labels};
-use crate::{DataErrorKind, Volume};
+use crate::{DataErrorKind, LabelVolume, Volume};
 
 /// What a reader delivers, which decides what it accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,13 +193,8 @@ impl<'a> Raster<'a> {
         }
         let data = match self.samples {
             // Already labels (see `into_label_raster`): no second copy.
-            Samples::U32(a) if self.scaling.is_none() => {
-                let a = a.into_owned().index_axis_move(Axis(0), 0);
-                if a.is_standard_layout() {
-                    a
-                } else {
-                    a.as_standard_layout().into_owned()
-                }
+            Samples::U32(a) if self.scaling.is_none() && a.is_standard_layout() => {
+                a.into_owned().index_axis_move(Axis(0), 0)
             }
             samples => with_samples!(samples, a => labels(a, self.scaling)?),
         };
@@ -211,9 +206,33 @@ impl<'a> Raster<'a> {
         })
     }
 
-    /// [`into_labels`](Self::into_labels), kept as a raster `[1, ...S]` of `U32` labels: for a
-    /// decoder that must report bad labels before it checks the rest of its stream.
+    /// [`into_labels`](Self::into_labels), kept as a raster `[1, ...S]`: for a decoder that
+    /// must report bad labels before it checks the rest of its stream. Unsigned samples
+    /// without scaling are labels whatever their values: they stay as they are (the file's
+    /// type and order), for [`into_native_labels`](Self::into_native_labels); any other
+    /// samples become checked `U32` labels.
     pub(crate) fn into_label_raster(self) -> Result<Raster<'static>, DataErrorKind> {
+        if self.scaling.is_none()
+            && matches!(
+                self.samples,
+                Samples::U8(_) | Samples::U16(_) | Samples::U32(_)
+            )
+        {
+            let c = self.shape().first().copied().unwrap_or(0);
+            if c != 1 {
+                return Err(DataErrorKind::UnsupportedType(format!(
+                    "{c} channels; a label map has one"
+                )));
+            }
+            let samples = map_samples!(self.samples, a => a.into_owned().into());
+            return Ok(Raster {
+                samples,
+                scaling: None,
+                spacing: self.spacing,
+                origin: self.origin,
+                affine: self.affine,
+            });
+        }
         let v = self.into_labels()?;
         Ok(Raster {
             samples: v.data.insert_axis(Axis(0)).into(),
@@ -223,6 +242,51 @@ impl<'a> Raster<'a> {
             affine: v.affine,
         })
     }
+}
+
+impl Raster<'_> {
+    /// The samples as labels `[...S]` in standard layout, in the narrowest type that holds them
+    /// without a check: `u8` and `u16` samples without scaling keep their type (one reordering
+    /// pass, no widening), anything else is [`into_labels`](Self::into_labels).
+    pub(crate) fn into_native_labels(self) -> Result<LabelVolume, DataErrorKind> {
+        let c = self.shape().first().copied().unwrap_or(0);
+        if c != 1 {
+            return Err(DataErrorKind::UnsupportedType(format!(
+                "{c} channels; a label map has one"
+            )));
+        }
+        fn volume<T>(data: ArrayD<T>, r: &Raster<'_>) -> Volume<T> {
+            Volume {
+                data,
+                spacing: r.spacing.clone(),
+                origin: r.origin.clone(),
+                affine: r.affine,
+            }
+        }
+        Ok(match (&self.samples, self.scaling) {
+            (Samples::U8(a), None) => LabelVolume::U8(volume(native(a)?, &self)),
+            (Samples::U16(a), None) => LabelVolume::U16(volume(native(a)?, &self)),
+            _ => LabelVolume::U32(self.into_labels()?),
+        })
+    }
+}
+
+/// `[1, ...S]` samples as `[...S]` in standard layout, in their own type.
+fn native<T: Copy + Send + Sync>(a: &CowArray<'_, T, IxDyn>) -> Result<ArrayD<T>, DataErrorKind> {
+    let view = a.view();
+    let data = if view.as_slice_memory_order().is_some() && view.strides().iter().all(|&s| s >= 0)
+    {
+        let strides: Vec<usize> = view.strides().iter().map(|&s| s as usize).collect();
+        let samples = view.as_slice_memory_order().unwrap_or_default();
+        match to_standard_order(view.shape(), &strides, samples, |x| x)? {
+            Some(out) => ArrayD::from_shape_vec(IxDyn(view.shape()), out)
+                .map_err(|e| DataErrorKind::Format(format!("cannot arrange the samples ({e})")))?,
+            None => view.as_standard_layout().into_owned(),
+        }
+    } else {
+        view.as_standard_layout().into_owned()
+    };
+    Ok(data.index_axis_move(Axis(0), 0))
 }
 
 impl Raster<'static> {
