@@ -133,36 +133,82 @@ impl CellHash {
 /// Points per k-d tree leaf.
 const LEAF: usize = 8;
 
+/// A box of grid points, inclusive.
+#[derive(Debug, Clone, Copy, Default)]
+struct Bounds {
+    lo: [u32; 3],
+    hi: [u32; 3],
+}
+
+impl Bounds {
+    fn of(points: &[[u32; 3]]) -> Self {
+        let mut b = Bounds {
+            lo: [u32::MAX; 3],
+            hi: [0; 3],
+        };
+        for p in points {
+            for a in 0..3 {
+                b.lo[a] = b.lo[a].min(p[a]);
+                b.hi[a] = b.hi[a].max(p[a]);
+            }
+        }
+        b
+    }
+
+    /// A lower bound of the squared distance from `q` to any point in the box, by [`bound2`].
+    #[inline(always)]
+    fn bound2(&self, q: &[u32; 3], spacing: &[f64; 3]) -> f64 {
+        let off = [0, 1, 2].map(|a| {
+            self.lo[a].saturating_sub(q[a]).max(q[a].saturating_sub(self.hi[a]))
+        });
+        bound2(&off, spacing)
+    }
+}
+
+/// One internal node: the boxes of its two halves.
+#[derive(Debug, Clone, Copy, Default)]
+struct Node {
+    left: Bounds,
+    right: Bounds,
+}
+
 /// A k-d tree over grid points, implicit: the points of each node are a contiguous range split
-/// at its middle, and the split of a node (axis, coordinate) is stored at the index of its
-/// middle point (distinct for every node with more than [`LEAF`] points).
+/// at its middle, and the boxes of the node's halves are stored at the index of its middle
+/// point (distinct for every node with more than [`LEAF`] points).
 struct KdTree {
     points: Vec<[u32; 3]>,
-    split: Vec<(u8, u32)>,
+    nodes: Vec<Node>,
     spacing: [f64; 3],
 }
 
 impl KdTree {
     fn new(points: &[[u32; 3]], spacing: [f64; 3]) -> Self {
         let mut points = points.to_vec();
-        let mut split = vec![(0u8, 0u32); points.len()];
-        build(&mut points, &mut split, &spacing);
+        let mut nodes = vec![Node::default(); points.len()];
+        let bounds = Bounds::of(&points);
+        build(&mut points, &mut nodes, bounds, &spacing);
         KdTree {
             points,
-            split,
+            nodes,
             spacing,
         }
     }
 
     /// The squared distance to the nearest point and that point, searching only for points
     /// nearer than `best` (a squared distance known to be reached; `INFINITY` for none).
+    /// Depth first, the nearer half first; a half is skipped when its box is no nearer than
+    /// the best distance found.
     fn nearest2(&self, q: [u32; 3], mut best: f64) -> (f64, Option<[u32; 3]>) {
         let mut found = None;
-        // (first, end, per-axis offsets from q to the node's region)
-        let mut stack: Vec<(usize, usize, [u32; 3])> = Vec::with_capacity(64);
-        stack.push((0, self.points.len(), [0; 3]));
-        while let Some((lo, hi, off)) = stack.pop() {
-            if bound2(&off, &self.spacing) >= best {
+        // (first, end, lower bound of the range's distance): at most one entry per level
+        // beside the current path, and fewer than 64 levels.
+        let mut stack = [(0usize, 0usize, 0.0f64); 128];
+        stack[0] = (0, self.points.len(), 0.0);
+        let mut top = 1;
+        while top > 0 {
+            top -= 1;
+            let (lo, hi, bound) = stack[top];
+            if bound >= best {
                 continue;
             }
             if hi - lo <= LEAF {
@@ -176,58 +222,55 @@ impl KdTree {
                 continue;
             }
             let mid = lo + (hi - lo) / 2;
-            let (a, split) = self.split[mid];
-            let a = a as usize;
-            // Left points lie at or below the split, right points at or above it.
-            let mut far_off = off;
-            let (near, far) = if q[a] <= split {
-                far_off[a] = off[a].max(split - q[a]);
-                ((lo, mid), (mid, hi))
+            let node = &self.nodes[mid];
+            let bl = node.left.bound2(&q, &self.spacing);
+            let br = node.right.bound2(&q, &self.spacing);
+            let (near, far) = if bl <= br {
+                ((lo, mid, bl), (mid, hi, br))
             } else {
-                far_off[a] = off[a].max(q[a] - split);
-                ((mid, hi), (lo, mid))
+                ((mid, hi, br), (lo, mid, bl))
             };
-            if bound2(&far_off, &self.spacing) < best {
-                stack.push((far.0, far.1, far_off));
+            if far.2 < best {
+                stack[top] = far;
+                top += 1;
             }
-            stack.push((near.0, near.1, off));
+            if near.2 < best {
+                stack[top] = near;
+                top += 1;
+            }
         }
         (best, found)
     }
 }
 
-/// Orders `points` into an implicit tree: split at the middle along the axis of the largest
-/// physical extent, recorded in `split` at the middle's index (the children reorder their
-/// points afterwards); halves in parallel when large.
-fn build(points: &mut [[u32; 3]], split: &mut [(u8, u32)], spacing: &[f64; 3]) {
+/// Orders `points` (within `bounds`) into an implicit tree: split at the middle along the axis
+/// of the largest physical extent, the halves' boxes recorded in `nodes` at the middle's
+/// index; halves in parallel when large.
+fn build(points: &mut [[u32; 3]], nodes: &mut [Node], bounds: Bounds, spacing: &[f64; 3]) {
     if points.len() <= LEAF {
         return;
     }
-    let mut lo = [u32::MAX; 3];
-    let mut hi = [0u32; 3];
-    for p in points.iter() {
-        for a in 0..3 {
-            lo[a] = lo[a].min(p[a]);
-            hi[a] = hi[a].max(p[a]);
-        }
-    }
-    let extent = |a: usize| (hi[a] - lo[a]) as f64 * spacing[a];
+    let extent = |a: usize| (bounds.hi[a] - bounds.lo[a]) as f64 * spacing[a];
     let a = (0..3)
         .max_by(|&x, &y| extent(x).total_cmp(&extent(y)))
         .unwrap_or(0);
     let mid = points.len() / 2;
     points.select_nth_unstable_by_key(mid, |p| p[a]);
-    split[mid] = (a as u8, points[mid][a]);
     let (left, right) = points.split_at_mut(mid);
-    let (left_split, right_split) = split.split_at_mut(mid);
+    let node = Node {
+        left: Bounds::of(left),
+        right: Bounds::of(right),
+    };
+    nodes[mid] = node;
+    let (left_nodes, right_nodes) = nodes.split_at_mut(mid);
     if left.len() > 1 << 14 {
         rayon::join(
-            || build(left, left_split, spacing),
-            || build(right, right_split, spacing),
+            || build(left, left_nodes, node.left, spacing),
+            || build(right, right_nodes, node.right, spacing),
         );
     } else {
-        build(left, left_split, spacing);
-        build(right, right_split, spacing);
+        build(left, left_nodes, node.left, spacing);
+        build(right, right_nodes, node.right, spacing);
     }
 }
 
@@ -363,6 +406,8 @@ mod tests {
                 .map(|p| dist2(p, &q, &spacing))
                 .fold(f64::INFINITY, f64::min);
             assert_eq!(tree.nearest2(q, f64::INFINITY).0, want);
+            // A seed that is reached changes nothing.
+            assert_eq!(tree.nearest2(q, want).0, want);
         }
     }
 }

@@ -390,7 +390,39 @@ fn to_standard_order<U: Copy + Send + Sync, V: Copy + Send + Sync>(
     let mut out = alloc(n, "samples")?;
     out.resize(n, map(first));
     let [(d0, s0), (d1, s1), (d2, s2)] = [dims[0], dims[1], dims[2]];
-    if s0 < s1 && s0 < s2 {
+    if s0 == 1 && s0 < s1 && s0 < s2 {
+        // The input runs along the output's slowest axis, contiguously (column-major): tasks
+        // of `tile` planes of axis 0. For each i1, the `tile` inputs of every i2 (contiguous
+        // runs, each read once whole) are gathered into a small buffer, then every output row
+        // is written in one run. (Scattering straight to the rows, whose distance is often a
+        // multiple of 4 KiB, evicts them from the cache between two writes.)
+        let threads = rayon::current_num_threads().max(1);
+        let mut tile = 64;
+        while tile > 8 && d0.div_ceil(tile) < 4 * threads {
+            tile /= 2;
+        }
+        out.par_chunks_mut((tile * d1 * d2).max(1))
+            .enumerate()
+            .for_each_init(
+                || vec![first; tile * d2],
+                |buf, (b, dst)| {
+                    let i0_start = b * tile;
+                    let n0 = tile.min(d0 - i0_start);
+                    for i1 in 0..d1 {
+                        for i2 in 0..d2 {
+                            let src = i0_start + i1 * s1 + i2 * s2;
+                            buf[i2 * tile..i2 * tile + n0].copy_from_slice(&data[src..src + n0]);
+                        }
+                        for k in 0..n0 {
+                            let row = &mut dst[(k * d1 + i1) * d2..(k * d1 + i1 + 1) * d2];
+                            for (i2, o) in row.iter_mut().enumerate() {
+                                *o = map(buf[i2 * tile + k]);
+                            }
+                        }
+                    }
+                },
+            );
+    } else if s0 < s1 && s0 < s2 {
         // The input runs fastest along the output's slowest axis (column-major): blocks of
         // TILE planes of axis 0 in parallel, tiles of (axis 0, axis 2) inside.
         out.par_chunks_mut((TILE * d1 * d2).max(1))
