@@ -324,6 +324,16 @@ pub(crate) fn directed(
             d2[i] = best;
         }
     }
+    if from.weights.iter().all(|&w| w == 1.0) {
+        // Unit weights (voxels): equal distances are indistinguishable, so the distances alone
+        // are sorted, as integers (the bits of non-negative doubles are in their order).
+        let mut bits: Vec<u64> = d2.into_par_iter().map(|d| d.sqrt().to_bits()).collect();
+        bits.par_sort_unstable();
+        return bits
+            .into_par_iter()
+            .map(|b| (f64::from_bits(b), 1.0))
+            .collect();
+    }
     let mut out: Vec<(f64, f64)> = d2
         .into_par_iter()
         .zip(from.weights.par_iter())
