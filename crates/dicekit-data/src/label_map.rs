@@ -139,10 +139,11 @@ impl LabelVolume {
     }
 }
 
-/// [`read_label_map`] without widening: `uint8` and `uint16` samples (without NIfTI scaling)
-/// keep their type, one byte or two per voxel instead of four; every other type is read as
-/// [`read_label_map`] reads it. The labels, geometry and errors are those of
-/// [`read_label_map`].
+/// [`read_label_map`] without widening or reordering: `uint8` and `uint16` samples (without
+/// NIfTI scaling) keep their type, one byte or two per voxel instead of four, and the file's
+/// memory order: a NIfTI map is column-major (`data.t()` is in standard layout, no copy is
+/// made), a PNG or TIFF row-major. Every other type is read as [`read_label_map`] reads it.
+/// The labels (element by element), geometry and errors are those of [`read_label_map`].
 ///
 /// # Errors
 ///

@@ -29,14 +29,18 @@ fn main() -> ExitCode {
         tolerance,
         ..EvalOptions::default()
     };
-    let evaluation =
-        match evaluate_files(&PathBuf::from(pred), &PathBuf::from(truth), &options, |_, _| {}) {
-            Ok(e) => e,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        };
+    let evaluation = match evaluate_files(
+        &PathBuf::from(pred),
+        &PathBuf::from(truth),
+        &options,
+        |_, _| {},
+    ) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     if !evaluation.results.is_empty() {
         match serde_json::to_string_pretty(&evaluation.json_rows()) {
             Ok(t) => println!("{t}"),

@@ -112,9 +112,7 @@ pub(crate) fn boundary_points<T: Label>(
                     let edge = if fully_connected {
                         here[lo] != v
                             || here[hi] != v
-                            || around
-                                .iter()
-                                .any(|n| n[lo] != v || n[k] != v || n[hi] != v)
+                            || around.iter().any(|n| n[lo] != v || n[k] != v || n[hi] != v)
                     } else {
                         k == 0
                             || k + 1 == d2
@@ -193,7 +191,13 @@ mod tests {
                         let want = voxel_points(&m, boundary).coords;
                         let nd = shape.len();
                         let lo: Vec<u32> = (0..3)
-                            .map(|g| if g < 3 - nd { 0 } else { e.bbox[g - (3 - nd)].0 as u32 })
+                            .map(|g| {
+                                if g < 3 - nd {
+                                    0
+                                } else {
+                                    e.bbox[g - (3 - nd)].0 as u32
+                                }
+                            })
                             .collect();
                         let got: Vec<[u32; 3]> = got
                             .iter()

@@ -178,8 +178,15 @@ pub fn centreline_counts_per_label<T: crate::Label>(
     labels
         .par_iter()
         .map(|&l| {
-            let p = pred.mapv(|v| v.to_u32() == l);
-            let t = truth.mapv(|v| v.to_u32() == l);
+            // Skeletons are taken on row-major masks whatever the maps' layout.
+            let p = pred
+                .mapv(|v| v.to_u32() == l)
+                .as_standard_layout()
+                .into_owned();
+            let t = truth
+                .mapv(|v| v.to_u32() == l)
+                .as_standard_layout()
+                .into_owned();
             CentrelineCounts::from_masks(&p.view(), &t.view())
         })
         .collect()

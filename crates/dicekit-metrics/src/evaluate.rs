@@ -3,8 +3,10 @@ use ndarray::ArrayViewD;
 use serde::{Deserialize, Serialize};
 
 use crate::label::Label;
-use crate::scan::{pair_extents, row_major};
-use crate::{ConfusionCounts, Convention, LabelInputs, MetricError, MetricKind, Score, SurfaceDistances};
+use crate::scan::{Memory, pair_extents};
+use crate::{
+    ConfusionCounts, Convention, LabelInputs, MetricError, MetricKind, Score, SurfaceDistances,
+};
 
 /// The metrics of one label of one case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,8 +62,8 @@ pub fn evaluate_label_maps<T: Label>(
         });
     }
     SurfaceDistances::check(pred.shape(), truth.shape(), spacing)?;
-    let (p, t) = (row_major(pred), row_major(truth));
-    let extents = pair_extents(&p, &t, pred.shape(), labels);
+    let mem = Memory::of(pred, truth);
+    let extents = pair_extents(&mem.pred, &mem.truth, &mem.shape, labels);
     let total = pred.len() as u64;
     let counts = extents.iter().map(|e| ConfusionCounts {
         true_positives: e.both_voxels,
@@ -69,15 +71,8 @@ pub fn evaluate_label_maps<T: Label>(
         false_negatives: e.truth_voxels - e.both_voxels,
         true_negatives: total + e.both_voxels - e.pred_voxels - e.truth_voxels,
     });
-    let surfaces = SurfaceDistances::from_extents(
-        &p,
-        &t,
-        pred.shape(),
-        labels,
-        &extents,
-        spacing,
-        convention.boundary(),
-    );
+    let surfaces =
+        SurfaceDistances::from_extents(&mem, labels, &extents, spacing, convention.boundary());
     labels
         .iter()
         .zip(counts)
@@ -104,5 +99,6 @@ pub fn evaluate_label_maps<T: Label>(
 
 /// The labels present in either map, without 0 (background), ascending.
 pub fn labels_present<T: Label>(pred: &ArrayViewD<T>, truth: &ArrayViewD<T>) -> Vec<u32> {
-    crate::scan::labels_present(&row_major(pred), &row_major(truth))
+    let mem = Memory::of(pred, truth);
+    crate::scan::labels_present(&mem.pred, &mem.truth)
 }

@@ -159,7 +159,9 @@ impl Bounds {
     #[inline(always)]
     fn bound2(&self, q: &[u32; 3], spacing: &[f64; 3]) -> f64 {
         let off = [0, 1, 2].map(|a| {
-            self.lo[a].saturating_sub(q[a]).max(q[a].saturating_sub(self.hi[a]))
+            self.lo[a]
+                .saturating_sub(q[a])
+                .max(q[a].saturating_sub(self.hi[a]))
         });
         bound2(&off, spacing)
     }
@@ -395,10 +397,11 @@ mod tests {
                 let mut from = points(&mut seed, nf, lo_f, [30, 30, 30]);
                 from.extend(points(&mut seed, nf / 10, [0, 0, 0], [100, 100, 100]));
                 let to = points(&mut seed, nt, lo_t, [40, 30, 20]);
-                let got: Vec<f64> = directed(&set(from.clone()), &set(to.clone()), [160; 3], spacing)
-                    .iter()
-                    .map(|x| x.0)
-                    .collect();
+                let got: Vec<f64> =
+                    directed(&set(from.clone()), &set(to.clone()), [160; 3], spacing)
+                        .iter()
+                        .map(|x| x.0)
+                        .collect();
                 assert_eq!(got, brute(&from, &to, spacing), "{spacing:?} {nf} {nt}");
             }
         }

@@ -9,11 +9,52 @@ use rayon::prelude::*;
 use crate::counts::LabelBins;
 use crate::label::{Label, all_zero};
 
-/// The elements of `a` in row-major order: borrowed when they already are.
-pub(crate) fn row_major<'a, T: Clone>(a: &'a ArrayViewD<'_, T>) -> Cow<'a, [T]> {
-    match a.as_slice() {
-        Some(s) => Cow::Borrowed(s),
-        None => Cow::Owned(a.iter().cloned().collect()),
+/// A pair of maps as they lie in memory: row-major over `shape`, which is the maps' shape, or
+/// its reverse when `reversed` (both maps column-major, as a NIfTI file stores its voxels: no
+/// copy is needed to scan them). Maps in any other layout are copied in row-major order.
+pub(crate) struct Memory<'a, T: Clone> {
+    pub pred: Cow<'a, [T]>,
+    pub truth: Cow<'a, [T]>,
+    /// The shape of the memory order (row-major).
+    pub shape: Vec<usize>,
+    /// Memory axis `a` is map axis `ndim - 1 - a`.
+    pub reversed: bool,
+}
+
+impl<'a, T: Clone> Memory<'a, T> {
+    pub(crate) fn of(pred: &'a ArrayViewD<'_, T>, truth: &'a ArrayViewD<'_, T>) -> Self {
+        if let (Some(p), Some(t)) = (pred.as_slice(), truth.as_slice()) {
+            return Memory {
+                pred: Cow::Borrowed(p),
+                truth: Cow::Borrowed(t),
+                shape: pred.shape().to_vec(),
+                reversed: false,
+            };
+        }
+        let (pr, tr) = (pred.view().reversed_axes(), truth.view().reversed_axes());
+        if let (Some(p), Some(t)) = (pr.to_slice(), tr.to_slice()) {
+            return Memory {
+                pred: Cow::Borrowed(p),
+                truth: Cow::Borrowed(t),
+                shape: pr.shape().to_vec(),
+                reversed: true,
+            };
+        }
+        Memory {
+            pred: Cow::Owned(pred.iter().cloned().collect()),
+            truth: Cow::Owned(truth.iter().cloned().collect()),
+            shape: pred.shape().to_vec(),
+            reversed: false,
+        }
+    }
+
+    /// `e`'s box along the maps' axes (it was found along the memory axes).
+    pub(crate) fn map_box(&self, e: &PairExtent) -> Vec<(usize, usize)> {
+        let mut b = e.bbox.clone();
+        if self.reversed {
+            b.reverse();
+        }
+        b
     }
 }
 

@@ -8,7 +8,7 @@ use crate::boundary::{Grid3, boundary_points};
 use crate::error::{check_shapes, check_spacing};
 use crate::label::Label;
 use crate::nearest::directed;
-use crate::scan::{PairExtent, pair_extents, row_major};
+use crate::scan::{Memory, PairExtent, pair_extents};
 use crate::surface_points::{Padded, PointSet, surfel_points, surfel_weights};
 use crate::{EmptySide, MetricError, Score};
 
@@ -120,16 +120,10 @@ impl SurfaceDistances {
         boundary: Boundary,
     ) -> Result<Vec<Self>, MetricError> {
         Self::check(pred.shape(), truth.shape(), spacing)?;
-        let (p, t) = (row_major(pred), row_major(truth));
-        let extents = pair_extents(&p, &t, pred.shape(), labels);
+        let mem = Memory::of(pred, truth);
+        let extents = pair_extents(&mem.pred, &mem.truth, &mem.shape, labels);
         Ok(Self::from_extents(
-            &p,
-            &t,
-            pred.shape(),
-            labels,
-            &extents,
-            spacing,
-            boundary,
+            &mem, labels, &extents, spacing, boundary,
         ))
     }
 
@@ -145,19 +139,19 @@ impl SurfaceDistances {
         check_spacing(spacing, pred.len())
     }
 
-    /// The distances of each of `labels` given their extents, from the maps in row-major order
-    /// (shapes and spacing already checked).
+    /// The distances of each of `labels` given their extents (along the memory axes), from the
+    /// maps as they lie in memory (shapes and spacing already checked). Points and distances
+    /// are along the maps' axes whatever the memory order; only the order in which points are
+    /// found follows the memory, and equal unit-weight distances are indistinguishable.
     pub(crate) fn from_extents<T: Label>(
-        pred: &[T],
-        truth: &[T],
-        shape: &[usize],
+        mem: &Memory<'_, T>,
         labels: &[u32],
         extents: &[PairExtent],
         spacing: &[f64],
         boundary: Boundary,
     ) -> Vec<Self> {
         use rayon::prelude::*;
-        let nd = shape.len();
+        let nd = mem.shape.len();
         let mut spacing3 = [1.0; 3];
         spacing3[3 - nd..].copy_from_slice(spacing);
         let empty = |side| SurfaceDistances {
@@ -165,14 +159,15 @@ impl SurfaceDistances {
             truth_to_pred: vec![],
             empty: Some(side),
         };
-        let grid = Grid3::of(shape);
+        let grid = Grid3::of(&mem.shape);
         // The crop of a label's union box: its first index and size, per axis of the grid.
         let crop = |e: &PairExtent| -> ([u32; 3], [usize; 3]) {
+            let bbox = mem.map_box(e);
             let mut lo = [0u32; 3];
             let mut dims = [1usize; 3];
             for a in 0..nd {
-                lo[3 - nd + a] = e.bbox[a].0 as u32;
-                dims[3 - nd + a] = e.bbox[a].1 - e.bbox[a].0 + 1;
+                lo[3 - nd + a] = bbox[a].0 as u32;
+                dims[3 - nd + a] = bbox[a].1 - bbox[a].0 + 1;
             }
             (lo, dims)
         };
@@ -191,8 +186,11 @@ impl SurfaceDistances {
             }
         };
         if boundary == Boundary::Surfels {
-            let view = |s| ArrayViewD::from_shape(IxDyn(shape), s).expect("checked shape");
-            let (pv, tv) = (view(pred), view(truth));
+            let view = |s| {
+                let v = ArrayViewD::from_shape(IxDyn(&mem.shape), s).expect("checked shape");
+                if mem.reversed { v.reversed_axes() } else { v }
+            };
+            let (pv, tv) = (view(&mem.pred), view(&mem.truth));
             let table = surfel_weights(spacing3, nd == 2);
             return labels
                 .par_iter()
@@ -202,9 +200,10 @@ impl SurfaceDistances {
                         return empty(side);
                     }
                     let is_l = |v: T| v.to_u32() == l;
+                    let bbox = mem.map_box(e);
                     let (mp, mt) = rayon::join(
-                        || Padded::new(&pv, is_l, &e.bbox, false),
-                        || Padded::new(&tv, is_l, &e.bbox, false),
+                        || Padded::new(&pv, is_l, &bbox, false),
+                        || Padded::new(&tv, is_l, &bbox, false),
                     );
                     let dims = [0, 1, 2].map(|a| mp.dims[a] - mp.real[a] as usize);
                     let (pp, pt) =
@@ -233,13 +232,22 @@ impl SurfaceDistances {
             .collect();
         let fc = boundary == Boundary::FullyConnected;
         let (bp, bt) = rayon::join(
-            || boundary_points(pred, grid, &distinct, fc),
-            || boundary_points(truth, grid, &distinct, fc),
+            || boundary_points(&mem.pred, grid, &distinct, fc),
+            || boundary_points(&mem.truth, grid, &distinct, fc),
         );
+        // Grid indices along the memory axes to indices along the maps' axes.
+        let to_map = |c: &[u32; 3]| match (mem.reversed, nd) {
+            (false, _) => *c,
+            (true, 2) => [0, c[2], c[1]],
+            (true, _) => [c[2], c[1], c[0]],
+        };
         let points = |all: &[Vec<[u32; 3]>], s: usize, lo: [u32; 3]| {
             let coords: Vec<[u32; 3]> = all[s]
                 .iter()
-                .map(|c| [c[0] - lo[0], c[1] - lo[1], c[2] - lo[2]])
+                .map(|c| {
+                    let c = to_map(c);
+                    [c[0] - lo[0], c[1] - lo[1], c[2] - lo[2]]
+                })
                 .collect();
             PointSet {
                 weights: vec![1.0; coords.len()],
@@ -249,7 +257,9 @@ impl SurfaceDistances {
         slot.par_iter()
             .zip(extents)
             .map(|(s, e)| match s {
-                None => empty(EmptySide::of(e.pred_voxels, e.truth_voxels).unwrap_or(EmptySide::Both)),
+                None => {
+                    empty(EmptySide::of(e.pred_voxels, e.truth_voxels).unwrap_or(EmptySide::Both))
+                }
                 Some(s) => {
                     let (lo, dims) = crop(e);
                     distances(points(&bp, *s, lo), points(&bt, *s, lo), dims)

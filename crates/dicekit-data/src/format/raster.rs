@@ -245,9 +245,10 @@ impl<'a> Raster<'a> {
 }
 
 impl Raster<'_> {
-    /// The samples as labels `[...S]` in standard layout, in the narrowest type that holds them
-    /// without a check: `u8` and `u16` samples without scaling keep their type (one reordering
-    /// pass, no widening), anything else is [`into_labels`](Self::into_labels).
+    /// The samples as labels `[...S]`, in the narrowest type that holds them without a check,
+    /// and in the file's memory order: `u8` and `u16` samples without scaling are kept as
+    /// decoded (no copy for a NIfTI file, which stays column-major); anything else is
+    /// [`into_labels`](Self::into_labels) (row-major `u32`).
     pub(crate) fn into_native_labels(self) -> Result<LabelVolume, DataErrorKind> {
         let c = self.shape().first().copied().unwrap_or(0);
         if c != 1 {
@@ -255,38 +256,41 @@ impl Raster<'_> {
                 "{c} channels; a label map has one"
             )));
         }
-        fn volume<T>(data: ArrayD<T>, r: &Raster<'_>) -> Volume<T> {
+        let Raster {
+            samples,
+            scaling,
+            spacing,
+            origin,
+            affine,
+        } = self;
+        fn volume<T: Clone>(
+            a: CowArray<'_, T, IxDyn>,
+            spacing: Vec<f64>,
+            origin: Vec<f64>,
+            affine: Option<[[f64; 4]; 4]>,
+        ) -> Volume<T> {
             Volume {
-                data,
-                spacing: r.spacing.clone(),
-                origin: r.origin.clone(),
-                affine: r.affine,
+                data: contiguous(a).into_owned().index_axis_move(Axis(0), 0),
+                spacing,
+                origin,
+                affine,
             }
         }
-        Ok(match (&self.samples, self.scaling) {
-            (Samples::U8(a), None) => LabelVolume::U8(volume(native(a)?, &self)),
-            (Samples::U16(a), None) => LabelVolume::U16(volume(native(a)?, &self)),
-            _ => LabelVolume::U32(self.into_labels()?),
+        Ok(match (samples, scaling) {
+            (Samples::U8(a), None) => LabelVolume::U8(volume(a, spacing, origin, affine)),
+            (Samples::U16(a), None) => LabelVolume::U16(volume(a, spacing, origin, affine)),
+            (samples, scaling) => LabelVolume::U32(
+                Raster {
+                    samples,
+                    scaling,
+                    spacing,
+                    origin,
+                    affine,
+                }
+                .into_labels()?,
+            ),
         })
     }
-}
-
-/// `[1, ...S]` samples as `[...S]` in standard layout, in their own type.
-fn native<T: Copy + Send + Sync>(a: &CowArray<'_, T, IxDyn>) -> Result<ArrayD<T>, DataErrorKind> {
-    let view = a.view();
-    let data = if view.as_slice_memory_order().is_some() && view.strides().iter().all(|&s| s >= 0)
-    {
-        let strides: Vec<usize> = view.strides().iter().map(|&s| s as usize).collect();
-        let samples = view.as_slice_memory_order().unwrap_or_default();
-        match to_standard_order(view.shape(), &strides, samples, |x| x)? {
-            Some(out) => ArrayD::from_shape_vec(IxDyn(view.shape()), out)
-                .map_err(|e| DataErrorKind::Format(format!("cannot arrange the samples ({e})")))?,
-            None => view.as_standard_layout().into_owned(),
-        }
-    } else {
-        view.as_standard_layout().into_owned()
-    };
-    Ok(data.index_axis_move(Axis(0), 0))
 }
 
 impl Raster<'static> {
