@@ -49,24 +49,30 @@ impl CellHash {
             ((c[0] as usize / cell[0]) * n[1] + c[1] as usize / cell[1]) * n[2]
                 + c[2] as usize / cell[2]
         };
-        let mut count = vec![0u32; n[0] * n[1] * n[2] + 1];
+        // Counting sort into cells: `start[i + 1]` counts cell i, then holds where cell i
+        // starts after the prefix sum shifted by one; placing the points advances it to where
+        // cell i ends, which is where cell i + 1 starts (no second array).
+        let mut start = vec![0u32; n[0] * n[1] * n[2] + 1];
         for c in &set.coords {
-            count[idx(c) + 1] += 1;
+            start[idx(c) + 1] += 1;
         }
-        for i in 1..count.len() {
-            count[i] += count[i - 1];
+        let mut sum = 0;
+        for s in start.iter_mut() {
+            let count = *s;
+            *s = sum;
+            sum += count;
         }
-        let mut fill = count.clone();
+        // start[i] is now where cell i - 1 starts (start[0] = start[1] = 0).
         let mut points = vec![[0u32; 3]; set.coords.len()];
         for c in &set.coords {
-            let i = idx(c);
-            points[fill[i] as usize] = *c;
-            fill[i] += 1;
+            let slot = &mut start[idx(c) + 1];
+            points[*slot as usize] = *c;
+            *slot += 1;
         }
         CellHash {
             cell,
             n,
-            start: count,
+            start,
             points,
             spacing,
         }
@@ -74,10 +80,19 @@ impl CellHash {
 
     /// Squared distance from `q` to the nearest point, searching shells up to `max_r` cells:
     /// `(d2, true)` when it is the nearest, `(smallest seen, false)` when a point beyond the
-    /// shells could be nearer.
+    /// shells could be nearer. A cell is read only when its box could hold a nearer point,
+    /// and the search stops when every face of the searched cube is no nearer than the best
+    /// point (both by [`bound2`], so that no point is skipped that would change the value).
     fn nearest2(&self, q: [u32; 3], max_r: isize) -> (f64, bool) {
         let c = [0, 1, 2].map(|a| (q[a] as usize / self.cell[a]) as isize);
         let n = self.n.map(|v| v as isize);
+        // Grid offset from q to the voxels of cell `ci` along axis `a` (0 inside).
+        let off = |a: usize, ci: isize| -> u32 {
+            let lo = ci as i64 * self.cell[a] as i64;
+            let hi = lo + self.cell[a] as i64 - 1;
+            let q = q[a] as i64;
+            (lo - q).max(q - hi).max(0) as u32
+        };
         let mut best = f64::INFINITY;
         let all_r = n.iter().copied().max().unwrap_or(1);
         for r in 0..=all_r.min(max_r) {
@@ -85,8 +100,13 @@ impl CellHash {
             let hi = [0, 1, 2].map(|a| (c[a] + r).min(n[a] - 1));
             for i in lo[0]..=hi[0] {
                 let edge_i = (i - c[0]).abs() == r;
+                let oi = off(0, i);
                 for j in lo[1]..=hi[1] {
                     let edge_j = edge_i || (j - c[1]).abs() == r;
+                    let oj = off(1, j);
+                    if bound2(&[oi, oj, 0], &self.spacing) >= best {
+                        continue;
+                    }
                     // Only the shell at Chebyshev distance r: interior cells were searched before.
                     let (k0, k1, step) = if edge_j {
                         (lo[2], hi[2], 1)
@@ -96,7 +116,8 @@ impl CellHash {
                     let row = (i * n[1] + j) * n[2];
                     let mut k = k0;
                     while k <= k1 {
-                        if k >= 0 && k < n[2] {
+                        if k >= 0 && k < n[2] && bound2(&[oi, oj, off(2, k)], &self.spacing) < best
+                        {
                             let cell = (row + k) as usize;
                             for p in &self.points
                                 [self.start[cell] as usize..self.start[cell + 1] as usize]
@@ -104,7 +125,7 @@ impl CellHash {
                                 best = best.min(dist2(p, &q, &self.spacing));
                             }
                         }
-                        k += step;
+                        k += step.max(1);
                     }
                 }
             }
@@ -112,16 +133,17 @@ impl CellHash {
             // bounds the distance to any point not yet seen.
             let mut bound = f64::INFINITY;
             for a in 0..3 {
-                let lo_face = (c[a] - r) as f64 * self.cell[a] as f64;
-                let hi_face = (c[a] + r + 1) as f64 * self.cell[a] as f64;
+                let mut o = [0u32; 3];
                 if c[a] - r > 0 {
-                    bound = bound.min((q[a] as f64 - lo_face + 0.5) * self.spacing[a]);
+                    o[a] = off(a, c[a] - r - 1);
+                    bound = bound.min(bound2(&o, &self.spacing));
                 }
                 if c[a] + r + 1 < n[a] {
-                    bound = bound.min((hi_face - q[a] as f64 - 0.5) * self.spacing[a]);
+                    o[a] = off(a, c[a] + r + 1);
+                    bound = bound.min(bound2(&o, &self.spacing));
                 }
             }
-            if best <= bound * bound {
+            if best <= bound {
                 return (best, true);
             }
         }
