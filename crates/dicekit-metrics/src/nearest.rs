@@ -153,7 +153,7 @@ impl CellHash {
 }
 
 /// Points per k-d tree leaf.
-const LEAF: usize = 8;
+const LEAF: usize = 32;
 
 /// A box of grid points, inclusive.
 #[derive(Debug, Clone, Copy, Default)]
