@@ -429,6 +429,30 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Random sets, near or far apart (offset up to 200 voxels), any anisotropic spacing,
+        /// an empty query set: the brute-force values exactly.
+        #[test]
+        fn directed_is_brute_force(
+            from in proptest::collection::vec([0u32..40, 0u32..40, 0u32..40], 0..150),
+            to in proptest::collection::vec([0u32..40, 0u32..40, 0u32..40], 1..150),
+            shift in [0u32..200, 0u32..200, 0u32..200],
+            spacing in [0.2f64..3.0, 0.2f64..3.0, 0.2f64..3.0],
+        ) {
+            let to: Vec<[u32; 3]> = to
+                .iter()
+                .map(|p| [p[0] + shift[0], p[1] + shift[1], p[2] + shift[2]])
+                .collect();
+            let got: Vec<f64> = directed(&set(from.clone()), &set(to.clone()), [240; 3], spacing)
+                .iter()
+                .map(|x| x.0)
+                .collect();
+            proptest::prop_assert_eq!(got, brute(&from, &to, spacing));
+        }
+    }
+
     #[test]
     fn the_tree_alone_matches_brute_force() {
         let mut seed = 12345u64;
