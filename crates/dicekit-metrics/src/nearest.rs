@@ -124,6 +124,11 @@ impl CellHash {
                             {
                                 best = best.min(dist2(p, &q, &self.spacing));
                             }
+                            // The query is a point of the set (coinciding surfaces): nothing
+                            // is nearer.
+                            if best == 0.0 {
+                                return (0.0, true);
+                            }
                         }
                         k += step.max(1);
                     }

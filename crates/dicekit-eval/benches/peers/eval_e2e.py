@@ -108,8 +108,9 @@ def make(dir_, cases):
         top = fields.argmax(0)
         strength = fields.max(0)
         pred = np.where(strength > np.quantile(strength[::4, ::4, ::4], 0.55), top + 1, 0)
-        spurious = blob(shape, 12, 3, 0.002)
-        pred[spurious] = 1 + (np.arange(spurious.sum()) * 7 // 5000) % 14
+        # Each spurious blob (connected component) takes one label.
+        components, _ = ndi.label(blob(shape, 12, 3, 0.002))
+        pred = np.where(components > 0, 1 + components % 14, pred)
         write(t, truth.astype(np.uint8), (1, 1, 1))
         write(p, pred.astype(np.uint8), (1, 1, 1))
     pairs["labels14"] = (p, t, (1.0, 1.0, 1.0), list(range(1, 15)))
