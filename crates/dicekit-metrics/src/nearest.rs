@@ -43,7 +43,7 @@ impl CellHash {
         let s_min = spacing.iter().copied().fold(f64::INFINITY, f64::min);
         // Cells about 4 voxels of the finest axis wide, in physical size.
         let cell = [0, 1, 2]
-            .map(|a| ((3.0 * s_min / spacing[a]).ceil() as usize).clamp(1, dims[a].max(1)));
+            .map(|a| ((4.0 * s_min / spacing[a]).ceil() as usize).clamp(1, dims[a].max(1)));
         let n = [0, 1, 2].map(|a| dims[a].div_ceil(cell[a]).max(1));
         let idx = |c: &[u32; 3]| {
             ((c[0] as usize / cell[0]) * n[1] + c[1] as usize / cell[1]) * n[2]
