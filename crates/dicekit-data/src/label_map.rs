@@ -90,6 +90,90 @@ pub fn read_label_map(path: &Path) -> Result<Volume<u32>, DataError> {
         .map_err(|k| k.at(path))
 }
 
+/// A label map in the narrowest unsigned type that holds the file's values without a check:
+/// what [`read_label_map_native`] gives, so that a `uint8` file stays one byte per voxel.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LabelVolume {
+    /// 8-bit unsigned samples (NIfTI `uint8`, 8-bit PNG or TIFF), as stored.
+    U8(Volume<u8>),
+    /// 16-bit unsigned samples, as stored.
+    U16(Volume<u16>),
+    /// Every other type, checked and converted as [`read_label_map`] does.
+    U32(Volume<u32>),
+}
+
+impl LabelVolume {
+    /// The shape of the map.
+    pub fn shape(&self) -> &[usize] {
+        match self {
+            LabelVolume::U8(v) => v.data.shape(),
+            LabelVolume::U16(v) => v.data.shape(),
+            LabelVolume::U32(v) => v.data.shape(),
+        }
+    }
+
+    /// Voxel size in mm per axis.
+    pub fn spacing(&self) -> &[f64] {
+        match self {
+            LabelVolume::U8(v) => &v.spacing,
+            LabelVolume::U16(v) => &v.spacing,
+            LabelVolume::U32(v) => &v.spacing,
+        }
+    }
+
+    /// The labels as `u32` (a copy unless they already are): what [`read_label_map`] reads.
+    pub fn into_u32(self) -> Volume<u32> {
+        fn widen<T: Copy + Into<u32>>(v: Volume<T>) -> Volume<u32> {
+            Volume {
+                data: v.data.mapv(Into::into),
+                spacing: v.spacing,
+                origin: v.origin,
+                affine: v.affine,
+            }
+        }
+        match self {
+            LabelVolume::U8(v) => widen(v),
+            LabelVolume::U16(v) => widen(v),
+            LabelVolume::U32(v) => v,
+        }
+    }
+}
+
+/// [`read_label_map`] without widening or reordering: `uint8` and `uint16` samples (without
+/// NIfTI scaling) keep their type, one byte or two per voxel instead of four, and the file's
+/// memory order: a NIfTI map is column-major (`data.t()` is in standard layout, no copy is
+/// made), a PNG or TIFF row-major. Every other type is read as [`read_label_map`] reads it.
+/// The labels (element by element), geometry and errors are those of [`read_label_map`].
+///
+/// # Errors
+///
+/// As [`read_label_map`].
+///
+/// # Examples
+///
+/// ```
+/// use dicekit_data::{LabelVolume, read_label_map, read_label_map_native, write_label_map_nifti, Volume};
+/// use ndarray::array;
+///
+/// let dir = std::env::temp_dir().join(format!("dicekit-doc-native-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("seg.nii.gz");
+/// let v = Volume::new(array![[[0u32, 1], [2, 0]]].into_dyn());
+/// write_label_map_nifti(&path, &v)?; // uint8 on disk
+/// let native = read_label_map_native(&path)?;
+/// assert!(matches!(native, LabelVolume::U8(_)));
+/// assert_eq!(native.into_u32(), read_label_map(&path)?);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), dicekit_data::DataError>(())
+/// ```
+pub fn read_label_map_native(path: &Path) -> Result<LabelVolume, DataError> {
+    let format = label_map_format(path)
+        .ok_or_else(|| unsupported_extension(path, EXPECTED_EXTENSIONS).at(path))?;
+    format::read(path, format, Purpose::LabelMap, max_bytes(format))?
+        .into_native_labels()
+        .map_err(|k| k.at(path))
+}
+
 /// Decodes a label map of `format` from a stream, its decoded samples limited to `max_bytes`;
 /// JPEG is refused.
 pub(crate) fn decode_label_map(

@@ -71,8 +71,8 @@ pub mod weight_map;
 pub use error::{DataError, DataErrorKind, SettingError};
 pub use image::read_image;
 pub use label_map::{
-    case_name, label_maps_by_case, list_label_maps, read_label_map, write_label_map_nifti,
-    write_label_map_png,
+    LabelVolume, case_name, label_maps_by_case, list_label_maps, read_label_map,
+    read_label_map_native, write_label_map_nifti, write_label_map_png,
 };
 pub use rng::Rng;
 pub use volume::Volume;

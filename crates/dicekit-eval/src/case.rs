@@ -1,11 +1,12 @@
 //! One case: read both label maps, check them against each other, score every label.
 use std::path::Path;
 
-use dicekit_data::read_label_map;
+use dicekit_data::{LabelVolume, read_label_map_native};
 use dicekit_metrics::{
-    Convention, LabelEvaluation, MetricKind, centreline_counts_per_label, evaluate_label_maps,
-    labels_present,
+    Convention, Label, LabelEvaluation, MetricKind, centreline_counts_per_label,
+    evaluate_label_maps, labels_present,
 };
+use ndarray::ArrayViewD;
 
 use crate::EvalError;
 
@@ -86,68 +87,98 @@ pub fn evaluate_case(
     truth: &Path,
     options: &EvalOptions,
 ) -> Result<(Vec<LabelEvaluation>, u64), EvalError> {
-    // The two files are independent: read and decode them at once.
-    let (p, t) = rayon::join(|| read_label_map(pred), || read_label_map(truth));
+    // The two files are independent: read and decode them at once, each in its own type
+    // (a `uint8` file stays one byte per voxel).
+    let (p, t) = rayon::join(
+        || read_label_map_native(pred),
+        || read_label_map_native(truth),
+    );
     let (p, t) = (p?, t?);
-    if p.data.shape() != t.data.shape() {
+    if p.shape() != t.shape() {
         return Err(EvalError::Shape {
             pred: pred.to_path_buf(),
-            pred_shape: p.data.shape().to_vec(),
+            pred_shape: p.shape().to_vec(),
             truth: truth.to_path_buf(),
-            truth_shape: t.data.shape().to_vec(),
+            truth_shape: t.shape().to_vec(),
         });
     }
     let spacing = match (&options.spacing, options.spacing_from) {
         (Some(s), _) => s.clone(),
-        (None, Some(SpacingSource::Truth)) => t.spacing.clone(),
-        (None, Some(SpacingSource::Pred)) => p.spacing.clone(),
+        (None, Some(SpacingSource::Truth)) => t.spacing().to_vec(),
+        (None, Some(SpacingSource::Pred)) => p.spacing().to_vec(),
         (None, None) => {
-            let close = p.spacing.len() == t.spacing.len()
-                && p.spacing
+            let (ps, ts) = (p.spacing(), t.spacing());
+            let close = ps.len() == ts.len()
+                && ps
                     .iter()
-                    .zip(&t.spacing)
+                    .zip(ts)
                     .all(|(a, b)| (a - b).abs() <= 1e-6 * a.abs().max(b.abs()));
             if !close {
                 return Err(EvalError::Spacing {
                     pred: pred.to_path_buf(),
-                    pred_spacing: p.spacing.clone(),
+                    pred_spacing: ps.to_vec(),
                     truth: truth.to_path_buf(),
-                    truth_spacing: t.spacing.clone(),
+                    truth_spacing: ts.to_vec(),
                 });
             }
-            t.spacing.clone()
+            ts.to_vec()
         }
     };
-    if spacing.len() != t.data.ndim() {
+    let ndim = t.shape().len();
+    if spacing.len() != ndim {
         return Err(EvalError::SpacingAxes {
             path: truth.to_path_buf(),
             given: spacing.len(),
-            axes: t.data.ndim(),
+            axes: ndim,
         });
     }
+    let voxels = t.shape().iter().product::<usize>() as u64;
+    let evals = match (p, t) {
+        (LabelVolume::U8(p), LabelVolume::U8(t)) => {
+            score(&p.data.view(), &t.data.view(), &spacing, options, pred)
+        }
+        (LabelVolume::U16(p), LabelVolume::U16(t)) => {
+            score(&p.data.view(), &t.data.view(), &spacing, options, pred)
+        }
+        // Different types (or 32-bit ones): both as u32.
+        (p, t) => {
+            let (p, t) = (p.into_u32(), t.into_u32());
+            score(&p.data.view(), &t.data.view(), &spacing, options, pred)
+        }
+    }?;
+    Ok((evals, voxels))
+}
+
+/// Every label's evaluation of one case whose maps are read and checked.
+fn score<T: Label>(
+    p: &ArrayViewD<T>,
+    t: &ArrayViewD<T>,
+    spacing: &[f64],
+    options: &EvalOptions,
+    pred: &Path,
+) -> Result<Vec<LabelEvaluation>, EvalError> {
     let labels = options
         .labels
         .clone()
-        .unwrap_or_else(|| labels_present(&p.data.view(), &t.data.view()));
+        .unwrap_or_else(|| labels_present(p, t));
     let metric_error = |source| EvalError::Metric {
         path: pred.to_path_buf(),
         source,
     };
     let mut evals = evaluate_label_maps(
-        &p.data.view(),
-        &t.data.view(),
-        &spacing,
+        p,
+        t,
+        spacing,
         &labels,
         options.convention,
         options.tolerance,
     )
     .map_err(metric_error)?;
     if options.cl_dice {
-        let counts = centreline_counts_per_label(&p.data.view(), &t.data.view(), &labels)
-            .map_err(metric_error)?;
+        let counts = centreline_counts_per_label(p, t, &labels).map_err(metric_error)?;
         for (e, c) in evals.iter_mut().zip(counts) {
             e.scores.push((MetricKind::ClDice, c.cl_dice()));
         }
     }
-    Ok((evals, t.data.len() as u64))
+    Ok(evals)
 }

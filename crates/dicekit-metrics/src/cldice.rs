@@ -168,9 +168,9 @@ pub fn cl_dice(pred: &ArrayViewD<bool>, truth: &ArrayViewD<bool>) -> Result<Scor
 ///
 /// # Errors
 /// When the shapes differ, or the maps are neither 2D nor 3D.
-pub fn centreline_counts_per_label(
-    pred: &ArrayViewD<u32>,
-    truth: &ArrayViewD<u32>,
+pub fn centreline_counts_per_label<T: crate::Label>(
+    pred: &ArrayViewD<T>,
+    truth: &ArrayViewD<T>,
     labels: &[u32],
 ) -> Result<Vec<CentrelineCounts>, MetricError> {
     use rayon::prelude::*;
@@ -178,8 +178,15 @@ pub fn centreline_counts_per_label(
     labels
         .par_iter()
         .map(|&l| {
-            let p = pred.mapv(|v| v == l);
-            let t = truth.mapv(|v| v == l);
+            // Skeletons are taken on row-major masks whatever the maps' layout.
+            let p = pred
+                .mapv(|v| v.to_u32() == l)
+                .as_standard_layout()
+                .into_owned();
+            let t = truth
+                .mapv(|v| v.to_u32() == l)
+                .as_standard_layout()
+                .into_owned();
             CentrelineCounts::from_masks(&p.view(), &t.view())
         })
         .collect()

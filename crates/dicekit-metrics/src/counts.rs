@@ -148,9 +148,9 @@ impl ConfusionCounts {
 ///
 /// # Errors
 /// When the shapes differ.
-pub fn confusion_per_label(
-    pred: &ArrayViewD<u32>,
-    truth: &ArrayViewD<u32>,
+pub fn confusion_per_label<T: crate::Label>(
+    pred: &ArrayViewD<T>,
+    truth: &ArrayViewD<T>,
     labels: &[u32],
 ) -> Result<Vec<ConfusionCounts>, MetricError> {
     check_shapes(pred.shape(), truth.shape())?;
@@ -161,13 +161,13 @@ pub fn confusion_per_label(
     let mut truth_n = vec![0u64; other + 1];
     let mut both = vec![0u64; other + 1];
     ndarray::Zip::from(pred).and(truth).for_each(|&p, &t| {
-        let bp = bins.of(p);
+        let bp = bins.of(p.to_u32());
         pred_n[bp] += 1;
         if p == t {
             truth_n[bp] += 1;
             both[bp] += 1;
         } else {
-            truth_n[bins.of(t)] += 1;
+            truth_n[bins.of(t.to_u32())] += 1;
         }
     });
     let total: u64 = pred.len() as u64;

@@ -2,9 +2,10 @@
 use ndarray::ArrayViewD;
 use serde::{Deserialize, Serialize};
 
+use crate::label::Label;
+use crate::scan::{Memory, pair_extents};
 use crate::{
     ConfusionCounts, Convention, LabelInputs, MetricError, MetricKind, Score, SurfaceDistances,
-    confusion_per_label,
 };
 
 /// The metrics of one label of one case.
@@ -38,14 +39,16 @@ impl LabelEvaluation {
     }
 }
 
-/// Overlap and surface metrics of `labels` between two label maps: the counts in one pass, the
-/// surface distances once per label (then HD, HD95, ASSD and NSD from the same distances).
+/// Overlap and surface metrics of `labels` between two label maps (`u8`, `u16` or `u32`: a
+/// file's own type, not widened): the counts and boxes of every label in one pass, the
+/// boundary voxels of every label in one pass per map, the surface distances once per label
+/// (then HD, HD95, ASSD and NSD from the same distances).
 ///
 /// # Errors
 /// On different shapes, a bad spacing, or a rank other than 2 or 3.
-pub fn evaluate_label_maps(
-    pred: &ArrayViewD<u32>,
-    truth: &ArrayViewD<u32>,
+pub fn evaluate_label_maps<T: Label>(
+    pred: &ArrayViewD<T>,
+    truth: &ArrayViewD<T>,
     spacing: &[f64],
     labels: &[u32],
     convention: Convention,
@@ -58,9 +61,18 @@ pub fn evaluate_label_maps(
             expected: "a finite number >= 0",
         });
     }
-    let counts = confusion_per_label(pred, truth, labels)?;
+    SurfaceDistances::check(pred.shape(), truth.shape(), spacing)?;
+    let mem = Memory::of(pred, truth);
+    let extents = pair_extents(&mem.pred, &mem.truth, &mem.shape, labels);
+    let total = pred.len() as u64;
+    let counts = extents.iter().map(|e| ConfusionCounts {
+        true_positives: e.both_voxels,
+        false_positives: e.pred_voxels - e.both_voxels,
+        false_negatives: e.truth_voxels - e.both_voxels,
+        true_negatives: total + e.both_voxels - e.pred_voxels - e.truth_voxels,
+    });
     let surfaces =
-        SurfaceDistances::per_label(pred, truth, labels, spacing, convention.boundary())?;
+        SurfaceDistances::from_extents(&mem, labels, &extents, spacing, convention.boundary());
     labels
         .iter()
         .zip(counts)
@@ -86,12 +98,7 @@ pub fn evaluate_label_maps(
 }
 
 /// The labels present in either map, without 0 (background), ascending.
-pub fn labels_present(pred: &ArrayViewD<u32>, truth: &ArrayViewD<u32>) -> Vec<u32> {
-    let mut seen = std::collections::BTreeSet::new();
-    for &v in pred.iter().chain(truth.iter()) {
-        if v != 0 {
-            seen.insert(v);
-        }
-    }
-    seen.into_iter().collect()
+pub fn labels_present<T: Label>(pred: &ArrayViewD<T>, truth: &ArrayViewD<T>) -> Vec<u32> {
+    let mem = Memory::of(pred, truth);
+    crate::scan::labels_present(&mem.pred, &mem.truth)
 }

@@ -6,6 +6,7 @@
 //! No burn and no other dicekit crate: this crate runs on plain `ndarray` arrays. Its exact
 //! distance transform ([`edt`], [`squared_edt`]) is the one the weight maps and the losses use.
 
+mod boundary;
 mod calibration;
 mod classification;
 mod cldice;
@@ -15,9 +16,11 @@ mod counts;
 pub mod edt;
 mod error;
 mod evaluate;
+mod label;
 mod lesion;
 mod metric;
 mod nearest;
+mod scan;
 mod score;
 mod skeleton;
 mod surface;
@@ -40,6 +43,7 @@ pub use counts::{
 pub use edt::{squared_edt, squared_edt_brute};
 pub use error::MetricError;
 pub use evaluate::{LabelEvaluation, evaluate_label_maps, labels_present};
+pub use label::Label;
 pub use lesion::*;
 pub use metric::{LabelInputs, MetricKind};
 pub use score::{Aggregate, EmptyPolicy, EmptySide, Score, aggregate};

@@ -1,12 +1,15 @@
 //! Surface distances between two binary masks, under the boundary conventions of the peers,
 //! and every distance metric derived from them (HD, HD95, ASSD, NSD).
-use ndarray::ArrayViewD;
+use ndarray::{ArrayViewD, IxDyn};
 
 use serde::{Deserialize, Serialize};
 
+use crate::boundary::{Grid3, boundary_points};
 use crate::error::{check_shapes, check_spacing};
+use crate::label::Label;
 use crate::nearest::directed;
-use crate::surface_points::{Padded, surfel_points, surfel_weights, voxel_points};
+use crate::scan::{Memory, PairExtent, pair_extents};
+use crate::surface_points::{Padded, PointSet, surfel_points, surfel_weights};
 use crate::{EmptySide, MetricError, Score};
 
 /// What counts as the surface of a mask.
@@ -72,153 +75,6 @@ pub struct SurfaceDistances {
     empty: Option<EmptySide>,
 }
 
-/// Foreground counts and the union bounding box of one label (or mask) in a pair.
-#[derive(Debug, Clone)]
-pub(crate) struct PairExtent {
-    pub pred_voxels: u64,
-    pub truth_voxels: u64,
-    pub bbox: Vec<(usize, usize)>,
-}
-
-impl PairExtent {
-    /// Adds `pred` and `truth` voxels found in row `row` (an index over every axis but the
-    /// last) between columns `first..=last`.
-    fn add_row(
-        &mut self,
-        shape: &[usize],
-        row: usize,
-        (first, last): (usize, usize),
-        pred: u64,
-        truth: u64,
-    ) {
-        let nd = shape.len();
-        self.pred_voxels += pred;
-        self.truth_voxels += truth;
-        let mut rest = row;
-        for a in (0..nd - 1).rev() {
-            let i = rest % shape[a];
-            rest /= shape[a];
-            self.bbox[a].0 = self.bbox[a].0.min(i);
-            self.bbox[a].1 = self.bbox[a].1.max(i);
-        }
-        self.bbox[nd - 1].0 = self.bbox[nd - 1].0.min(first);
-        self.bbox[nd - 1].1 = self.bbox[nd - 1].1.max(last);
-    }
-}
-
-/// Counts and bounding boxes of `labels` in one pass over both maps, rows in parallel: one
-/// comparison per label and voxel (the fastest for a few labels).
-pub(crate) fn label_extents<T: Copy + PartialEq + Sync>(
-    pred: &ArrayViewD<T>,
-    truth: &ArrayViewD<T>,
-    labels: &[T],
-) -> Vec<PairExtent> {
-    scan_rows(pred, truth, labels.len(), |out, shape, row, pr, tr| {
-        for (li, l) in labels.iter().enumerate() {
-            let (mut first, mut last, mut np, mut nt) = (usize::MAX, 0usize, 0u64, 0u64);
-            for (k, (a, b)) in pr.iter().zip(tr).enumerate() {
-                let (ia, ib) = (a == l, b == l);
-                if ia || ib {
-                    first = first.min(k);
-                    last = k;
-                    np += ia as u64;
-                    nt += ib as u64;
-                }
-            }
-            if first != usize::MAX {
-                out[li].add_row(shape, row, (first, last), np, nt);
-            }
-        }
-    })
-}
-
-/// [`label_extents`] for many labels: `bin` gives a value's position among the `labels` (`None`
-/// for any other value), so each voxel costs one lookup whatever the number of labels (the
-/// per-label scan costs one comparison per label and voxel: hours for thousands of instances).
-pub(crate) fn label_extents_binned<T: Copy + Sync>(
-    pred: &ArrayViewD<T>,
-    truth: &ArrayViewD<T>,
-    labels: usize,
-    bin: impl Fn(T) -> Option<usize> + Sync,
-) -> Vec<PairExtent> {
-    scan_rows(pred, truth, labels, |out, shape, row, pr, tr| {
-        for (k, (&a, &b)) in pr.iter().zip(tr).enumerate() {
-            let (ba, bb) = (bin(a), bin(b));
-            match (ba, bb) {
-                (Some(x), Some(y)) if x == y => out[x].add_row(shape, row, (k, k), 1, 1),
-                _ => {
-                    if let Some(x) = ba {
-                        out[x].add_row(shape, row, (k, k), 1, 0);
-                    }
-                    if let Some(y) = bb {
-                        out[y].add_row(shape, row, (k, k), 0, 1);
-                    }
-                }
-            }
-        }
-    })
-}
-
-/// The shared driver of the extent scans: both maps in row-major order (copied only when not
-/// contiguous), rows split over tasks (fewer when there are many labels, since each task holds
-/// one extent per label), `per_row(extents, shape, row, pred_row, truth_row)`, merged.
-fn scan_rows<T: Copy + Sync>(
-    pred: &ArrayViewD<T>,
-    truth: &ArrayViewD<T>,
-    labels: usize,
-    per_row: impl Fn(&mut [PairExtent], &[usize], usize, &[T], &[T]) + Sync,
-) -> Vec<PairExtent> {
-    use rayon::prelude::*;
-    use std::borrow::Cow;
-    let contiguous = |a: &ArrayViewD<T>| -> Vec<T> {
-        match a.as_slice() {
-            Some(s) => s.to_vec(),
-            None => a.iter().copied().collect(),
-        }
-    };
-    let shape = pred.shape().to_vec();
-    let nd = shape.len();
-    let (p, t): (Cow<[T]>, Cow<[T]>) = match (pred.as_slice(), truth.as_slice()) {
-        (Some(p), Some(t)) => (Cow::Borrowed(p), Cow::Borrowed(t)),
-        _ => (Cow::Owned(contiguous(pred)), Cow::Owned(contiguous(truth))),
-    };
-    let empty = || -> Vec<PairExtent> {
-        (0..labels)
-            .map(|_| PairExtent {
-                pred_voxels: 0,
-                truth_voxels: 0,
-                bbox: vec![(usize::MAX, 0); nd],
-            })
-            .collect()
-    };
-    let inner = (*shape.last().unwrap_or(&1)).max(1);
-    let rows = p.len() / inner;
-    let tasks = ((1usize << 20) / labels.max(1)).clamp(1, 64);
-    let rows_per_task = rows.div_ceil(tasks).max(1);
-    let merge = |mut a: Vec<PairExtent>, b: Vec<PairExtent>| {
-        for (x, y) in a.iter_mut().zip(b) {
-            x.pred_voxels += y.pred_voxels;
-            x.truth_voxels += y.truth_voxels;
-            for (bx, by) in x.bbox.iter_mut().zip(y.bbox) {
-                bx.0 = bx.0.min(by.0);
-                bx.1 = bx.1.max(by.1);
-            }
-        }
-        a
-    };
-    p.par_chunks(inner * rows_per_task)
-        .zip(t.par_chunks(inner * rows_per_task))
-        .enumerate()
-        .map(|(task, (pc, tc))| {
-            let mut out = empty();
-            for (r, (pr, tr)) in pc.chunks(inner).zip(tc.chunks(inner)).enumerate() {
-                per_row(&mut out, &shape, task * rows_per_task + r, pr, tr);
-            }
-            out
-        })
-        .reduce(empty, merge)
-}
-
 impl SurfaceDistances {
     /// Computes both directed distance lists once.
     ///
@@ -232,62 +88,43 @@ impl SurfaceDistances {
         spacing: &[f64],
         boundary: Boundary,
     ) -> Result<Self, MetricError> {
-        Self::check(pred.shape(), truth.shape(), spacing)?;
-        let extent = label_extents(pred, truth, &[true]).remove(0);
-        Ok(Self::compute(pred, truth, true, extent, spacing, boundary))
+        Ok(Self::per_label(pred, truth, &[1], spacing, boundary)?.remove(0))
     }
 
-    /// The surface distances of one label of two label maps, without building full-size masks.
+    /// The surface distances of one label of two label maps (`u8`, `u16` or `u32`), without
+    /// building full-size masks.
     ///
     /// # Errors
     /// As [`new`](Self::new).
-    pub fn from_label_maps(
-        pred: &ArrayViewD<u32>,
-        truth: &ArrayViewD<u32>,
+    pub fn from_label_maps<T: Label>(
+        pred: &ArrayViewD<T>,
+        truth: &ArrayViewD<T>,
         label: u32,
         spacing: &[f64],
         boundary: Boundary,
     ) -> Result<Self, MetricError> {
-        Self::check(pred.shape(), truth.shape(), spacing)?;
-        let extent = label_extents(pred, truth, &[label]).remove(0);
-        Ok(Self::compute(pred, truth, label, extent, spacing, boundary))
+        Ok(Self::per_label(pred, truth, &[label], spacing, boundary)?.remove(0))
     }
 
     /// The surface distances of each label of `labels`: one pass over both maps finds every
-    /// label's voxels and box, then each label is cropped to its box (labels in parallel).
+    /// label's voxels and box, one pass over each map its boundary voxels (every label at
+    /// once), then the labels' distances in parallel.
     ///
     /// # Errors
     /// As [`new`](Self::new).
-    pub fn per_label(
-        pred: &ArrayViewD<u32>,
-        truth: &ArrayViewD<u32>,
+    pub fn per_label<T: Label>(
+        pred: &ArrayViewD<T>,
+        truth: &ArrayViewD<T>,
         labels: &[u32],
         spacing: &[f64],
         boundary: Boundary,
     ) -> Result<Vec<Self>, MetricError> {
-        use rayon::prelude::*;
         Self::check(pred.shape(), truth.shape(), spacing)?;
-        let extents = if labels.len() <= 8 {
-            label_extents(pred, truth, labels)
-        } else {
-            let bins = crate::counts::LabelBins::new(labels);
-            let mut extents = label_extents_binned(pred, truth, labels.len(), |v: u32| {
-                Some(bins.of(v)).filter(|&b| b < labels.len())
-            });
-            // A label asked twice was counted at its first position.
-            for (i, &l) in labels.iter().enumerate() {
-                let first = bins.of(l);
-                if first != i {
-                    extents[i] = extents[first].clone();
-                }
-            }
-            extents
-        };
-        Ok(labels
-            .par_iter()
-            .zip(extents)
-            .map(|(&l, e)| Self::compute(pred, truth, l, e, spacing, boundary))
-            .collect())
+        let mem = Memory::of(pred, truth);
+        let extents = pair_extents(&mem.pred, &mem.truth, &mem.shape, labels);
+        Ok(Self::from_extents(
+            &mem, labels, &extents, spacing, boundary,
+        ))
     }
 
     pub(crate) fn check(
@@ -302,56 +139,133 @@ impl SurfaceDistances {
         check_spacing(spacing, pred.len())
     }
 
-    /// Distances of `label` given its extent (shapes and spacing already checked).
-    pub(crate) fn compute<T: Copy + PartialEq + Sync>(
-        pred: &ArrayViewD<T>,
-        truth: &ArrayViewD<T>,
-        label: T,
-        extent: PairExtent,
+    /// The distances of each of `labels` given their extents (along the memory axes), from the
+    /// maps as they lie in memory (shapes and spacing already checked). Points and distances
+    /// are along the maps' axes whatever the memory order; only the order in which points are
+    /// found follows the memory, and equal unit-weight distances are indistinguishable.
+    pub(crate) fn from_extents<T: Label>(
+        mem: &Memory<'_, T>,
+        labels: &[u32],
+        extents: &[PairExtent],
         spacing: &[f64],
         boundary: Boundary,
-    ) -> Self {
+    ) -> Vec<Self> {
+        use rayon::prelude::*;
+        let nd = mem.shape.len();
+        let mut spacing3 = [1.0; 3];
+        spacing3[3 - nd..].copy_from_slice(spacing);
         let empty = |side| SurfaceDistances {
             pred_to_truth: vec![],
             truth_to_pred: vec![],
             empty: Some(side),
         };
-        if let Some(side) = EmptySide::of(extent.pred_voxels, extent.truth_voxels) {
-            return empty(side);
-        }
-        let nd = pred.ndim();
-        let mut spacing3 = [1.0; 3];
-        spacing3[3 - nd..].copy_from_slice(spacing);
-        let outside_fg = boundary == Boundary::FullyConnected;
-        // The two masks are independent: build them on both cores.
-        let (mp, mt) = rayon::join(
-            || Padded::new(pred, |v| v == label, &extent.bbox, outside_fg),
-            || Padded::new(truth, |v| v == label, &extent.bbox, outside_fg),
-        );
-        let (pp, pt, dims) = match boundary {
-            Boundary::Surfels => {
-                let table = surfel_weights(spacing3, nd == 2);
-                let real = mp.real;
-                let dims = [0, 1, 2].map(|a| mp.dims[a] - real[a] as usize);
-                let (pp, pt) =
-                    rayon::join(|| surfel_points(&mp, &table), || surfel_points(&mt, &table));
-                (pp, pt, dims)
+        let grid = Grid3::of(&mem.shape);
+        // The crop of a label's union box: its first index and size, per axis of the grid.
+        let crop = |e: &PairExtent| -> ([u32; 3], [usize; 3]) {
+            let bbox = mem.map_box(e);
+            let mut lo = [0u32; 3];
+            let mut dims = [1usize; 3];
+            for a in 0..nd {
+                lo[3 - nd + a] = bbox[a].0 as u32;
+                dims[3 - nd + a] = bbox[a].1 - bbox[a].0 + 1;
             }
-            b => {
-                let dims = [0, 1, 2].map(|a| mp.dims[a] - 2 * mp.real[a] as usize);
-                let (pp, pt) = rayon::join(|| voxel_points(&mp, b), || voxel_points(&mt, b));
-                (pp, pt, dims)
+            (lo, dims)
+        };
+        let distances = |pp: PointSet, pt: PointSet, dims: [usize; 3]| {
+            if let Some(side) = EmptySide::of(pp.coords.len() as u64, pt.coords.len() as u64) {
+                return empty(side);
+            }
+            let (pred_to_truth, truth_to_pred) = rayon::join(
+                || directed(&pp, &pt, dims, spacing3),
+                || directed(&pt, &pp, dims, spacing3),
+            );
+            SurfaceDistances {
+                pred_to_truth,
+                truth_to_pred,
+                empty: None,
             }
         };
-        drop((mp, mt));
-        if let Some(side) = EmptySide::of(pp.coords.len() as u64, pt.coords.len() as u64) {
-            return empty(side);
+        if boundary == Boundary::Surfels {
+            let view = |s| {
+                let v = ArrayViewD::from_shape(IxDyn(&mem.shape), s).expect("checked shape");
+                if mem.reversed { v.reversed_axes() } else { v }
+            };
+            let (pv, tv) = (view(&mem.pred), view(&mem.truth));
+            let table = surfel_weights(spacing3, nd == 2);
+            return labels
+                .par_iter()
+                .zip(extents)
+                .map(|(&l, e)| {
+                    if let Some(side) = EmptySide::of(e.pred_voxels, e.truth_voxels) {
+                        return empty(side);
+                    }
+                    let is_l = |v: T| v.to_u32() == l;
+                    let bbox = mem.map_box(e);
+                    let (mp, mt) = rayon::join(
+                        || Padded::new(&pv, is_l, &bbox, false),
+                        || Padded::new(&tv, is_l, &bbox, false),
+                    );
+                    let dims = [0, 1, 2].map(|a| mp.dims[a] - mp.real[a] as usize);
+                    let (pp, pt) =
+                        rayon::join(|| surfel_points(&mp, &table), || surfel_points(&mt, &table));
+                    drop((mp, mt));
+                    distances(pp, pt, dims)
+                })
+                .collect();
         }
-        SurfaceDistances {
-            pred_to_truth: directed(&pp, &pt, dims, spacing3),
-            truth_to_pred: directed(&pt, &pp, dims, spacing3),
-            empty: None,
-        }
+        // Boundary voxels of every present label, each map in one pass.
+        let mut distinct: Vec<u32> = Vec::new();
+        let slot: Vec<Option<usize>> = labels
+            .iter()
+            .zip(extents)
+            .map(|(&l, e)| {
+                EmptySide::of(e.pred_voxels, e.truth_voxels)
+                    .is_none()
+                    .then(|| match distinct.iter().position(|&d| d == l) {
+                        Some(s) => s,
+                        None => {
+                            distinct.push(l);
+                            distinct.len() - 1
+                        }
+                    })
+            })
+            .collect();
+        let fc = boundary == Boundary::FullyConnected;
+        let (bp, bt) = rayon::join(
+            || boundary_points(&mem.pred, grid, &distinct, fc),
+            || boundary_points(&mem.truth, grid, &distinct, fc),
+        );
+        // Grid indices along the memory axes to indices along the maps' axes.
+        let to_map = |c: &[u32; 3]| match (mem.reversed, nd) {
+            (false, _) => *c,
+            (true, 2) => [0, c[2], c[1]],
+            (true, _) => [c[2], c[1], c[0]],
+        };
+        let points = |all: &[Vec<[u32; 3]>], s: usize, lo: [u32; 3]| {
+            let coords: Vec<[u32; 3]> = all[s]
+                .iter()
+                .map(|c| {
+                    let c = to_map(c);
+                    [c[0] - lo[0], c[1] - lo[1], c[2] - lo[2]]
+                })
+                .collect();
+            PointSet {
+                weights: vec![1.0; coords.len()],
+                coords,
+            }
+        };
+        slot.par_iter()
+            .zip(extents)
+            .map(|(s, e)| match s {
+                None => {
+                    empty(EmptySide::of(e.pred_voxels, e.truth_voxels).unwrap_or(EmptySide::Both))
+                }
+                Some(s) => {
+                    let (lo, dims) = crop(e);
+                    distances(points(&bp, *s, lo), points(&bt, *s, lo), dims)
+                }
+            })
+            .collect()
     }
 
     /// Which side had no surface, if any.

@@ -2,7 +2,6 @@
 //! padded crop of the union bounding box in one pass.
 use ndarray::ArrayViewD;
 
-use crate::Boundary;
 use crate::surfel_normals::NORMALS;
 
 /// Surface elements: grid coordinates (crop voxels, or voxel corners for surfels) and weights.
@@ -100,8 +99,11 @@ impl Padded {
     }
 }
 
-/// Boundary voxels (`Faces` or `FullyConnected`), coordinates in the unpadded crop.
-pub(crate) fn voxel_points(m: &Padded, boundary: Boundary) -> PointSet {
+/// Boundary voxels (`Faces` or `FullyConnected`), coordinates in the unpadded crop: the
+/// reference of [`boundary_points`](crate::boundary::boundary_points) in the tests.
+#[cfg(test)]
+pub(crate) fn voxel_points(m: &Padded, boundary: crate::Boundary) -> PointSet {
+    use crate::Boundary;
     let st = m.strides();
     let r = |a: usize| if m.real[a] { -1isize..=1 } else { 0..=0 };
     let mut offsets = Vec::new();

@@ -437,3 +437,103 @@ fn many_labels_give_the_distances_of_one_label_at_a_time() {
         }
     }
 }
+
+/// Column-major maps (a NIfTI file's order, scanned without a copy) and maps in any other
+/// layout give the very same evaluations as row-major ones, for every label type, in 2D and
+/// 3D, under every convention.
+#[test]
+fn every_layout_and_label_type_gives_the_same_evaluations() {
+    fn check<T: Label + From<u8>>(shape: &[usize], spacing: &[f64], seed: u64) {
+        let mut s = seed;
+        let mut next = move |m: u64| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s % m
+        };
+        let n: usize = shape.iter().product();
+        let mut blocky = |extra: u64| -> Vec<u8> {
+            let mut v = 0u8;
+            (0..n)
+                .map(|_| {
+                    if next(5) == 0 {
+                        v = next(3 + extra) as u8;
+                    }
+                    v
+                })
+                .collect()
+        };
+        let (p, t) = (blocky(1), blocky(0));
+        let row = |v: &[u8]| {
+            ArrayD::from_shape_vec(IxDyn(shape), v.iter().map(|&x| T::from(x)).collect()).unwrap()
+        };
+        let col = |v: &[u8]| {
+            use ndarray::ShapeBuilder;
+            ArrayD::from_shape_vec(IxDyn(shape).f(), v.iter().map(|&x| T::from(x)).collect())
+                .unwrap()
+        };
+        let (pr, tr) = (row(&p), row(&t));
+        let (pc, tc) = (col(&p), col(&t));
+        // Column-major arrays with the same values: a standard copy of each.
+        let (pcs, tcs) = (
+            pc.as_standard_layout().into_owned(),
+            tc.as_standard_layout().into_owned(),
+        );
+        let u32s = |a: &ArrayD<T>| a.mapv(|x| x.to_u32());
+        let labels = [1u32, 2, 3, 7];
+        for convention in Convention::ALL {
+            let e = |p: &ArrayD<T>, t: &ArrayD<T>| {
+                evaluate_label_maps(&p.view(), &t.view(), spacing, &labels, convention, 1.0)
+                    .unwrap()
+            };
+            let want = e(&pr, &tr);
+            let wide = evaluate_label_maps(
+                &u32s(&pr).view(),
+                &u32s(&tr).view(),
+                spacing,
+                &labels,
+                convention,
+                1.0,
+            )
+            .unwrap();
+            assert_eq!(want, wide, "{shape:?} {convention:?} u32");
+            // Mixed layouts are copied; column-major pairs are scanned in place.
+            assert_eq!(
+                e(&pcs, &tcs),
+                e(&pc, &tc),
+                "{shape:?} {convention:?} column-major"
+            );
+            assert_eq!(
+                e(&pcs, &tcs),
+                e(&pc, &tcs),
+                "{shape:?} {convention:?} mixed"
+            );
+            let swapped = |a: &ArrayD<T>| {
+                let mut v = a.view();
+                v.swap_axes(0, 1);
+                v.as_standard_layout().into_owned()
+            };
+            let (ps, ts) = (swapped(&pr), swapped(&tr));
+            let mut pv = ps.view();
+            pv.swap_axes(0, 1);
+            let mut tv = ts.view();
+            tv.swap_axes(0, 1);
+            assert_eq!(
+                want,
+                evaluate_label_maps(&pv, &tv, spacing, &labels, convention, 1.0).unwrap(),
+                "{shape:?} {convention:?} strided"
+            );
+        }
+    }
+    for (shape, spacing) in [
+        (&[9usize, 11, 7][..], &[0.8, 0.8, 2.5][..]),
+        (&[16, 13], &[0.7, 1.3]),
+        (&[1, 12, 5], &[1.0, 1.0, 1.0]),
+    ] {
+        for seed in [3u64, 77, 1234] {
+            check::<u8>(shape, spacing, seed);
+            check::<u16>(shape, spacing, seed ^ 0xabc);
+            check::<u32>(shape, spacing, seed ^ 0x5151);
+        }
+    }
+}

@@ -7,7 +7,7 @@
 use ndarray::{ArrayD, ArrayViewD, Axis, CowArray, IxDyn, ShapeBuilder};
 
 use crate::labels::{Sample, to_labels};
-use crate::{DataErrorKind, Volume};
+use crate::{DataErrorKind, LabelVolume, Volume};
 
 /// What a reader delivers, which decides what it accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,13 +193,8 @@ impl<'a> Raster<'a> {
         }
         let data = match self.samples {
             // Already labels (see `into_label_raster`): no second copy.
-            Samples::U32(a) if self.scaling.is_none() => {
-                let a = a.into_owned().index_axis_move(Axis(0), 0);
-                if a.is_standard_layout() {
-                    a
-                } else {
-                    a.as_standard_layout().into_owned()
-                }
+            Samples::U32(a) if self.scaling.is_none() && a.is_standard_layout() => {
+                a.into_owned().index_axis_move(Axis(0), 0)
             }
             samples => with_samples!(samples, a => labels(a, self.scaling)?),
         };
@@ -211,9 +206,33 @@ impl<'a> Raster<'a> {
         })
     }
 
-    /// [`into_labels`](Self::into_labels), kept as a raster `[1, ...S]` of `U32` labels: for a
-    /// decoder that must report bad labels before it checks the rest of its stream.
+    /// [`into_labels`](Self::into_labels), kept as a raster `[1, ...S]`: for a decoder that
+    /// must report bad labels before it checks the rest of its stream. Unsigned samples
+    /// without scaling are labels whatever their values: they stay as they are (the file's
+    /// type and order), for [`into_native_labels`](Self::into_native_labels); any other
+    /// samples become checked `U32` labels.
     pub(crate) fn into_label_raster(self) -> Result<Raster<'static>, DataErrorKind> {
+        if self.scaling.is_none()
+            && matches!(
+                self.samples,
+                Samples::U8(_) | Samples::U16(_) | Samples::U32(_)
+            )
+        {
+            let c = self.shape().first().copied().unwrap_or(0);
+            if c != 1 {
+                return Err(DataErrorKind::UnsupportedType(format!(
+                    "{c} channels; a label map has one"
+                )));
+            }
+            let samples = map_samples!(self.samples, a => a.into_owned().into());
+            return Ok(Raster {
+                samples,
+                scaling: None,
+                spacing: self.spacing,
+                origin: self.origin,
+                affine: self.affine,
+            });
+        }
         let v = self.into_labels()?;
         Ok(Raster {
             samples: v.data.insert_axis(Axis(0)).into(),
@@ -221,6 +240,55 @@ impl<'a> Raster<'a> {
             spacing: v.spacing,
             origin: v.origin,
             affine: v.affine,
+        })
+    }
+}
+
+impl Raster<'_> {
+    /// The samples as labels `[...S]`, in the narrowest type that holds them without a check,
+    /// and in the file's memory order: `u8` and `u16` samples without scaling are kept as
+    /// decoded (no copy for a NIfTI file, which stays column-major); anything else is
+    /// [`into_labels`](Self::into_labels) (row-major `u32`).
+    pub(crate) fn into_native_labels(self) -> Result<LabelVolume, DataErrorKind> {
+        let c = self.shape().first().copied().unwrap_or(0);
+        if c != 1 {
+            return Err(DataErrorKind::UnsupportedType(format!(
+                "{c} channels; a label map has one"
+            )));
+        }
+        let Raster {
+            samples,
+            scaling,
+            spacing,
+            origin,
+            affine,
+        } = self;
+        fn volume<T: Clone>(
+            a: CowArray<'_, T, IxDyn>,
+            spacing: Vec<f64>,
+            origin: Vec<f64>,
+            affine: Option<[[f64; 4]; 4]>,
+        ) -> Volume<T> {
+            Volume {
+                data: contiguous(a).into_owned().index_axis_move(Axis(0), 0),
+                spacing,
+                origin,
+                affine,
+            }
+        }
+        Ok(match (samples, scaling) {
+            (Samples::U8(a), None) => LabelVolume::U8(volume(a, spacing, origin, affine)),
+            (Samples::U16(a), None) => LabelVolume::U16(volume(a, spacing, origin, affine)),
+            (samples, scaling) => LabelVolume::U32(
+                Raster {
+                    samples,
+                    scaling,
+                    spacing,
+                    origin,
+                    affine,
+                }
+                .into_labels()?,
+            ),
         })
     }
 }
@@ -326,7 +394,39 @@ fn to_standard_order<U: Copy + Send + Sync, V: Copy + Send + Sync>(
     let mut out = alloc(n, "samples")?;
     out.resize(n, map(first));
     let [(d0, s0), (d1, s1), (d2, s2)] = [dims[0], dims[1], dims[2]];
-    if s0 < s1 && s0 < s2 {
+    if s0 == 1 && s0 < s1 && s0 < s2 {
+        // The input runs along the output's slowest axis, contiguously (column-major): tasks
+        // of `tile` planes of axis 0. For each i1, the `tile` inputs of every i2 (contiguous
+        // runs, each read once whole) are gathered into a small buffer, then every output row
+        // is written in one run. (Scattering straight to the rows, whose distance is often a
+        // multiple of 4 KiB, evicts them from the cache between two writes.)
+        let threads = rayon::current_num_threads().max(1);
+        let mut tile = 64;
+        while tile > 8 && d0.div_ceil(tile) < 4 * threads {
+            tile /= 2;
+        }
+        out.par_chunks_mut((tile * d1 * d2).max(1))
+            .enumerate()
+            .for_each_init(
+                || vec![first; tile * d2],
+                |buf, (b, dst)| {
+                    let i0_start = b * tile;
+                    let n0 = tile.min(d0 - i0_start);
+                    for i1 in 0..d1 {
+                        for i2 in 0..d2 {
+                            let src = i0_start + i1 * s1 + i2 * s2;
+                            buf[i2 * tile..i2 * tile + n0].copy_from_slice(&data[src..src + n0]);
+                        }
+                        for k in 0..n0 {
+                            let row = &mut dst[(k * d1 + i1) * d2..(k * d1 + i1 + 1) * d2];
+                            for (i2, o) in row.iter_mut().enumerate() {
+                                *o = map(buf[i2 * tile + k]);
+                            }
+                        }
+                    }
+                },
+            );
+    } else if s0 < s1 && s0 < s2 {
         // The input runs fastest along the output's slowest axis (column-major): blocks of
         // TILE planes of axis 0 in parallel, tiles of (axis 0, axis 2) inside.
         out.par_chunks_mut((TILE * d1 * d2).max(1))
