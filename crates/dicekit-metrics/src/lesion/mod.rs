@@ -4,11 +4,20 @@
 //! Lesions are connected components ([`Lesions::components`]) or the ids of an instance map
 //! ([`Lesions::instances`]). Pairwise overlaps come from one pass over both id maps
 //! ([`overlaps`]); a [`MatchingRule`] turns them into a [`Matching`] (pairs, misses, false
-//! positives, splits and merges), and [`LesionEvaluation`] scores it.
+//! positives, splits and merges), and [`LesionEvaluation`] scores it. FROC analysis from
+//! probability maps (candidates, their hits on reference lesions, curve and score) is
+//! [`froc()`] and its helpers.
 mod assignment;
+mod froc;
 mod matching;
 mod metrics;
 
+pub use froc::{
+    CAMELYON_FP_RATES, Candidate, CandidateHit, ComponentCandidates, ComponentScore, Detection,
+    FpTpScores, Froc, FrocConvention, FrocCurve, FrocCurveRule, FrocReading, ImageDetections,
+    ProbNms, ROC_FP_RATES, component_candidates, component_detections, fp_tp_scores, froc,
+    froc_curve, point_detections, prob_nms, threshold_sweep,
+};
 pub use matching::{Fragmentation, Lesions, Matching, MatchingRule, Overlap, PairMetric, overlaps};
 pub use metrics::{
     GlobalBinary, LesionConvention, LesionEvaluation, LesionOptions, LesionRow,
