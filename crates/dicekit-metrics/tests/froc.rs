@@ -163,10 +163,18 @@ fn run_dir(dir: &Path) {
     };
     let nms_set = &settings["prob_nms"];
     let sigma = nms_set["sigma"].as_f64().unwrap_or(0.0);
-    let nms = ProbNms::new(
-        nms_set["prob_threshold"].as_f64().unwrap_or(0.1),
-        nms_set["box_size"].as_u64().unwrap_or(5) as usize,
-    );
+    // `box_size`: one size for every axis, or a list with one per axis.
+    let box_size: Vec<usize> = match &nms_set["box_size"] {
+        Value::Array(v) => v
+            .iter()
+            .map(|b| b.as_u64().expect("box size") as usize)
+            .collect(),
+        b => vec![b.as_u64().unwrap_or(5) as usize],
+    };
+    let nms = ProbNms {
+        prob_threshold: nms_set["prob_threshold"].as_f64().unwrap_or(0.1),
+        box_size,
+    };
     let mut per_case: Vec<(String, ImageDetections)> = Vec::new();
     for (name, case) in expected["cases"].as_object().expect("cases") {
         let Some(fr) = case.get("froc") else { continue };
@@ -198,6 +206,39 @@ fn run_dir(dir: &Path) {
             check_value("n_lesions", lesions.len() as f64, &fr["n_lesions"])
                 .and_then(|()| check_list("lesion_sizes", &sizes, &fr["lesion_sizes"]))
         });
+        // Component candidates at the prediction's threshold: the prediction is `prob >= 0.5`.
+        if let (Some(t), Some(pred_file)) = (
+            settings["pred_from_prob_threshold"].as_f64(),
+            files.get("pred").and_then(Value::as_str),
+        ) {
+            let pred = dicekit_data::read_label_map(&dir.join(pred_file))
+                .unwrap_or_else(|e| panic!("{e}"))
+                .data;
+            record(format!("{name} components of prob >= {t}"), {
+                let cc = component_candidates(
+                    &prob.view(),
+                    t,
+                    conn,
+                    ComponentScore::Max,
+                    ScanOrder::ColumnMajor,
+                )
+                .map_err(|e| e.to_string());
+                let p = Lesions::components(&pred.view(), None, conn, ScanOrder::ColumnMajor)
+                    .map_err(|e| e.to_string());
+                cc.and_then(|cc| {
+                    let p = p?;
+                    let peaks_inside =
+                        cc.candidates.iter().enumerate().all(|(i, c)| {
+                            cc.components.ids[ndarray::IxDyn(&c.index)] == i as u32 + 1
+                        });
+                    if cc.components.ids == p.ids && peaks_inside {
+                        Ok(())
+                    } else {
+                        Err("components of the thresholded map differ from the prediction's".into())
+                    }
+                })
+            });
+        }
         // Candidates: ours when the detector is reproducible (sigma 0), else the listed ones.
         let listed: Vec<dicekit_metrics::Candidate> = fr["candidates"]
             .as_array()
@@ -392,6 +433,54 @@ proptest! {
             prop_assert_eq!(sweep.sensitivity[2], 1.0);
         }
     }
+}
+
+/// A true and a false detection sharing a score: the reference curve jumps in both FP and
+/// sensitivity at once, so the stepped reading stays at the point before the jump and the
+/// interpolated one climbs along the segment; MONAI drops its lowest threshold (0.5 here).
+#[test]
+fn shared_scores() {
+    let image = ImageDetections {
+        detections: vec![
+            Detection {
+                score: 0.9,
+                lesions: vec![1],
+            },
+            Detection {
+                score: 0.7,
+                lesions: vec![2],
+            },
+            Detection {
+                score: 0.7,
+                lesions: vec![],
+            },
+            Detection {
+                score: 0.6,
+                lesions: vec![1],
+            },
+        ],
+        lesions: vec![1, 2, 3],
+    };
+    let one = std::slice::from_ref(&image);
+    let step = froc(one, FrocConvention::RocStep, &[0.5, 1.0, 2.0]).unwrap();
+    assert_eq!(step.curve.thresholds, vec![f64::INFINITY, 0.9, 0.7, 0.6]);
+    assert_eq!(step.curve.fps_per_image, vec![0.0, 0.0, 1.0, 1.0]);
+    let third = 1.0 / 3.0;
+    assert_eq!(
+        step.curve.sensitivity,
+        vec![0.0, third, 2.0 / 3.0, 2.0 / 3.0]
+    );
+    assert_eq!(step.sensitivity_at_rates, vec![third, 2.0 / 3.0, 2.0 / 3.0]);
+    let interp = froc(one, FrocConvention::RocInterp, &[0.5, 1.0, 2.0]).unwrap();
+    assert!((interp.sensitivity_at_rates[0] - 0.5).abs() < 1e-12);
+    assert_eq!(interp.sensitivity_at_rates[1..], [2.0 / 3.0, 2.0 / 3.0]);
+    let s = fp_tp_scores(one);
+    assert_eq!(s.fp, vec![0.7]);
+    assert_eq!(s.tp, vec![0.9, 0.7, 0.0]);
+    let monai = froc(one, FrocConvention::Monai, &[1.0]).unwrap();
+    // Thresholds 0.9 and 0.7 (0 dropped), then the (0, 0) point.
+    assert_eq!(monai.curve.thresholds, vec![f64::INFINITY, 0.9, 0.7]);
+    assert_eq!(monai.curve.sensitivity, vec![0.0, third, 2.0 / 3.0]);
 }
 
 /// Input errors are refused, not silently scored.
