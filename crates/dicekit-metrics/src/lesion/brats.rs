@@ -251,7 +251,7 @@ impl Brats2025Parser {
 
 /// Detection counts and rates of one lesion class (NaN where the peer writes NaN).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Detection {
+pub struct DetectionCounts {
     /// True positives.
     pub tp: f64,
     /// False positives.
@@ -266,8 +266,8 @@ pub struct Detection {
     pub f1: f64,
 }
 
-impl Detection {
-    const NAN: Detection = Detection {
+impl DetectionCounts {
+    const NAN: DetectionCounts = DetectionCounts {
         tp: f64::NAN,
         fp: f64::NAN,
         fn_: f64::NAN,
@@ -279,7 +279,7 @@ impl Detection {
     /// The mets parser's rates: 0 where a denominator is 0.
     fn counted(tp: usize, fp: usize, fn_: usize) -> Self {
         let ratio = |a: usize, b: usize| if b > 0 { a as f64 / b as f64 } else { 0.0 };
-        Detection {
+        DetectionCounts {
             tp: tp as f64,
             fp: fp as f64,
             fn_: fn_ as f64,
@@ -325,11 +325,11 @@ impl MeanStd {
 pub struct Brats2025Results {
     /// `all_instance_*`: panoptica's `tp`, `fp`, `fn`, `prec`, `rec` (NaN where panoptica
     /// could not compute them) and `rq` as F1.
-    pub all_instance: Detection,
+    pub all_instance: DetectionCounts,
     /// `large_instance_*` (mets parser only).
-    pub large_instance: Option<Detection>,
+    pub large_instance: Option<DetectionCounts>,
     /// `small_instance_*` (mets parser only).
-    pub small_instance: Option<Detection>,
+    pub small_instance: Option<DetectionCounts>,
     /// `lesionwise_dsc_{mean,std}`.
     pub lesionwise_dsc: MeanStd,
     /// `lesionwise_nsd_{mean,std}`.
@@ -350,7 +350,7 @@ impl Brats2025Results {
     pub fn entries(&self, group: &str) -> Vec<(String, f64)> {
         let mut out = Vec::new();
         let mut push = |k: &str, v: f64| out.push((format!("{k}_{group}"), v));
-        let det = |push: &mut dyn FnMut(&str, f64), class: &str, d: &Detection| {
+        let det = |push: &mut dyn FnMut(&str, f64), class: &str, d: &DetectionCounts| {
             push(&format!("{class}_instance_tp"), d.tp);
             push(&format!("{class}_instance_fp"), d.fp);
             push(&format!("{class}_instance_fn"), d.fn_);
@@ -399,7 +399,7 @@ pub fn brats2025_results(
     };
     let global = s.global_bin_distances;
     let global_hd95 = global.map_or(f64::NAN, |d| d.hd95);
-    let all_instance = Detection {
+    let all_instance = DetectionCounts {
         tp: s.tp as f64,
         fp: s.fp as f64,
         fn_: s.fn_ as f64,
@@ -485,14 +485,14 @@ pub fn brats2025_results(
     nsd.extend(std::iter::repeat_n(0.0, fp));
     hd95.extend(std::iter::repeat_n(BRATS2025_HD95_PENALTY, fp));
     out.large_instance = Some(if any_large {
-        Detection::counted(large_tp, fp, large_fn)
+        DetectionCounts::counted(large_tp, fp, large_fn)
     } else {
-        Detection::NAN
+        DetectionCounts::NAN
     });
     out.small_instance = Some(if any_small {
-        Detection::counted(small_tp, fp, small_fn)
+        DetectionCounts::counted(small_tp, fp, small_fn)
     } else {
-        Detection::NAN
+        DetectionCounts::NAN
     });
     if s.n_ref_instances == 0 || !any_large {
         out.lesionwise_dsc = MeanStd::NAN;
