@@ -206,9 +206,9 @@ pub struct Inputs<'a, L, F> {
     pub k: Params,
 }
 
-impl<F> WeightRef<'_, F> {
+impl<'a, F> WeightRef<'a, F> {
     /// The `len` weights of sample `b`, class `c`, from voxel `v`.
-    fn row(&self, d: Dims, b: usize, c: usize, v: usize, len: usize) -> &[F] {
+    fn row(self, d: Dims, b: usize, c: usize, v: usize, len: usize) -> &'a [F] {
         let bb = if self.per_sample { b } else { 0 };
         let cc = if self.per_class { c } else { 0 };
         let cw = if self.per_class { d.c } else { 1 };
@@ -297,33 +297,27 @@ fn probabilities<F: Float>(
 }
 
 /// The target of class `c` for the `len` voxels from `v` of sample `b` (0 where ignored), and
-/// the voxel weights (weight map times the ignore mask).
+/// the voxel weights (weight map times the ignore mask; `None` when every voxel weighs 1):
+/// borrowed from the inputs where they hold them, else built in `g` and `w`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn target_and_weight<L: Label, F: Float>(
-    target: TargetRef<'_, L, F>,
-    weight: Option<WeightRef<'_, F>>,
+fn target_and_weight<'a, L: Label, F: Float>(
+    target: TargetRef<'a, L, F>,
+    weight: Option<WeightRef<'a, F>>,
     ignore: Option<i64>,
     d: Dims,
-    b: usize,
-    c: usize,
-    v: usize,
-    len: usize,
-    g: &mut [F; LANES],
-    w: &mut [F; LANES],
-) {
-    match weight {
-        Some(wr) => w[..len].copy_from_slice(wr.row(d, b, c, v, len)),
-        None => w[..len].fill(F::ONE),
-    }
+    (b, c, v, len): (usize, usize, usize, usize),
+    g: &'a mut [F; LANES],
+    w: &'a mut [F; LANES],
+) -> (&'a [F], Option<&'a [F]>) {
+    let map = weight.map(|wr| wr.row(d, b, c, v, len));
     match target {
         TargetRef::Labels(labels) => {
             let lab = &labels[b * d.n + v..b * d.n + v + len];
             let class = c as i64;
-            for ((gi, wi), l) in g.iter_mut().zip(w.iter_mut()).zip(lab) {
+            for (gi, l) in g.iter_mut().zip(lab) {
                 let l = l.get();
-                let ignored = ignore == Some(l);
-                let l = if ignored { 0 } else { l };
+                let l = if ignore == Some(l) { 0 } else { l };
                 *gi = if d.c == 1 {
                     F::from_f64(l as f64)
                 } else if l == class {
@@ -331,15 +325,97 @@ fn target_and_weight<L: Label, F: Float>(
                 } else {
                     F::ZERO
                 };
-                if ignored {
-                    *wi = F::ZERO;
-                }
             }
+            let weights = match ignore {
+                Some(ig) => {
+                    match map {
+                        Some(m) => w[..len].copy_from_slice(m),
+                        None => w[..len].fill(F::ONE),
+                    }
+                    for (wi, l) in w.iter_mut().zip(lab) {
+                        if l.get() == ig {
+                            *wi = F::ZERO;
+                        }
+                    }
+                    Some(&w[..len])
+                }
+                None => map,
+            };
+            (&g[..len], weights)
         }
         TargetRef::Dense(values) => {
             let start = (b * d.c + c) * d.n + v;
-            g[..len].copy_from_slice(&values[start..start + len]);
+            (&values[start..start + len], map)
         }
+    }
+}
+
+/// Adds the terms of `len` voxels of one class to the per-lane sums (`I`, `P`, `G`, `W`, norm
+/// term), the weight of voxel `l` being `wt(l)`.
+#[inline(always)]
+fn accumulate<F: Float>(
+    k: Params,
+    (pc, g): (&[F], &[F]),
+    wt: impl Fn(usize) -> F,
+    sums: [&mut [F]; 5],
+) {
+    let [si, sp, sg, sw, sd] = sums;
+    for l in 0..pc.len().min(g.len()) {
+        let (wt, pr, gt) = (wt(l), pc[l], g[l]);
+        let (pp, gg, u) = if k.masked_inputs {
+            (wt * pr, wt * gt, F::ONE)
+        } else {
+            (pr, gt, wt)
+        };
+        let (pk, gk, dk) = if k.squared {
+            (pp * pp, gg * gg, (pp - gg) * (pp - gg))
+        } else {
+            (pp, gg, (pp - gg).abs())
+        };
+        si[l] += u * pp * gg;
+        sp[l] += u * pk;
+        sg[l] += u * gk;
+        sd[l] += u * dk;
+        sw[l] += wt;
+    }
+}
+
+/// `dL/dp` of `len` voxels of one class into `dp`, from the sums' gradients `(dI, dP_eff, dD)`
+/// (see the module doc), the weight of voxel `l` being `wt(l)`.
+#[inline(always)]
+fn grad_probabilities<F: Float>(
+    k: Params,
+    (pc, g): (&[F], &[F]),
+    wt: impl Fn(usize) -> F,
+    (gi, gp_eff, gd): (F, F, F),
+    dp: &mut [F],
+) {
+    let two = F::ONE + F::ONE;
+    for l in 0..pc.len().min(g.len()).min(dp.len()) {
+        let (wt, pr, gt) = (wt(l), pc[l], g[l]);
+        let (pp, gg, u, scale) = if k.masked_inputs {
+            (wt * pr, wt * gt, F::ONE, wt)
+        } else {
+            (pr, gt, wt, F::ONE)
+        };
+        let dpow = if k.squared { two * pp } else { F::ONE };
+        let dprime = if k.norm {
+            let diff = pp - gg;
+            let ddiff = if k.squared {
+                two * diff
+            } else if diff > F::ZERO {
+                // sign, 0 at 0 (torch and burn take the same subgradient).
+                F::ONE
+            } else if diff < F::ZERO {
+                -F::ONE
+            } else {
+                F::ZERO
+            };
+            gp_eff * dpow + gd * ddiff
+        } else {
+            gi * gg + gp_eff * dpow
+        };
+        dp[l] = u * dprime * scale;
     }
 }
 
@@ -386,30 +462,18 @@ fn forward_block<L: Label, F: Float>(inp: Inputs<'_, L, F>, b: usize, blk: usize
         let len = LANES.min(end - v);
         probabilities(x, d, k.act, b, v, len, &mut p);
         for c in 0..d.c {
-            target_and_weight(target, weight, k.ignore, d, b, c, v, len, &mut g, &mut w);
+            let (gc, wc) =
+                target_and_weight(target, weight, k.ignore, d, (b, c, v, len), &mut g, &mut w);
             let pc = &p[c * LANES..c * LANES + len];
             let acc = &mut lanes[c * 5 * LANES..(c + 1) * 5 * LANES];
             let (si, rest) = acc.split_at_mut(LANES);
             let (sp, rest) = rest.split_at_mut(LANES);
             let (sg, rest) = rest.split_at_mut(LANES);
             let (sw, sd) = rest.split_at_mut(LANES);
-            for l in 0..len {
-                let (wt, pr, gt) = (w[l], pc[l], g[l]);
-                let (pp, gg, u) = if k.masked_inputs {
-                    (wt * pr, wt * gt, F::ONE)
-                } else {
-                    (pr, gt, wt)
-                };
-                let (pk, gk, dk) = if k.squared {
-                    (pp * pp, gg * gg, (pp - gg) * (pp - gg))
-                } else {
-                    (pp, gg, (pp - gg).abs())
-                };
-                si[l] += u * pp * gg;
-                sp[l] += u * pk;
-                sg[l] += u * gk;
-                sd[l] += u * dk;
-                sw[l] += wt;
+            let sums = [si, sp, sg, sw, sd];
+            match wc {
+                Some(wc) => accumulate(k, (pc, gc), |l| wc[l], sums),
+                None => accumulate(k, (pc, gc), |_| F::ONE, sums),
             }
         }
         v += len;
@@ -507,7 +571,8 @@ fn backward_block<L: Label, F: Float>(
         let len = LANES.min(end - v);
         probabilities(x, d, k.act, b, v, len, &mut p);
         for c in 0..d.c {
-            target_and_weight(target, weight, k.ignore, d, b, c, v, len, &mut g, &mut w);
+            let (gc, wc) =
+                target_and_weight(target, weight, k.ignore, d, (b, c, v, len), &mut g, &mut w);
             let gs = &grad[(b * d.c + c) * SUMS..];
             let (gi, gp) = (gs[0], gs[1]);
             let (gp_eff, gd) = if k.norm {
@@ -517,31 +582,10 @@ fn backward_block<L: Label, F: Float>(
             };
             let pc = &p[c * LANES..c * LANES + len];
             let dpc = &mut dp[c * LANES..c * LANES + len];
-            for l in 0..len {
-                let (wt, pr, gt) = (w[l], pc[l], g[l]);
-                let (pp, gg, u, scale) = if k.masked_inputs {
-                    (wt * pr, wt * gt, F::ONE, wt)
-                } else {
-                    (pr, gt, wt, F::ONE)
-                };
-                let dpow = if k.squared { two * pp } else { F::ONE };
-                let dprime = if k.norm {
-                    let diff = pp - gg;
-                    let ddiff = if k.squared {
-                        two * diff
-                    } else if diff > F::ZERO {
-                        // sign, 0 at 0 (torch and burn take the same subgradient).
-                        F::ONE
-                    } else if diff < F::ZERO {
-                        -F::ONE
-                    } else {
-                        F::ZERO
-                    };
-                    gp_eff * dpow + gd * ddiff
-                } else {
-                    gi * gg + gp_eff * dpow
-                };
-                dpc[l] = u * dprime * scale;
+            let gs = (gi, gp_eff, gd);
+            match wc {
+                Some(wc) => grad_probabilities(k, (pc, gc), |l| wc[l], gs, dpc),
+                None => grad_probabilities(k, (pc, gc), |_| F::ONE, gs, dpc),
             }
         }
         let at = v - start;
