@@ -314,6 +314,46 @@ pub struct EvalArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Lesion-wise evaluation instead of the voxel metrics: per case and label the reference and
+    /// predicted lesions (connected components), found / missed / false, recall, precision, F1,
+    /// panoptic quality, mean lesion Dice, by lesion size, and the totals over the cases.
+    #[arg(long)]
+    pub lesions: bool,
+    /// With --lesions: which voxels touch (4 or 8 in 2D, 6, 18 or 26 in 3D) [default: 8 / 26].
+    #[arg(long, value_name = "N", requires = "lesions")]
+    pub connectivity: Option<usize>,
+    /// With --lesions: how predicted lesions are matched to reference lesions.
+    #[arg(long = "match", value_enum, default_value_t = MatchArg::Any, requires = "lesions")]
+    pub matching: MatchArg,
+    /// With --lesions: the threshold of --match iou, iou-strict, bipartite-iou and
+    /// bipartite-dice [default: 0.5; 1e-6 for bipartite-dice].
+    #[arg(long, value_name = "T", requires = "lesions")]
+    pub match_threshold: Option<f64>,
+    /// With --lesions: upper edges of the lesion-size bins in mm^3 (pixels without spacing),
+    /// ascending; the last bin is open.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "MM3,..",
+        default_value = "10,100,1000",
+        requires = "lesions"
+    )]
+    pub size_bins: Vec<f64>,
+}
+
+/// How `dicekit eval --lesions` matches lesions (`dicekit_metrics::MatchingRule`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MatchArg {
+    /// Any overlap: a reference lesion touched by a prediction is found (detection studies).
+    Any,
+    /// Greedy one-to-one by IoU >= threshold (panoptica's NaiveThresholdMatching).
+    Iou,
+    /// IoU > threshold (MONAI compute_panoptic_quality).
+    IouStrict,
+    /// One-to-one maximising the total IoU among pairs >= threshold (panoptica MaxBipartiteMatching).
+    BipartiteIou,
+    /// One-to-one maximising the total Dice among pairs >= threshold (BraTS 2025).
+    BipartiteDice,
 }
 
 /// Which file's header spacing `dicekit eval` uses.

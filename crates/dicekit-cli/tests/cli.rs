@@ -1299,3 +1299,61 @@ fn resume_from_a_corrupt_checkpoint_is_bad_input() {
     std::fs::remove_file(root.join("run/checkpoints/last.bpk")).unwrap();
     assert_bad_input(&train_quiet(&cfg, &["--resume"]), "last.bpk");
 }
+
+#[test]
+fn eval_lesions_counts_lesions_and_refuses_a_bad_connectivity() {
+    let (p, t) = (
+        case("d01_2d_squares_shift", "pred"),
+        case("d01_2d_squares_shift", "gt"),
+    );
+    let o = dicekit(&["eval", "--pred", &p, "--truth", &t, "--lesions"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("found") && out.contains("By lesion size"),
+        "{out}"
+    );
+    let o = dicekit(&[
+        "eval",
+        "--pred",
+        &p,
+        "--truth",
+        &t,
+        "--lesions",
+        "--match",
+        "iou",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["metric"] == "recall")
+    );
+    let o = dicekit(&[
+        "eval",
+        "--pred",
+        &p,
+        "--truth",
+        &t,
+        "--lesions",
+        "--connectivity",
+        "5",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    let o = dicekit(&[
+        "eval",
+        "--pred",
+        &p,
+        "--truth",
+        &t,
+        "--lesions",
+        "--connectivity",
+        "26",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "26-connectivity on a 2D map");
+}

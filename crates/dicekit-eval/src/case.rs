@@ -87,6 +87,36 @@ pub fn evaluate_case(
     truth: &Path,
     options: &EvalOptions,
 ) -> Result<(Vec<LabelEvaluation>, u64), EvalError> {
+    let (p, t, spacing) = read_pair(pred, truth, options)?;
+    let voxels = t.shape().iter().product::<usize>() as u64;
+    let evals = match (p, t) {
+        (LabelVolume::U8(p), LabelVolume::U8(t)) => {
+            score(&p.data.view(), &t.data.view(), &spacing, options, pred)
+        }
+        (LabelVolume::U16(p), LabelVolume::U16(t)) => {
+            score(&p.data.view(), &t.data.view(), &spacing, options, pred)
+        }
+        // Different types (or 32-bit ones): both as u32.
+        (p, t) => {
+            let (p, t) = (p.into_u32(), t.into_u32());
+            score(&p.data.view(), &t.data.view(), &spacing, options, pred)
+        }
+    }?;
+    Ok((evals, voxels))
+}
+
+/// Reads both maps of a case (at once, each in its own type) and checks them against each
+/// other: the two maps and the spacing to measure in (`options.spacing`, or the headers' as
+/// `options.spacing_from` says).
+///
+/// # Errors
+/// A file that cannot be read, shapes that differ, header spacings that differ without
+/// [`EvalOptions::spacing_from`], a spacing of the wrong length.
+pub fn read_pair(
+    pred: &Path,
+    truth: &Path,
+    options: &EvalOptions,
+) -> Result<(LabelVolume, LabelVolume, Vec<f64>), EvalError> {
     // The two files are independent: read and decode them at once, each in its own type
     // (a `uint8` file stays one byte per voxel).
     let (p, t) = rayon::join(
@@ -132,21 +162,7 @@ pub fn evaluate_case(
             axes: ndim,
         });
     }
-    let voxels = t.shape().iter().product::<usize>() as u64;
-    let evals = match (p, t) {
-        (LabelVolume::U8(p), LabelVolume::U8(t)) => {
-            score(&p.data.view(), &t.data.view(), &spacing, options, pred)
-        }
-        (LabelVolume::U16(p), LabelVolume::U16(t)) => {
-            score(&p.data.view(), &t.data.view(), &spacing, options, pred)
-        }
-        // Different types (or 32-bit ones): both as u32.
-        (p, t) => {
-            let (p, t) = (p.into_u32(), t.into_u32());
-            score(&p.data.view(), &t.data.view(), &spacing, options, pred)
-        }
-    }?;
-    Ok((evals, voxels))
+    Ok((p, t, spacing))
 }
 
 /// Every label's evaluation of one case whose maps are read and checked.

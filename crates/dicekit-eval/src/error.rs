@@ -10,6 +10,9 @@ pub enum EvalError {
     /// A file could not be read or decoded.
     #[error(transparent)]
     Read(#[from] DataError),
+    /// Size-bin edges that are not positive, finite and ascending.
+    #[error("--size-bins {0:?}: the edges must be positive, finite and ascending")]
+    SizeBins(Vec<f64>),
     /// A folder holds no label map.
     #[error("{}: no label maps (.nii, .nii.gz, .png, .tif, .tiff) in this folder", .0.display())]
     NoLabelMaps(PathBuf),

@@ -28,12 +28,17 @@
 mod aggregate;
 mod case;
 mod error;
+mod lesions;
 mod output;
 mod pairing;
 
 pub use aggregate::{LabelAggregate, aggregates, columns, complete_labels};
-pub use case::{CaseResult, EvalOptions, SpacingSource, evaluate_case};
+pub use case::{CaseResult, EvalOptions, SpacingSource, evaluate_case, read_pair};
 pub use error::EvalError;
+pub use lesions::{
+    LabelLesions, LesionCaseResult, LesionEvalOptions, LesionEvaluationSet, SizeBin,
+    evaluate_case_lesions, evaluate_lesion_files,
+};
 pub use output::{Record, csv_rows, json_rows, records, table};
 pub use pairing::{CasePair, Pairing, pair_inputs};
 

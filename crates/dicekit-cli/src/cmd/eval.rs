@@ -1,36 +1,33 @@
 //! `dicekit eval`: metrics of predicted against reference label maps ([`dicekit_eval`]).
 use std::process::ExitCode;
 
-use dicekit_eval::{EvalOptions, SpacingSource, evaluate_files};
-use dicekit_metrics::Convention;
+use dicekit_eval::{
+    EvalOptions, LesionEvalOptions, SpacingSource, evaluate_files, evaluate_lesion_files,
+};
+use dicekit_metrics::{Connectivity, Convention, MatchingRule, PairMetric};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::args::{EvalArgs, Format, SpacingFrom};
+use crate::args::{EvalArgs, Format, MatchArg, SpacingFrom};
 
 /// Runs `dicekit eval`; bad input prints one line per problem and exits 2.
 pub fn run(args: EvalArgs) -> ExitCode {
     let options = EvalOptions {
-        spacing: args.spacing,
+        spacing: args.spacing.clone(),
         spacing_from: args.spacing_from.map(|s| match s {
             SpacingFrom::Truth => SpacingSource::Truth,
             SpacingFrom::Pred => SpacingSource::Pred,
         }),
-        labels: args.labels,
+        labels: args.labels.clone(),
         convention: Convention::from(args.convention),
         tolerance: args.tolerance,
         cl_dice: args.cl_dice,
     };
-    let bar = ProgressBar::hidden();
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} cases, {elapsed} elapsed, ETA {eta}")
-            .expect("template"),
-    );
+    if args.lesions {
+        return lesions(&args, options);
+    }
+    let bar = progress_bar();
     let evaluation = evaluate_files(&args.pred, &args.truth, &options, |done, total| {
-        if done == 0 && total > 1 {
-            bar.set_length(total as u64);
-            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        }
-        bar.set_position(done as u64);
+        tick(&bar, done, total)
     });
     bar.finish_and_clear();
     let evaluation = match evaluation {
@@ -58,18 +55,113 @@ pub fn run(args: EvalArgs) -> ExitCode {
             }
         }
     }
-    let failures = &evaluation.failures;
+    finish(&evaluation.failures, evaluation.results.len())
+}
+
+/// A hidden progress bar over cases, shown on stderr once there is more than one case.
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::hidden();
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} cases, {elapsed} elapsed, ETA {eta}")
+            .expect("template"),
+    );
+    bar
+}
+
+fn tick(bar: &ProgressBar, done: usize, total: usize) {
+    if done == 0 && total > 1 {
+        bar.set_length(total as u64);
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    }
+    bar.set_position(done as u64);
+}
+
+/// `dicekit eval --lesions`.
+fn lesions(args: &EvalArgs, eval: EvalOptions) -> ExitCode {
+    let connectivity = match args.connectivity {
+        None => None,
+        Some(n) => match Connectivity::from_neighbours(n) {
+            Some(c) => Some(c),
+            None => {
+                eprintln!("error: --connectivity {n}: expected 4 or 8 (2D), 6, 18 or 26 (3D)");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let t = args.match_threshold;
+    if let Some(t) = t
+        && !(0.0..=1.0).contains(&t)
+    {
+        eprintln!("error: --match-threshold {t}: expected a number in [0, 1]");
+        return ExitCode::from(2);
+    }
+    let rule = match args.matching {
+        MatchArg::Any => MatchingRule::AnyOverlap,
+        MatchArg::Iou => MatchingRule::IouThreshold {
+            threshold: t.unwrap_or(0.5),
+            strict: false,
+            many_to_one: false,
+        },
+        MatchArg::IouStrict => MatchingRule::monai(t.unwrap_or(0.5)),
+        MatchArg::BipartiteIou => MatchingRule::Bipartite {
+            metric: PairMetric::Iou,
+            threshold: t.unwrap_or(0.5),
+        },
+        MatchArg::BipartiteDice => MatchingRule::Bipartite {
+            metric: PairMetric::Dice,
+            threshold: t.unwrap_or(1e-6),
+        },
+    };
+    let options = LesionEvalOptions {
+        eval,
+        connectivity,
+        rule,
+        size_bins: args.size_bins.clone(),
+    };
+    let bar = progress_bar();
+    let evaluation = evaluate_lesion_files(&args.pred, &args.truth, &options, |done, total| {
+        tick(&bar, done, total)
+    });
+    bar.finish_and_clear();
+    let evaluation = match evaluation {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if !evaluation.results.is_empty() {
+        let text = match args.format {
+            Format::Table => Ok(evaluation.table()),
+            Format::Json => serde_json::to_string_pretty(&evaluation.json_rows())
+                .map(|t| t + "\n")
+                .map_err(|e| e.to_string()),
+            Format::Csv => evaluation.csv_rows().map_err(|e| e.to_string()),
+        };
+        match text {
+            Ok(t) => print!("{t}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    finish(&evaluation.failures, evaluation.results.len())
+}
+
+/// Prints the failures; exit 2 when there are any.
+fn finish(failures: &[dicekit_eval::EvalError], scored: usize) -> ExitCode {
     for f in failures {
         eprintln!("error: {f}");
     }
     if failures.is_empty() {
         ExitCode::SUCCESS
     } else {
-        if !evaluation.results.is_empty() {
+        if scored > 0 {
             eprintln!(
                 "error: {} of {} cases failed (listed above)",
                 failures.len(),
-                failures.len() + evaluation.results.len()
+                failures.len() + scored
             );
         }
         ExitCode::from(2)

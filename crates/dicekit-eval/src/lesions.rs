@@ -1,0 +1,636 @@
+//! Lesion-wise evaluation of label-map files (`dicekit eval --lesions`): per case and label,
+//! the reference and predicted lesions (connected components), how many were found, missed or
+//! false, detection rates, panoptic quality and the mean Dice of matched lesions, overall and
+//! by lesion size; then the same summed over the cases.
+//!
+//! ```text
+//! per case, per label:  lesions = components(map == label, connectivity)
+//!                       matching = rule(pred lesions, reference lesions)      (dicekit_metrics::MatchingRule)
+//!   found   = reference lesions matched         missed = reference lesions not matched
+//!   false   = predicted lesions not matched     recall = found / reference, precision = matched predictions / predictions
+//!   size bins: reference lesions by their volume (mm^3), false positives by theirs
+//! over the set:  the counts summed (recall, precision and F1 of the sums), false positives per image
+//! ```
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use dicekit_data::LabelVolume;
+use dicekit_metrics::{
+    Connectivity, LesionConvention, LesionEvaluation, LesionOptions, Lesions, MatchingRule,
+    ScanOrder,
+};
+use ndarray::ArrayViewD;
+
+use crate::{EvalError, EvalOptions, pair_inputs, read_pair};
+
+/// How lesions are formed, matched and binned.
+#[derive(Debug, Clone)]
+pub struct LesionEvalOptions {
+    /// Reading, spacing and labels as for the voxel metrics (the convention and tolerance are
+    /// not used).
+    pub eval: EvalOptions,
+    /// Which voxels touch; `None`: every neighbour (8 in 2D, 26 in 3D, cc3d's default).
+    pub connectivity: Option<Connectivity>,
+    /// How predicted lesions are matched to reference lesions.
+    pub rule: MatchingRule,
+    /// Upper edges (mm^3; pixels for PNG/TIFF without spacing) of the size bins, ascending;
+    /// the last bin is open. Empty: no bins.
+    pub size_bins: Vec<f64>,
+}
+
+impl Default for LesionEvalOptions {
+    fn default() -> Self {
+        Self {
+            eval: EvalOptions::default(),
+            connectivity: None,
+            rule: MatchingRule::AnyOverlap,
+            size_bins: vec![10.0, 100.0, 1000.0],
+        }
+    }
+}
+
+/// Counts of one size bin.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SizeBin {
+    /// Lower edge (inclusive), mm^3.
+    pub lo: f64,
+    /// Upper edge (exclusive), mm^3; infinity for the last bin.
+    pub hi: f64,
+    /// Reference lesions in the bin.
+    pub reference: u64,
+    /// Of those, found.
+    pub found: u64,
+    /// Of those, missed.
+    pub missed: u64,
+    /// Predicted lesions in the bin that match nothing.
+    pub false_positives: u64,
+}
+
+impl SizeBin {
+    /// `[lo, hi) mm3`, as the rows name the bin.
+    pub fn name(&self) -> String {
+        if self.hi.is_infinite() {
+            format!(">= {} mm3", self.lo)
+        } else {
+            format!("[{}, {}) mm3", self.lo, self.hi)
+        }
+    }
+}
+
+/// The lesion-wise numbers of one label (of one case, or summed over cases).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelLesions {
+    /// The label.
+    pub label: u32,
+    /// Cases summed (1 for a case).
+    pub cases: u64,
+    /// Reference lesions.
+    pub reference: u64,
+    /// Predicted lesions.
+    pub predicted: u64,
+    /// Reference lesions matched.
+    pub found: u64,
+    /// Reference lesions not matched.
+    pub missed: u64,
+    /// Predicted lesions matched.
+    pub matched_predictions: u64,
+    /// Predicted lesions not matched.
+    pub false_positives: u64,
+    /// Reference lesions overlapped by several predictions.
+    pub splits: u64,
+    /// Predictions overlapping several reference lesions.
+    pub merges: u64,
+    /// Sum of the matched lesions' Dice (for the mean).
+    pub dice_sum: f64,
+    /// Sum of the matched lesions' IoU (panoptic SQ).
+    pub iou_sum: f64,
+    /// Matched pairs.
+    pub pairs: u64,
+    /// By reference (and false-positive) lesion size.
+    pub bins: Vec<SizeBin>,
+}
+
+impl LabelLesions {
+    fn empty(label: u32, edges: &[f64]) -> Self {
+        let mut bins = Vec::new();
+        let mut lo = 0.0;
+        for &hi in edges.iter().chain(std::iter::once(&f64::INFINITY)) {
+            bins.push(SizeBin {
+                lo,
+                hi,
+                ..SizeBin::default()
+            });
+            lo = hi;
+        }
+        if edges.is_empty() {
+            bins.clear();
+        }
+        LabelLesions {
+            label,
+            cases: 0,
+            reference: 0,
+            predicted: 0,
+            found: 0,
+            missed: 0,
+            matched_predictions: 0,
+            false_positives: 0,
+            splits: 0,
+            merges: 0,
+            dice_sum: 0.0,
+            iou_sum: 0.0,
+            pairs: 0,
+            bins,
+        }
+    }
+
+    /// Adds `other`'s counts (same label and bins).
+    fn add(&mut self, other: &LabelLesions) {
+        self.cases += other.cases;
+        self.reference += other.reference;
+        self.predicted += other.predicted;
+        self.found += other.found;
+        self.missed += other.missed;
+        self.matched_predictions += other.matched_predictions;
+        self.false_positives += other.false_positives;
+        self.splits += other.splits;
+        self.merges += other.merges;
+        self.dice_sum += other.dice_sum;
+        self.iou_sum += other.iou_sum;
+        self.pairs += other.pairs;
+        for (a, b) in self.bins.iter_mut().zip(&other.bins) {
+            a.reference += b.reference;
+            a.found += b.found;
+            a.missed += b.missed;
+            a.false_positives += b.false_positives;
+        }
+    }
+
+    /// Lesion recall (sensitivity), `found / reference`; `None` without reference lesions.
+    pub fn recall(&self) -> Option<f64> {
+        (self.reference > 0).then(|| self.found as f64 / self.reference as f64)
+    }
+
+    /// Lesion precision, `matched predictions / predictions`; `None` without predictions.
+    pub fn precision(&self) -> Option<f64> {
+        (self.predicted > 0).then(|| self.matched_predictions as f64 / self.predicted as f64)
+    }
+
+    /// Harmonic mean of precision and recall (0 when both are 0).
+    pub fn f1(&self) -> Option<f64> {
+        let (p, r) = (self.precision()?, self.recall()?);
+        Some(if p + r > 0.0 {
+            2.0 * p * r / (p + r)
+        } else {
+            0.0
+        })
+    }
+
+    /// False positives per image (case).
+    pub fn false_positives_per_image(&self) -> f64 {
+        self.false_positives as f64 / self.cases.max(1) as f64
+    }
+
+    /// Panoptic quality `(PQ, SQ, RQ)` of the counts, panoptica's definition: `RQ = tp / (tp +
+    /// fp/2 + fn/2)`, `SQ` the mean IoU of the matched pairs; `None` without any lesion.
+    pub fn panoptic_quality(&self) -> Option<(f64, f64, f64)> {
+        let den = self.found as f64 + 0.5 * self.false_positives as f64 + 0.5 * self.missed as f64;
+        if den == 0.0 {
+            return None;
+        }
+        let rq = self.found as f64 / den;
+        let sq = if self.pairs > 0 {
+            self.iou_sum / self.pairs as f64
+        } else {
+            0.0
+        };
+        Some((sq * rq, sq, rq))
+    }
+
+    /// Mean Dice of the matched lesions; `None` without a match.
+    pub fn mean_lesion_dice(&self) -> Option<f64> {
+        (self.pairs > 0).then(|| self.dice_sum / self.pairs as f64)
+    }
+
+    /// `(name, value)` of every number, in output order (`None`: undefined here).
+    pub fn quantities(&self) -> Vec<(&'static str, Option<f64>)> {
+        let pq = self.panoptic_quality();
+        vec![
+            ("reference_lesions", Some(self.reference as f64)),
+            ("predicted_lesions", Some(self.predicted as f64)),
+            ("found", Some(self.found as f64)),
+            ("missed", Some(self.missed as f64)),
+            ("false_positives", Some(self.false_positives as f64)),
+            ("splits", Some(self.splits as f64)),
+            ("merges", Some(self.merges as f64)),
+            ("recall", self.recall()),
+            ("precision", self.precision()),
+            ("f1", self.f1()),
+            (
+                "false_positives_per_image",
+                Some(self.false_positives_per_image()),
+            ),
+            ("mean_lesion_dice", self.mean_lesion_dice()),
+            ("pq", pq.map(|q| q.0)),
+            ("sq", pq.map(|q| q.1)),
+            ("rq", pq.map(|q| q.2)),
+        ]
+    }
+}
+
+/// The lesions of one case.
+#[derive(Debug, Clone)]
+pub struct LesionCaseResult {
+    /// Case name.
+    pub name: String,
+    /// One entry per label, in label order.
+    pub labels: Vec<LabelLesions>,
+}
+
+/// The lesion-wise evaluation of a set of cases.
+#[derive(Debug)]
+pub struct LesionEvaluationSet {
+    /// Scored cases, in case-name order.
+    pub results: Vec<LesionCaseResult>,
+    /// Unmatched files and cases that failed, one error each.
+    pub failures: Vec<EvalError>,
+    /// The options.
+    pub options: LesionEvalOptions,
+}
+
+/// Scores one case's lesions.
+///
+/// # Errors
+/// As [`read_pair`]; a map of a rank other than 2 or 3, or a bad matching threshold.
+pub fn evaluate_case_lesions(
+    pred: &Path,
+    truth: &Path,
+    options: &LesionEvalOptions,
+) -> Result<Vec<LabelLesions>, EvalError> {
+    let (p, t, spacing) = read_pair(pred, truth, &options.eval)?;
+    match (p, t) {
+        (LabelVolume::U8(p), LabelVolume::U8(t)) => {
+            case_lesions(&p.data.view(), &t.data.view(), &spacing, options, pred)
+        }
+        (LabelVolume::U16(p), LabelVolume::U16(t)) => {
+            case_lesions(&p.data.view(), &t.data.view(), &spacing, options, pred)
+        }
+        (p, t) => {
+            let (p, t) = (p.into_u32(), t.into_u32());
+            case_lesions(&p.data.view(), &t.data.view(), &spacing, options, pred)
+        }
+    }
+}
+
+fn case_lesions<T>(
+    p: &ArrayViewD<T>,
+    t: &ArrayViewD<T>,
+    spacing: &[f64],
+    options: &LesionEvalOptions,
+    pred: &Path,
+) -> Result<Vec<LabelLesions>, EvalError>
+where
+    T: dicekit_metrics::Label + Into<u32> + Send + Sync,
+{
+    let metric_error = |source| EvalError::Metric {
+        path: pred.to_path_buf(),
+        source,
+    };
+    let labels = options
+        .eval
+        .labels
+        .clone()
+        .unwrap_or_else(|| dicekit_metrics::labels_present(p, t));
+    let ndim = t.ndim();
+    let connectivity = match options.connectivity {
+        Some(c) => c,
+        None => Connectivity::full(ndim).ok_or(metric_error(
+            dicekit_metrics::MetricError::UnsupportedRank(ndim),
+        ))?,
+    };
+    let voxel_mm3: f64 = spacing.iter().product();
+    let lesion_options = LesionOptions {
+        spacing: spacing.to_vec(),
+        distances: false,
+        nsd_tolerance_mm: None,
+    };
+    let bin_of = |voxels: u64, out: &mut LabelLesions| -> Option<usize> {
+        let v = voxels as f64 * voxel_mm3;
+        out.bins.iter().position(|b| v >= b.lo && v < b.hi)
+    };
+    let mut out = Vec::with_capacity(labels.len());
+    for label in labels {
+        let order = ScanOrder::RowMajor;
+        let pl = Lesions::components(p, Some(label), connectivity, order).map_err(metric_error)?;
+        let tl = Lesions::components(t, Some(label), connectivity, order).map_err(metric_error)?;
+        let ev =
+            LesionEvaluation::new(&pl, &tl, options.rule, &lesion_options).map_err(metric_error)?;
+        let m = &ev.matching;
+        let mut l = LabelLesions::empty(label, &options.size_bins);
+        l.cases = 1;
+        l.reference = m.n_reference as u64;
+        l.predicted = m.n_pred as u64;
+        l.found = m.tp() as u64;
+        l.missed = m.fn_() as u64;
+        l.matched_predictions = m.tp_pred() as u64;
+        l.false_positives = m.fp() as u64;
+        l.splits = m.splits.len() as u64;
+        l.merges = m.merges.len() as u64;
+        l.pairs = ev.pairs.len() as u64;
+        l.dice_sum = ev.pairs.iter().map(|s| s.dice).sum();
+        l.iou_sum = ev.pairs.iter().map(|s| s.iou).sum();
+        // The panoptic quality of a one-to-one rule is panoptica's; check it agrees.
+        debug_assert!(
+            !options.rule.is_one_to_one()
+                || l.panoptic_quality().map(|q| q.2)
+                    == Some(ev.panoptic_quality(LesionConvention::Panoptica).rq)
+                || l.reference + l.predicted == 0
+        );
+        for row in &ev.rows {
+            if let Some(b) = bin_of(row.voxels, &mut l) {
+                let bin = &mut l.bins[b];
+                bin.reference += 1;
+                if row.pair.is_some() {
+                    bin.found += 1;
+                } else {
+                    bin.missed += 1;
+                }
+            }
+        }
+        for id in &m.unmatched_pred {
+            if let Some(c) = pl.get(*id)
+                && let Some(b) = bin_of(c.voxels, &mut l)
+            {
+                l.bins[b].false_positives += 1;
+            }
+        }
+        out.push(l);
+    }
+    Ok(out)
+}
+
+/// Evaluates the lesions of two label-map files, or of two folders matched by case name
+/// (cases in parallel; a case that fails is a failure entry and the others are still scored).
+///
+/// # Errors
+/// Inputs that cannot be paired at all, or bad options (size bins not ascending and positive).
+pub fn evaluate_lesion_files(
+    pred: &Path,
+    truth: &Path,
+    options: &LesionEvalOptions,
+    on_case: impl Fn(usize, usize) + Sync,
+) -> Result<LesionEvaluationSet, EvalError> {
+    use rayon::prelude::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    options.eval.validate()?;
+    // Finite and positive first (so the order test below sees no NaN), then ascending.
+    let bins = &options.size_bins;
+    if bins.iter().any(|v| !(v.is_finite() && *v > 0.0)) || bins.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(EvalError::SizeBins(options.size_bins.clone()));
+    }
+    let crate::Pairing { pairs, unmatched } = pair_inputs(pred, truth)?;
+    let total = pairs.len();
+    on_case(0, total);
+    let done = AtomicUsize::new(0);
+    let batch = rayon::current_num_threads().max(1);
+    let mut results = Vec::new();
+    let mut failures = unmatched;
+    for chunk in pairs.chunks(batch) {
+        let part: Vec<_> = chunk
+            .par_iter()
+            .with_max_len(1)
+            .map(|pair| {
+                let r = evaluate_case_lesions(&pair.pred, &pair.truth, options);
+                on_case(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                (pair.name.clone(), r)
+            })
+            .collect();
+        for (name, r) in part {
+            match r {
+                Ok(labels) => results.push(LesionCaseResult { name, labels }),
+                Err(e) => failures.push(e),
+            }
+        }
+    }
+    // Every case gets every label of the set (a label absent from a case: no lesions there).
+    let all: Vec<u32> = {
+        let mut v: Vec<u32> = results
+            .iter()
+            .flat_map(|r| r.labels.iter().map(|l| l.label))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    for r in &mut results {
+        for &label in &all {
+            if !r.labels.iter().any(|l| l.label == label) {
+                let mut l = LabelLesions::empty(label, &options.size_bins);
+                l.cases = 1;
+                r.labels.push(l);
+            }
+        }
+        r.labels.sort_by_key(|l| l.label);
+    }
+    Ok(LesionEvaluationSet {
+        results,
+        failures,
+        options: options.clone(),
+    })
+}
+
+fn fmt(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{v:.0}"),
+        Some(v) => format!("{v:.4}"),
+        None => "-".into(),
+    }
+}
+
+impl LesionEvaluationSet {
+    /// Per label, the counts summed over the cases.
+    pub fn aggregates(&self) -> BTreeMap<u32, LabelLesions> {
+        let mut out: BTreeMap<u32, LabelLesions> = BTreeMap::new();
+        for r in &self.results {
+            for l in &r.labels {
+                out.entry(l.label)
+                    .or_insert_with(|| LabelLesions::empty(l.label, &self.options.size_bins))
+                    .add(l);
+            }
+        }
+        out
+    }
+
+    /// A table per case and label, the totals per label, and the size bins of the totals.
+    pub fn table(&self) -> String {
+        let head = [
+            "case",
+            "label",
+            "ref",
+            "pred",
+            "found",
+            "missed",
+            "false",
+            "recall",
+            "precision",
+            "F1",
+            "PQ",
+            "lesion Dice",
+        ];
+        let row = |case: &str, l: &LabelLesions| -> Vec<String> {
+            vec![
+                case.to_string(),
+                l.label.to_string(),
+                l.reference.to_string(),
+                l.predicted.to_string(),
+                l.found.to_string(),
+                l.missed.to_string(),
+                l.false_positives.to_string(),
+                fmt(l.recall()),
+                fmt(l.precision()),
+                fmt(l.f1()),
+                fmt(l.panoptic_quality().map(|q| q.0)),
+                fmt(l.mean_lesion_dice()),
+            ]
+        };
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        for r in &self.results {
+            for l in &r.labels {
+                rows.push(row(&r.name, l));
+            }
+        }
+        let agg = self.aggregates();
+        for l in agg.values() {
+            rows.push(row("(all cases)", l));
+        }
+        let mut text = render(&head, &rows);
+        if !self.options.size_bins.is_empty() {
+            let head = ["label", "size", "ref", "found", "missed", "recall", "false"];
+            let mut rows = Vec::new();
+            for l in agg.values() {
+                for b in &l.bins {
+                    rows.push(vec![
+                        l.label.to_string(),
+                        b.name(),
+                        b.reference.to_string(),
+                        b.found.to_string(),
+                        b.missed.to_string(),
+                        fmt((b.reference > 0).then(|| b.found as f64 / b.reference as f64)),
+                        b.false_positives.to_string(),
+                    ]);
+                }
+            }
+            text.push_str("\nBy lesion size (all cases; false positives by their own size):\n");
+            text.push_str(&render(&head, &rows));
+        }
+        let agg_fp: Vec<String> = agg
+            .values()
+            .map(|l| format!("label {}: {:.2}", l.label, l.false_positives_per_image()))
+            .collect();
+        if !agg_fp.is_empty() {
+            text.push_str(&format!(
+                "\nFalse positives per image: {}\n",
+                agg_fp.join(", ")
+            ));
+        }
+        text
+    }
+
+    /// One JSON object per case x label x size bin x quantity (`size_bin` "all" for the
+    /// whole label), then the `(all cases)` rows.
+    pub fn json_rows(&self) -> Vec<serde_json::Value> {
+        use serde_json::json;
+        let mut out = Vec::new();
+        let mut push = |case: &str, l: &LabelLesions| {
+            for (name, v) in l.quantities() {
+                out.push(json!({"case": case, "label": l.label, "size_bin": "all", "metric": name, "value": v}));
+            }
+            for b in &l.bins {
+                let recall = (b.reference > 0).then(|| b.found as f64 / b.reference as f64);
+                for (name, v) in [
+                    ("reference_lesions", Some(b.reference as f64)),
+                    ("found", Some(b.found as f64)),
+                    ("missed", Some(b.missed as f64)),
+                    ("recall", recall),
+                    ("false_positives", Some(b.false_positives as f64)),
+                ] {
+                    out.push(json!({"case": case, "label": l.label, "size_bin": b.name(), "metric": name, "value": v}));
+                }
+            }
+        };
+        for r in &self.results {
+            for l in &r.labels {
+                push(&r.name, l);
+            }
+        }
+        for l in self.aggregates().values() {
+            push("(all cases)", l);
+        }
+        out
+    }
+
+    /// The rows of [`json_rows`](Self::json_rows) as CSV, with a header.
+    ///
+    /// # Errors
+    /// [`EvalError::Write`] if the CSV writer fails.
+    pub fn csv_rows(&self) -> Result<String, EvalError> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let write_err = |e: csv::Error| EvalError::Write(e.to_string());
+        w.write_record(["case", "label", "size_bin", "metric", "value"])
+            .map_err(write_err)?;
+        for r in self.json_rows() {
+            let s = |k: &str| match &r[k] {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => String::new(),
+                v => v.to_string(),
+            };
+            w.write_record([
+                s("case"),
+                s("label"),
+                s("size_bin"),
+                s("metric"),
+                s("value"),
+            ])
+            .map_err(write_err)?;
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| EvalError::Write(e.to_string()))?;
+        String::from_utf8(bytes).map_err(|e| EvalError::Write(e.to_string()))
+    }
+}
+
+/// Left-aligned columns padded to their widest cell.
+fn render(head: &[&str], rows: &[Vec<String>]) -> String {
+    let mut width: Vec<usize> = head.iter().map(|h| h.len()).collect();
+    for r in rows {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| -> String {
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(&width)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        parts.join("  ").trim_end().to_string() + "\n"
+    };
+    let mut out = line(head.iter().map(|h| h.to_string()).collect());
+    for r in rows {
+        out.push_str(&line(r.clone()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bins_partition_the_sizes() {
+        let l = LabelLesions::empty(1, &[10.0, 100.0]);
+        let names: Vec<String> = l.bins.iter().map(SizeBin::name).collect();
+        assert_eq!(names, ["[0, 10) mm3", "[10, 100) mm3", ">= 100 mm3"]);
+        assert!(LabelLesions::empty(1, &[]).bins.is_empty());
+    }
+}
