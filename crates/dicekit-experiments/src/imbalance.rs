@@ -12,8 +12,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use dicekit_data::synth::{Sample, Scene};
-use dicekit_data::weight_map::{Connectivity, Objects, connected_components};
-use dicekit_metrics::{ConfusionCounts, average_precision, confusion_per_label};
+use dicekit_metrics::{
+    ConfusionCounts, Connectivity, Lesions, Matching, MatchingRule, ScanOrder, average_precision,
+    confusion_per_label,
+};
 use dicekit_plot::{LineChart, Scale, Series};
 use dicekit_train::Trained;
 use ndarray::ArrayD;
@@ -186,23 +188,16 @@ fn first_sights(runs: &[&RunResult]) -> String {
 }
 
 /// Lesion-wise counts of one image: (true lesions, detected ones, predicted components,
-/// predicted components that touch a true lesion), components 8-connected.
+/// predicted components that touch a true lesion), components 8-connected, matched by any
+/// overlap (`dicekit_metrics::MatchingRule::AnyOverlap`, what `dicekit eval --lesions` counts).
 fn lesion_counts(pred: &ArrayD<u32>, truth: &ArrayD<u32>) -> Result<[usize; 4], String> {
-    let comps = |m: &ArrayD<u32>| {
-        connected_components(m, Objects::ForegroundComponents, Connectivity::Full, None)
+    let lesions = |m: &ArrayD<u32>| {
+        Lesions::components(&m.view(), None, Connectivity::Eight, ScanOrder::RowMajor)
             .map_err(|e| e.to_string())
     };
-    let (t, nt) = comps(truth)?;
-    let (p, np) = comps(pred)?;
-    let (mut hit_t, mut hit_p) = (vec![false; nt + 1], vec![false; np + 1]);
-    for (&a, &b) in t.iter().zip(p.iter()) {
-        if a > 0 && b > 0 {
-            hit_t[a as usize] = true;
-            hit_p[b as usize] = true;
-        }
-    }
-    let count = |v: &[bool]| v.iter().filter(|&&x| x).count();
-    Ok([nt, count(&hit_t), np, count(&hit_p)])
+    let (t, p) = (lesions(truth)?, lesions(pred)?);
+    let m = Matching::new(&p, &t, MatchingRule::AnyOverlap).map_err(|e| e.to_string())?;
+    Ok([m.n_reference, m.tp(), m.n_pred, m.tp_pred()])
 }
 
 pub fn run(args: &ExperimentOptions) -> Result<PathBuf, String> {
@@ -959,5 +954,20 @@ mod tests {
             "{c}"
         );
         assert!(conclusion(&setup, &[], &[], true).contains("question is open"));
+    }
+
+    /// The lesion counts: two true lesions (one touched, one missed), a prediction touching
+    /// the first, a diagonal neighbour (8-connected, same component) and a false positive.
+    #[test]
+    fn lesion_counts_by_any_overlap_and_8_connectivity() {
+        let mut t = ArrayD::<u32>::zeros(ndarray::IxDyn(&[8, 8]));
+        let mut p = t.clone();
+        t[[1, 1].as_slice()] = 1;
+        t[[1, 2].as_slice()] = 1;
+        t[[6, 6].as_slice()] = 1;
+        p[[1, 2].as_slice()] = 1;
+        p[[2, 3].as_slice()] = 1; // diagonal: joins (1, 2)
+        p[[4, 0].as_slice()] = 1; // touches nothing
+        assert_eq!(lesion_counts(&p, &t).unwrap(), [2, 1, 2, 1]);
     }
 }
