@@ -339,6 +339,10 @@ pub struct EvalArgs {
         requires = "lesions"
     )]
     pub size_bins: Vec<f64>,
+    /// With --lesions: also the mean ASSD and HD95 of the matched lesions (panoptica's
+    /// per-lesion geometry).
+    #[arg(long, requires = "lesions")]
+    pub lesion_distances: bool,
 }
 
 /// How `dicekit eval --lesions` matches lesions (`dicekit_metrics::MatchingRule`).

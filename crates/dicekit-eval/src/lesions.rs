@@ -36,6 +36,9 @@ pub struct LesionEvalOptions {
     /// Upper edges (mm^3; pixels for PNG/TIFF without spacing) of the size bins, ascending;
     /// the last bin is open. Empty: no bins.
     pub size_bins: Vec<f64>,
+    /// Also the surface distances of every matched pair (panoptica's per-lesion geometry:
+    /// ASSD as the mean of the two directed means, HD95 of both directions pooled).
+    pub distances: bool,
 }
 
 impl Default for LesionEvalOptions {
@@ -45,6 +48,7 @@ impl Default for LesionEvalOptions {
             connectivity: None,
             rule: MatchingRule::AnyOverlap,
             size_bins: vec![10.0, 100.0, 1000.0],
+            distances: false,
         }
     }
 }
@@ -106,6 +110,9 @@ pub struct LabelLesions {
     pub iou_sum: f64,
     /// Matched pairs.
     pub pairs: u64,
+    /// Sums of the matched pairs' ASSD and HD95 (mm), and how many pairs have them (with
+    /// [`LesionEvalOptions::distances`]).
+    pub distance_sums: (f64, f64, u64),
     /// By reference (and false-positive) lesion size.
     pub bins: Vec<SizeBin>,
 }
@@ -139,6 +146,7 @@ impl LabelLesions {
             dice_sum: 0.0,
             iou_sum: 0.0,
             pairs: 0,
+            distance_sums: (0.0, 0.0, 0),
             bins,
         }
     }
@@ -157,6 +165,9 @@ impl LabelLesions {
         self.dice_sum += other.dice_sum;
         self.iou_sum += other.iou_sum;
         self.pairs += other.pairs;
+        self.distance_sums.0 += other.distance_sums.0;
+        self.distance_sums.1 += other.distance_sums.1;
+        self.distance_sums.2 += other.distance_sums.2;
         for (a, b) in self.bins.iter_mut().zip(&other.bins) {
             a.reference += b.reference;
             a.found += b.found;
@@ -211,9 +222,16 @@ impl LabelLesions {
         (self.pairs > 0).then(|| self.dice_sum / self.pairs as f64)
     }
 
+    /// Mean ASSD and HD95 (mm) of the matched lesions; `None` without distances or a match.
+    pub fn mean_lesion_distances(&self) -> Option<(f64, f64)> {
+        let (a, h, n) = self.distance_sums;
+        (n > 0).then(|| (a / n as f64, h / n as f64))
+    }
+
     /// `(name, value)` of every number, in output order (`None`: undefined here).
     pub fn quantities(&self) -> Vec<(&'static str, Option<f64>)> {
         let pq = self.panoptic_quality();
+        let dist = self.mean_lesion_distances();
         vec![
             ("reference_lesions", Some(self.reference as f64)),
             ("predicted_lesions", Some(self.predicted as f64)),
@@ -233,6 +251,8 @@ impl LabelLesions {
             ("pq", pq.map(|q| q.0)),
             ("sq", pq.map(|q| q.1)),
             ("rq", pq.map(|q| q.2)),
+            ("mean_lesion_assd", dist.map(|d| d.0)),
+            ("mean_lesion_hd95", dist.map(|d| d.1)),
         ]
     }
 }
@@ -310,7 +330,7 @@ where
     let voxel_mm3: f64 = spacing.iter().product();
     let lesion_options = LesionOptions {
         spacing: spacing.to_vec(),
-        distances: false,
+        distances: options.distances,
         nsd_tolerance_mm: None,
     };
     let bin_of = |voxels: u64, out: &mut LabelLesions| -> Option<usize> {
@@ -338,6 +358,11 @@ where
         l.pairs = ev.pairs.len() as u64;
         l.dice_sum = ev.pairs.iter().map(|s| s.dice).sum();
         l.iou_sum = ev.pairs.iter().map(|s| s.iou).sum();
+        for d in ev.pairs.iter().filter_map(|s| s.distances.as_ref()) {
+            l.distance_sums.0 += d.assd;
+            l.distance_sums.1 += d.hd95;
+            l.distance_sums.2 += 1;
+        }
         // The panoptic quality of a one-to-one rule is panoptica's; check it agrees.
         debug_assert!(
             !options.rule.is_one_to_one()

@@ -111,6 +111,7 @@ fn panoptica_counts_on_the_shared_cases() {
                 .or(Connectivity::full(ndim)),
             rule: MatchingRule::PANOPTICA_DEFAULT,
             size_bins: vec![],
+            distances: false,
         };
         let p = root.join(format!("cases/{name}_pred.nii.gz"));
         let t = root.join(format!("cases/{name}_gt.nii.gz"));

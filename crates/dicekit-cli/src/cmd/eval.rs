@@ -117,6 +117,7 @@ fn lesions(args: &EvalArgs, eval: EvalOptions) -> ExitCode {
         connectivity,
         rule,
         size_bins: args.size_bins.clone(),
+        distances: args.lesion_distances,
     };
     let bar = progress_bar();
     let evaluation = evaluate_lesion_files(&args.pred, &args.truth, &options, |done, total| {

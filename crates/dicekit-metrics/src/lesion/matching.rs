@@ -235,21 +235,42 @@ impl Overlap {
 /// On different shapes, or an id in a map that its lesion list lacks.
 pub fn overlaps(pred: &Lesions, reference: &Lesions) -> Result<Vec<Overlap>, MetricError> {
     check_shapes(pred.ids.shape(), reference.ids.shape())?;
-    let counts: HashMap<(u32, u32), u64> = Zip::from(&pred.ids).and(&reference.ids).par_fold(
-        HashMap::new,
-        |mut m, &p, &r| {
-            if p != 0 && r != 0 {
-                *m.entry((p, r)).or_insert(0) += 1;
-            }
-            m
-        },
-        |mut a, b| {
-            for (k, v) in b {
-                *a.entry(k).or_insert(0) += v;
-            }
-            a
-        },
-    );
+    let merge = |mut a: HashMap<(u32, u32), u64>, b: HashMap<(u32, u32), u64>| {
+        for (k, v) in b {
+            *a.entry(k).or_insert(0) += v;
+        }
+        a
+    };
+    use rayon::prelude::*;
+    let counts: HashMap<(u32, u32), u64> = match (
+        pred.ids.as_slice_memory_order(),
+        reference.ids.as_slice_memory_order(),
+    ) {
+        // Both maps in the same memory order (the usual case: both from the same reader):
+        // plain slices in parallel chunks, a tight loop that skips background at once.
+        (Some(ps), Some(rs)) if pred.ids.strides() == reference.ids.strides() => ps
+            .par_chunks(1 << 16)
+            .zip(rs.par_chunks(1 << 16))
+            .fold(HashMap::new, |mut m, (pc, rc)| {
+                for (&p, &r) in pc.iter().zip(rc) {
+                    if p != 0 && r != 0 {
+                        *m.entry((p, r)).or_insert(0) += 1;
+                    }
+                }
+                m
+            })
+            .reduce(HashMap::new, merge),
+        _ => Zip::from(&pred.ids).and(&reference.ids).par_fold(
+            HashMap::new,
+            |mut m, &p, &r| {
+                if p != 0 && r != 0 {
+                    *m.entry((p, r)).or_insert(0) += 1;
+                }
+                m
+            },
+            merge,
+        ),
+    };
     let size = |side: &Lesions, id: u32, name: &'static str| {
         side.get(id)
             .map(|c| c.voxels)
