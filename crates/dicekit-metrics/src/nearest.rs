@@ -88,7 +88,6 @@ struct CellHash {
     cell: [usize; 3],
     n: [usize; 3],
     start: Vec<u32>,
-    points: Vec<[u32; 3]>,
     columns: Columns,
     spacing: [f64; 3],
 }
@@ -129,7 +128,6 @@ impl CellHash {
             n,
             start,
             columns: Columns::of(&points),
-            points,
             spacing,
         }
     }
@@ -402,7 +400,7 @@ pub(crate) fn directed(
 ) -> Vec<(f64, f64)> {
     let hash = CellHash::new(to, dims, spacing);
     let tree = std::sync::OnceLock::new();
-    let tree = || tree.get_or_init(|| KdTree::new(&hash.points, spacing));
+    let tree = || tree.get_or_init(|| KdTree::new(&to.coords, spacing));
     // The smallest distance the shells can vouch for: a nearest point no nearer than this from
     // the query is found only past them.
     let reach = (0..3)
