@@ -29,12 +29,66 @@ fn bound2(off: &[u32; 3], spacing: &[f64; 3]) -> f64 {
     dist2(off, &[0; 3], spacing)
 }
 
+/// Points as three columns of coordinates in `f64` (grid indices, exact), for scans that
+/// compute a block of distances at once.
+struct Columns([Vec<f64>; 3]);
+
+/// Distances computed side by side in [`Columns::min2`].
+const LANES: usize = 4;
+
+impl Columns {
+    fn of(points: &[[u32; 3]]) -> Self {
+        Columns([0, 1, 2].map(|a| points.iter().map(|p| p[a] as f64).collect()))
+    }
+
+    /// The smallest of `best` and the squared distances from `q` of points `lo..hi`: each
+    /// the very value of [`dist2`] (the same operations on the same exact operands), and the
+    /// minimum of a set does not depend on the order it is taken in. Blocks of [`LANES`]
+    /// points in a plain loop (vectorised), each lane keeping its own minimum.
+    #[inline(always)]
+    fn min2(&self, lo: usize, hi: usize, q: &[f64; 3], spacing: &[f64; 3], best: f64) -> f64 {
+        let x = &self.0[0][lo..hi];
+        let y = &self.0[1][lo..hi];
+        let z = &self.0[2][lo..hi];
+        let d2 = |x: f64, y: f64, z: f64| {
+            let d0 = (x - q[0]) * spacing[0];
+            let d1 = (y - q[1]) * spacing[1];
+            let d2 = (z - q[2]) * spacing[2];
+            d0 * d0 + d1 * d1 + d2 * d2
+        };
+        let mut acc = [best; LANES];
+        let mut xc = x.chunks_exact(LANES);
+        let mut yc = y.chunks_exact(LANES);
+        let mut zc = z.chunks_exact(LANES);
+        for ((xs, ys), zs) in (&mut xc).zip(&mut yc).zip(&mut zc) {
+            for l in 0..LANES {
+                let d = d2(xs[l], ys[l], zs[l]);
+                acc[l] = if d < acc[l] { d } else { acc[l] };
+            }
+        }
+        let mut m = best;
+        for a in acc {
+            m = if a < m { a } else { m };
+        }
+        for ((&x, &y), &z) in xc
+            .remainder()
+            .iter()
+            .zip(yc.remainder())
+            .zip(zc.remainder())
+        {
+            let d = d2(x, y, z);
+            m = if d < m { d } else { m };
+        }
+        m
+    }
+}
+
 /// Cells of points (CSR layout).
 struct CellHash {
     cell: [usize; 3],
     n: [usize; 3],
     start: Vec<u32>,
-    points: Vec<[u32; 3]>,
+    columns: Columns,
     spacing: [f64; 3],
 }
 
@@ -73,79 +127,97 @@ impl CellHash {
             cell,
             n,
             start,
-            points,
+            columns: Columns::of(&points),
             spacing,
         }
     }
 
-    /// Squared distance from `q` to the nearest point, searching shells up to `max_r` cells:
+    /// Squared distance from `q` to the nearest point, searching [`SHELLS`] shells of cells:
     /// `(d2, true)` when it is the nearest, `(smallest seen, false)` when a point beyond the
     /// shells could be nearer. A cell is read only when its box could hold a nearer point,
     /// and the search stops when every face of the searched cube is no nearer than the best
     /// point (both by [`bound2`], so that no point is skipped that would change the value).
-    fn nearest2(&self, q: [u32; 3], max_r: isize) -> (f64, bool) {
+    fn nearest2(&self, q: [u32; 3]) -> (f64, bool) {
+        const W: usize = 2 * SHELLS as usize + 3;
         let c = [0, 1, 2].map(|a| (q[a] as usize / self.cell[a]) as isize);
         let n = self.n.map(|v| v as isize);
-        // Grid offset from q to the voxels of cell `ci` along axis `a` (0 inside).
-        let off = |a: usize, ci: isize| -> u32 {
-            let lo = ci as i64 * self.cell[a] as i64;
-            let hi = lo + self.cell[a] as i64 - 1;
+        // The terms of [`bound2`] per axis, of the cells `c - SHELLS - 1 ..= c + SHELLS + 1`:
+        // the squared physical gap from q to the cell's voxels along the axis (0 inside).
+        // Summed in the order of [`dist2`], they are the very [`bound2`] of a cell.
+        let mut t = [[0.0f64; W]; 3];
+        for a in 0..3 {
             let q = q[a] as i64;
-            (lo - q).max(q - hi).max(0) as u32
-        };
+            let w = self.cell[a] as i64;
+            for (x, term) in t[a].iter_mut().enumerate() {
+                let lo = (c[a] + x as isize - SHELLS - 1) as i64 * w;
+                let gap = ((lo - q).max(q - (lo + w - 1)).max(0) as u32 as f64) * self.spacing[a];
+                *term = gap * gap;
+            }
+        }
+        let at = |a: usize, ci: isize| t[a][(ci - c[a] + SHELLS + 1) as usize];
+        let qf = q.map(|v| v as f64);
         let mut best = f64::INFINITY;
         let all_r = n.iter().copied().max().unwrap_or(1);
-        for r in 0..=all_r.min(max_r) {
+        for r in 0..=all_r.min(SHELLS) {
             let lo = [0, 1, 2].map(|a| (c[a] - r).max(0));
             let hi = [0, 1, 2].map(|a| (c[a] + r).min(n[a] - 1));
             for i in lo[0]..=hi[0] {
                 let edge_i = (i - c[0]).abs() == r;
-                let oi = off(0, i);
+                let ti = at(0, i);
                 for j in lo[1]..=hi[1] {
                     let edge_j = edge_i || (j - c[1]).abs() == r;
-                    let oj = off(1, j);
-                    if bound2(&[oi, oj, 0], &self.spacing) >= best {
+                    let tij = ti + at(1, j);
+                    if tij >= best {
                         continue;
                     }
-                    // Only the shell at Chebyshev distance r: interior cells were searched before.
-                    let (k0, k1, step) = if edge_j {
-                        (lo[2], hi[2], 1)
-                    } else {
-                        (c[2] - r, c[2] + r, 2 * r)
-                    };
                     let row = (i * n[1] + j) * n[2];
-                    let mut k = k0;
-                    while k <= k1 {
-                        if k >= 0 && k < n[2] && bound2(&[oi, oj, off(2, k)], &self.spacing) < best
-                        {
-                            let cell = (row + k) as usize;
-                            for p in &self.points
-                                [self.start[cell] as usize..self.start[cell + 1] as usize]
-                            {
-                                best = best.min(dist2(p, &q, &self.spacing));
-                            }
-                            // The query is a point of the set (coinciding surfaces): nothing
-                            // is nearer.
-                            if best == 0.0 {
-                                return (0.0, true);
-                            }
+                    let near = |k: isize| tij + at(2, k);
+                    // Only the shell at Chebyshev distance r (interior cells were searched
+                    // before): a whole row of cells on its edges, else the row's two ends. The
+                    // points of consecutive cells are consecutive: a run of cells is one scan,
+                    // trimmed at both ends to the cells whose box could hold a nearer point.
+                    let runs = if edge_j {
+                        [(lo[2], hi[2]), (1, 0)]
+                    } else {
+                        [(c[2] - r, c[2] - r), (c[2] + r, c[2] + r)]
+                    };
+                    for (mut k0, mut k1) in runs {
+                        k0 = k0.max(0);
+                        k1 = k1.min(n[2] - 1);
+                        while k0 <= k1 && near(k0) >= best {
+                            k0 += 1;
                         }
-                        k += step.max(1);
+                        while k1 > k0 && near(k1) >= best {
+                            k1 -= 1;
+                        }
+                        if k0 > k1 {
+                            continue;
+                        }
+                        best = self.columns.min2(
+                            self.start[(row + k0) as usize] as usize,
+                            self.start[(row + k1) as usize + 1] as usize,
+                            &qf,
+                            &self.spacing,
+                            best,
+                        );
+                        // The query is a point of the set (coinciding surfaces): nothing is
+                        // nearer.
+                        if best == 0.0 {
+                            return (0.0, true);
+                        }
                     }
                 }
             }
             // Every cell outside the searched cube lies beyond one of its faces: the nearest face
-            // bounds the distance to any point not yet seen.
+            // bounds the distance to any point not yet seen ([`bound2`] of a gap along one
+            // axis is that axis's term).
             let mut bound = f64::INFINITY;
             for a in 0..3 {
-                let mut o = [0u32; 3];
                 if c[a] - r > 0 {
-                    o[a] = off(a, c[a] - r - 1);
-                    bound = bound.min(bound2(&o, &self.spacing));
+                    bound = bound.min(at(a, c[a] - r - 1));
                 }
                 if c[a] + r + 1 < n[a] {
-                    o[a] = off(a, c[a] + r + 1);
-                    bound = bound.min(bound2(&o, &self.spacing));
+                    bound = bound.min(at(a, c[a] + r + 1));
                 }
             }
             if best <= bound {
@@ -153,7 +225,7 @@ impl CellHash {
             }
         }
         // Every cell was searched: nothing is left to find.
-        (best, max_r >= all_r)
+        (best, SHELLS >= all_r)
     }
 }
 
@@ -206,6 +278,7 @@ struct Node {
 /// point (distinct for every node with more than [`LEAF`] points).
 struct KdTree {
     points: Vec<[u32; 3]>,
+    columns: Columns,
     nodes: Vec<Node>,
     spacing: [f64; 3],
 }
@@ -217,6 +290,7 @@ impl KdTree {
         let bounds = Bounds::of(&points);
         build(&mut points, &mut nodes, bounds, &spacing);
         KdTree {
+            columns: Columns::of(&points),
             points,
             nodes,
             spacing,
@@ -228,6 +302,7 @@ impl KdTree {
     /// Depth first, the nearer half first; a half is skipped when its box is no nearer than
     /// the best distance found.
     fn nearest2(&self, q: [u32; 3], mut best: f64) -> (f64, Option<[u32; 3]>) {
+        let qf = q.map(|v| v as f64);
         let mut found = None;
         // (first, end, lower bound of the range's distance): at most one entry per level
         // beside the current path, and fewer than 64 levels.
@@ -241,12 +316,13 @@ impl KdTree {
                 continue;
             }
             if hi - lo <= LEAF {
-                for p in &self.points[lo..hi] {
-                    let d = dist2(p, &q, &self.spacing);
-                    if d < best {
-                        best = d;
-                        found = Some(*p);
-                    }
+                let m = self.columns.min2(lo, hi, &qf, &self.spacing, best);
+                if m < best {
+                    best = m;
+                    found = self.points[lo..hi]
+                        .iter()
+                        .find(|p| dist2(p, &q, &self.spacing) == m)
+                        .copied();
                 }
                 continue;
             }
@@ -303,15 +379,19 @@ fn build(points: &mut [[u32; 3]], nodes: &mut [Node], bounds: Bounds, spacing: &
     }
 }
 
+/// Queries per run of raster-order neighbours.
+const RUN: usize = 256;
+
 /// Cell shells a query searches before it goes to the k-d tree.
 const SHELLS: isize = 2;
 
 /// `(distance, weight)` from every point of `from` to the nearest point of `to`, ascending.
 ///
-/// Each query searches the cell hash of `to` for a few shells; the queries left unresolved
-/// (surfaces far apart) go to a k-d tree of `to`, built only then, seeded with the nearest
-/// point seen so far and with the distance to the previous query's nearest point (queries
-/// come in raster order, so neighbours share their nearest points).
+/// Queries come in raster order, in runs of neighbours. Each searches the cell hash of `to`
+/// for a few shells; the queries left unresolved (surfaces far apart) go to a k-d tree of
+/// `to`, built only then, seeded with the nearest point seen so far and with the distance to
+/// the previous query's nearest point (neighbours share their nearest points). A query that
+/// its predecessor's distance shows to be beyond the shells' reach goes to the tree at once.
 pub(crate) fn directed(
     from: &PointSet,
     to: &PointSet,
@@ -319,40 +399,54 @@ pub(crate) fn directed(
     spacing: [f64; 3],
 ) -> Vec<(f64, f64)> {
     let hash = CellHash::new(to, dims, spacing);
-    let near: Vec<(f64, bool)> = from
+    let tree = std::sync::OnceLock::new();
+    let tree = || tree.get_or_init(|| KdTree::new(&to.coords, spacing));
+    // The smallest distance the shells can vouch for: a nearest point no nearer than this from
+    // the query is found only past them.
+    let reach = (0..3)
+        .map(|a| (SHELLS as usize * hash.cell[a] + 1) as f64 * spacing[a])
+        .fold(f64::INFINITY, f64::min);
+    let d2: Vec<f64> = from
         .coords
-        .par_iter()
-        .map(|q| hash.nearest2(*q, SHELLS))
-        .collect();
-    let far: Vec<usize> = (0..near.len()).filter(|&i| !near[i].1).collect();
-    let mut d2: Vec<f64> = near.iter().map(|x| x.0).collect();
-    if !far.is_empty() {
-        let tree = KdTree::new(&hash.points, spacing);
-        let resolved: Vec<(usize, f64)> = far
-            .par_chunks(256)
-            .flat_map_iter(|chunk| {
-                let mut previous: Option<[u32; 3]> = None;
-                chunk
-                    .iter()
-                    .map(|&i| {
-                        let q = from.coords[i];
-                        let mut seed = near[i].0;
-                        if let Some(p) = previous {
-                            seed = seed.min(dist2(&p, &q, &spacing));
+        .par_chunks(RUN)
+        .flat_map_iter(|run| {
+            let hash = &hash;
+            let tree = &tree;
+            // The previous query, its squared distance and (when known) its nearest point.
+            let mut previous: Option<([u32; 3], f64, Option<[u32; 3]>)> = None;
+            run.iter().map(move |&q| {
+                // A query at least `reach` from the set (by the triangle inequality from its
+                // predecessor's distance: a guess, that decides the path, not the value) goes
+                // to the tree at once.
+                let (mut seed, mut seed_point, far) = match previous {
+                    Some((pq, pd2, pp)) => {
+                        let step = dist2(&pq, &q, &spacing).sqrt();
+                        let far = pd2.sqrt() - step >= reach;
+                        match pp {
+                            Some(p) => (dist2(&p, &q, &spacing), Some(p), far),
+                            None => (f64::INFINITY, None, far),
                         }
-                        let (best, found) = tree.nearest2(q, seed);
-                        if found.is_some() {
-                            previous = found;
-                        }
-                        (i, best)
-                    })
-                    .collect::<Vec<_>>()
+                    }
+                    None => (f64::INFINITY, None, false),
+                };
+                let mut best = None;
+                if !far {
+                    let (d, sure) = hash.nearest2(q);
+                    if sure {
+                        best = Some((d, None));
+                    } else if d < seed {
+                        (seed, seed_point) = (d, None);
+                    }
+                }
+                let (d, point) = best.unwrap_or_else(|| match tree().nearest2(q, seed) {
+                    (d, Some(p)) => (d, Some(p)),
+                    (d, None) => (d, seed_point),
+                });
+                previous = Some((q, d, point));
+                d
             })
-            .collect();
-        for (i, best) in resolved {
-            d2[i] = best;
-        }
-    }
+        })
+        .collect();
     if from.weights.iter().all(|&w| w == 1.0) {
         // Unit weights (voxels): equal distances are indistinguishable, so the distances alone
         // are sorted, as integers (the bits of non-negative doubles are in their order).
