@@ -2,7 +2,8 @@
 use std::process::ExitCode;
 
 use dicekit_eval::{
-    EvalOptions, LesionEvalOptions, SpacingSource, evaluate_files, evaluate_lesion_files,
+    EvalError, EvalOptions, Evaluation, LesionEvalOptions, LesionEvaluationSet, SpacingSource,
+    evaluate_files, evaluate_lesion_files,
 };
 use dicekit_metrics::{Connectivity, Convention, MatchingRule, PairMetric};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -30,6 +31,57 @@ pub fn run(args: EvalArgs) -> ExitCode {
         tick(&bar, done, total)
     });
     bar.finish_and_clear();
+    print_report(evaluation, args.format)
+}
+
+/// What `dicekit eval` prints, voxel-wise or lesion-wise.
+trait Report {
+    fn table(&self) -> String;
+    fn json_rows(&self) -> Vec<serde_json::Value>;
+    fn csv_rows(&self) -> Result<String, EvalError>;
+    fn failures(&self) -> &[EvalError];
+    fn scored(&self) -> usize;
+}
+
+impl Report for Evaluation {
+    fn table(&self) -> String {
+        Evaluation::table(self)
+    }
+    fn json_rows(&self) -> Vec<serde_json::Value> {
+        Evaluation::json_rows(self)
+    }
+    fn csv_rows(&self) -> Result<String, EvalError> {
+        Evaluation::csv_rows(self)
+    }
+    fn failures(&self) -> &[EvalError] {
+        &self.failures
+    }
+    fn scored(&self) -> usize {
+        self.results.len()
+    }
+}
+
+impl Report for LesionEvaluationSet {
+    fn table(&self) -> String {
+        LesionEvaluationSet::table(self)
+    }
+    fn json_rows(&self) -> Vec<serde_json::Value> {
+        LesionEvaluationSet::json_rows(self)
+    }
+    fn csv_rows(&self) -> Result<String, EvalError> {
+        LesionEvaluationSet::csv_rows(self)
+    }
+    fn failures(&self) -> &[EvalError] {
+        &self.failures
+    }
+    fn scored(&self) -> usize {
+        self.results.len()
+    }
+}
+
+/// Prints the scored cases in `format` (nothing when no case was scored: the errors alone, no
+/// empty table), then the failures; exit 2 on bad input.
+fn print_report(evaluation: Result<impl Report, EvalError>, format: Format) -> ExitCode {
     let evaluation = match evaluation {
         Ok(e) => e,
         Err(e) => {
@@ -37,9 +89,8 @@ pub fn run(args: EvalArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // Nothing was evaluated: the errors alone, no empty table.
-    if !evaluation.results.is_empty() {
-        let text = match args.format {
+    if evaluation.scored() > 0 {
+        let text = match format {
             Format::Table => Ok(evaluation.table()),
             Format::Json => serde_json::to_string_pretty(&evaluation.json_rows())
                 .map(|t| t + "\n")
@@ -55,7 +106,7 @@ pub fn run(args: EvalArgs) -> ExitCode {
             }
         }
     }
-    finish(&evaluation.failures, evaluation.results.len())
+    finish(evaluation.failures(), evaluation.scored())
 }
 
 /// A hidden progress bar over cases, shown on stderr once there is more than one case.
@@ -124,34 +175,11 @@ fn lesions(args: &EvalArgs, eval: EvalOptions) -> ExitCode {
         tick(&bar, done, total)
     });
     bar.finish_and_clear();
-    let evaluation = match evaluation {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if !evaluation.results.is_empty() {
-        let text = match args.format {
-            Format::Table => Ok(evaluation.table()),
-            Format::Json => serde_json::to_string_pretty(&evaluation.json_rows())
-                .map(|t| t + "\n")
-                .map_err(|e| e.to_string()),
-            Format::Csv => evaluation.csv_rows().map_err(|e| e.to_string()),
-        };
-        match text {
-            Ok(t) => print!("{t}"),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(1);
-            }
-        }
-    }
-    finish(&evaluation.failures, evaluation.results.len())
+    print_report(evaluation, args.format)
 }
 
 /// Prints the failures; exit 2 when there are any.
-fn finish(failures: &[dicekit_eval::EvalError], scored: usize) -> ExitCode {
+fn finish(failures: &[EvalError], scored: usize) -> ExitCode {
     for f in failures {
         eprintln!("error: {f}");
     }

@@ -38,6 +38,23 @@ trait KernelFn {
         target: TargetRef<'_, L, F>,
         weight: Option<WeightRef<'_, F>>,
         d: Dims,
+    ) -> FlexTensor {
+        self.run(Inputs {
+            x,
+            target,
+            weight,
+            d,
+            k: self.params(),
+        })
+    }
+
+    /// The kernel's parameters.
+    fn params(&self) -> Params;
+
+    /// Runs on the inputs as slices.
+    fn run<F: Float + Element + bytemuck::Pod, L: Label>(
+        &self,
+        inputs: Inputs<'_, L, F>,
     ) -> FlexTensor;
 }
 
@@ -103,20 +120,15 @@ fn typed<F: Float + Element + bytemuck::Pod, K: KernelFn>(
 struct Forward(Params);
 
 impl KernelFn for Forward {
-    fn call<F: Float + Element + bytemuck::Pod, L: Label>(
+    fn params(&self) -> Params {
+        self.0
+    }
+
+    fn run<F: Float + Element + bytemuck::Pod, L: Label>(
         &self,
-        x: &[F],
-        target: TargetRef<'_, L, F>,
-        weight: Option<WeightRef<'_, F>>,
-        d: Dims,
+        inputs: Inputs<'_, L, F>,
     ) -> FlexTensor {
-        let inputs = Inputs {
-            x,
-            target,
-            weight,
-            d,
-            k: self.0,
-        };
+        let d = inputs.d;
         let sums: Vec<F> = cpu::forward(inputs).into_iter().map(F::from_f64).collect();
         FlexTensor::from_data(TensorData::new(sums, Shape::new([d.b, d.c, SUMS])))
     }
@@ -126,21 +138,16 @@ impl KernelFn for Forward {
 struct Backward(Params, FlexTensor);
 
 impl KernelFn for Backward {
-    fn call<F: Float + Element + bytemuck::Pod, L: Label>(
+    fn params(&self) -> Params {
+        self.0
+    }
+
+    fn run<F: Float + Element + bytemuck::Pod, L: Label>(
         &self,
-        x: &[F],
-        target: TargetRef<'_, L, F>,
-        weight: Option<WeightRef<'_, F>>,
-        d: Dims,
+        inputs: Inputs<'_, L, F>,
     ) -> FlexTensor {
+        let d = inputs.d;
         let grad = contiguous_as(self.1.clone(), F::dtype());
-        let inputs = Inputs {
-            x,
-            target,
-            weight,
-            d,
-            k: self.0,
-        };
         let dx = cpu::backward(inputs, slice(&grad));
         FlexTensor::from_data(TensorData::new(dx, Shape::new([d.b, d.c, d.n])))
     }

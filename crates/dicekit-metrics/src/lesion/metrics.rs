@@ -215,17 +215,27 @@ impl LesionEvaluation {
             .collect();
         let shape = pred.ids.shape().to_vec();
         let groups = matching.groups();
+        // The matching comes from `overlaps`, which checked every id against its side; a
+        // hand-built one may not have been checked.
+        let unlisted = |id: u32| MetricError::BadParameter {
+            name: "matched lesion id",
+            value: id.to_string(),
+            expected: "an id listed among the lesions of its side, in an overlapping pair",
+        };
         let pairs: Vec<PairScores> = groups
             .par_iter()
             .map(|(r, ps)| {
-                let rc = reference.get(*r).expect("matched ids are listed");
-                let pcs: Vec<_> = ps
+                let rc = reference.get(*r).ok_or_else(|| unlisted(*r))?;
+                let pcs = ps
                     .iter()
-                    .map(|p| pred.get(*p).expect("matched ids are listed"))
-                    .collect();
+                    .map(|p| pred.get(*p).ok_or_else(|| unlisted(*p)))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let g = rc.voxels;
                 let p: u64 = pcs.iter().map(|c| c.voxels).sum();
-                let i: u64 = ps.iter().map(|p| inter[&(*p, *r)]).sum();
+                let i = ps
+                    .iter()
+                    .map(|p| inter.get(&(*p, *r)).copied().ok_or_else(|| unlisted(*p)))
+                    .sum::<Result<u64, _>>()?;
                 let distances = options.distances.then(|| {
                     // Joint box plus 2 voxels, clipped to the image.
                     let mut ranges = rc.bbox.ranges(2, &shape);
@@ -244,7 +254,7 @@ impl LesionEvaluation {
                         .ok()
                         .and_then(|d| PairDistances::from_surface(&d, tolerance))
                 });
-                PairScores {
+                Ok(PairScores {
                     reference: *r,
                     preds: ps.clone(),
                     reference_voxels: g,
@@ -254,9 +264,9 @@ impl LesionEvaluation {
                     dice: 2.0 * i as f64 / (g + p) as f64,
                     rvd: (p as f64 - g as f64) / g as f64,
                     distances: distances.flatten(),
-                }
+                })
             })
-            .collect();
+            .collect::<Result<_, MetricError>>()?;
         let voxel_volume: f64 = options.spacing.iter().product();
         let pair_of: HashMap<u32, usize> = pairs
             .iter()
