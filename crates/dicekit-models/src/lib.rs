@@ -11,6 +11,7 @@
 //! ```
 mod attention;
 mod config;
+pub mod conv;
 mod norm;
 mod unet;
 

@@ -7,6 +7,7 @@ use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Dropout, DropoutConfig, PaddingConfig2d, PaddingConfig3d};
 use burn::prelude::*;
 
+use crate::conv::FastConv;
 use crate::{Downsampling, Nonlinearity, Norm, UNetConfig, Upsampling};
 
 /// A segmentation network on `[B, C_in, ...S]` inputs (`D` = 4 for 2D, 5 for 3D).
@@ -55,8 +56,8 @@ macro_rules! unet {
             }
 
             fn forward(&self, x: Tensor<$D>) -> Tensor<$D> {
-                let x = self.nonlinearity.apply(self.norm1.forward(self.conv1.forward(x)));
-                let x = self.nonlinearity.apply(self.norm2.forward(self.conv2.forward(x)));
+                let x = self.nonlinearity.apply(self.norm1.forward(FastConv::forward_fast(&self.conv1, x)));
+                let x = self.nonlinearity.apply(self.norm2.forward(FastConv::forward_fast(&self.conv2, x)));
                 match &self.dropout {
                     Some(d) => d.forward(x),
                     None => x,
@@ -154,17 +155,17 @@ macro_rules! unet {
                 let deep = self.heads.len() > 1;
                 for (i, block) in self.decoder.iter().enumerate() {
                     let up = match self.up_transposed.get(i) {
-                        Some(t) => t.forward(x),
-                        None => self.up_conv[i].forward(upsample_nearest(x)),
+                        Some(t) => FastConv::forward_fast(t, x),
+                        None => FastConv::forward_fast(&self.up_conv[i], upsample_nearest(x)),
                     };
                     x = block.forward(Tensor::cat(vec![up, skips.pop().expect("one skip per level")], 1));
                     features.push(x.clone());
                     if deep {
-                        outs.push(self.heads[i].forward(x.clone()));
+                        outs.push(FastConv::forward_fast(&self.heads[i], x.clone()));
                     }
                 }
                 if !deep {
-                    outs.push(self.heads[0].forward(x));
+                    outs.push(FastConv::forward_fast(&self.heads[0], x));
                 }
                 // Full resolution first.
                 outs.reverse();

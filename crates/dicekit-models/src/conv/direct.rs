@@ -1,0 +1,365 @@
+//! The convolution, its input gradient and its weight gradient on `f32` slices in burn's
+//! layout (`[N, C, D, H, W]`, weights `[Co, Ci, Kd, Kh, Kw]`), through the tap loops of
+//! [`cpu`](super::cpu).
+//!
+//! The input is copied once into a zero-padded buffer, split by phase when the stride is above
+//! one (`xs[n][c][phase][g]` holds `x_padded[n][c][s·g + phase]`), so that every kernel offset
+//! is a constant shift of a contiguous plane. The output is computed over the flat padded grid
+//! in chunks (`[image][chunk][channel][L]`, one rayon task per image and chunk, writing its own
+//! block) and the valid positions are copied out.
+//!
+//! The input gradient of a stride-`s` convolution is, for each phase `r` of the input, a
+//! stride-1 tap convolution of the front-padded output gradient with the kernel offsets `k`
+//! where `d·k ≡ r (mod s)` (for `s = 1`: the flipped kernel). The weight gradient is the tap
+//! correlation of the forward's taps with the output gradient laid out on the forward's grid
+//! (zero at the dropped columns), summed over tasks.
+use rayon::prelude::*;
+
+use super::cpu::{self, CO_BLOCK, DW_CO, DW_T, Isa, Q_TILE, Taps};
+use super::geom::{ConvGeom, flat_extent, strides};
+
+/// Output blocks of a tap convolution over a flat grid: `[image][chunk][rows][l]`.
+struct Blocks {
+    data: Vec<f32>,
+    rows: usize,
+    l: usize,
+    chunks: usize,
+}
+
+impl Blocks {
+    /// Copies positions `q..q + out.len()` of row `r` of image `img` into `out`.
+    fn read(&self, img: usize, r: usize, mut q: usize, out: &mut [f32]) {
+        let mut o = 0;
+        while o < out.len() {
+            let (c, j) = (q / self.l, q % self.l);
+            let take = (self.l - j).min(out.len() - o);
+            let start = ((img * self.chunks + c) * self.rows + r) * self.l + j;
+            out[o..o + take].copy_from_slice(&self.data[start..start + take]);
+            o += take;
+            q += take;
+        }
+    }
+}
+
+/// Positions per task: a multiple of the tile, about eight tasks per thread, at most `cap`.
+fn chunk_len(q: usize, images: usize, cap: usize) -> usize {
+    let threads = rayon::current_num_threads().max(1);
+    let per_image = (8 * threads).div_ceil(images.max(1)).max(1);
+    q.div_ceil(per_image)
+        .next_multiple_of(Q_TILE)
+        .clamp(Q_TILE, cap.max(Q_TILE))
+}
+
+/// `out[c][q] = Σ_t w[t][c] · src_img[base[t] + q]` for every image, `q < q_len`.
+/// `w` is `[T][rows]`, `rows` a multiple of [`CO_BLOCK`].
+fn tap_conv(
+    isa: Isa,
+    src: &[f32],
+    img_len: usize,
+    images: usize,
+    taps: &Taps,
+    w: &[f32],
+    rows: usize,
+    q_len: usize,
+) -> Blocks {
+    let l = chunk_len(q_len, images, 32 * Q_TILE);
+    let chunks = q_len.div_ceil(l);
+    let mut data = vec![0f32; images * chunks * rows * l];
+    if taps.len() == 0 {
+        return Blocks {
+            data,
+            rows,
+            l,
+            chunks,
+        };
+    }
+    data.par_chunks_mut(rows * l).enumerate().for_each(|(i, block)| {
+        let (img, c) = (i / chunks, i % chunks);
+        let s = &src[img * img_len..(img + 1) * img_len];
+        let (q0, qe) = (c * l, ((c + 1) * l).min(q_len));
+        for cb in (0..rows).step_by(CO_BLOCK) {
+            let out = &mut block[cb * l..];
+            let mut t0 = q0;
+            while t0 < qe {
+                let n = Q_TILE.min(qe - t0);
+                cpu::tap_tile(isa, s, taps, &w[cb..], rows, t0, n, &mut out[t0 - q0..], l);
+                t0 += n;
+            }
+        }
+    });
+    Blocks {
+        data,
+        rows,
+        l,
+        chunks,
+    }
+}
+
+/// Copies `x [planes][I]` into `[planes][phases][G]`: the input padded by `lo` in front (zero
+/// elsewhere) and split by `stride` (phase `r` at grid position `g` holds padded `s·g + r`).
+fn phase_split(
+    x: &[f32],
+    planes: usize,
+    input: [usize; 3],
+    lo: [usize; 3],
+    stride: [usize; 3],
+    grid: [usize; 3],
+) -> Vec<f32> {
+    let plane_in: usize = input.iter().product();
+    let plane: usize = grid.iter().product();
+    let phases: usize = stride.iter().product();
+    let mut out = vec![0f32; planes * phases * plane];
+    let gs = strides(grid);
+    out.par_chunks_mut(phases * plane)
+        .zip(x.par_chunks(plane_in))
+        .for_each(|(dst, src)| {
+            for ph in 0..phases {
+                let r = [ph / (stride[1] * stride[2]), ph / stride[2] % stride[1], ph % stride[2]];
+                let dst = &mut dst[ph * plane..(ph + 1) * plane];
+                // Grid positions g (per axis) whose input index s·g + r - lo is in [0, I).
+                let range = |a: usize| {
+                    let first = lo[a].saturating_sub(r[a]).div_ceil(stride[a]);
+                    let end = (input[a] + lo[a]).saturating_sub(r[a]).div_ceil(stride[a]).min(grid[a]);
+                    first..end.max(first)
+                };
+                let (r0, r1, r2) = (range(0), range(1), range(2));
+                if r2.is_empty() {
+                    continue;
+                }
+                let i2_first = stride[2] * r2.start + r[2] - lo[2];
+                for g0 in r0.clone() {
+                    let i0 = stride[0] * g0 + r[0] - lo[0];
+                    for g1 in r1.clone() {
+                        let i1 = stride[1] * g1 + r[1] - lo[1];
+                        let row = &src[(i0 * input[1] + i1) * input[2]..][..input[2]];
+                        let d = &mut dst[g0 * gs[0] + g1 * gs[1]..][r2.clone()];
+                        if stride[2] == 1 {
+                            d.copy_from_slice(&row[i2_first..i2_first + d.len()]);
+                        } else {
+                            for (k, v) in d.iter_mut().enumerate() {
+                                *v = row[i2_first + k * stride[2]];
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    out
+}
+
+/// The forward's input buffer, taps and grid.
+struct ForwardPlan {
+    xs: Vec<f32>,
+    taps: Taps,
+    img_len: usize,
+    grid_strides: [usize; 3],
+    out: [usize; 3],
+    q_len: usize,
+}
+
+fn forward_plan(x: &[f32], g: &ConvGeom) -> Option<ForwardPlan> {
+    let out = g.output()?;
+    let grid = g.phase_grid();
+    let gs = strides(grid);
+    let plane: usize = grid.iter().product();
+    let phases = g.phases();
+    let lo = g.pad.map(|p| p.0);
+    let xs = phase_split(x, g.n * g.ci, g.input, lo, g.stride, grid);
+    let [s, d, k] = [g.stride, g.dilation, g.kernel];
+    let mut base = Vec::with_capacity(g.ci * g.kernel_len());
+    for c in 0..g.ci {
+        for k0 in 0..k[0] {
+            for k1 in 0..k[1] {
+                for k2 in 0..k[2] {
+                    let u = [d[0] * k0, d[1] * k1, d[2] * k2];
+                    let ph = ((u[0] % s[0]) * s[1] + u[1] % s[1]) * s[2] + u[2] % s[2];
+                    let off = (u[0] / s[0]) * gs[0] + (u[1] / s[1]) * gs[1] + u[2] / s[2];
+                    base.push((c * phases + ph) * plane + off);
+                }
+            }
+        }
+    }
+    Some(ForwardPlan {
+        xs,
+        taps: Taps::new(base),
+        img_len: g.ci * phases * plane,
+        grid_strides: gs,
+        out,
+        q_len: flat_extent(out, gs),
+    })
+}
+
+/// `y [N, Co, ...O]` of `x [N, Ci, ...I]`, `w [Co, Ci, ...K]` and an optional bias `[Co]`.
+/// `None` where the output would be empty.
+pub(crate) fn conv_forward(x: &[f32], w: &[f32], bias: Option<&[f32]>, g: &ConvGeom) -> Option<Vec<f32>> {
+    let plan = forward_plan(x, g)?;
+    let t = plan.taps.len();
+    let rows = g.co.next_multiple_of(CO_BLOCK);
+    let mut wp = vec![0f32; t * rows];
+    for co in 0..g.co {
+        for (ti, &v) in w[co * t..(co + 1) * t].iter().enumerate() {
+            wp[ti * rows + co] = v;
+        }
+    }
+    let blocks = tap_conv(g.isa, &plan.xs, plan.img_len, g.n, &plan.taps, &wp, rows, plan.q_len);
+    let o = plan.out;
+    let plane: usize = o.iter().product();
+    let gs = plan.grid_strides;
+    let mut y = vec![0f32; g.n * g.co * plane];
+    y.par_chunks_mut(plane).enumerate().for_each(|(i, yp)| {
+        let (img, c) = (i / g.co, i % g.co);
+        for o0 in 0..o[0] {
+            for o1 in 0..o[1] {
+                let row = &mut yp[(o0 * o[1] + o1) * o[2]..][..o[2]];
+                blocks.read(img, c, o0 * gs[0] + o1 * gs[1], row);
+            }
+        }
+        if let Some(b) = bias {
+            yp.iter_mut().for_each(|v| *v += b[c]);
+        }
+    });
+    Some(y)
+}
+
+/// `dx [N, Ci, ...I]` from `dy [N, Co, ...O]` and `w [Co, Ci, ...K]` (plus an optional bias
+/// `[Ci]`: the transposed convolution). `None` where the forward's output would be empty.
+pub(crate) fn conv_input_grad(dy: &[f32], w: &[f32], bias: Option<&[f32]>, g: &ConvGeom) -> Option<Vec<f32>> {
+    let o = g.output()?;
+    let [s, d, k] = [g.stride, g.dilation, g.kernel];
+    let grid = g.phase_grid();
+    let m: [usize; 3] = std::array::from_fn(|a| d[a] * (k[a] - 1) / s[a]);
+    let e: [usize; 3] = std::array::from_fn(|a| grid[a] + m[a]);
+    let es = strides(e);
+    let plane_e: usize = e.iter().product();
+    let dyp = phase_split(dy, g.n * g.co, o, m, [1; 3], e);
+    let q_len = flat_extent(grid, es);
+    let rows = g.ci.next_multiple_of(CO_BLOCK);
+    let kl = g.kernel_len();
+    let phases = g.phases();
+    let blocks: Vec<Blocks> = (0..phases)
+        .map(|ph| {
+            let r = [ph / (s[1] * s[2]), ph / s[2] % s[1], ph % s[2]];
+            let mut base = vec![];
+            let mut wp = vec![];
+            for co in 0..g.co {
+                for k0 in 0..k[0] {
+                    for k1 in 0..k[1] {
+                        for k2 in 0..k[2] {
+                            let u = [d[0] * k0, d[1] * k1, d[2] * k2];
+                            if (0..3).any(|a| u[a] % s[a] != r[a]) {
+                                continue;
+                            }
+                            base.push(co * plane_e + (0..3).map(|a| (m[a] - u[a] / s[a]) * es[a]).sum::<usize>());
+                            let kk = (k0 * k[1] + k1) * k[2] + k2;
+                            let at = wp.len();
+                            wp.resize(at + rows, 0.0);
+                            for ci in 0..g.ci {
+                                wp[at + ci] = w[(co * g.ci + ci) * kl + kk];
+                            }
+                        }
+                    }
+                }
+            }
+            tap_conv(g.isa, &dyp, g.co * plane_e, g.n, &Taps::new(base), &wp, rows, q_len)
+        })
+        .collect();
+    let input = g.input;
+    let plane: usize = input.iter().product();
+    let lo = g.pad.map(|p| p.0);
+    let mut dx = vec![0f32; g.n * g.ci * plane];
+    dx.par_chunks_mut(plane).enumerate().for_each(|(i, xp)| {
+        let (img, c) = (i / g.ci, i % g.ci);
+        let mut row = vec![0f32; grid[2]];
+        for (ph, b) in blocks.iter().enumerate() {
+            let r = [ph / (s[1] * s[2]), ph / s[2] % s[1], ph % s[2]];
+            for g0 in 0..grid[0] {
+                let Some(i0) = (s[0] * g0 + r[0]).checked_sub(lo[0]).filter(|v| *v < input[0]) else {
+                    continue;
+                };
+                for g1 in 0..grid[1] {
+                    let Some(i1) = (s[1] * g1 + r[1]).checked_sub(lo[1]).filter(|v| *v < input[1]) else {
+                        continue;
+                    };
+                    b.read(img, c, g0 * es[0] + g1 * es[1], &mut row);
+                    let dst = &mut xp[(i0 * input[1] + i1) * input[2]..][..input[2]];
+                    for (g2, &v) in row.iter().enumerate() {
+                        if let Some(i2) = (s[2] * g2 + r[2]).checked_sub(lo[2]).filter(|v| *v < input[2]) {
+                            dst[i2] = v;
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(b) = bias {
+            xp.iter_mut().for_each(|v| *v += b[c]);
+        }
+    });
+    Some(dx)
+}
+
+/// `dw [Co, Ci, ...K]` from `x [N, Ci, ...I]` and `dy [N, Co, ...O]`. `None` where the output
+/// would be empty.
+pub(crate) fn conv_weight_grad(x: &[f32], dy: &[f32], g: &ConvGeom) -> Option<Vec<f32>> {
+    let plan = forward_plan(x, g)?;
+    let (o, gs, q_len) = (plan.out, plan.grid_strides, plan.q_len);
+    let rows = g.co.next_multiple_of(CO_BLOCK);
+    let l = chunk_len(q_len, g.n, 64 * Q_TILE);
+    let chunks = q_len.div_ceil(l);
+    let plane_o: usize = o.iter().product();
+    // dy on the forward's grid, zero at the dropped positions: [image][chunk][rows][l].
+    let mut dyq = vec![0f32; g.n * chunks * rows * l];
+    dyq.par_chunks_mut(rows * l).enumerate().for_each(|(i, block)| {
+        let (img, c) = (i / chunks, i % chunks);
+        let (q0, qe) = (c * l, ((c + 1) * l).min(q_len));
+        for o0 in (q0 / gs[0])..o[0] {
+            if o0 * gs[0] >= qe {
+                break;
+            }
+            for o1 in 0..o[1] {
+                let q = o0 * gs[0] + o1 * gs[1];
+                let (a, b) = (q.max(q0), (q + o[2]).min(qe));
+                if a >= b {
+                    continue;
+                }
+                for co in 0..g.co {
+                    let src = &dy[(img * g.co + co) * plane_o + (o0 * o[1] + o1) * o[2]..];
+                    block[co * l + a - q0..co * l + b - q0].copy_from_slice(&src[a - q..b - q]);
+                }
+            }
+        }
+    });
+    let t = plan.taps.len();
+    let taps = &plan.taps;
+    let acc = (0..g.n * chunks)
+        .into_par_iter()
+        .fold(
+            || vec![0f32; t * rows],
+            |mut acc, i| {
+                let (img, c) = (i / chunks, i % chunks);
+                let s = &plan.xs[img * plan.img_len..(img + 1) * plan.img_len];
+                let block = &dyq[i * rows * l..(i + 1) * rows * l];
+                let (q0, qe) = (c * l, ((c + 1) * l).min(q_len));
+                for cb in (0..g.co).step_by(DW_CO) {
+                    for tb in (0..t).step_by(DW_T) {
+                        let base = &taps.base[tb..(tb + DW_T).min(t)];
+                        cpu::corr_tile(g.isa, s, base, taps.max, q0, qe - q0, &block[cb * l..], l, &mut acc[tb * rows + cb..], rows);
+                    }
+                }
+                acc
+            },
+        )
+        .reduce(
+            || vec![0f32; t * rows],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                a
+            },
+        );
+    let mut dw = vec![0f32; g.co * t];
+    for co in 0..g.co {
+        for ti in 0..t {
+            dw[co * t + ti] = acc[ti * rows + co];
+        }
+    }
+    Some(dw)
+}
