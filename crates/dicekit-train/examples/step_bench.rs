@@ -6,6 +6,10 @@
 //! 3D: the same with strided-convolution downsampling, batch 2 x 1 x 64^3.
 use std::time::Instant;
 
+/// The allocator of the `dicekit` command, whose training steps this times.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use dicekit_losses::{Activation, OverlapLossConfig, Target};

@@ -5,11 +5,13 @@
 //! grid `q < Q` (the padded grid, whose few columns past the output are computed and dropped):
 //! ```text
 //! tap convolution (forward, input gradient):  out[c][q] = Σ_t w[t][c] · src[base[t] + q]
-//! tap correlation (weight gradient):          dw[t][c]  = Σ_q dy[c][q] · src[base[t] + q]
+//! tap correlation (weight gradient):          dw[t][c]  = Σ_q src[base[t] + q] · dyt[q][c]
 //! ```
 //! No im2col buffer is built: a tap is a pointer offset. The AVX-512 versions keep an
-//! 8 channels x 48 positions tile (forward) or a 4 channels x 6 taps tile (weight gradient) in
-//! registers and load partial vectors with masks, so no bounds are checked inside the loops;
+//! 8 channels x 48 positions tile (forward; positions in the vector lanes) or a 24 taps x 16,
+//! 12 x 32 or 8 x 48 channels tile (weight gradient; channels in the lanes, the output
+//! gradient transposed to `[q][c]`, so no horizontal sums) in registers and load partial
+//! vectors with masks, so no bounds are checked inside the loops;
 //! the callers check the extent of every tap once per tile ([`Taps::max`]). The portable
 //! versions compute the same sums in the same order per output, in plain Rust.
 
@@ -19,10 +21,8 @@ pub(crate) const CO_BLOCK: usize = 8;
 const QV: usize = 3;
 /// Positions of one forward tile.
 pub(crate) const Q_TILE: usize = 16 * QV;
-/// Output channels of one weight-gradient tile.
-pub(crate) const DW_CO: usize = 4;
-/// Taps of one weight-gradient tile.
-pub(crate) const DW_T: usize = 6;
+/// Accumulators of one weight-gradient tile (taps x vectors of 16 channels).
+const DW_ACC: usize = 24;
 
 /// The instruction set the kernels run with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,62 +127,68 @@ fn portable_tap_tile(
     }
 }
 
-/// `acc[t * cs + c] += Σ_{j < n} dy[c * ds + j] · src[base[t] + q0 + j]` for `c < DW_CO` and
-/// every tap of `base` (at most `DW_T`).
+/// Taps of one weight-gradient tile of `v` vectors (16 channels each).
+pub(crate) fn wgrad_taps(v: usize) -> usize {
+    DW_ACC / v
+}
+
+/// `acc[t * cs + c] += Σ_{j < n} src[base[t] + q0 + j] · dyt[j * ds + c]` for the
+/// `c < 16 v` channels (`v` = 1, 2 or 3) and every tap of `base` (at most
+/// [`wgrad_taps`]`(v)`).
 ///
 /// # Panics
-/// When a read or write would be out of bounds.
+/// When a read or write would be out of bounds, or `v` is not 1, 2 or 3.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn corr_tile(
+pub(crate) fn wgrad_tile(
     isa: Isa,
     src: &[f32],
     base: &[usize],
     max_base: usize,
     q0: usize,
     n: usize,
-    dy: &[f32],
+    dyt: &[f32],
     ds: usize,
+    v: usize,
     acc: &mut [f32],
     cs: usize,
 ) {
     let t = base.len();
-    assert!(t <= DW_T);
+    assert!((1..=3).contains(&v) && t <= wgrad_taps(v));
     if t == 0 || n == 0 {
         return;
     }
     assert!(max_base + q0 + n <= src.len(), "tap out of the source");
-    assert!((DW_CO - 1) * ds + n <= dy.len(), "gradient too short");
-    assert!((t - 1) * cs + DW_CO <= acc.len(), "accumulator too short");
+    assert!((n - 1) * ds + 16 * v <= dyt.len(), "gradient too short");
+    assert!((t - 1) * cs + 16 * v <= acc.len(), "accumulator too short");
     match isa {
         #[cfg(target_arch = "x86_64")]
         Isa::Avx512 => {
-            // SAFETY: AVX-512F is present (see `tap_tile`); the asserts bound every access.
+            // Missing taps of a last, partial tile repeat the first (not stored).
+            let b = |i: usize| base[if i < t { i } else { 0 }];
+            let (s, d, a) = (src[q0..].as_ptr(), dyt.as_ptr(), acc.as_mut_ptr());
+            // SAFETY: AVX-512F is present (see `tap_tile`); the asserts bound every access:
+            // `src[base + q0 + j]` for `j < n`, `dyt[j * ds + c]` and `acc[t * cs + c]` for
+            // `c < 16 v`.
             #[allow(unsafe_code)]
             unsafe {
-                let s = src.as_ptr().add(q0);
-                let (d, a) = (dy.as_ptr(), acc.as_mut_ptr());
-                match t {
-                    6 => avx512::corr_tile::<6>(s, base, n, d, ds, a, cs),
-                    5 => avx512::corr_tile::<5>(s, base, n, d, ds, a, cs),
-                    4 => avx512::corr_tile::<4>(s, base, n, d, ds, a, cs),
-                    3 => avx512::corr_tile::<3>(s, base, n, d, ds, a, cs),
-                    2 => avx512::corr_tile::<2>(s, base, n, d, ds, a, cs),
-                    _ => avx512::corr_tile::<1>(s, base, n, d, ds, a, cs),
+                match v {
+                    1 => avx512::wgrad_tile::<1, 24>(s, &std::array::from_fn(b), t, n, d, ds, a, cs),
+                    2 => avx512::wgrad_tile::<2, 12>(s, &std::array::from_fn(b), t, n, d, ds, a, cs),
+                    _ => avx512::wgrad_tile::<3, 8>(s, &std::array::from_fn(b), t, n, d, ds, a, cs),
                 }
             }
         }
         _ => {
             for (ti, &b) in base.iter().enumerate() {
                 let s = &src[b + q0..b + q0 + n];
-                for c in 0..DW_CO {
-                    let d = &dy[c * ds..c * ds + n];
-                    // Sixteen partial sums, as the vector version keeps them.
-                    let mut lanes = [0f32; 16];
-                    for (j, (&x, &g)) in s.iter().zip(d).enumerate() {
-                        lanes[j % 16] = g.mul_add(x, lanes[j % 16]);
+                let a = &mut acc[ti * cs..ti * cs + 16 * v];
+                let mut sum = vec![0f32; 16 * v];
+                for (j, &x) in s.iter().enumerate() {
+                    for (o, &g) in sum.iter_mut().zip(&dyt[j * ds..j * ds + 16 * v]) {
+                        *o = x.mul_add(g, *o);
                     }
-                    acc[ti * cs + c] += lanes.iter().sum::<f32>();
                 }
+                a.iter_mut().zip(&sum).for_each(|(o, s)| *o += s);
             }
         }
     }
@@ -193,7 +199,7 @@ pub(crate) fn corr_tile(
 mod avx512 {
     use std::arch::x86_64::*;
 
-    use super::{CO_BLOCK, DW_CO, QV};
+    use super::{CO_BLOCK, QV};
 
     /// Mask of the first `n` of 16 lanes.
     #[inline(always)]
@@ -238,39 +244,41 @@ mod avx512 {
         }
     }
 
-    /// See [`super::corr_tile`]; `src` points at position `q0`.
+    /// See [`super::wgrad_tile`]; `src` points at position `q0`; `V` vectors of channels,
+    /// `T` taps (`V T = 24`), the first `nt` stored.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn corr_tile<const T: usize>(
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn wgrad_tile<const V: usize, const T: usize>(
         src: *const f32,
-        base: &[usize],
+        b: &[usize; T],
+        nt: usize,
         n: usize,
-        dy: *const f32,
+        dyt: *const f32,
         ds: usize,
         acc_out: *mut f32,
         cs: usize,
     ) {
-        let b: [usize; T] = std::array::from_fn(|t| base[t]);
-        let mut acc = [[_mm512_setzero_ps(); T]; DW_CO];
-        let mut q = 0;
-        while q < n {
-            let m = mask(n - q);
-            // SAFETY: lanes `q + j < n` are in bounds (caller); masked lanes are not read.
+        let mut acc = [[_mm512_setzero_ps(); V]; T];
+        for q in 0..n {
+            // SAFETY: `q < n` rows of `dyt` and taps `b[t] + q` are in bounds (caller).
             unsafe {
-                let d: [__m512; DW_CO] =
-                    std::array::from_fn(|c| _mm512_maskz_loadu_ps(m, dy.add(c * ds + q)));
-                for t in 0..T {
-                    let s = _mm512_maskz_loadu_ps(m, src.add(b[t] + q));
-                    for c in 0..DW_CO {
-                        acc[c][t] = _mm512_fmadd_ps(d[c], s, acc[c][t]);
+                let row = dyt.add(q * ds);
+                let d: [__m512; V] = std::array::from_fn(|v| _mm512_loadu_ps(row.add(16 * v)));
+                for (t, a) in acc.iter_mut().enumerate() {
+                    let s = _mm512_set1_ps(*src.add(b[t] + q));
+                    for v in 0..V {
+                        a[v] = _mm512_fmadd_ps(s, d[v], a[v]);
                     }
                 }
             }
-            q += 16;
         }
-        for c in 0..DW_CO {
-            for t in 0..T {
-                // SAFETY: `t * cs + c` is in bounds (caller).
-                unsafe { *acc_out.add(t * cs + c) += _mm512_reduce_add_ps(acc[c][t]) };
+        for (t, a) in acc.iter().enumerate().take(nt) {
+            for v in 0..V {
+                // SAFETY: `t * cs + 16 v + lane` is in bounds (caller).
+                unsafe {
+                    let p = acc_out.add(t * cs + 16 * v);
+                    _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), a[v]));
+                }
             }
         }
     }
@@ -303,16 +311,18 @@ mod tests {
                 assert!((x - y).abs() <= 1e-5 * (1.0 + y.abs()), "{x} {y} n={n}");
             }
         }
-        let dy: Vec<f32> = (0..4 * 90).map(|_| lcg(&mut s)).collect();
-        for t in 1..=6 {
-            for n in [1, 16, 31, 90] {
-                let base = &taps.base[..t];
+        let dyt: Vec<f32> = (0..90 * 50).map(|_| lcg(&mut s)).collect();
+        for v in 1..=3 {
+            for t in [1, 5, wgrad_taps(v)] {
+                let base: Vec<usize> = (0..t).map(|i| (i * 37) % 300).collect();
                 let mx = *base.iter().max().unwrap();
-                let (mut a, mut b) = (vec![0f32; 6 * 5], vec![0f32; 6 * 5]);
-                corr_tile(Isa::Avx512, &src, base, mx, 3, n, &dy, 90, &mut a, 5);
-                corr_tile(Isa::Portable, &src, base, mx, 3, n, &dy, 90, &mut b, 5);
-                for (x, y) in a.iter().zip(&b) {
-                    assert!((x - y).abs() <= 1e-5 * (1.0 + y.abs()), "{x} {y} t={t} n={n}");
+                for n in [1, 16, 31, 90] {
+                    let (mut a, mut b) = (vec![0f32; t * 50], vec![0f32; t * 50]);
+                    wgrad_tile(Isa::Avx512, &src, &base, mx, 3, n, &dyt[1..], 50, v, &mut a, 50);
+                    wgrad_tile(Isa::Portable, &src, &base, mx, 3, n, &dyt[1..], 50, v, &mut b, 50);
+                    for (x, y) in a.iter().zip(&b) {
+                        assert!((x - y).abs() <= 1e-5 * (1.0 + y.abs()), "{x} {y} t={t} n={n}");
+                    }
                 }
             }
         }

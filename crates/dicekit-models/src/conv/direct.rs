@@ -11,11 +11,11 @@
 //! The input gradient of a stride-`s` convolution is, for each phase `r` of the input, a
 //! stride-1 tap convolution of the front-padded output gradient with the kernel offsets `k`
 //! where `d·k ≡ r (mod s)` (for `s = 1`: the flipped kernel). The weight gradient is the tap
-//! correlation of the forward's taps with the output gradient laid out on the forward's grid
-//! (zero at the dropped columns), summed over tasks.
+//! correlation of the forward's taps with the output gradient laid out, transposed
+//! (`[q][channel]`), on the forward's grid (zero at the dropped columns), summed over tasks.
 use rayon::prelude::*;
 
-use super::cpu::{self, CO_BLOCK, DW_CO, DW_T, Isa, Q_TILE, Taps};
+use super::cpu::{self, CO_BLOCK, Isa, Q_TILE, Taps};
 use super::geom::{ConvGeom, flat_extent, strides};
 
 /// Output blocks of a tap convolution over a flat grid: `[image][chunk][rows][l]`.
@@ -302,11 +302,12 @@ pub(crate) fn conv_input_grad(dy: &[f32], w: &[f32], bias: Option<&[f32]>, g: &C
 pub(crate) fn conv_weight_grad(x: &[f32], dy: &[f32], g: &ConvGeom) -> Option<Vec<f32>> {
     let plan = forward_plan(x, g)?;
     let (o, gs, q_len) = (plan.out, plan.grid_strides, plan.q_len);
-    let rows = g.co.next_multiple_of(CO_BLOCK);
+    let rows = g.co.next_multiple_of(16);
     let l = chunk_len(q_len, g.n, 64 * Q_TILE);
     let chunks = q_len.div_ceil(l);
     let plane_o: usize = o.iter().product();
-    // dy on the forward's grid, zero at the dropped positions: [image][chunk][rows][l].
+    // dy transposed onto the forward's grid, zero at the dropped positions:
+    // [image][chunk][l][rows].
     let mut dyq = vec![0f32; g.n * chunks * rows * l];
     dyq.par_chunks_mut(rows * l).enumerate().for_each(|(i, block)| {
         let (img, c) = (i / chunks, i % chunks);
@@ -322,12 +323,24 @@ pub(crate) fn conv_weight_grad(x: &[f32], dy: &[f32], g: &ConvGeom) -> Option<Ve
                     continue;
                 }
                 for co in 0..g.co {
-                    let src = &dy[(img * g.co + co) * plane_o + (o0 * o[1] + o1) * o[2]..];
-                    block[co * l + a - q0..co * l + b - q0].copy_from_slice(&src[a - q..b - q]);
+                    let src = &dy[(img * g.co + co) * plane_o + (o0 * o[1] + o1) * o[2] + a - q..][..b - a];
+                    for (k, &v) in src.iter().enumerate() {
+                        block[(a - q0 + k) * rows + co] = v;
+                    }
                 }
             }
         }
     });
+    // Channel blocks of 48, 32 or 16 (3, 2 or 1 vectors).
+    let mut co_blocks = vec![];
+    let mut c0 = 0;
+    while c0 < rows {
+        let v = ((rows - c0) / 16).min(3);
+        co_blocks.push((c0, v));
+        c0 += 16 * v;
+    }
+    // Positions per pass over the taps: the gradient rows of a pass stay in the L1 cache.
+    const SUB: usize = 128;
     let t = plan.taps.len();
     let taps = &plan.taps;
     let acc = (0..g.n * chunks)
@@ -339,10 +352,15 @@ pub(crate) fn conv_weight_grad(x: &[f32], dy: &[f32], g: &ConvGeom) -> Option<Ve
                 let s = &plan.xs[img * plan.img_len..(img + 1) * plan.img_len];
                 let block = &dyq[i * rows * l..(i + 1) * rows * l];
                 let (q0, qe) = (c * l, ((c + 1) * l).min(q_len));
-                for cb in (0..g.co).step_by(DW_CO) {
-                    for tb in (0..t).step_by(DW_T) {
-                        let base = &taps.base[tb..(tb + DW_T).min(t)];
-                        cpu::corr_tile(g.isa, s, base, taps.max, q0, qe - q0, &block[cb * l..], l, &mut acc[tb * rows + cb..], rows);
+                for p0 in (q0..qe).step_by(SUB) {
+                    let n = SUB.min(qe - p0);
+                    for &(cb, v) in &co_blocks {
+                        let tb_len = cpu::wgrad_taps(v);
+                        for tb in (0..t).step_by(tb_len) {
+                            let base = &taps.base[tb..(tb + tb_len).min(t)];
+                            let dyt = &block[(p0 - q0) * rows + cb..];
+                            cpu::wgrad_tile(g.isa, s, base, taps.max, p0, n, dyt, rows, v, &mut acc[tb * rows + cb..], rows);
+                        }
                     }
                 }
                 acc
