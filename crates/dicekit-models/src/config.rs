@@ -18,9 +18,10 @@ pub enum NormKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Downsampling {
-    /// The first convolution of each level has stride 2 (nnU-Net; the only option in 3D with burn 0.22).
+    /// The first convolution of each level has stride 2 (nnU-Net).
     StridedConv,
-    /// 2x2 max-pooling before each level (2D only).
+    /// 2x2 (2D) or 2x2x2 (3D, [`MaxPool3d`](crate::MaxPool3d)) max pooling before each level.
+    /// Until dicekit 0.1's 3D max pooling, 3D networks asked for it got strided convolutions.
     MaxPool,
 }
 

@@ -13,9 +13,11 @@ mod attention;
 mod config;
 pub mod conv;
 mod norm;
+mod pool;
 mod unet;
 
 pub use attention::{AttentionNet2d, AttentionNetConfig, AttentionOutput, MaskAttention};
 pub use config::{Downsampling, ModelConfigError, Nonlinearity, NormKind, UNetConfig, Upsampling};
 pub use norm::Norm;
+pub use pool::MaxPool3d;
 pub use unet::{SegmentationModel, UNet2d, UNet3d};

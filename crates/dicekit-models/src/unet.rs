@@ -8,6 +8,7 @@ use burn::nn::{Dropout, DropoutConfig, PaddingConfig2d, PaddingConfig3d};
 use burn::prelude::*;
 
 use crate::conv::FastConv;
+use crate::MaxPool3d;
 use crate::{Downsampling, Nonlinearity, Norm, UNetConfig, Upsampling};
 
 /// A segmentation network on `[B, C_in, ...S]` inputs (`D` = 4 for 2D, 5 for 3D).
@@ -87,7 +88,7 @@ macro_rules! unet {
                     panic!("{e}");
                 }
                 let ch = cfg.channels();
-                let pooling = cfg.downsampling == Downsampling::MaxPool && $N == 2;
+                let pooling = cfg.downsampling == Downsampling::MaxPool;
                 let encoder = (0..cfg.depth)
                     .map(|l| {
                         let cin = if l == 0 { cfg.in_channels } else { ch[l - 1] };
@@ -175,7 +176,7 @@ macro_rules! unet {
     };
 }
 
-/// 2D pooling that a 3D network never builds; kept for a uniform template.
+/// The 2x2 (2x2x2) max pooling of each rank.
 trait Pool2x2 {
     fn default_2x2() -> Self;
 }
@@ -186,19 +187,9 @@ impl Pool2x2 for MaxPool2d {
     }
 }
 
-/// Placeholder pooling for 3D (burn 0.22 has no 3D max-pool; 3D networks downsample with strided convolutions).
-#[derive(Module, Debug)]
-pub struct NoPool;
-
-impl Pool2x2 for NoPool {
+impl Pool2x2 for MaxPool3d {
     fn default_2x2() -> Self {
-        NoPool
-    }
-}
-
-impl NoPool {
-    fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
-        x
+        MaxPool3d
     }
 }
 
@@ -207,8 +198,8 @@ unet!(
     UNet2d, Block2d, 4, 2, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, PaddingConfig2d::Explicit(1, 1, 1, 1), MaxPool2d
 );
 unet!(
-    /// 3D U-Net on `[B, C, X, Y, Z]` (strided-convolution downsampling).
-    UNet3d, Block3d, 5, 3, Conv3d, Conv3dConfig, ConvTranspose3d, ConvTranspose3dConfig, PaddingConfig3d::Explicit(1, 1, 1), NoPool
+    /// 3D U-Net on `[B, C, X, Y, Z]`.
+    UNet3d, Block3d, 5, 3, Conv3d, Conv3dConfig, ConvTranspose3d, ConvTranspose3dConfig, PaddingConfig3d::Explicit(1, 1, 1), MaxPool3d
 );
 
 impl UNetConfig {

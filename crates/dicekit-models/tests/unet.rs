@@ -42,6 +42,17 @@ fn unet3d_and_deep_supervision_outputs() {
         .forward(Tensor::<5>::ones([1, 1, 8, 8, 16], &d));
     let shapes: Vec<[usize; 5]> = out.iter().map(|t| t.dims()).collect();
     assert_eq!(shapes, vec![[1, 3, 8, 8, 16], [1, 3, 4, 4, 8]]);
+    // 3D with max pooling (2x2x2) instead of strided convolutions.
+    let pooled = UNetConfig::new(1, 3)
+        .with_depth(3)
+        .with_base_channels(2)
+        .with_downsampling(Downsampling::MaxPool)
+        .init_3d(&d);
+    let x = Tensor::<5>::random([1, 1, 8, 12, 16], burn::tensor::Distribution::Normal(0.0, 1.0), &d).require_grad();
+    let out = pooled.forward(x.clone());
+    assert_eq!(out[0].dims(), [1, 3, 8, 12, 16]);
+    let grads = out[0].clone().sum().backward();
+    assert!(x.grad(&grads).is_some());
     let out = UNetConfig::new(1, 2)
         .with_depth(1)
         .with_base_channels(2)

@@ -1,9 +1,11 @@
 //! Median time of one U-Net training step (forward, Dice loss, backward, Adam) on the CPU.
 //!
-//! Run: `cargo run --release -p dicekit-train --example step_bench -- 2d|3d [steps] [relu|leaky] [batch|instance|group]`
+//! Run: `cargo run --release -p dicekit-train --example step_bench -- 2d|3d|3dpool [steps] [relu|leaky] [batch|instance|group]`
 //! (`STEP_LOSS_PATH=generic` for the loss through burn's generic path instead of the fused kernel).
 //! 2D: 4 levels, 16 base channels, batch norm, max-pool, batch 8 x 1 x 128 x 128, 2 classes.
-//! 3D: the same with strided-convolution downsampling, batch 2 x 1 x 64^3.
+//! 3D: the same with strided-convolution downsampling, batch 2 x 1 x 64^3; `3dpool`: 2x2x2
+//! max pooling instead.
+//! `DICEKIT_CONV=burn` runs burn's own convolutions instead of dicekit's kernels.
 use std::time::Instant;
 
 /// The allocator of the `dicekit` command, whose training steps this times.
@@ -78,7 +80,12 @@ fn main() {
             }
         }
         _ => {
-            let mut model = cfg.init_3d(&device);
+            let down = if case == "3dpool" {
+                Downsampling::MaxPool
+            } else {
+                Downsampling::StridedConv
+            };
+            let mut model = cfg.with_downsampling(down).init_3d(&device);
             let x = Tensor::<5>::random(
                 [2, 1, 64, 64, 64],
                 burn::tensor::Distribution::Normal(0.0, 1.0),

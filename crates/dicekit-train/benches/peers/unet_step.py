@@ -2,7 +2,8 @@
 """Times one U-Net training step in PyTorch (CPU, 2 threads) on the model and shapes of
 dicekit's `step_bench` example, runs dicekit's, and prints the ratio. Exits 0 without torch.
 
-Run from the repository root: python3 crates/dicekit-train/benches/peers/unet_step.py [2d|3d] [steps]
+Run from the repository root: python3 crates/dicekit-train/benches/peers/unet_step.py [2d|3d|3dpool] [steps]
+(3dpool: the 3D network with 2x2x2 max pooling instead of strided convolutions.)
 Environment: STEP_BATCH=N sets the 2D batch (default 8); DEVICE=cuda times PyTorch on the GPU (synchronised) instead; TORCH_ONLY=1 skips
 dicekit's run (the GPU script times dicekit's Vulkan build itself).
 """
@@ -25,7 +26,8 @@ steps = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 device = os.environ.get("DEVICE", "cpu")
 torch.set_num_threads(2)
 torch.manual_seed(0)
-three = case == "3d"
+three = case in ("3d", "3dpool")
+pool3 = case == "3dpool"
 Conv, ConvT, BN = (nn.Conv3d, nn.ConvTranspose3d, nn.BatchNorm3d) if three else (nn.Conv2d, nn.ConvTranspose2d, nn.BatchNorm2d)
 
 
@@ -38,9 +40,10 @@ class UNet(nn.Module):
     def __init__(self, depth=4, base=16):
         super().__init__()
         ch = [base << l for l in range(depth)]
-        # 2D: max-pool then a stride-1 block; 3D: a stride-2 first convolution (as dicekit).
-        self.enc = nn.ModuleList([block(1 if l == 0 else ch[l - 1], ch[l], 2 if (three and l > 0) else 1) for l in range(depth)])
-        self.pool = None if three else nn.MaxPool2d(2)
+        # 2D (and 3dpool): max-pool then a stride-1 block; 3D: a stride-2 first convolution (as dicekit).
+        strided = three and not pool3
+        self.enc = nn.ModuleList([block(1 if l == 0 else ch[l - 1], ch[l], 2 if (strided and l > 0) else 1) for l in range(depth)])
+        self.pool = None if strided else (nn.MaxPool3d(2) if three else nn.MaxPool2d(2))
         self.up = nn.ModuleList([ConvT(ch[l], ch[l - 1], 2, stride=2) for l in range(depth - 1, 0, -1)])
         self.dec = nn.ModuleList([block(2 * ch[l - 1], ch[l - 1], 1) for l in range(depth - 1, 0, -1)])
         self.head = Conv(ch[0], 2, 1)
