@@ -10,6 +10,7 @@
 //! assert_eq!(logits[0].dims(), [1, 2, 16, 16]);
 //! ```
 mod attention;
+pub mod bn;
 mod config;
 pub mod conv;
 mod norm;

@@ -38,7 +38,7 @@ impl Norm {
     /// Normalises `[B, C, ...S]`.
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         match self {
-            Norm::Batch(n) => n.forward(x),
+            Norm::Batch(n) => crate::bn::batch_norm(n, x),
             Norm::Instance(n) => n.forward(x),
             Norm::Group(n) => n.forward(x),
         }

@@ -84,7 +84,7 @@ impl Drop for Restore {
     }
 }
 
-/// Runs `f` with burn's own convolutions on this thread (comparisons, tests).
+/// Runs `f` with burn's own convolutions and batch norm on this thread (comparisons, tests).
 #[doc(hidden)]
 pub fn with_burn_conv<R>(f: impl FnOnce() -> R) -> R {
     let _r = Restore(&BURN_ONLY, BURN_ONLY.with(|c| c.replace(true)));
@@ -108,6 +108,12 @@ pub fn direct_calls() -> usize {
 fn burn_by_env() -> bool {
     static ENV: OnceLock<bool> = OnceLock::new();
     *ENV.get_or_init(|| std::env::var("DICEKIT_CONV").is_ok_and(|v| v == "burn"))
+}
+
+/// Whether dicekit's kernels (convolutions, batch norm) are on for calls made now on this
+/// thread.
+pub(crate) fn kernels_enabled() -> bool {
+    !BURN_ONLY.with(|c| c.get()) && !burn_by_env()
 }
 
 /// The instruction set for a call made now on this thread, or `None` where the kernels do not
