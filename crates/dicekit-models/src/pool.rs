@@ -18,7 +18,11 @@ impl MaxPool3d {
     /// When a spatial size is below 2.
     pub fn forward(&self, x: Tensor<5>) -> Tensor<5> {
         let [b, c, d, h, w] = x.dims();
-        assert!(d >= 2 && h >= 2 && w >= 2, "max pooling 2x2x2 needs sizes >= 2, got {:?}", [d, h, w]);
+        assert!(
+            d >= 2 && h >= 2 && w >= 2,
+            "max pooling 2x2x2 needs sizes >= 2, got {:?}",
+            [d, h, w]
+        );
         let (d2, h2, w2) = (d / 2, h / 2, w / 2);
         let x = if d % 2 + h % 2 + w % 2 > 0 {
             x.slice([0..b, 0..c, 0..2 * d2, 0..2 * h2, 0..2 * w2])
@@ -43,18 +47,33 @@ mod tests {
     fn pools_each_window_to_its_maximum_and_routes_the_gradient_there() {
         let device = Device::flex().autodiff();
         let (d, h, w) = (5, 4, 7);
-        let v: Vec<f32> = (0..2 * d * h * w).map(|i| ((i * 37) % 101) as f32).collect();
-        let x = Tensor::<5>::from_data(TensorData::new(v.clone(), [1, 2, d, h, w]), &device).require_grad();
+        let v: Vec<f32> = (0..2 * d * h * w)
+            .map(|i| ((i * 37) % 101) as f32)
+            .collect();
+        let x = Tensor::<5>::from_data(TensorData::new(v.clone(), [1, 2, d, h, w]), &device)
+            .require_grad();
         let y = MaxPool3d.forward(x.clone());
         assert_eq!(y.dims(), [1, 2, 2, 2, 3]);
         let grads = y.clone().sum().backward();
         let yv = y.into_data().try_to_vec::<f32>().unwrap();
-        let gv = x.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap();
+        let gv = x
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         let at = |c: usize, z: usize, r: usize, k: usize| ((c * d + z) * h + r) * w + k;
         for c in 0..2 {
-            for (i, j, k) in (0..2).flat_map(|i| (0..2).flat_map(move |j| (0..3).map(move |k| (i, j, k)))) {
-                let window: Vec<usize> = (0..8).map(|m| at(c, 2 * i + m / 4, 2 * j + m / 2 % 2, 2 * k + m % 2)).collect();
-                let best = window.iter().copied().fold(window[0], |b, p| if v[p] > v[b] { p } else { b });
+            for (i, j, k) in
+                (0..2).flat_map(|i| (0..2).flat_map(move |j| (0..3).map(move |k| (i, j, k))))
+            {
+                let window: Vec<usize> = (0..8)
+                    .map(|m| at(c, 2 * i + m / 4, 2 * j + m / 2 % 2, 2 * k + m % 2))
+                    .collect();
+                let best = window
+                    .iter()
+                    .copied()
+                    .fold(window[0], |b, p| if v[p] > v[b] { p } else { b });
                 assert_eq!(yv[((c * 2 + i) * 2 + j) * 3 + k], v[best]);
                 assert_eq!(gv[best], 1.0);
             }

@@ -7,8 +7,8 @@ use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Dropout, DropoutConfig, PaddingConfig2d, PaddingConfig3d};
 use burn::prelude::*;
 
-use crate::conv::FastConv;
 use crate::MaxPool3d;
+use crate::conv::FastConv;
 use crate::{Downsampling, Nonlinearity, Norm, UNetConfig, Upsampling};
 
 /// A segmentation network on `[B, C_in, ...S]` inputs (`D` = 4 for 2D, 5 for 3D).

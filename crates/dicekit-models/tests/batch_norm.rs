@@ -12,7 +12,13 @@ fn vals<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
 }
 
-fn random<const D: usize>(dims: [usize; D], seed: u64, scale: f32, offset: f32, d: &Device) -> Tensor<D> {
+fn random<const D: usize>(
+    dims: [usize; D],
+    seed: u64,
+    scale: f32,
+    offset: f32,
+    d: &Device,
+) -> Tensor<D> {
     let mut s = seed.wrapping_mul(0x9E3779B97F4A7C15) | 1;
     let v: Vec<f32> = (0..dims.iter().product::<usize>())
         .map(|_| {
@@ -49,12 +55,25 @@ fn run<const D: usize>(dims: [usize; D], seed: u64, offset: f32) -> [Vec<f32>; 6
 fn compare<const D: usize>(dims: [usize; D], seed: u64, offset: f32) {
     let before = dicekit_models::bn::fused_calls();
     let ours = run(dims, seed, offset);
-    assert_eq!(dicekit_models::bn::fused_calls(), before + 1, "the fused kernel did not run");
+    assert_eq!(
+        dicekit_models::bn::fused_calls(),
+        before + 1,
+        "the fused kernel did not run"
+    );
     let burn = conv::with_burn_conv(|| run(dims, seed, offset));
-    for (i, part) in ["y", "dx", "dgamma", "dbeta", "running_mean", "running_var"].iter().enumerate() {
+    for (i, part) in ["y", "dx", "dgamma", "dbeta", "running_mean", "running_var"]
+        .iter()
+        .enumerate()
+    {
         let scale = burn[i].iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-3);
-        let err = ours[i].iter().zip(&burn[i]).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
-        assert!(err <= (2e-4 * scale).max(1e-5), "{dims:?} {part}: max error {err:e} of scale {scale:e}");
+        let err = ours[i]
+            .iter()
+            .zip(&burn[i])
+            .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+        assert!(
+            err <= (2e-4 * scale).max(1e-5),
+            "{dims:?} {part}: max error {err:e} of scale {scale:e}"
+        );
     }
 }
 

@@ -1,10 +1,10 @@
 //! dicekit's convolution kernels against burn's own convolutions: values and the gradients of
 //! the input, the weight and the bias, on random shapes (odd sizes, any kernel, stride,
 //! padding, dilation), with the AVX-512 and the portable kernels.
+use burn::module::Param;
 use burn::nn::conv::{Conv2dConfig, Conv3dConfig, ConvTranspose2dConfig, ConvTranspose3dConfig};
 use burn::nn::{PaddingConfig2d, PaddingConfig3d};
 use burn::prelude::*;
-use burn::module::Param;
 use burn::tensor::TensorData;
 use dicekit_models::conv::{self, FastConv};
 use proptest::prelude::*;
@@ -32,7 +32,11 @@ fn random<const D: usize>(dims: [usize; D], seed: u64, d: &Device) -> Tensor<D> 
 }
 
 /// Replaces a layer's random weight and bias with values drawn from `seed`.
-fn reseed<const D: usize>(weight: &mut Param<Tensor<D>>, bias: &mut Option<Param<Tensor<1>>>, seed: u64) {
+fn reseed<const D: usize>(
+    weight: &mut Param<Tensor<D>>,
+    bias: &mut Option<Param<Tensor<1>>>,
+    seed: u64,
+) {
     let d = weight.val().device();
     *weight = Param::from_tensor(random(weight.val().dims(), seed.wrapping_add(1), &d));
     if let Some(b) = bias {
@@ -42,7 +46,10 @@ fn reseed<const D: usize>(weight: &mut Param<Tensor<D>>, bias: &mut Option<Param
 
 /// Runs `f` (which builds the layer, the input and returns `(y, x, weight, bias)`) three ways:
 /// the kernels, the portable kernels and burn's convolution; checks that they agree.
-fn compare<const D: usize>(f: impl Fn() -> (Tensor<D>, Tensor<D>, Tensor<D>, Option<Tensor<1>>), what: &str) {
+fn compare<const D: usize>(
+    f: impl Fn() -> (Tensor<D>, Tensor<D>, Tensor<D>, Option<Tensor<1>>),
+    what: &str,
+) {
     let run = || -> Outputs {
         let (y, x, w, b) = f();
         let r = random(y.dims(), 99, &y.device());
@@ -53,7 +60,10 @@ fn compare<const D: usize>(f: impl Fn() -> (Tensor<D>, Tensor<D>, Tensor<D>, Opt
     };
     let before = conv::direct_calls();
     let ours = run();
-    assert!(conv::direct_calls() > before, "{what}: the kernels did not run");
+    assert!(
+        conv::direct_calls() > before,
+        "{what}: the kernels did not run"
+    );
     let portable = conv::with_portable_kernels(run);
     let burn = conv::with_burn_conv(run);
     for (name, got) in [("kernels", &ours), ("portable", &portable)] {
@@ -62,7 +72,10 @@ fn compare<const D: usize>(f: impl Fn() -> (Tensor<D>, Tensor<D>, Tensor<D>, Opt
             assert_eq!(a.len(), b.len(), "{what} {name} {part}: lengths");
             let scale = b.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
             let err = a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
-            assert!(err <= 1e-4 * scale, "{what} {name} {part}: max error {err:e} of scale {scale:e}");
+            assert!(
+                err <= 1e-4 * scale,
+                "{what} {name} {part}: max error {err:e} of scale {scale:e}"
+            );
         }
     }
 }
@@ -181,37 +194,63 @@ proptest! {
 #[test]
 fn unet_shapes_match_burn() {
     for (ci, co, size, stride) in [(16, 32, 33, 1), (32, 24, 20, 2), (13, 9, 17, 2)] {
-        compare(|| {
+        compare(
+            || {
+                let d = device();
+                let seed = ci as u64;
+                let mut layer = Conv3dConfig::new([ci, co], [3; 3])
+                    .with_stride([stride; 3])
+                    .with_padding(PaddingConfig3d::Explicit(1, 1, 1))
+                    .init(&d);
+                reseed(&mut layer.weight, &mut layer.bias, seed);
+                let x = input([2, ci, size, size - 3, size + 1], seed, &d);
+                let y = layer.forward_fast(x.clone());
+                (
+                    y,
+                    x,
+                    layer.weight.val(),
+                    layer.bias.as_ref().map(|b| b.val()),
+                )
+            },
+            "conv3d unet",
+        );
+    }
+    compare(
+        || {
             let d = device();
-            let seed = ci as u64;
-            let mut layer = Conv3dConfig::new([ci, co], [3; 3])
-                .with_stride([stride; 3])
-                .with_padding(PaddingConfig3d::Explicit(1, 1, 1))
+            let seed = 5;
+            let mut layer = ConvTranspose2dConfig::new([64, 32], [2, 2])
+                .with_stride([2, 2])
                 .init(&d);
             reseed(&mut layer.weight, &mut layer.bias, seed);
-            let x = input([2, ci, size, size - 3, size + 1], seed, &d);
+            let x = input([3, 64, 17, 16], seed, &d);
             let y = layer.forward_fast(x.clone());
-            (y, x, layer.weight.val(), layer.bias.as_ref().map(|b| b.val()))
-        }, "conv3d unet");
-    }
-    compare(|| {
-        let d = device();
-            let seed = 5;
-        let mut layer = ConvTranspose2dConfig::new([64, 32], [2, 2]).with_stride([2, 2]).init(&d);
-        reseed(&mut layer.weight, &mut layer.bias, seed);
-        let x = input([3, 64, 17, 16], seed, &d);
-        let y = layer.forward_fast(x.clone());
-        (y, x, layer.weight.val(), layer.bias.as_ref().map(|b| b.val()))
-    }, "conv_transpose2d unet");
-    compare(|| {
-        let d = device();
+            (
+                y,
+                x,
+                layer.weight.val(),
+                layer.bias.as_ref().map(|b| b.val()),
+            )
+        },
+        "conv_transpose2d unet",
+    );
+    compare(
+        || {
+            let d = device();
             let seed = 6;
-        let mut layer = Conv2dConfig::new([16, 2], [1, 1]).init(&d);
-        reseed(&mut layer.weight, &mut layer.bias, seed);
-        let x = input([2, 16, 64, 65], seed, &d);
-        let y = layer.forward_fast(x.clone());
-        (y, x, layer.weight.val(), layer.bias.as_ref().map(|b| b.val()))
-    }, "conv2d head");
+            let mut layer = Conv2dConfig::new([16, 2], [1, 1]).init(&d);
+            reseed(&mut layer.weight, &mut layer.bias, seed);
+            let x = input([2, 16, 64, 65], seed, &d);
+            let y = layer.forward_fast(x.clone());
+            (
+                y,
+                x,
+                layer.weight.val(),
+                layer.bias.as_ref().map(|b| b.val()),
+            )
+        },
+        "conv2d head",
+    );
 }
 
 /// Without autodiff (inference) the kernels give burn's values.
@@ -222,7 +261,12 @@ fn inference_without_autodiff_matches_burn() {
         .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
         .init(&d);
     let x = Tensor::<4>::from_data(
-        TensorData::new((0..3 * 2 * 9 * 7).map(|i| (i as f32 * 0.37).sin()).collect::<Vec<_>>(), [2, 3, 9, 7]),
+        TensorData::new(
+            (0..3 * 2 * 9 * 7)
+                .map(|i| (i as f32 * 0.37).sin())
+                .collect::<Vec<_>>(),
+            [2, 3, 9, 7],
+        ),
         &d,
     );
     let ours = vals(layer.forward_fast(x.clone()));

@@ -48,7 +48,12 @@ fn unet3d_and_deep_supervision_outputs() {
         .with_base_channels(2)
         .with_downsampling(Downsampling::MaxPool)
         .init_3d(&d);
-    let x = Tensor::<5>::random([1, 1, 8, 12, 16], burn::tensor::Distribution::Normal(0.0, 1.0), &d).require_grad();
+    let x = Tensor::<5>::random(
+        [1, 1, 8, 12, 16],
+        burn::tensor::Distribution::Normal(0.0, 1.0),
+        &d,
+    )
+    .require_grad();
     let out = pooled.forward(x.clone());
     assert_eq!(out[0].dims(), [1, 3, 8, 12, 16]);
     let grads = out[0].clone().sum().backward();

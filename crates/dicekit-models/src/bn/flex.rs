@@ -64,15 +64,39 @@ fn channel_sums(x: &[f32], dy: Option<&[f32]>, [n, c, s]: [usize; 3], ch: usize)
         let xs = &x[(i * c + ch) * s..][..s];
         let gs = dy.map(|d| &d[(i * c + ch) * s..][..s]);
         for (b, xb) in xs.chunks(1024).enumerate() {
-            let mut l = [[0f32; 16]; 4];
             let gb = gs.map(|g| &g[b * 1024..][..xb.len()]);
-            for (j, &v) in xb.iter().enumerate() {
+            let mut l = [[0f32; 16]; 4];
+            let (xc, xr) = xb.split_at(xb.len() / 16 * 16);
+            match gb {
+                None => {
+                    for xv in xc.chunks_exact(16) {
+                        for j in 0..16 {
+                            let d = xv[j] - k;
+                            l[0][j] += d;
+                            l[1][j] += d * d;
+                        }
+                    }
+                }
+                Some(g) => {
+                    for (xv, gv) in xc.chunks_exact(16).zip(g.chunks_exact(16)) {
+                        for j in 0..16 {
+                            let d = xv[j] - k;
+                            l[0][j] += d;
+                            l[1][j] += d * d;
+                            l[2][j] += gv[j];
+                            l[3][j] += gv[j] * d;
+                        }
+                    }
+                }
+            }
+            for (j, &v) in xr.iter().enumerate() {
                 let d = v - k;
-                l[0][j % 16] += d;
-                l[1][j % 16] += d * d;
+                l[0][j] += d;
+                l[1][j] += d * d;
                 if let Some(g) = gb {
-                    l[2][j % 16] += g[j];
-                    l[3][j % 16] += g[j] * d;
+                    let gv = g[xc.len() + j];
+                    l[2][j] += gv;
+                    l[3][j] += gv * d;
                 }
             }
             let tot = |a: &[f32; 16]| a.iter().map(|v| *v as f64).sum::<f64>();
@@ -86,7 +110,10 @@ fn channel_sums(x: &[f32], dy: Option<&[f32]>, [n, c, s]: [usize; 3], ch: usize)
 }
 
 fn all_sums(x: &[f32], dy: Option<&[f32]>, d: [usize; 3]) -> Vec<Sums> {
-    (0..d[1]).into_par_iter().map(|ch| channel_sums(x, dy, d, ch)).collect()
+    (0..d[1])
+        .into_par_iter()
+        .map(|ch| channel_sums(x, dy, d, ch))
+        .collect()
 }
 
 fn tensor<const R: usize>(v: Vec<f32>, shape: [usize; R]) -> FlexTensor {
@@ -94,9 +121,16 @@ fn tensor<const R: usize>(v: Vec<f32>, shape: [usize; R]) -> FlexTensor {
 }
 
 /// `out[n, c, :] = f(c, n, in...)` in parallel over `(n, c)` planes.
-fn per_plane(len: usize, s: usize, c: usize, f: impl Fn(usize, usize, &mut [f32]) + Sync) -> Vec<f32> {
+fn per_plane(
+    len: usize,
+    s: usize,
+    c: usize,
+    f: impl Fn(usize, usize, &mut [f32]) + Sync,
+) -> Vec<f32> {
     let mut out = vec![0f32; len];
-    out.par_chunks_mut(s.max(1)).enumerate().for_each(|(i, o)| f(i % c, i, o));
+    out.par_chunks_mut(s.max(1))
+        .enumerate()
+        .for_each(|(i, o)| f(i % c, i, o));
     out
 }
 
@@ -111,7 +145,11 @@ impl BatchNormBackend for Flex {
     }
 
     fn dk_bn_train(x: FlexTensor, gamma: FlexTensor, beta: FlexTensor, epsilon: f64) -> FlexTensor {
-        let (x, gamma, beta) = (contiguous_f32(x), contiguous_f32(gamma), contiguous_f32(beta));
+        let (x, gamma, beta) = (
+            contiguous_f32(x),
+            contiguous_f32(gamma),
+            contiguous_f32(beta),
+        );
         let d @ [_, c, s] = dims(&x);
         let (xv, gv, bv) = (values(&x), values(&gamma), values(&beta));
         let sums = all_sums(xv, None, d);
@@ -127,13 +165,18 @@ impl BatchNormBackend for Flex {
         let y = per_plane(xv.len(), s, c, |ch, i, o| {
             let (a, b) = ab[ch];
             for (o, &v) in o.iter_mut().zip(&xv[i * s..(i + 1) * s]) {
-                *o = a.mul_add(v, b);
+                *o = a * v + b;
             }
         });
         tensor(y, d)
     }
 
-    fn dk_bn_input_grad(x: FlexTensor, gamma: FlexTensor, dy: FlexTensor, epsilon: f64) -> FlexTensor {
+    fn dk_bn_input_grad(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        dy: FlexTensor,
+        epsilon: f64,
+    ) -> FlexTensor {
         let (x, gamma, dy) = (contiguous_f32(x), contiguous_f32(gamma), contiguous_f32(dy));
         let d @ [_, c, s] = dims(&x);
         let (xv, gv, dv) = (values(&x), values(&gamma), values(&dy));
@@ -154,7 +197,7 @@ impl BatchNormBackend for Flex {
             let (p, q, r) = pqr[ch];
             let (xs, gs) = (&xv[i * s..(i + 1) * s], &dv[i * s..(i + 1) * s]);
             for ((o, &v), &g) in o.iter_mut().zip(xs).zip(gs) {
-                *o = p.mul_add(g, q.mul_add(v, r));
+                *o = p * g + q * v + r;
             }
         });
         tensor(dx, d)

@@ -1,13 +1,13 @@
 //! The fused batch normalisation under `Autodiff`: the inner forward, and a backward from the
 //! kernels (`dx`, then `dγ` and `dβ` from one more pass).
 use burn::backend::Backend;
+use burn::backend::TensorMetadata;
 use burn::backend::autodiff::Autodiff;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
-use burn::backend::TensorMetadata;
 use burn::tensor::{Shape, Slice};
 
 use super::BatchNormBackend;
@@ -18,7 +18,12 @@ struct BnBackward;
 impl<B: Backend + BatchNormBackend> Backward<B, 3> for BnBackward {
     type State = (FloatTensor<B>, FloatTensor<B>, f64, usize);
 
-    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+    fn backward(
+        self,
+        ops: Ops<Self::State, 3>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
         let [node_x, node_gamma, node_beta] = ops.parents;
         let dy = grads.consume::<B>(&ops.node);
         let (x, gamma, eps, c) = ops.state;
@@ -46,7 +51,12 @@ impl<B: Backend + BatchNormBackend, C: CheckpointStrategy> BatchNormBackend for 
         FloatTensor::<Self>::new(B::dk_bn_stats(x.into_primitive()))
     }
 
-    fn dk_bn_train(x: FloatTensor<Self>, gamma: FloatTensor<Self>, beta: FloatTensor<Self>, epsilon: f64) -> FloatTensor<Self> {
+    fn dk_bn_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> FloatTensor<Self> {
         let c = gamma.primitive().shape()[0];
         match BnBackward
             .prepare::<C>([x.node(), gamma.node(), beta.node()])
@@ -67,7 +77,12 @@ impl<B: Backend + BatchNormBackend, C: CheckpointStrategy> BatchNormBackend for 
         }
     }
 
-    fn dk_bn_input_grad(x: FloatTensor<Self>, gamma: FloatTensor<Self>, dy: FloatTensor<Self>, epsilon: f64) -> FloatTensor<Self> {
+    fn dk_bn_input_grad(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        dy: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> FloatTensor<Self> {
         FloatTensor::<Self>::new(B::dk_bn_input_grad(
             x.into_primitive(),
             gamma.into_primitive(),
@@ -76,7 +91,15 @@ impl<B: Backend + BatchNormBackend, C: CheckpointStrategy> BatchNormBackend for 
         ))
     }
 
-    fn dk_bn_param_grads(x: FloatTensor<Self>, dy: FloatTensor<Self>, epsilon: f64) -> FloatTensor<Self> {
-        FloatTensor::<Self>::new(B::dk_bn_param_grads(x.into_primitive(), dy.into_primitive(), epsilon))
+    fn dk_bn_param_grads(
+        x: FloatTensor<Self>,
+        dy: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> FloatTensor<Self> {
+        FloatTensor::<Self>::new(B::dk_bn_param_grads(
+            x.into_primitive(),
+            dy.into_primitive(),
+            epsilon,
+        ))
     }
 }

@@ -29,13 +29,27 @@ pub trait BatchNormBackend: Backend {
     fn dk_bn_stats(x: FloatTensor<Self>) -> FloatTensor<Self>;
 
     /// The normalised `y` (statistics of the batch).
-    fn dk_bn_train(x: FloatTensor<Self>, gamma: FloatTensor<Self>, beta: FloatTensor<Self>, epsilon: f64) -> FloatTensor<Self>;
+    fn dk_bn_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> FloatTensor<Self>;
 
     /// `dx` of [`BatchNormBackend::dk_bn_train`].
-    fn dk_bn_input_grad(x: FloatTensor<Self>, gamma: FloatTensor<Self>, dy: FloatTensor<Self>, epsilon: f64) -> FloatTensor<Self>;
+    fn dk_bn_input_grad(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        dy: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> FloatTensor<Self>;
 
     /// `[2, C]`: `dγ` and `dβ` of [`BatchNormBackend::dk_bn_train`].
-    fn dk_bn_param_grads(x: FloatTensor<Self>, dy: FloatTensor<Self>, epsilon: f64) -> FloatTensor<Self>;
+    fn dk_bn_param_grads(
+        x: FloatTensor<Self>,
+        dy: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> FloatTensor<Self>;
 }
 
 thread_local! {
@@ -55,7 +69,10 @@ pub fn batch_norm<const D: usize>(layer: &BatchNorm, x: Tensor<D>) -> Tensor<D> 
     let device = x.device();
     let fused = device.is_autodiff()
         && layer.training.is_enabled()
-        && matches!(device.clone().inner().as_dispatch(), DispatchDevice::Flex(_))
+        && matches!(
+            device.clone().inner().as_dispatch(),
+            DispatchDevice::Flex(_)
+        )
         && x.dtype() == DType::F32
         && crate::conv::kernels_enabled();
     if !fused || D < 2 {
@@ -83,11 +100,17 @@ pub fn batch_norm<const D: usize>(layer: &BatchNorm, x: Tensor<D>) -> Tensor<D> 
     let m = layer.momentum;
     let running_mean = layer.running_mean.value_sync().to_device(&device);
     let running_var = layer.running_var.value_sync().to_device(&device);
-    layer
-        .running_mean
-        .update(running_mean.mul_scalar(1.0 - m).add(mean.mul_scalar(m)).detach());
-    layer
-        .running_var
-        .update(running_var.mul_scalar(1.0 - m).add(var.mul_scalar(m)).detach());
+    layer.running_mean.update(
+        running_mean
+            .mul_scalar(1.0 - m)
+            .add(mean.mul_scalar(m))
+            .detach(),
+    );
+    layer.running_var.update(
+        running_var
+            .mul_scalar(1.0 - m)
+            .add(var.mul_scalar(m))
+            .detach(),
+    );
     y.reshape(dims)
 }

@@ -84,7 +84,10 @@ pub(crate) fn tap_tile(
     let t = taps.len();
     assert!(n <= Q_TILE && n > 0);
     assert!(taps.max + q0 + n <= src.len(), "tap out of the source");
-    assert!(t == 0 || (t - 1) * ws + CO_BLOCK <= w.len(), "weights too short");
+    assert!(
+        t == 0 || (t - 1) * ws + CO_BLOCK <= w.len(),
+        "weights too short"
+    );
     assert!((CO_BLOCK - 1) * os + n <= out.len(), "output too short");
     match isa {
         #[cfg(target_arch = "x86_64")]
@@ -94,7 +97,15 @@ pub(crate) fn tap_tile(
             // `base[t] + q0 + j` for `j < n`, weights `t * ws + c`, stores `c * os + j`.
             #[allow(unsafe_code)]
             unsafe {
-                avx512::tap_tile(src.as_ptr().add(q0), &taps.base, w.as_ptr(), ws, n, out.as_mut_ptr(), os)
+                avx512::tap_tile(
+                    src.as_ptr().add(q0),
+                    &taps.base,
+                    w.as_ptr(),
+                    ws,
+                    n,
+                    out.as_mut_ptr(),
+                    os,
+                )
             }
         }
         _ => portable_tap_tile(src, &taps.base, w, ws, q0, n, out, os),
@@ -118,7 +129,7 @@ fn portable_tap_tile(
         let wr = &w[t * ws..t * ws + CO_BLOCK];
         for (a, &wc) in acc.iter_mut().zip(wr) {
             for (o, &v) in a[..n].iter_mut().zip(s) {
-                *o = wc.mul_add(v, *o);
+                *o += wc * v;
             }
         }
     }
@@ -172,8 +183,12 @@ pub(crate) fn wgrad_tile(
             #[allow(unsafe_code)]
             unsafe {
                 match v {
-                    1 => avx512::wgrad_tile::<1, 24>(s, &std::array::from_fn(b), t, n, d, ds, a, cs),
-                    2 => avx512::wgrad_tile::<2, 12>(s, &std::array::from_fn(b), t, n, d, ds, a, cs),
+                    1 => {
+                        avx512::wgrad_tile::<1, 24>(s, &std::array::from_fn(b), t, n, d, ds, a, cs)
+                    }
+                    2 => {
+                        avx512::wgrad_tile::<2, 12>(s, &std::array::from_fn(b), t, n, d, ds, a, cs)
+                    }
                     _ => avx512::wgrad_tile::<3, 8>(s, &std::array::from_fn(b), t, n, d, ds, a, cs),
                 }
             }
@@ -185,7 +200,7 @@ pub(crate) fn wgrad_tile(
                 let mut sum = vec![0f32; 16 * v];
                 for (j, &x) in s.iter().enumerate() {
                     for (o, &g) in sum.iter_mut().zip(&dyt[j * ds..j * ds + 16 * v]) {
-                        *o = x.mul_add(g, *o);
+                        *o += x * g;
                     }
                 }
                 a.iter_mut().zip(&sum).for_each(|(o, s)| *o += s);
@@ -204,7 +219,11 @@ mod avx512 {
     /// Mask of the first `n` of 16 lanes.
     #[inline(always)]
     fn mask(n: usize) -> __mmask16 {
-        if n >= 16 { 0xFFFF } else { ((1u32 << n) - 1) as __mmask16 }
+        if n >= 16 {
+            0xFFFF
+        } else {
+            ((1u32 << n) - 1) as __mmask16
+        }
     }
 
     /// See [`super::tap_tile`]; `src` points at position `q0`.
@@ -289,7 +308,9 @@ mod tests {
     use super::*;
 
     fn lcg(seed: &mut u64) -> f32 {
-        *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((*seed >> 40) as f32 / (1u64 << 24) as f32) - 0.5
     }
 
@@ -318,10 +339,37 @@ mod tests {
                 let mx = *base.iter().max().unwrap();
                 for n in [1, 16, 31, 90] {
                     let (mut a, mut b) = (vec![0f32; t * 50], vec![0f32; t * 50]);
-                    wgrad_tile(Isa::Avx512, &src, &base, mx, 3, n, &dyt[1..], 50, v, &mut a, 50);
-                    wgrad_tile(Isa::Portable, &src, &base, mx, 3, n, &dyt[1..], 50, v, &mut b, 50);
+                    wgrad_tile(
+                        Isa::Avx512,
+                        &src,
+                        &base,
+                        mx,
+                        3,
+                        n,
+                        &dyt[1..],
+                        50,
+                        v,
+                        &mut a,
+                        50,
+                    );
+                    wgrad_tile(
+                        Isa::Portable,
+                        &src,
+                        &base,
+                        mx,
+                        3,
+                        n,
+                        &dyt[1..],
+                        50,
+                        v,
+                        &mut b,
+                        50,
+                    );
                     for (x, y) in a.iter().zip(&b) {
-                        assert!((x - y).abs() <= 1e-5 * (1.0 + y.abs()), "{x} {y} t={t} n={n}");
+                        assert!(
+                            (x - y).abs() <= 1e-5 * (1.0 + y.abs()),
+                            "{x} {y} t={t} n={n}"
+                        );
                     }
                 }
             }

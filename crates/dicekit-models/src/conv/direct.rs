@@ -41,10 +41,9 @@ impl Blocks {
     }
 }
 
-/// Positions per task: a multiple of the tile, about eight tasks per thread, at most `cap`.
-fn chunk_len(q: usize, images: usize, cap: usize) -> usize {
-    let threads = rayon::current_num_threads().max(1);
-    let per_image = (8 * threads).div_ceil(images.max(1)).max(1);
+/// Positions per task: a multiple of the tile, about `tasks` tasks in all, at most `cap`.
+fn chunk_len(q: usize, images: usize, tasks: usize, cap: usize) -> usize {
+    let per_image = tasks.div_ceil(images.max(1)).max(1);
     q.div_ceil(per_image)
         .next_multiple_of(Q_TILE)
         .clamp(Q_TILE, cap.max(Q_TILE))
@@ -62,7 +61,7 @@ fn tap_conv(
     rows: usize,
     q_len: usize,
 ) -> Blocks {
-    let l = chunk_len(q_len, images, 32 * Q_TILE);
+    let l = chunk_len(q_len, images, 8 * rayon::current_num_threads(), 32 * Q_TILE);
     let chunks = q_len.div_ceil(l);
     let mut data = vec![0f32; images * chunks * rows * l];
     if taps.len() == 0 {
@@ -73,20 +72,22 @@ fn tap_conv(
             chunks,
         };
     }
-    data.par_chunks_mut(rows * l).enumerate().for_each(|(i, block)| {
-        let (img, c) = (i / chunks, i % chunks);
-        let s = &src[img * img_len..(img + 1) * img_len];
-        let (q0, qe) = (c * l, ((c + 1) * l).min(q_len));
-        for cb in (0..rows).step_by(CO_BLOCK) {
-            let out = &mut block[cb * l..];
-            let mut t0 = q0;
-            while t0 < qe {
-                let n = Q_TILE.min(qe - t0);
-                cpu::tap_tile(isa, s, taps, &w[cb..], rows, t0, n, &mut out[t0 - q0..], l);
-                t0 += n;
+    data.par_chunks_mut(rows * l)
+        .enumerate()
+        .for_each(|(i, block)| {
+            let (img, c) = (i / chunks, i % chunks);
+            let s = &src[img * img_len..(img + 1) * img_len];
+            let (q0, qe) = (c * l, ((c + 1) * l).min(q_len));
+            for cb in (0..rows).step_by(CO_BLOCK) {
+                let out = &mut block[cb * l..];
+                let mut t0 = q0;
+                while t0 < qe {
+                    let n = Q_TILE.min(qe - t0);
+                    cpu::tap_tile(isa, s, taps, &w[cb..], rows, t0, n, &mut out[t0 - q0..], l);
+                    t0 += n;
+                }
             }
-        }
-    });
+        });
     Blocks {
         data,
         rows,
@@ -114,12 +115,19 @@ fn phase_split(
         .zip(x.par_chunks(plane_in))
         .for_each(|(dst, src)| {
             for ph in 0..phases {
-                let r = [ph / (stride[1] * stride[2]), ph / stride[2] % stride[1], ph % stride[2]];
+                let r = [
+                    ph / (stride[1] * stride[2]),
+                    ph / stride[2] % stride[1],
+                    ph % stride[2],
+                ];
                 let dst = &mut dst[ph * plane..(ph + 1) * plane];
                 // Grid positions g (per axis) whose input index s·g + r - lo is in [0, I).
                 let range = |a: usize| {
                     let first = lo[a].saturating_sub(r[a]).div_ceil(stride[a]);
-                    let end = (input[a] + lo[a]).saturating_sub(r[a]).div_ceil(stride[a]).min(grid[a]);
+                    let end = (input[a] + lo[a])
+                        .saturating_sub(r[a])
+                        .div_ceil(stride[a])
+                        .min(grid[a]);
                     first..end.max(first)
                 };
                 let (r0, r1, r2) = (range(0), range(1), range(2));
@@ -191,7 +199,12 @@ fn forward_plan(x: &[f32], g: &ConvGeom) -> Option<ForwardPlan> {
 
 /// `y [N, Co, ...O]` of `x [N, Ci, ...I]`, `w [Co, Ci, ...K]` and an optional bias `[Co]`.
 /// `None` where the output would be empty.
-pub(crate) fn conv_forward(x: &[f32], w: &[f32], bias: Option<&[f32]>, g: &ConvGeom) -> Option<Vec<f32>> {
+pub(crate) fn conv_forward(
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    g: &ConvGeom,
+) -> Option<Vec<f32>> {
     let plan = forward_plan(x, g)?;
     let t = plan.taps.len();
     let rows = g.co.next_multiple_of(CO_BLOCK);
@@ -201,7 +214,16 @@ pub(crate) fn conv_forward(x: &[f32], w: &[f32], bias: Option<&[f32]>, g: &ConvG
             wp[ti * rows + co] = v;
         }
     }
-    let blocks = tap_conv(g.isa, &plan.xs, plan.img_len, g.n, &plan.taps, &wp, rows, plan.q_len);
+    let blocks = tap_conv(
+        g.isa,
+        &plan.xs,
+        plan.img_len,
+        g.n,
+        &plan.taps,
+        &wp,
+        rows,
+        plan.q_len,
+    );
     let o = plan.out;
     let plane: usize = o.iter().product();
     let gs = plan.grid_strides;
@@ -223,7 +245,12 @@ pub(crate) fn conv_forward(x: &[f32], w: &[f32], bias: Option<&[f32]>, g: &ConvG
 
 /// `dx [N, Ci, ...I]` from `dy [N, Co, ...O]` and `w [Co, Ci, ...K]` (plus an optional bias
 /// `[Ci]`: the transposed convolution). `None` where the forward's output would be empty.
-pub(crate) fn conv_input_grad(dy: &[f32], w: &[f32], bias: Option<&[f32]>, g: &ConvGeom) -> Option<Vec<f32>> {
+pub(crate) fn conv_input_grad(
+    dy: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    g: &ConvGeom,
+) -> Option<Vec<f32>> {
     let o = g.output()?;
     let [s, d, k] = [g.stride, g.dilation, g.kernel];
     let grid = g.phase_grid();
@@ -249,7 +276,10 @@ pub(crate) fn conv_input_grad(dy: &[f32], w: &[f32], bias: Option<&[f32]>, g: &C
                             if (0..3).any(|a| u[a] % s[a] != r[a]) {
                                 continue;
                             }
-                            base.push(co * plane_e + (0..3).map(|a| (m[a] - u[a] / s[a]) * es[a]).sum::<usize>());
+                            base.push(
+                                co * plane_e
+                                    + (0..3).map(|a| (m[a] - u[a] / s[a]) * es[a]).sum::<usize>(),
+                            );
                             let kk = (k0 * k[1] + k1) * k[2] + k2;
                             let at = wp.len();
                             wp.resize(at + rows, 0.0);
@@ -260,7 +290,16 @@ pub(crate) fn conv_input_grad(dy: &[f32], w: &[f32], bias: Option<&[f32]>, g: &C
                     }
                 }
             }
-            tap_conv(g.isa, &dyp, g.co * plane_e, g.n, &Taps::new(base), &wp, rows, q_len)
+            tap_conv(
+                g.isa,
+                &dyp,
+                g.co * plane_e,
+                g.n,
+                &Taps::new(base),
+                &wp,
+                rows,
+                q_len,
+            )
         })
         .collect();
     let input = g.input;
@@ -273,17 +312,26 @@ pub(crate) fn conv_input_grad(dy: &[f32], w: &[f32], bias: Option<&[f32]>, g: &C
         for (ph, b) in blocks.iter().enumerate() {
             let r = [ph / (s[1] * s[2]), ph / s[2] % s[1], ph % s[2]];
             for g0 in 0..grid[0] {
-                let Some(i0) = (s[0] * g0 + r[0]).checked_sub(lo[0]).filter(|v| *v < input[0]) else {
+                let Some(i0) = (s[0] * g0 + r[0])
+                    .checked_sub(lo[0])
+                    .filter(|v| *v < input[0])
+                else {
                     continue;
                 };
                 for g1 in 0..grid[1] {
-                    let Some(i1) = (s[1] * g1 + r[1]).checked_sub(lo[1]).filter(|v| *v < input[1]) else {
+                    let Some(i1) = (s[1] * g1 + r[1])
+                        .checked_sub(lo[1])
+                        .filter(|v| *v < input[1])
+                    else {
                         continue;
                     };
                     b.read(img, c, g0 * es[0] + g1 * es[1], &mut row);
                     let dst = &mut xp[(i0 * input[1] + i1) * input[2]..][..input[2]];
                     for (g2, &v) in row.iter().enumerate() {
-                        if let Some(i2) = (s[2] * g2 + r[2]).checked_sub(lo[2]).filter(|v| *v < input[2]) {
+                        if let Some(i2) = (s[2] * g2 + r[2])
+                            .checked_sub(lo[2])
+                            .filter(|v| *v < input[2])
+                        {
                             dst[i2] = v;
                         }
                     }
@@ -303,34 +351,40 @@ pub(crate) fn conv_weight_grad(x: &[f32], dy: &[f32], g: &ConvGeom) -> Option<Ve
     let plan = forward_plan(x, g)?;
     let (o, gs, q_len) = (plan.out, plan.grid_strides, plan.q_len);
     let rows = g.co.next_multiple_of(16);
-    let l = chunk_len(q_len, g.n, 64 * Q_TILE);
+    // The tasks do not depend on the thread count, and their partial sums are added in a
+    // fixed order: the weight gradient is the same from run to run and machine to machine.
+    let l = chunk_len(q_len, g.n, 16, 64 * Q_TILE);
     let chunks = q_len.div_ceil(l);
     let plane_o: usize = o.iter().product();
     // dy transposed onto the forward's grid, zero at the dropped positions:
     // [image][chunk][l][rows].
     let mut dyq = vec![0f32; g.n * chunks * rows * l];
-    dyq.par_chunks_mut(rows * l).enumerate().for_each(|(i, block)| {
-        let (img, c) = (i / chunks, i % chunks);
-        let (q0, qe) = (c * l, ((c + 1) * l).min(q_len));
-        for o0 in (q0 / gs[0])..o[0] {
-            if o0 * gs[0] >= qe {
-                break;
-            }
-            for o1 in 0..o[1] {
-                let q = o0 * gs[0] + o1 * gs[1];
-                let (a, b) = (q.max(q0), (q + o[2]).min(qe));
-                if a >= b {
-                    continue;
+    dyq.par_chunks_mut(rows * l)
+        .enumerate()
+        .for_each(|(i, block)| {
+            let (img, c) = (i / chunks, i % chunks);
+            let (q0, qe) = (c * l, ((c + 1) * l).min(q_len));
+            for o0 in (q0 / gs[0])..o[0] {
+                if o0 * gs[0] >= qe {
+                    break;
                 }
-                for co in 0..g.co {
-                    let src = &dy[(img * g.co + co) * plane_o + (o0 * o[1] + o1) * o[2] + a - q..][..b - a];
-                    for (k, &v) in src.iter().enumerate() {
-                        block[(a - q0 + k) * rows + co] = v;
+                for o1 in 0..o[1] {
+                    let q = o0 * gs[0] + o1 * gs[1];
+                    let (a, b) = (q.max(q0), (q + o[2]).min(qe));
+                    if a >= b {
+                        continue;
+                    }
+                    for co in 0..g.co {
+                        let src = &dy
+                            [(img * g.co + co) * plane_o + (o0 * o[1] + o1) * o[2] + a - q..]
+                            [..b - a];
+                        for (k, &v) in src.iter().enumerate() {
+                            block[(a - q0 + k) * rows + co] = v;
+                        }
                     }
                 }
             }
-        }
-    });
+        });
     // Channel blocks of 48, 32 or 16 (3, 2 or 1 vectors).
     let mut co_blocks = vec![];
     let mut c0 = 0;
@@ -343,36 +397,53 @@ pub(crate) fn conv_weight_grad(x: &[f32], dy: &[f32], g: &ConvGeom) -> Option<Ve
     const SUB: usize = 128;
     let t = plan.taps.len();
     let taps = &plan.taps;
-    let acc = (0..g.n * chunks)
-        .into_par_iter()
-        .fold(
-            || vec![0f32; t * rows],
-            |mut acc, i| {
-                let (img, c) = (i / chunks, i % chunks);
-                let s = &plan.xs[img * plan.img_len..(img + 1) * plan.img_len];
-                let block = &dyq[i * rows * l..(i + 1) * rows * l];
-                let (q0, qe) = (c * l, ((c + 1) * l).min(q_len));
-                for p0 in (q0..qe).step_by(SUB) {
-                    let n = SUB.min(qe - p0);
-                    for &(cb, v) in &co_blocks {
-                        let tb_len = cpu::wgrad_taps(v);
-                        for tb in (0..t).step_by(tb_len) {
-                            let base = &taps.base[tb..(tb + tb_len).min(t)];
-                            let dyt = &block[(p0 - q0) * rows + cb..];
-                            cpu::wgrad_tile(g.isa, s, base, taps.max, p0, n, dyt, rows, v, &mut acc[tb * rows + cb..], rows);
-                        }
-                    }
+    // One weight-gradient task, added into `acc`.
+    let task = |i: usize, acc: &mut [f32]| {
+        let (img, c) = (i / chunks, i % chunks);
+        let s = &plan.xs[img * plan.img_len..(img + 1) * plan.img_len];
+        let block = &dyq[i * rows * l..(i + 1) * rows * l];
+        let (q0, qe) = (c * l, ((c + 1) * l).min(q_len));
+        for p0 in (q0..qe).step_by(SUB) {
+            let n = SUB.min(qe - p0);
+            for &(cb, v) in &co_blocks {
+                let tb_len = cpu::wgrad_taps(v);
+                for tb in (0..t).step_by(tb_len) {
+                    let base = &taps.base[tb..(tb + tb_len).min(t)];
+                    let dyt = &block[(p0 - q0) * rows + cb..];
+                    cpu::wgrad_tile(
+                        g.isa,
+                        s,
+                        base,
+                        taps.max,
+                        p0,
+                        n,
+                        dyt,
+                        rows,
+                        v,
+                        &mut acc[tb * rows + cb..],
+                        rows,
+                    );
                 }
-                acc
-            },
-        )
-        .reduce(
-            || vec![0f32; t * rows],
-            |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                a
-            },
-        );
+            }
+        }
+    };
+    const GROUPS: usize = 8;
+    let tasks = g.n * chunks;
+    let groups = GROUPS.min(tasks);
+    let partial: Vec<Vec<f32>> = (0..groups)
+        .into_par_iter()
+        .map(|k| {
+            let mut acc = vec![0f32; t * rows];
+            for i in k * tasks / groups..(k + 1) * tasks / groups {
+                task(i, &mut acc);
+            }
+            acc
+        })
+        .collect();
+    let mut acc = vec![0f32; t * rows];
+    for p in &partial {
+        acc.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+    }
     let mut dw = vec![0f32; g.co * t];
     for co in 0..g.co {
         for ti in 0..t {

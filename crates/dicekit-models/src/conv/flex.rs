@@ -35,7 +35,8 @@ fn bias_values(bias: ConvBias<Flex>) -> Option<FlexTensor> {
 
 /// The output size; the callers only build geometries with one.
 fn output(g: &ConvGeom) -> [usize; 3] {
-    g.output().expect("the caller checked that the output is not empty")
+    g.output()
+        .expect("the caller checked that the output is not empty")
 }
 
 impl ConvBackend for Flex {
@@ -47,7 +48,12 @@ impl ConvBackend for Flex {
         tensor(y, [g.n, g.co, o0, o1, o2])
     }
 
-    fn dk_conv_transpose(x: FlexTensor, weight: FlexTensor, bias: ConvBias<Self>, g: ConvGeom) -> FlexTensor {
+    fn dk_conv_transpose(
+        x: FlexTensor,
+        weight: FlexTensor,
+        bias: ConvBias<Self>,
+        g: ConvGeom,
+    ) -> FlexTensor {
         let (x, w, b) = (contiguous_f32(x), contiguous_f32(weight), bias_values(bias));
         let y = direct::conv_input_grad(values(&x), values(&w), b.as_ref().map(values), &g)
             .expect("the caller checked that the output is not empty");

@@ -19,7 +19,9 @@ use super::{ConvBackend, ConvBias, ConvGeom};
 
 /// `Σ dy` over every axis but the channel's, `[C]`.
 fn bias_grad<B: Backend>(dy: FloatTensor<B>, channels: usize) -> FloatTensor<B> {
-    let s = [4, 3, 2, 0].into_iter().fold(dy, |t, a| B::float_sum_dim(t, a));
+    let s = [4, 3, 2, 0]
+        .into_iter()
+        .fold(dy, |t, a| B::float_sum_dim(t, a));
     B::float_reshape(s, Shape::new([channels]))
 }
 
@@ -67,7 +69,12 @@ impl ConvBackward {
 impl<B: Backend + ConvBackend> Backward<B, 2> for ConvBackward {
     type State = State<B>;
 
-    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+    fn backward(
+        self,
+        ops: Ops<Self::State, 2>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
         let [node_x, node_w] = ops.parents;
         let dy = grads.consume::<B>(&ops.node);
         let [dx, dw] = self.x_and_w::<B>(ops.state, dy, [node_x.is_some(), node_w.is_some()]);
@@ -86,12 +93,21 @@ struct ConvBiasBackward(ConvBackward);
 impl<B: Backend + ConvBackend> Backward<B, 3> for ConvBiasBackward {
     type State = State<B>;
 
-    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+    fn backward(
+        self,
+        ops: Ops<Self::State, 3>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
         let [node_x, node_w, node_b] = ops.parents;
         let dy = grads.consume::<B>(&ops.node);
         let channels = self.0.out_channels(&ops.state.2);
-        let db = node_b.as_ref().map(|_| bias_grad::<B>(dy.clone(), channels));
-        let [dx, dw] = self.0.x_and_w::<B>(ops.state, dy, [node_x.is_some(), node_w.is_some()]);
+        let db = node_b
+            .as_ref()
+            .map(|_| bias_grad::<B>(dy.clone(), channels));
+        let [dx, dw] = self
+            .0
+            .x_and_w::<B>(ops.state, dy, [node_x.is_some(), node_w.is_some()]);
         for (node, g) in [(node_x, dx), (node_w, dw), (node_b, db)] {
             if let (Some(node), Some(g)) = (node, g) {
                 grads.register::<B>(node.id, g);
@@ -123,7 +139,11 @@ fn tracked<B: Backend + ConvBackend, C: CheckpointStrategy>(
     g: ConvGeom,
 ) -> FloatTensor<Autodiff<B, C>> {
     match bias {
-        ConvBias::None => match ConvBackward(kind).prepare::<C>([x.node(), w.node()]).compute_bound().stateful() {
+        ConvBias::None => match ConvBackward(kind)
+            .prepare::<C>([x.node(), w.node()])
+            .compute_bound()
+            .stateful()
+        {
             OpsKind::Tracked(prep) => {
                 let (xp, wp) = (x.primitive().clone(), w.primitive().clone());
                 let out = inner_forward::<B>(kind, xp.clone(), wp.clone(), ConvBias::None, g);
@@ -144,7 +164,13 @@ fn tracked<B: Backend + ConvBackend, C: CheckpointStrategy>(
         {
             OpsKind::Tracked(prep) => {
                 let (xp, wp) = (x.primitive().clone(), w.primitive().clone());
-                let out = inner_forward::<B>(kind, xp.clone(), wp.clone(), ConvBias::Some(b.into_primitive()), g);
+                let out = inner_forward::<B>(
+                    kind,
+                    xp.clone(),
+                    wp.clone(),
+                    ConvBias::Some(b.into_primitive()),
+                    g,
+                );
                 prep.finish((xp, wp, g), out)
             }
             OpsKind::UnTracked(prep) => prep.finish(inner_forward::<B>(
@@ -159,7 +185,12 @@ fn tracked<B: Backend + ConvBackend, C: CheckpointStrategy>(
 }
 
 impl<B: Backend + ConvBackend, C: CheckpointStrategy> ConvBackend for Autodiff<B, C> {
-    fn dk_conv(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: ConvBias<Self>, geom: ConvGeom) -> FloatTensor<Self> {
+    fn dk_conv(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: ConvBias<Self>,
+        geom: ConvGeom,
+    ) -> FloatTensor<Self> {
         tracked::<B, C>(Kind::Conv, x, weight, bias, geom)
     }
 
@@ -172,12 +203,28 @@ impl<B: Backend + ConvBackend, C: CheckpointStrategy> ConvBackend for Autodiff<B
         tracked::<B, C>(Kind::Transpose, x, weight, bias, geom)
     }
 
-    fn dk_conv_input_grad(dy: FloatTensor<Self>, weight: FloatTensor<Self>, geom: ConvGeom) -> FloatTensor<Self> {
+    fn dk_conv_input_grad(
+        dy: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        geom: ConvGeom,
+    ) -> FloatTensor<Self> {
         // Not differentiable twice: the gradient is a constant of the graph.
-        FloatTensor::<Self>::new(B::dk_conv_input_grad(dy.into_primitive(), weight.into_primitive(), geom))
+        FloatTensor::<Self>::new(B::dk_conv_input_grad(
+            dy.into_primitive(),
+            weight.into_primitive(),
+            geom,
+        ))
     }
 
-    fn dk_conv_weight_grad(x: FloatTensor<Self>, dy: FloatTensor<Self>, geom: ConvGeom) -> FloatTensor<Self> {
-        FloatTensor::<Self>::new(B::dk_conv_weight_grad(x.into_primitive(), dy.into_primitive(), geom))
+    fn dk_conv_weight_grad(
+        x: FloatTensor<Self>,
+        dy: FloatTensor<Self>,
+        geom: ConvGeom,
+    ) -> FloatTensor<Self> {
+        FloatTensor::<Self>::new(B::dk_conv_weight_grad(
+            x.into_primitive(),
+            dy.into_primitive(),
+            geom,
+        ))
     }
 }

@@ -63,10 +63,18 @@ pub trait ConvBackend: Backend {
     ) -> FloatTensor<Self>;
 
     /// `dx [N, Ci, ...I]` of the convolution `geom` from `dy [N, Co, ...O]`.
-    fn dk_conv_input_grad(dy: FloatTensor<Self>, weight: FloatTensor<Self>, geom: ConvGeom) -> FloatTensor<Self>;
+    fn dk_conv_input_grad(
+        dy: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        geom: ConvGeom,
+    ) -> FloatTensor<Self>;
 
     /// `dw [Co, Ci, ...K]` of the convolution `geom` from `x` and `dy`.
-    fn dk_conv_weight_grad(x: FloatTensor<Self>, dy: FloatTensor<Self>, geom: ConvGeom) -> FloatTensor<Self>;
+    fn dk_conv_weight_grad(
+        x: FloatTensor<Self>,
+        dy: FloatTensor<Self>,
+        geom: ConvGeom,
+    ) -> FloatTensor<Self>;
 }
 
 thread_local! {
@@ -123,7 +131,11 @@ fn kernel_isa<const D: usize>(x: &Tensor<D>) -> Option<Isa> {
     if !on_flex || x.dtype() != DType::F32 || BURN_ONLY.with(|c| c.get()) || burn_by_env() {
         return None;
     }
-    Some(if PORTABLE.with(|c| c.get()) { Isa::Portable } else { Isa::detect() })
+    Some(if PORTABLE.with(|c| c.get()) {
+        Isa::Portable
+    } else {
+        Isa::detect()
+    })
 }
 
 /// burn's "same" padding of one axis (the kernel size, not the dilated extent).
@@ -153,7 +165,12 @@ fn run_conv(x: Tensor<5>, weight: Tensor<5>, bias: Option<Tensor<1>>, geom: Conv
 }
 
 /// Runs the transposed convolution of `geom` (see [`ConvBackend::dk_conv_transpose`]).
-fn run_conv_transpose(x: Tensor<5>, weight: Tensor<5>, bias: Option<Tensor<1>>, geom: ConvGeom) -> Tensor<5> {
+fn run_conv_transpose(
+    x: Tensor<5>,
+    weight: Tensor<5>,
+    bias: Option<Tensor<1>>,
+    geom: ConvGeom,
+) -> Tensor<5> {
     DIRECT_CALLS.with(|c| c.set(c.get() + 1));
     let bias = match bias {
         Some(b) => ConvBias::Some(b.into_dispatch()),
@@ -209,7 +226,9 @@ pub fn conv3d(layer: &Conv3d, x: Tensor<5>) -> Tensor<5> {
     let size = [d, h, w];
     let pad: [(usize, usize); 3] = match &layer.padding {
         PaddingConfig3d::Valid => [(0, 0); 3],
-        PaddingConfig3d::Same => std::array::from_fn(|a| same_padding(layer.kernel_size[a], layer.stride[a], size[a])),
+        PaddingConfig3d::Same => {
+            std::array::from_fn(|a| same_padding(layer.kernel_size[a], layer.stride[a], size[a]))
+        }
         PaddingConfig3d::Explicit(a, b, c) => [(*a, *a), (*b, *b), (*c, *c)],
     };
     let weight = layer.weight.val();
@@ -273,28 +292,35 @@ pub fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
     let [n, ci, h, w] = x.dims();
     let weight = layer.weight.val();
     let [wi, co, kh, kw] = weight.dims();
-    let geom = kernel_isa(&x).filter(|_| layer.groups == 1 && wi == ci).and_then(|isa| {
-        let l = layer;
-        transposed_geom(
-            n,
-            ci,
-            co,
-            [1, h, w],
-            [1, kh, kw],
-            [1, l.stride[0], l.stride[1]],
-            [0, l.padding[0], l.padding[1]],
-            [0, l.padding_out[0], l.padding_out[1]],
-            [1, l.dilation[0], l.dilation[1]],
-            isa,
-        )
-    });
+    let geom = kernel_isa(&x)
+        .filter(|_| layer.groups == 1 && wi == ci)
+        .and_then(|isa| {
+            let l = layer;
+            transposed_geom(
+                n,
+                ci,
+                co,
+                [1, h, w],
+                [1, kh, kw],
+                [1, l.stride[0], l.stride[1]],
+                [0, l.padding[0], l.padding[1]],
+                [0, l.padding_out[0], l.padding_out[1]],
+                [1, l.dilation[0], l.dilation[1]],
+                isa,
+            )
+        });
     let Some(geom) = geom else {
         return layer.forward(x);
     };
     let bias = layer.bias.as_ref().map(|b| b.val());
     let [_, oh, ow] = geom.input;
-    run_conv_transpose(x.reshape([n, ci, 1, h, w]), weight.reshape([ci, co, 1, kh, kw]), bias, geom)
-        .reshape([n, co, oh, ow])
+    run_conv_transpose(
+        x.reshape([n, ci, 1, h, w]),
+        weight.reshape([ci, co, 1, kh, kw]),
+        bias,
+        geom,
+    )
+    .reshape([n, co, oh, ow])
 }
 
 /// The forward of a burn [`ConvTranspose3d`] layer on `[N, Ci, D, H, W]`.
@@ -302,10 +328,23 @@ pub fn conv_transpose3d(layer: &ConvTranspose3d, x: Tensor<5>) -> Tensor<5> {
     let [n, ci, d, h, w] = x.dims();
     let weight = layer.weight.val();
     let [wi, co, ..] = weight.dims();
-    let geom = kernel_isa(&x).filter(|_| layer.groups == 1 && wi == ci).and_then(|isa| {
-        let l = layer;
-        transposed_geom(n, ci, co, [d, h, w], l.kernel_size, l.stride, l.padding, l.padding_out, l.dilation, isa)
-    });
+    let geom = kernel_isa(&x)
+        .filter(|_| layer.groups == 1 && wi == ci)
+        .and_then(|isa| {
+            let l = layer;
+            transposed_geom(
+                n,
+                ci,
+                co,
+                [d, h, w],
+                l.kernel_size,
+                l.stride,
+                l.padding,
+                l.padding_out,
+                l.dilation,
+                isa,
+            )
+        });
     let Some(geom) = geom else {
         return layer.forward(x);
     };
