@@ -96,6 +96,19 @@ fn tap_conv(
     }
 }
 
+/// The grid positions `g < grid` of phase `r` whose input index `s·g + r - lo` is in `[0, I)`.
+fn phase_range(
+    input: usize,
+    lo: usize,
+    stride: usize,
+    r: usize,
+    grid: usize,
+) -> std::ops::Range<usize> {
+    let first = lo.saturating_sub(r).div_ceil(stride);
+    let end = (input + lo).saturating_sub(r).div_ceil(stride).min(grid);
+    first..end.max(first)
+}
+
 /// Copies `x [planes][I]` into `[planes][phases][G]`: the input padded by `lo` in front (zero
 /// elsewhere) and split by `stride` (phase `r` at grid position `g` holds padded `s·g + r`).
 fn phase_split(
@@ -122,14 +135,7 @@ fn phase_split(
                 ];
                 let dst = &mut dst[ph * plane..(ph + 1) * plane];
                 // Grid positions g (per axis) whose input index s·g + r - lo is in [0, I).
-                let range = |a: usize| {
-                    let first = lo[a].saturating_sub(r[a]).div_ceil(stride[a]);
-                    let end = (input[a] + lo[a])
-                        .saturating_sub(r[a])
-                        .div_ceil(stride[a])
-                        .min(grid[a]);
-                    first..end.max(first)
-                };
+                let range = |a: usize| phase_range(input[a], lo[a], stride[a], r[a], grid[a]);
                 let (r0, r1, r2) = (range(0), range(1), range(2));
                 if r2.is_empty() {
                     continue;
@@ -311,28 +317,25 @@ pub(crate) fn conv_input_grad(
         let mut row = vec![0f32; grid[2]];
         for (ph, b) in blocks.iter().enumerate() {
             let r = [ph / (s[1] * s[2]), ph / s[2] % s[1], ph % s[2]];
-            for g0 in 0..grid[0] {
-                let Some(i0) = (s[0] * g0 + r[0])
-                    .checked_sub(lo[0])
-                    .filter(|v| *v < input[0])
-                else {
-                    continue;
-                };
-                for g1 in 0..grid[1] {
-                    let Some(i1) = (s[1] * g1 + r[1])
-                        .checked_sub(lo[1])
-                        .filter(|v| *v < input[1])
-                    else {
-                        continue;
-                    };
-                    b.read(img, c, g0 * es[0] + g1 * es[1], &mut row);
+            let range = |a: usize| phase_range(input[a], lo[a], s[a], r[a], grid[a]);
+            let r2 = range(2);
+            if r2.is_empty() {
+                continue;
+            }
+            let i2_first = s[2] * r2.start + r[2] - lo[2];
+            for g0 in range(0) {
+                let i0 = s[0] * g0 + r[0] - lo[0];
+                for g1 in range(1) {
+                    let i1 = s[1] * g1 + r[1] - lo[1];
                     let dst = &mut xp[(i0 * input[1] + i1) * input[2]..][..input[2]];
-                    for (g2, &v) in row.iter().enumerate() {
-                        if let Some(i2) = (s[2] * g2 + r[2])
-                            .checked_sub(lo[2])
-                            .filter(|v| *v < input[2])
-                        {
-                            dst[i2] = v;
+                    let q = g0 * es[0] + g1 * es[1] + r2.start;
+                    if s[2] == 1 {
+                        b.read(img, c, q, &mut dst[i2_first..i2_first + r2.len()]);
+                    } else {
+                        let row = &mut row[..r2.len()];
+                        b.read(img, c, q, row);
+                        for (k, &v) in row.iter().enumerate() {
+                            dst[i2_first + k * s[2]] = v;
                         }
                     }
                 }
