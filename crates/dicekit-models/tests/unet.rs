@@ -167,3 +167,89 @@ fn relu_and_leaky_relu_networks_differ_only_in_the_activation() {
     let diff = (leaky - relu).abs().sum().into_scalar::<f64>();
     assert!(diff > 0.0, "the activation must change the output");
 }
+
+/// A whole U-Net (batch norm, transposed convolutions, max pooling; 2D and 3D) gives the same
+/// loss and parameter gradients through dicekit's kernels as through burn's layers.
+#[test]
+fn unet_gradients_match_burns_layers() {
+    use burn::module::{ModuleVisitor, Param};
+    use burn::tensor::TensorData;
+
+    /// Every float parameter's gradient, in visiting order.
+    struct Grads<'a>(&'a burn::tensor::Gradients, Vec<Vec<f32>>);
+    impl ModuleVisitor for Grads<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let Some(g) = param.val().grad(self.0) {
+                self.1
+                    .push(g.into_data().convert::<f32>().try_to_vec::<f32>().unwrap());
+            }
+        }
+    }
+    fn data<const D: usize>(dims: [usize; D], d: &Device) -> Tensor<D> {
+        let n: usize = dims.iter().product();
+        let v: Vec<f32> = (0..n)
+            .map(|i| ((i as f32 * 0.7311).sin() * 1.7).fract())
+            .collect();
+        Tensor::from_data(TensorData::new(v, dims), d)
+    }
+    /// Loss and gradients of `model` on `x` (one model for both paths: burn's generator is
+    /// shared with the tests running beside this one).
+    fn run<const D: usize, M: SegmentationModel<D> + Module>(
+        model: &M,
+        x: Tensor<D>,
+    ) -> (f32, Vec<Vec<f32>>) {
+        let y = model.forward(x).swap_remove(0);
+        let loss = (y.clone() * data(y.dims(), &y.device())).sum();
+        let g = loss.backward();
+        let mut v = Grads(&g, vec![]);
+        model.visit(&mut v);
+        (loss.into_scalar::<f32>(), v.1)
+    }
+    let check = |(l, g): (f32, Vec<Vec<f32>>), (bl, bg): (f32, Vec<Vec<f32>>), what: &str| {
+        assert!(
+            (l - bl).abs() <= 1e-4 * bl.abs().max(1.0),
+            "{what}: loss {l} vs {bl}"
+        );
+        assert_eq!(g.len(), bg.len(), "{what}: parameter count");
+        // A convolution's bias before a batch norm has a zero gradient: both paths give
+        // rounding noise there, so the scale is at least a thousandth of the largest gradient.
+        let top = bg.iter().flatten().fold(0f32, |m, v| m.max(v.abs()));
+        for (i, (a, b)) in g.iter().zip(&bg).enumerate() {
+            let scale = b.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-3 * top);
+            let err = a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+            assert!(
+                err <= 2e-3 * scale,
+                "{what}: parameter {i}: max error {err:e} of {scale:e}"
+            );
+        }
+    };
+    // Three levels: the deepest normalises 8 x 12 values per image, so rounding differences
+    // of the two paths stay near f32's precision (deeper, smaller maps amplify them).
+    let base = UNetConfig::new(1, 2).with_depth(3).with_base_channels(8);
+    let d = Device::flex().autodiff();
+    for cfg in [
+        base.clone().with_downsampling(Downsampling::MaxPool),
+        base.clone(),
+    ] {
+        let model = cfg.init_2d(&d);
+        let x = data([4, 1, 32, 48], &d);
+        let before = dicekit_models::conv::direct_calls();
+        let ours = run(&model, x.clone());
+        assert!(dicekit_models::conv::direct_calls() > before);
+        check(
+            ours,
+            dicekit_models::conv::with_burn_conv(|| run(&model, x)),
+            "2d",
+        );
+    }
+    let cfg = UNetConfig::new(1, 2).with_depth(3).with_base_channels(4);
+    for cfg in [cfg.clone(), cfg.with_downsampling(Downsampling::MaxPool)] {
+        let model = cfg.init_3d(&d);
+        let x = data([2, 1, 16, 16, 24], &d);
+        check(
+            run(&model, x.clone()),
+            dicekit_models::conv::with_burn_conv(|| run(&model, x)),
+            "3d",
+        );
+    }
+}
