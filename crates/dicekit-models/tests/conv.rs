@@ -215,6 +215,28 @@ fn unet_shapes_match_burn() {
             "conv3d unet",
         );
     }
+    for (ci, co, h, w) in [(8, 16, 32, 48), (16, 32, 16, 24), (32, 64, 8, 12)] {
+        compare(
+            || {
+                let d = device();
+                let seed = 11;
+                let mut layer = Conv2dConfig::new([ci, co], [3, 3])
+                    .with_stride([2, 2])
+                    .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                    .init(&d);
+                reseed(&mut layer.weight, &mut layer.bias, seed);
+                let x = input([4, ci, h, w], seed, &d);
+                let y = layer.forward_fast(x.clone());
+                (
+                    y,
+                    x,
+                    layer.weight.val(),
+                    layer.bias.as_ref().map(|b| b.val()),
+                )
+            },
+            "conv2d stride 2 unet",
+        );
+    }
     compare(
         || {
             let d = device();
