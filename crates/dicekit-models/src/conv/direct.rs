@@ -51,6 +51,7 @@ fn chunk_len(q: usize, images: usize, tasks: usize, cap: usize) -> usize {
 
 /// `out[c][q] = Σ_t w[t][c] · src_img[base[t] + q]` for every image, `q < q_len`.
 /// `w` is `[T][rows]`, `rows` a multiple of [`CO_BLOCK`].
+#[allow(clippy::too_many_arguments)]
 fn tap_conv(
     isa: Isa,
     src: &[f32],

@@ -5,7 +5,7 @@
 //! `Autodiff<Flex>`, with `f32` and one group, they run direct convolutions written for the
 //! shapes of a U-Net (3x3 and 1x1, 2D and 3D, stride 1 and 2, transposed 2x2 stride 2; any
 //! kernel, stride, padding and dilation works): no im2col matrix, an AVX-512 register tile
-//! where the CPU has it, rayon threads (see [`direct`] and [`cpu`]). The operation is a burn
+//! where the CPU has it, rayon threads (see `direct.rs` and `cpu.rs`). The operation is a burn
 //! backend extension ([`ConvBackend`]) with a hand-written backward (input and weight
 //! gradients from the same kernels, bias gradient a sum).
 //!
