@@ -153,19 +153,19 @@ impl BatchNormBackend for Flex {
         let d @ [_, c, s] = dims(&x);
         let (xv, gv, bv) = (values(&x), values(&gamma), values(&beta));
         let sums = all_sums(xv, None, d);
-        // y = a x + b per channel.
-        let ab: Vec<(f32, f32)> = sums
+        // y = a (x - μ) + β per channel (centred first: no cancellation for large means).
+        let am: Vec<(f32, f32, f32)> = sums
             .iter()
             .enumerate()
             .map(|(ch, t)| {
                 let a = gv[ch] as f64 / (t.var() + epsilon).sqrt();
-                (a as f32, (bv[ch] as f64 - t.mean() * a) as f32)
+                (a as f32, t.mean() as f32, bv[ch])
             })
             .collect();
         let y = per_plane(xv.len(), s, c, |ch, i, o| {
-            let (a, b) = ab[ch];
+            let (a, m, b) = am[ch];
             for (o, &v) in o.iter_mut().zip(&xv[i * s..(i + 1) * s]) {
-                *o = a * v + b;
+                *o = a * (v - m) + b;
             }
         });
         tensor(y, d)
@@ -181,23 +181,23 @@ impl BatchNormBackend for Flex {
         let d @ [_, c, s] = dims(&x);
         let (xv, gv, dv) = (values(&x), values(&gamma), values(&dy));
         let sums = all_sums(xv, Some(dv), d);
-        // dx = p dy + q x + r per channel.
-        let pqr: Vec<(f32, f32, f32)> = sums
+        // dx = p dy + q (x - μ) + r per channel.
+        let pqr: Vec<(f32, f32, f32, f32)> = sums
             .iter()
             .enumerate()
             .map(|(ch, t)| {
                 let inv = 1.0 / (t.var() + epsilon).sqrt();
                 let p = gv[ch] as f64 * inv;
                 let q = -p * inv * inv * t.s2() / t.m;
-                let r = -p * t.g / t.m - q * t.mean();
-                (p as f32, q as f32, r as f32)
+                let r = -p * t.g / t.m;
+                (p as f32, q as f32, r as f32, t.mean() as f32)
             })
             .collect();
         let dx = per_plane(xv.len(), s, c, |ch, i, o| {
-            let (p, q, r) = pqr[ch];
+            let (p, q, r, m) = pqr[ch];
             let (xs, gs) = (&xv[i * s..(i + 1) * s], &dv[i * s..(i + 1) * s]);
             for ((o, &v), &g) in o.iter_mut().zip(xs).zip(gs) {
-                *o = p * g + q * v + r;
+                *o = p * g + q * (v - m) + r;
             }
         });
         tensor(dx, d)
