@@ -16,6 +16,22 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_delay` of mimalloc.h (the same index in mimalloc v2 and v3).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Freed memory stays committed to the process instead of being returned to the OS 10 ms
+/// later: the tensors of a training step are freed and allocated again every step, and
+/// returning them made the kernel fault in and zero fresh pages each time (a quarter of a 3D
+/// step; docs/benchmarks.md).
+fn keep_freed_pages() {
+    // SAFETY: `mi_option_set` stores an integer option of the allocator; mimalloc allows it at
+    // any time, from any thread.
+    #[allow(unsafe_code)]
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1)
+    };
+}
+
 /// Prints the libraries' warnings (`log::warn!`) to stderr as `warning: ...` lines.
 struct StderrLogger;
 
@@ -40,6 +56,7 @@ impl log::Log for StderrLogger {
 static LOGGER: StderrLogger = StderrLogger;
 
 fn main() -> ExitCode {
+    keep_freed_pages();
     if log::set_logger(&LOGGER).is_ok() {
         log::set_max_level(log::LevelFilter::Warn);
     }

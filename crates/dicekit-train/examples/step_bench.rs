@@ -12,12 +12,23 @@ use std::time::Instant;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// As the `dicekit` command does: freed pages stay with the process
+/// (`mi_option_purge_delay` = -1; crates/dicekit-cli/src/main.rs).
+fn keep_freed_pages() {
+    // SAFETY: `mi_option_set` stores an integer option; allowed at any time.
+    #[allow(unsafe_code)]
+    unsafe {
+        libmimalloc_sys::mi_option_set(15, -1)
+    };
+}
+
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use dicekit_losses::{Activation, OverlapLossConfig, Target};
 use dicekit_models::{Downsampling, Nonlinearity, NormKind, SegmentationModel, UNetConfig};
 
 fn main() {
+    keep_freed_pages();
     let mut args = std::env::args().skip(1);
     let case = args.next().unwrap_or_else(|| "2d".into());
     let steps: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(10);
