@@ -16,8 +16,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Soft Dice + binary cross-entropy of the foreground channel.
 fn loss<const D: usize>(logits: Tensor<D>, target: Tensor<D>) -> Tensor<1> {
     let p = sigmoid(logits.clone());
-    let dice = (p.clone() * target.clone()).sum().mul_scalar(2.0) / (p.sum() + target.clone().sum()).add_scalar(1e-5);
-    let bce = (logits.clone().clamp_min(0.0) - logits.clone() * target + logits.abs().neg().exp().log1p()).mean();
+    let dice = (p.clone() * target.clone()).sum().mul_scalar(2.0)
+        / (p.sum() + target.clone().sum()).add_scalar(1e-5);
+    let bce = (logits.clone().clamp_min(0.0) - logits.clone() * target
+        + logits.abs().neg().exp().log1p())
+    .mean();
     dice.neg().add_scalar(1.0) + bce
 }
 
@@ -48,13 +51,21 @@ fn main() {
     let cfg = UNetConfig::new(1, 1).with_depth(4).with_base_channels(8);
     let (ours, burn) = if three {
         let model = cfg.init_3d(&d);
-        let x = Tensor::<5>::random([2, 1, 32, 32, 32], burn::tensor::Distribution::Normal(0.0, 1.0), &d);
+        let x = Tensor::<5>::random(
+            [2, 1, 32, 32, 32],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &d,
+        );
         let t = x.clone().greater_elem(1.8).float();
         let ours = curve(model.clone(), x.clone(), t.clone(), steps);
         (ours, conv::with_burn_conv(|| curve(model, x, t, steps)))
     } else {
         let model = cfg.init_2d(&d);
-        let x = Tensor::<4>::random([4, 1, 128, 128], burn::tensor::Distribution::Normal(0.0, 1.0), &d);
+        let x = Tensor::<4>::random(
+            [4, 1, 128, 128],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &d,
+        );
         // A sparse target that depends on the image (about 4 % of the pixels).
         let t = x.clone().greater_elem(1.75).float();
         let ours = curve(model.clone(), x.clone(), t.clone(), steps);
