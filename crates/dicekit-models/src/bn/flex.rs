@@ -1,24 +1,11 @@
 //! The fused batch normalisation on Flex, on `f32` slices `[N, C, S]`.
 use burn::backend::Flex;
 use burn::backend::flex::FlexTensor;
-use burn::tensor::{DType, Shape, TensorData};
+use burn::tensor::{Shape, TensorData};
 use rayon::prelude::*;
 
 use super::BatchNormBackend;
-
-fn contiguous_f32(t: FlexTensor) -> FlexTensor {
-    if t.dtype() != DType::F32 {
-        FlexTensor::from_data(t.into_data().convert_dtype(DType::F32))
-    } else if t.is_contiguous() && t.layout().start_offset() == 0 {
-        t
-    } else {
-        t.to_contiguous()
-    }
-}
-
-fn values(t: &FlexTensor) -> &[f32] {
-    &t.storage::<f32>()[..t.layout().num_elements()]
-}
+use crate::conv::flex::{contiguous_f32, values};
 
 fn dims(t: &FlexTensor) -> [usize; 3] {
     let s = t.layout().shape();

@@ -7,7 +7,7 @@ use super::direct;
 use super::{ConvBackend, ConvBias, ConvGeom};
 
 /// `t` as a contiguous `f32` tensor from offset 0 (a copy only when it is not one).
-fn contiguous_f32(t: FlexTensor) -> FlexTensor {
+pub(crate) fn contiguous_f32(t: FlexTensor) -> FlexTensor {
     if t.dtype() != DType::F32 {
         FlexTensor::from_data(t.into_data().convert_dtype(DType::F32))
     } else if t.is_contiguous() && t.layout().start_offset() == 0 {
@@ -18,7 +18,7 @@ fn contiguous_f32(t: FlexTensor) -> FlexTensor {
 }
 
 /// The elements of a contiguous `f32` tensor with offset 0.
-fn values(t: &FlexTensor) -> &[f32] {
+pub(crate) fn values(t: &FlexTensor) -> &[f32] {
     &t.storage::<f32>()[..t.layout().num_elements()]
 }
 

@@ -16,7 +16,7 @@
 //! comparisons).
 mod cpu;
 mod direct;
-mod flex;
+pub(crate) mod flex;
 mod geom;
 mod grad;
 
@@ -149,39 +149,26 @@ fn same_padding(kernel: usize, stride: usize, size: usize) -> (usize, usize) {
     (total / 2, total - total / 2)
 }
 
-/// Runs the convolution `geom` on 5D tensors through the kernels.
-fn run_conv(x: Tensor<5>, weight: Tensor<5>, bias: Option<Tensor<1>>, geom: ConvGeom) -> Tensor<5> {
-    DIRECT_CALLS.with(|c| c.set(c.get() + 1));
-    let bias = match bias {
-        Some(b) => ConvBias::Some(b.into_dispatch()),
-        None => ConvBias::None,
-    };
-    Tensor::from_dispatch(<Dispatch as ConvBackend>::dk_conv(
-        x.into_dispatch(),
-        weight.into_dispatch(),
-        bias,
-        geom,
-    ))
-}
-
-/// Runs the transposed convolution of `geom` (see [`ConvBackend::dk_conv_transpose`]).
-fn run_conv_transpose(
+/// Runs the convolution `geom` on 5D tensors through the kernels, or (`transposed`) its
+/// transposed convolution ([`ConvBackend::dk_conv_transpose`]).
+fn run(
     x: Tensor<5>,
     weight: Tensor<5>,
     bias: Option<Tensor<1>>,
     geom: ConvGeom,
+    transposed: bool,
 ) -> Tensor<5> {
     DIRECT_CALLS.with(|c| c.set(c.get() + 1));
     let bias = match bias {
         Some(b) => ConvBias::Some(b.into_dispatch()),
         None => ConvBias::None,
     };
-    Tensor::from_dispatch(<Dispatch as ConvBackend>::dk_conv_transpose(
-        x.into_dispatch(),
-        weight.into_dispatch(),
-        bias,
-        geom,
-    ))
+    let (x, weight) = (x.into_dispatch(), weight.into_dispatch());
+    Tensor::from_dispatch(if transposed {
+        <Dispatch as ConvBackend>::dk_conv_transpose(x, weight, bias, geom)
+    } else {
+        <Dispatch as ConvBackend>::dk_conv(x, weight, bias, geom)
+    })
 }
 
 /// The forward of a burn [`Conv2d`] layer on `[N, Ci, H, W]`.
@@ -214,7 +201,8 @@ pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     };
     let weight = weight.reshape([geom.co, ci, 1, kh, kw]);
     let bias = layer.bias.as_ref().map(|b| b.val());
-    run_conv(x.reshape([n, ci, 1, h, w]), weight, bias, geom).reshape([n, geom.co, out[1], out[2]])
+    run(x.reshape([n, ci, 1, h, w]), weight, bias, geom, false)
+        .reshape([n, geom.co, out[1], out[2]])
 }
 
 /// The forward of a burn [`Conv3d`] layer on `[N, Ci, D, H, W]`.
@@ -247,7 +235,7 @@ pub fn conv3d(layer: &Conv3d, x: Tensor<5>) -> Tensor<5> {
         return layer.forward(x);
     }
     let bias = layer.bias.as_ref().map(|b| b.val());
-    run_conv(x, weight, bias, geom)
+    run(x, weight, bias, geom, false)
 }
 
 /// The geometry of the convolution whose input gradient is the transposed convolution of
@@ -314,11 +302,12 @@ pub fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
     };
     let bias = layer.bias.as_ref().map(|b| b.val());
     let [_, oh, ow] = geom.input;
-    run_conv_transpose(
+    run(
         x.reshape([n, ci, 1, h, w]),
         weight.reshape([ci, co, 1, kh, kw]),
         bias,
         geom,
+        true,
     )
     .reshape([n, co, oh, ow])
 }
@@ -349,7 +338,7 @@ pub fn conv_transpose3d(layer: &ConvTranspose3d, x: Tensor<5>) -> Tensor<5> {
         return layer.forward(x);
     };
     let bias = layer.bias.as_ref().map(|b| b.val());
-    run_conv_transpose(x, weight, bias, geom)
+    run(x, weight, bias, geom, true)
 }
 
 /// A burn convolution layer whose forward runs through dicekit's kernels where they apply
