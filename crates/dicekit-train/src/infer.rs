@@ -1,4 +1,6 @@
 //! Sliding-window inference with Gaussian blending and optional flip test-time augmentation.
+use std::time::Instant;
+
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use burn::tensor::activation::{sigmoid, softmax};
@@ -24,7 +26,25 @@ pub struct Predictor {
     pub resize: Option<Vec<usize>>,
 }
 
+/// Where the time of one sliding-window prediction went, in seconds (see
+/// [`predict_probabilities_timed`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct WindowTimes {
+    /// Windows predicted (per flip pass when `flip_tta`).
+    pub windows: usize,
+    /// Reading the windows out of the image into one batch.
+    pub extract_s: f64,
+    /// The network: the batch into a tensor, forward, activation, the probabilities out of it.
+    pub network_s: f64,
+    /// Blending the windows' probabilities into the output, and the final division.
+    pub stitch_s: f64,
+}
+
 /// Class probabilities `[K, ...S]` of `image` `[C, ...S]` with `model` (in eval mode).
+///
+/// The prediction runs without autodiff: an autodiff `device` is replaced by its inner device,
+/// so no graph is recorded (pass a model from [`burn::module::Module::valid`], whose weights are
+/// already there).
 ///
 /// # Errors
 /// When the image does not fit the tiler (rank).
@@ -34,14 +54,32 @@ pub fn predict_probabilities<const D: usize, M: SegmentationModel<D>>(
     p: &Predictor,
     device: &Device,
 ) -> Result<ArrayD<f32>, String> {
+    predict_probabilities_timed::<D, M>(model, image, p, device).map(|(probs, _)| probs)
+}
+
+/// [`predict_probabilities`], and where its time went (`[data] resize`'s resampling is in none
+/// of the parts).
+///
+/// # Errors
+/// When the image does not fit the tiler (rank).
+pub fn predict_probabilities_timed<const D: usize, M: SegmentationModel<D>>(
+    model: &M,
+    image: &ArrayD<f32>,
+    p: &Predictor,
+    device: &Device,
+) -> Result<(ArrayD<f32>, WindowTimes), String> {
+    let device = device.clone().inner();
     let spatial = &image.shape()[1..];
     match &p.resize {
         Some(size) if size.as_slice() != spatial => {
             let small = dicekit_data::resample::resize_image(image, size)?;
-            let probs = sliding_window::<D, M>(model, &small, p, device)?;
-            Ok(dicekit_data::resample::resize_image(&probs, spatial)?)
+            let (probs, times) = sliding_window::<D, M>(model, &small, p, &device)?;
+            Ok((
+                dicekit_data::resample::resize_image(&probs, spatial)?,
+                times,
+            ))
         }
-        _ => sliding_window::<D, M>(model, image, p, device),
+        _ => sliding_window::<D, M>(model, image, p, &device),
     }
 }
 
@@ -50,7 +88,7 @@ fn sliding_window<const D: usize, M: SegmentationModel<D>>(
     image: &ArrayD<f32>,
     p: &Predictor,
     device: &Device,
-) -> Result<ArrayD<f32>, String> {
+) -> Result<(ArrayD<f32>, WindowTimes), String> {
     let tiler = Tiler::new(
         p.patch.clone(),
         Overlap::Fraction(p.overlap),
@@ -59,14 +97,21 @@ fn sliding_window<const D: usize, M: SegmentationModel<D>>(
     .map_err(|e| e.to_string())?;
     let spatial = &image.shape()[1..];
     let tiles = tiler.tiles(spatial).map_err(|e| e.to_string())?;
+    let mut times = WindowTimes {
+        windows: tiles.len(),
+        ..WindowTimes::default()
+    };
     let mut stitcher: Option<Stitcher> = None;
     for chunk in tiles.chunks(p.batch.max(1)) {
+        let t0 = Instant::now();
         let patches: Vec<ArrayD<f32>> = chunk
             .iter()
             .map(|t| tiler.extract(image, t))
             .collect::<Result<_, _>>()
             .map_err(|e| e.to_string())?;
+        let t1 = Instant::now();
         let probs = forward_probs::<D, M>(model, &patches, p, device);
+        let t2 = Instant::now();
         let k = probs.shape()[1];
         let st =
             stitcher.get_or_insert_with(|| Stitcher::new(k, spatial, &tiler).expect("valid tiler"));
@@ -74,11 +119,17 @@ fn sliding_window<const D: usize, M: SegmentationModel<D>>(
             st.add(t, &probs.index_axis(ndarray::Axis(0), i).to_owned())
                 .map_err(|e| e.to_string())?;
         }
+        times.extract_s += (t1 - t0).as_secs_f64();
+        times.network_s += (t2 - t1).as_secs_f64();
+        times.stitch_s += t2.elapsed().as_secs_f64();
     }
-    stitcher
+    let t0 = Instant::now();
+    let probs = stitcher
         .expect("at least one tile")
         .finish()
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    times.stitch_s += t0.elapsed().as_secs_f64();
+    Ok((probs, times))
 }
 
 /// Probabilities `[N, K, ...P]` of a batch of patches, averaged over flips when asked.
@@ -163,4 +214,42 @@ pub(crate) fn labels_from_probabilities(
         })
         .collect();
     ArrayD::from_shape_vec(IxDyn(&spatial), labels).expect("shape")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::module::Module;
+    use dicekit_models::UNetConfig;
+
+    #[test]
+    fn predicts_without_autodiff_even_when_given_the_training_device() {
+        let device = crate::training_device();
+        device.seed(3);
+        let model = UNetConfig::new(1, 2)
+            .with_depth(2)
+            .with_base_channels(4)
+            .init_2d(&device)
+            .valid();
+        let image = ArrayD::from_shape_fn(IxDyn(&[1, 21, 18]), |ix| {
+            ((ix[1] * 7 + ix[2] * 3) % 11) as f32 / 11.0
+        });
+        let p = Predictor {
+            patch: vec![8, 8],
+            overlap: 0.5,
+            activation: Activation::Sigmoid,
+            flip_tta: false,
+            batch: 3,
+            resize: None,
+        };
+        let (plain, times) =
+            predict_probabilities_timed::<4, _>(&model, &image, &p, &device.clone().inner())
+                .unwrap();
+        let given = predict_probabilities::<4, _>(&model, &image, &p, &device).unwrap();
+        assert_eq!(plain, given);
+        assert_eq!(plain.shape(), &[2, 21, 18]);
+        // ceil((21 - 8) / 4) + 1 = 5 by ceil((18 - 8) / 4) + 1 = 4 windows (as MONAI places).
+        assert_eq!(times.windows, 20);
+        assert!(times.network_s > 0.0 && times.extract_s >= 0.0 && times.stitch_s > 0.0);
+    }
 }

@@ -19,7 +19,7 @@ pub use config::{
 };
 pub use data::{Case, CaseSet, class_names, load_cases, load_validation_cases};
 pub use error::InputError;
-pub use infer::{Predictor, predict_probabilities};
+pub use infer::{Predictor, WindowTimes, predict_probabilities, predict_probabilities_timed};
 pub use model_io::{Classification, Trained};
 pub use predict_files::{
     FilePrediction, PredictOptions, image_inputs, load_run, predict_file, write_classes_csv,
