@@ -4,14 +4,13 @@
 use burn::module::Param;
 use burn::nn::BatchNormConfig;
 use burn::prelude::*;
-use burn::tensor::TensorData;
 use dicekit_models::conv;
 use proptest::prelude::*;
 
-fn vals<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
-}
+mod common;
+use common::vals;
 
+/// `offset + scale · u`, `u` uniform in [-1, 1) from `seed`.
 fn random<const D: usize>(
     dims: [usize; D],
     seed: u64,
@@ -19,16 +18,9 @@ fn random<const D: usize>(
     offset: f32,
     d: &Device,
 ) -> Tensor<D> {
-    let mut s = seed.wrapping_mul(0x9E3779B97F4A7C15) | 1;
-    let v: Vec<f32> = (0..dims.iter().product::<usize>())
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            offset + scale * ((s >> 40) as f32 / (1u64 << 23) as f32 - 1.0)
-        })
-        .collect();
-    Tensor::from_data(TensorData::new(v, dims), d)
+    common::random(dims, seed, d)
+        .mul_scalar(scale)
+        .add_scalar(offset)
 }
 
 /// `[y, dx, dγ, dβ, running mean, running var]`.

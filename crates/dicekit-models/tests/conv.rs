@@ -12,24 +12,8 @@ use proptest::prelude::*;
 /// Output, then the gradients of input, weight and bias, of `Σ y · r` (`r` fixed random).
 type Outputs = [Vec<f32>; 4];
 
-fn vals<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
-}
-
-/// Uniform values in [-1, 1) from `seed` (a local generator: tests run in parallel, and
-/// burn's generator is shared).
-fn random<const D: usize>(dims: [usize; D], seed: u64, d: &Device) -> Tensor<D> {
-    let mut s = seed.wrapping_mul(0x9E3779B97F4A7C15) | 1;
-    let v: Vec<f32> = (0..dims.iter().product::<usize>())
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-        })
-        .collect();
-    Tensor::from_data(TensorData::new(v, dims), d)
-}
+mod common;
+use common::{random, vals};
 
 /// Replaces a layer's random weight and bias with values drawn from `seed`.
 fn reseed<const D: usize>(

@@ -16,7 +16,7 @@
 use rayon::prelude::*;
 
 use super::cpu::{self, CO_BLOCK, Isa, Q_TILE, Taps};
-use super::geom::{ConvGeom, flat_extent, strides};
+use super::geom::{ConvGeom, flat_extent, phase_offsets, strides};
 
 /// Output blocks of a tap convolution over a flat grid: `[image][chunk][rows][l]`.
 struct Blocks {
@@ -129,11 +129,7 @@ fn phase_split(
         .zip(x.par_chunks(plane_in))
         .for_each(|(dst, src)| {
             for ph in 0..phases {
-                let r = [
-                    ph / (stride[1] * stride[2]),
-                    ph / stride[2] % stride[1],
-                    ph % stride[2],
-                ];
+                let r = phase_offsets(ph, stride);
                 let dst = &mut dst[ph * plane..(ph + 1) * plane];
                 // Grid positions g (per axis) whose input index s·g + r - lo is in [0, I).
                 let range = |a: usize| phase_range(input[a], lo[a], stride[a], r[a], grid[a]);
@@ -204,15 +200,25 @@ fn forward_plan(x: &[f32], g: &ConvGeom) -> Option<ForwardPlan> {
     })
 }
 
-/// `y [N, Co, ...O]` of `x [N, Ci, ...I]`, `w [Co, Ci, ...K]` and an optional bias `[Co]`.
-/// `None` where the output would be empty.
-pub(crate) fn conv_forward(
-    x: &[f32],
-    w: &[f32],
-    bias: Option<&[f32]>,
-    g: &ConvGeom,
-) -> Option<Vec<f32>> {
-    let plan = forward_plan(x, g)?;
+/// `planes` planes of `len` values, each its channel's bias (`channels` per image), or zeros.
+fn bias_planes(planes: usize, len: usize, channels: usize, bias: Option<&[f32]>) -> Vec<f32> {
+    let mut v = vec![0f32; planes * len];
+    if let (Some(b), true) = (bias, len > 0) {
+        v.chunks_mut(len)
+            .enumerate()
+            .for_each(|(i, p)| p.fill(b[i % channels]));
+    }
+    v
+}
+
+/// `y [N, Co, ...O]` of `x [N, Ci, ...I]`, `w [Co, Ci, ...K]` and an optional bias `[Co]`
+/// (the bias alone where the geometry is degenerate, [`ConvGeom::is_degenerate`]; `O` is
+/// [`ConvGeom::output_or_empty`]).
+pub(crate) fn conv_forward(x: &[f32], w: &[f32], bias: Option<&[f32]>, g: &ConvGeom) -> Vec<f32> {
+    let plane_o: usize = g.output_or_empty().iter().product();
+    let Some(plan) = forward_plan(x, g).filter(|_| !g.is_degenerate()) else {
+        return bias_planes(g.n * g.co, plane_o, g.co, bias);
+    };
     let t = plan.taps.len();
     let rows = g.co.next_multiple_of(CO_BLOCK);
     let mut wp = vec![0f32; t * rows];
@@ -247,18 +253,21 @@ pub(crate) fn conv_forward(
             yp.iter_mut().for_each(|v| *v += b[c]);
         }
     });
-    Some(y)
+    y
 }
 
 /// `dx [N, Ci, ...I]` from `dy [N, Co, ...O]` and `w [Co, Ci, ...K]` (plus an optional bias
-/// `[Ci]`: the transposed convolution). `None` where the forward's output would be empty.
+/// `[Ci]`: the transposed convolution). Zero (or the bias) where the geometry is degenerate.
 pub(crate) fn conv_input_grad(
     dy: &[f32],
     w: &[f32],
     bias: Option<&[f32]>,
     g: &ConvGeom,
-) -> Option<Vec<f32>> {
-    let o = g.output()?;
+) -> Vec<f32> {
+    let plane_i: usize = g.input.iter().product();
+    let Some(o) = g.output().filter(|_| !g.is_degenerate()) else {
+        return bias_planes(g.n * g.ci, plane_i, g.ci, bias);
+    };
     let [s, d, k] = [g.stride, g.dilation, g.kernel];
     let grid = g.phase_grid();
     let m: [usize; 3] = std::array::from_fn(|a| d[a] * (k[a] - 1) / s[a]);
@@ -272,7 +281,7 @@ pub(crate) fn conv_input_grad(
     let phases = g.phases();
     let blocks: Vec<Blocks> = (0..phases)
         .map(|ph| {
-            let r = [ph / (s[1] * s[2]), ph / s[2] % s[1], ph % s[2]];
+            let r = g.phase(ph);
             let mut base = vec![];
             let mut wp = vec![];
             for co in 0..g.co {
@@ -317,7 +326,7 @@ pub(crate) fn conv_input_grad(
         let (img, c) = (i / g.ci, i % g.ci);
         let mut row = vec![0f32; grid[2]];
         for (ph, b) in blocks.iter().enumerate() {
-            let r = [ph / (s[1] * s[2]), ph / s[2] % s[1], ph % s[2]];
+            let r = g.phase(ph);
             let range = |a: usize| phase_range(input[a], lo[a], s[a], r[a], grid[a]);
             let r2 = range(2);
             if r2.is_empty() {
@@ -346,13 +355,15 @@ pub(crate) fn conv_input_grad(
             xp.iter_mut().for_each(|v| *v += b[c]);
         }
     });
-    Some(dx)
+    dx
 }
 
-/// `dw [Co, Ci, ...K]` from `x [N, Ci, ...I]` and `dy [N, Co, ...O]`. `None` where the output
-/// would be empty.
-pub(crate) fn conv_weight_grad(x: &[f32], dy: &[f32], g: &ConvGeom) -> Option<Vec<f32>> {
-    let plan = forward_plan(x, g)?;
+/// `dw [Co, Ci, ...K]` from `x [N, Ci, ...I]` and `dy [N, Co, ...O]`; zero where the geometry
+/// is degenerate.
+pub(crate) fn conv_weight_grad(x: &[f32], dy: &[f32], g: &ConvGeom) -> Vec<f32> {
+    let Some(plan) = forward_plan(x, g).filter(|_| !g.is_degenerate()) else {
+        return vec![0f32; g.co * g.ci * g.kernel_len()];
+    };
     let (o, gs, q_len) = (plan.out, plan.grid_strides, plan.q_len);
     let rows = g.co.next_multiple_of(16);
     // The tasks do not depend on the thread count, and their partial sums are added in a
@@ -454,5 +465,45 @@ pub(crate) fn conv_weight_grad(x: &[f32], dy: &[f32], g: &ConvGeom) -> Option<Ve
             dw[co * t + ti] = acc[ti * rows + co];
         }
     }
-    Some(dw)
+    dw
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn geom(n: usize, input: [usize; 3], kernel: [usize; 3]) -> ConvGeom {
+        ConvGeom {
+            n,
+            ci: 2,
+            co: 3,
+            input,
+            kernel,
+            stride: [1; 3],
+            pad: [(0, 0); 3],
+            dilation: [1; 3],
+            isa: Isa::Portable,
+        }
+    }
+
+    #[test]
+    fn degenerate_geometries_give_the_bias_and_zero_gradients() {
+        // A kernel larger than the input: no output.
+        let g = geom(2, [1, 2, 2], [1, 3, 3]);
+        assert!(g.is_degenerate());
+        assert_eq!(g.output_or_empty(), [1, 0, 0]);
+        let x = vec![1f32; 2 * 2 * 4];
+        let w = vec![1f32; 3 * 2 * 9];
+        let b = [0.5f32, -1.0, 2.0];
+        assert!(conv_forward(&x, &w, Some(&b), &g).is_empty());
+        assert_eq!(conv_weight_grad(&x, &[], &g), vec![0f32; 3 * 2 * 9]);
+        // The transposed direction: every input position gets its channel's bias only.
+        let dx = conv_input_grad(&[], &w, Some(&b[..2]), &g);
+        assert_eq!(dx, [[0.5f32; 4], [-1.0; 4], [0.5; 4], [-1.0; 4]].concat());
+        // An empty batch.
+        let g = geom(0, [1, 4, 4], [1, 3, 3]);
+        assert!(g.is_degenerate());
+        assert!(conv_forward(&[], &w, Some(&b), &g).is_empty());
+        assert!(conv_input_grad(&[], &w, None, &g).is_empty());
+    }
 }

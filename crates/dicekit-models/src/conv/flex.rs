@@ -33,18 +33,11 @@ fn bias_values(bias: ConvBias<Flex>) -> Option<FlexTensor> {
     }
 }
 
-/// The output size; the callers only build geometries with one.
-fn output(g: &ConvGeom) -> [usize; 3] {
-    g.output()
-        .expect("the caller checked that the output is not empty")
-}
-
 impl ConvBackend for Flex {
     fn dk_conv(x: FlexTensor, weight: FlexTensor, bias: ConvBias<Self>, g: ConvGeom) -> FlexTensor {
         let (x, w, b) = (contiguous_f32(x), contiguous_f32(weight), bias_values(bias));
-        let y = direct::conv_forward(values(&x), values(&w), b.as_ref().map(values), &g)
-            .expect("the caller checked that the output is not empty");
-        let [o0, o1, o2] = output(&g);
+        let y = direct::conv_forward(values(&x), values(&w), b.as_ref().map(values), &g);
+        let [o0, o1, o2] = g.output_or_empty();
         tensor(y, [g.n, g.co, o0, o1, o2])
     }
 
@@ -55,24 +48,21 @@ impl ConvBackend for Flex {
         g: ConvGeom,
     ) -> FlexTensor {
         let (x, w, b) = (contiguous_f32(x), contiguous_f32(weight), bias_values(bias));
-        let y = direct::conv_input_grad(values(&x), values(&w), b.as_ref().map(values), &g)
-            .expect("the caller checked that the output is not empty");
+        let y = direct::conv_input_grad(values(&x), values(&w), b.as_ref().map(values), &g);
         let [i0, i1, i2] = g.input;
         tensor(y, [g.n, g.ci, i0, i1, i2])
     }
 
     fn dk_conv_input_grad(dy: FlexTensor, weight: FlexTensor, g: ConvGeom) -> FlexTensor {
         let (dy, w) = (contiguous_f32(dy), contiguous_f32(weight));
-        let dx = direct::conv_input_grad(values(&dy), values(&w), None, &g)
-            .expect("the caller checked that the output is not empty");
+        let dx = direct::conv_input_grad(values(&dy), values(&w), None, &g);
         let [i0, i1, i2] = g.input;
         tensor(dx, [g.n, g.ci, i0, i1, i2])
     }
 
     fn dk_conv_weight_grad(x: FlexTensor, dy: FlexTensor, g: ConvGeom) -> FlexTensor {
         let (x, dy) = (contiguous_f32(x), contiguous_f32(dy));
-        let dw = direct::conv_weight_grad(values(&x), values(&dy), &g)
-            .expect("the caller checked that the output is not empty");
+        let dw = direct::conv_weight_grad(values(&x), values(&dy), &g);
         let [k0, k1, k2] = g.kernel;
         tensor(dw, [g.co, g.ci, k0, k1, k2])
     }

@@ -52,6 +52,35 @@ impl ConvGeom {
         Some(std::array::from_fn(|a| (p[a] - r[a]) / self.stride[a] + 1))
     }
 
+    /// The output size, 0 along the axes where it would be empty.
+    pub fn output_or_empty(&self) -> [usize; 3] {
+        self.output().unwrap_or_else(|| {
+            let (p, r) = (self.padded(), self.reach());
+            std::array::from_fn(|a| {
+                if p[a] < r[a] || self.stride[a] == 0 {
+                    0
+                } else {
+                    (p[a] - r[a]) / self.stride[a] + 1
+                }
+            })
+        })
+    }
+
+    /// Whether the kernels have nothing to compute: an empty output, batch, channel count or
+    /// input (the convolution is then its bias alone, and its gradients zero).
+    pub fn is_degenerate(&self) -> bool {
+        self.output().is_none()
+            || self.n == 0
+            || self.ci == 0
+            || self.co == 0
+            || self.input.contains(&0)
+    }
+
+    /// The offsets `(r_d, r_h, r_w)` of phase `ph` (`ph < Π stride`, row-major).
+    pub fn phase(&self, ph: usize) -> [usize; 3] {
+        phase_offsets(ph, self.stride)
+    }
+
     /// Kernel positions per channel pair.
     pub fn kernel_len(&self) -> usize {
         self.kernel.iter().product()
@@ -67,6 +96,11 @@ impl ConvGeom {
     pub fn phases(&self) -> usize {
         self.stride.iter().product()
     }
+}
+
+/// The offsets of phase `ph` of a split by `stride` (row-major phases).
+pub(crate) fn phase_offsets(ph: usize, s: [usize; 3]) -> [usize; 3] {
+    [ph / (s[1] * s[2]), ph / s[2] % s[1], ph % s[2]]
 }
 
 /// Row-major strides of a 3D grid.
