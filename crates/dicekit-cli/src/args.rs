@@ -141,6 +141,18 @@ pub struct ReportArgs {
     #[arg(long)]
     pub cl_dice: bool,
     /// No progress bar.
+    /// Leave out the lesion section (connected components found / missed / false by size, and
+    /// the FROC of the network's probabilities).
+    #[arg(long)]
+    pub no_lesions: bool,
+    /// Upper edges of the lesion-size bins (mm^3 for NIfTI, pixels for 2D images), ascending.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "MM3,..",
+        default_value = "10,100,1000"
+    )]
+    pub size_bins: Vec<f64>,
     #[arg(long)]
     pub quiet: bool,
 }
@@ -343,6 +355,99 @@ pub struct EvalArgs {
     /// per-lesion geometry).
     #[arg(long, requires = "lesions")]
     pub lesion_distances: bool,
+    /// With --lesions: probability maps for FROC, a file or a folder matched to the cases by
+    /// name (what `dicekit predict --probabilities` writes: .tif, .nii.gz; one channel, or one
+    /// per class). Adds per label the FROC score and the lesion sensitivity at each FP rate, for
+    /// all lesions and by size.
+    #[arg(long, value_name = "PATH", requires = "lesions")]
+    pub probabilities: Option<PathBuf>,
+    /// With --probabilities: FROC candidates, connected components of p >= --froc-threshold
+    /// (a hit on every lesion they overlap) or local maxima (MONAI ProbNMS, a hit on the lesion
+    /// under the point).
+    #[arg(long, value_enum, default_value_t = FrocCandidatesArg::Components, requires = "probabilities")]
+    pub froc_candidates: FrocCandidatesArg,
+    /// With --probabilities: the lowest probability of a candidate (components: p >= T;
+    /// maxima: p > T).
+    #[arg(
+        long,
+        default_value_t = 0.1,
+        value_name = "T",
+        requires = "probabilities"
+    )]
+    pub froc_threshold: f64,
+    /// With --froc-candidates components: a component's score.
+    #[arg(long, value_enum, default_value_t = FrocScoreArg::Max, requires = "probabilities")]
+    pub froc_score: FrocScoreArg,
+    /// With --froc-candidates maxima: the suppression box around each maximum, in voxels.
+    #[arg(
+        long,
+        default_value_t = 5,
+        value_name = "N",
+        requires = "probabilities"
+    )]
+    pub froc_box: usize,
+    /// With --probabilities: how the curve is formed and read (see docs/conventions.md).
+    #[arg(long, value_enum, default_value_t = FrocConventionArg::RocInterp, requires = "probabilities")]
+    pub froc_convention: FrocConventionArg,
+    /// With --probabilities: false positives per image at which the sensitivity is read; the
+    /// FROC score is their mean [default: the Retinopathy Online Challenge's 1/8 .. 8].
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "R,..",
+        default_value = "0.125,0.25,0.5,1,2,4,8",
+        requires = "probabilities"
+    )]
+    pub froc_rates: Vec<f64>,
+    /// With --probabilities: which channel scores label L (auto: a one-channel map scores the
+    /// one label, several channels are read as class).
+    #[arg(long, value_enum, default_value_t = ChannelsArg::Auto, requires = "probabilities")]
+    pub probability_channels: ChannelsArg,
+    /// With --probabilities: write the FROC curves here (froc_label<L>.png and .svg, all
+    /// lesions and each size bin, and froc_curves.csv).
+    #[arg(long, value_name = "DIR", requires = "probabilities")]
+    pub froc_plots: Option<PathBuf>,
+}
+
+/// FROC candidate sources (`dicekit_eval::Candidates`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FrocCandidatesArg {
+    /// Connected components of p >= threshold, scored by their max (or mean) probability.
+    Components,
+    /// Local maxima (MONAI ProbNMS).
+    Maxima,
+}
+
+/// How a component candidate is scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FrocScoreArg {
+    /// Its highest probability.
+    Max,
+    /// Its mean probability.
+    Mean,
+}
+
+/// FROC conventions (`dicekit_metrics::FrocConvention`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FrocConventionArg {
+    /// Retinopathy Online Challenge / e-ophtha curve, read by linear interpolation (= MONAI's
+    /// reading).
+    RocInterp,
+    /// The same curve, read as the best operating point at or below each rate.
+    RocStep,
+    /// MONAI 1.6 LesionFROC (compute_froc_curve_data drops the lowest distinct score).
+    Monai,
+}
+
+/// Which probability channel scores which label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChannelsArg {
+    /// One channel: the one label; several: as class.
+    Auto,
+    /// Channel L is label L (softmax; background in channel 0).
+    Class,
+    /// Channel L-1 is label L (sigmoid; one channel per foreground label).
+    Foreground,
 }
 
 /// How `dicekit eval --lesions` matches lesions (`dicekit_metrics::MatchingRule`).

@@ -1357,3 +1357,77 @@ fn eval_lesions_counts_lesions_and_refuses_a_bad_connectivity() {
     ]);
     assert_eq!(o.status.code(), Some(2), "26-connectivity on a 2D map");
 }
+
+#[test]
+fn eval_lesions_froc_from_probability_maps_with_plots() {
+    let (p, t) = (
+        case("d01_2d_squares_shift", "pred"),
+        case("d01_2d_squares_shift", "gt"),
+    );
+    let root = scratch("eval_froc");
+    // The prediction as a probability map: 0.8 inside, 0 outside.
+    let pred = dicekit_data::read_label_map(Path::new(&p)).unwrap();
+    let prob = pred
+        .data
+        .mapv(|l| if l == 0 { 0.0f32 } else { 0.8 })
+        .insert_axis(ndarray::Axis(0));
+    let prob_path = root.join("prob.nii.gz");
+    dicekit_data::image::write_image_nifti(
+        &prob_path,
+        &dicekit_data::Volume::channels_first(prob).with_spacing(pred.spacing.clone()),
+    )
+    .unwrap();
+    let plots = root.join("plots");
+    let (prob_arg, plots_arg) = (prob_path.display().to_string(), plots.display().to_string());
+    let o = dicekit(&[
+        "eval",
+        "--pred",
+        &p,
+        "--truth",
+        &t,
+        "--lesions",
+        "--probabilities",
+        &prob_arg,
+        "--froc-plots",
+        &plots_arg,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("FROC score"), "{}", stdout(&o));
+    for f in ["froc_label1.png", "froc_label1.svg", "froc_curves.csv"] {
+        assert!(plots.join(f).is_file(), "{f}");
+    }
+    // Local maxima, JSON rows.
+    let o = dicekit(&[
+        "eval",
+        "--pred",
+        &p,
+        "--truth",
+        &t,
+        "--lesions",
+        "--probabilities",
+        &prob_arg,
+        "--froc-candidates",
+        "maxima",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["metric"] == "froc_score")
+    );
+    // A probability file that does not exist, bad rates: one line, exit 2.
+    for extra in [
+        &["--probabilities", "/nonexistent/prob.nii.gz"][..],
+        &["--probabilities", prob_arg.as_str(), "--froc-rates=-1"][..],
+    ] {
+        let mut args = vec!["eval", "--pred", &p, "--truth", &t, "--lesions"];
+        args.extend_from_slice(extra);
+        let o = dicekit(&args);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}");
+        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    }
+}

@@ -86,6 +86,10 @@ pub enum EvalError {
         /// Why.
         source: MetricError,
     },
+    /// A probability map or FROC setting that cannot be used (the message names the file or
+    /// the setting).
+    #[error("FROC: {0}")]
+    Froc(String),
     /// The CSV rows could not be written.
     #[error("writing the CSV rows: {0}")]
     Write(String),

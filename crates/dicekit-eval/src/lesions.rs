@@ -10,9 +10,10 @@
 //!   false   = predicted lesions not matched     recall = found / reference, precision = matched predictions / predictions
 //!   size bins: reference lesions by their volume (mm^3), false positives by theirs
 //! over the set:  the counts summed (recall, precision and F1 of the sums), false positives per image
+//! with probability maps:  FROC per label over the set, all lesions and by size bin (crate::froc)
 //! ```
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use dicekit_data::LabelVolume;
 use dicekit_metrics::{
@@ -21,6 +22,10 @@ use dicekit_metrics::{
 };
 use ndarray::ArrayViewD;
 
+use crate::froc::{
+    CaseDetections, FrocOptions, LabelFroc, ProbabilityChannels, detections, froc_convention_name,
+    label_froc, probability_channel, probability_files, rate_name, read_probabilities,
+};
 use crate::{EvalError, EvalOptions, pair_inputs, read_pair};
 
 /// How lesions are formed, matched and binned.
@@ -39,6 +44,11 @@ pub struct LesionEvalOptions {
     /// Also the surface distances of every matched pair (panoptica's per-lesion geometry:
     /// ASSD as the mean of the two directed means, HD95 of both directions pooled).
     pub distances: bool,
+    /// Probability maps for FROC: a file (with two map files), or a folder of maps matched to
+    /// the cases by name (`dicekit predict --probabilities` writes one); `None`: no FROC.
+    pub probabilities: Option<PathBuf>,
+    /// How candidates are found in the probability maps and the FROC read.
+    pub froc: FrocOptions,
 }
 
 impl Default for LesionEvalOptions {
@@ -49,6 +59,8 @@ impl Default for LesionEvalOptions {
             rule: MatchingRule::AnyOverlap,
             size_bins: vec![10.0, 100.0, 1000.0],
             distances: false,
+            probabilities: None,
+            froc: FrocOptions::default(),
         }
     }
 }
@@ -115,6 +127,9 @@ pub struct LabelLesions {
     pub distance_sums: (f64, f64, u64),
     /// By reference (and false-positive) lesion size.
     pub bins: Vec<SizeBin>,
+    /// The FROC candidates of the case's probability map (a case's entry only; `None` in the
+    /// sums and without probabilities).
+    pub detections: Option<CaseDetections>,
 }
 
 impl LabelLesions {
@@ -148,6 +163,7 @@ impl LabelLesions {
             pairs: 0,
             distance_sums: (0.0, 0.0, 0),
             bins,
+            detections: None,
         }
     }
 
@@ -275,29 +291,113 @@ pub struct LesionEvaluationSet {
     pub failures: Vec<EvalError>,
     /// The options.
     pub options: LesionEvalOptions,
+    /// Per label, the FROC over the scored cases (empty without probability maps).
+    pub froc: Vec<LabelFroc>,
 }
 
-/// Scores one case's lesions.
+/// Scores one case's lesions; with a probability map `prob`, also the case's FROC candidates
+/// ([`LabelLesions::detections`]).
 ///
 /// # Errors
-/// As [`read_pair`]; a map of a rank other than 2 or 3, or a bad matching threshold.
+/// As [`read_pair`]; a map of a rank other than 2 or 3, or a bad matching threshold; a
+/// probability map that cannot be read, of another spatial shape, or without a channel for a
+/// label.
 pub fn evaluate_case_lesions(
     pred: &Path,
     truth: &Path,
+    prob: Option<&Path>,
     options: &LesionEvalOptions,
 ) -> Result<Vec<LabelLesions>, EvalError> {
     let (p, t, spacing) = read_pair(pred, truth, &options.eval)?;
+    let probs = match prob {
+        Some(path) => Some((read_probabilities(path, t.shape())?, path)),
+        None => None,
+    };
+    let probs = probs.as_ref().map(|(v, path)| (v.data.view(), *path));
     match (p, t) {
-        (LabelVolume::U8(p), LabelVolume::U8(t)) => {
-            case_lesions(&p.data.view(), &t.data.view(), &spacing, options, pred)
-        }
-        (LabelVolume::U16(p), LabelVolume::U16(t)) => {
-            case_lesions(&p.data.view(), &t.data.view(), &spacing, options, pred)
-        }
+        (LabelVolume::U8(p), LabelVolume::U8(t)) => case_lesions(
+            &p.data.view(),
+            &t.data.view(),
+            &spacing,
+            probs,
+            options,
+            pred,
+        ),
+        (LabelVolume::U16(p), LabelVolume::U16(t)) => case_lesions(
+            &p.data.view(),
+            &t.data.view(),
+            &spacing,
+            probs,
+            options,
+            pred,
+        ),
         (p, t) => {
             let (p, t) = (p.into_u32(), t.into_u32());
-            case_lesions(&p.data.view(), &t.data.view(), &spacing, options, pred)
+            case_lesions(
+                &p.data.view(),
+                &t.data.view(),
+                &spacing,
+                probs,
+                options,
+                pred,
+            )
         }
+    }
+}
+
+/// Scores the lesions of two label maps in memory (`spacing` one value per axis): what
+/// [`evaluate_case_lesions`] does after reading. `probs` (`[C, ...S]`, `S` the maps' shape)
+/// adds the FROC candidates, its channels read as `options.froc.channels` says; `name` names
+/// the case in errors.
+///
+/// # Errors
+/// As [`evaluate_case_lesions`].
+pub fn lesions_of_maps<T>(
+    p: &ArrayViewD<T>,
+    t: &ArrayViewD<T>,
+    spacing: &[f64],
+    probs: Option<&ArrayViewD<f32>>,
+    options: &LesionEvalOptions,
+    name: &str,
+) -> Result<Vec<LabelLesions>, EvalError>
+where
+    T: dicekit_metrics::Label + Into<u32> + Send + Sync,
+{
+    let path = Path::new(name);
+    if p.shape() != t.shape() || spacing.len() != t.ndim() {
+        return Err(EvalError::Metric {
+            path: path.to_path_buf(),
+            source: dicekit_metrics::MetricError::ShapeMismatch {
+                pred: p.shape().to_vec(),
+                truth: t.shape().to_vec(),
+            },
+        });
+    }
+    if let Some(pr) = probs
+        && (pr.ndim() != t.ndim() + 1 || &pr.shape()[1..] != t.shape())
+    {
+        return Err(EvalError::Froc(format!(
+            "{name}: probabilities of shape {:?} for label maps of shape {:?}",
+            pr.shape(),
+            t.shape()
+        )));
+    }
+    case_lesions(
+        p,
+        t,
+        spacing,
+        probs.map(|v| (v.view(), path)),
+        options,
+        path,
+    )
+}
+
+/// The labels a probability map of `c` channels scores.
+fn channel_labels(c: usize, channels: ProbabilityChannels) -> Vec<u32> {
+    match channels {
+        ProbabilityChannels::Auto if c == 1 => vec![1],
+        ProbabilityChannels::Auto | ProbabilityChannels::Class => (1..c as u32).collect(),
+        ProbabilityChannels::Foreground => (1..=c as u32).collect(),
     }
 }
 
@@ -305,6 +405,7 @@ fn case_lesions<T>(
     p: &ArrayViewD<T>,
     t: &ArrayViewD<T>,
     spacing: &[f64],
+    probs: Option<(ArrayViewD<f32>, &Path)>,
     options: &LesionEvalOptions,
     pred: &Path,
 ) -> Result<Vec<LabelLesions>, EvalError>
@@ -315,11 +416,24 @@ where
         path: pred.to_path_buf(),
         source,
     };
-    let labels = options
-        .eval
-        .labels
-        .clone()
-        .unwrap_or_else(|| dicekit_metrics::labels_present(p, t));
+    let labels = options.eval.labels.clone().unwrap_or_else(|| {
+        let mut l = dicekit_metrics::labels_present(p, t);
+        // A label's false candidates count even in a case where the label is absent.
+        if let Some((pr, _)) = &probs {
+            l.extend(channel_labels(pr.shape()[0], options.froc.channels));
+            l.sort_unstable();
+            l.dedup();
+            // Auto with one channel scores the one label of the evaluation.
+            if options.froc.channels == ProbabilityChannels::Auto && pr.shape()[0] == 1 {
+                let present = dicekit_metrics::labels_present(p, t);
+                if present.len() == 1 {
+                    l = present;
+                }
+            }
+        }
+        l
+    });
+    let n_labels = labels.len();
     let ndim = t.ndim();
     let connectivity = match options.connectivity {
         Some(c) => c,
@@ -388,6 +502,22 @@ where
                 l.bins[b].false_positives += 1;
             }
         }
+        if let Some((pr, path)) = &probs {
+            let channel = probability_channel(pr, label, n_labels, options.froc.channels, path)?;
+            let image = detections(&channel, &tl, &options.froc.candidates, connectivity).map_err(
+                |source| EvalError::Metric {
+                    path: path.to_path_buf(),
+                    source,
+                },
+            )?;
+            let mut lesion_bins = BTreeMap::new();
+            for c in &tl.lesions {
+                if let Some(b) = bin_of(c.voxels, &mut l) {
+                    lesion_bins.insert(c.id, b);
+                }
+            }
+            l.detections = Some(CaseDetections { image, lesion_bins });
+        }
         out.push(l);
     }
     Ok(out)
@@ -395,9 +525,12 @@ where
 
 /// Evaluates the lesions of two label-map files, or of two folders matched by case name
 /// (cases in parallel; a case that fails is a failure entry and the others are still scored).
+/// With [`LesionEvalOptions::probabilities`], each case's probability map (same case name)
+/// gives FROC candidates, and [`LesionEvaluationSet::froc`] the curve of each label.
 ///
 /// # Errors
-/// Inputs that cannot be paired at all, or bad options (size bins not ascending and positive).
+/// Inputs that cannot be paired at all, or bad options (size bins not ascending and positive,
+/// bad FROC settings, a probability folder that cannot be listed).
 pub fn evaluate_lesion_files(
     pred: &Path,
     truth: &Path,
@@ -407,11 +540,20 @@ pub fn evaluate_lesion_files(
     use rayon::prelude::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
     options.eval.validate()?;
-    // Finite and positive first (so the order test below sees no NaN), then ascending.
-    let bins = &options.size_bins;
-    if bins.iter().any(|v| !(v.is_finite() && *v > 0.0)) || bins.windows(2).any(|w| w[0] >= w[1]) {
-        return Err(EvalError::SizeBins(options.size_bins.clone()));
-    }
+    check_size_bins(&options.size_bins)?;
+    let probability_maps = match &options.probabilities {
+        Some(path) => {
+            options.froc.validate()?;
+            if path.is_dir() != pred.is_dir() {
+                return Err(EvalError::Froc(format!(
+                    "{}: give a probability folder with prediction folders, a file with files",
+                    path.display()
+                )));
+            }
+            Some((path, probability_files(path)?))
+        }
+        None => None,
+    };
     let crate::Pairing { pairs, unmatched } = pair_inputs(pred, truth)?;
     let total = pairs.len();
     on_case(0, total);
@@ -424,7 +566,23 @@ pub fn evaluate_lesion_files(
             .par_iter()
             .with_max_len(1)
             .map(|pair| {
-                let r = evaluate_case_lesions(&pair.pred, &pair.truth, options);
+                let prob = match &probability_maps {
+                    None => Ok(None),
+                    Some((dir, files)) if dir.is_dir() => files
+                        .get(&pair.name)
+                        .map(|p| Some(p.as_path()))
+                        .ok_or_else(|| {
+                            EvalError::Froc(format!(
+                                "{}: no probability map named `{}` in {}",
+                                pair.pred.display(),
+                                pair.name,
+                                dir.display()
+                            ))
+                        }),
+                    Some((file, _)) => Ok(Some(file.as_path())),
+                };
+                let r = prob
+                    .and_then(|prob| evaluate_case_lesions(&pair.pred, &pair.truth, prob, options));
                 on_case(done.fetch_add(1, Ordering::Relaxed) + 1, total);
                 (pair.name.clone(), r)
             })
@@ -436,7 +594,44 @@ pub fn evaluate_lesion_files(
             }
         }
     }
-    // Every case gets every label of the set (a label absent from a case: no lesions there).
+    let mut set = LesionEvaluationSet::from_cases(results, options)?;
+    set.failures = failures;
+    Ok(set)
+}
+
+impl LesionEvaluationSet {
+    /// The set of scored cases (from [`evaluate_case_lesions`] or [`lesions_of_maps`]): every
+    /// case gets every label of the set (a label absent from a case: no lesions there), and
+    /// with detections, the FROC of each label.
+    ///
+    /// # Errors
+    /// Bad size bins; [`EvalError::Froc`] for bad FROC rates or a NaN score.
+    pub fn from_cases(
+        mut results: Vec<LesionCaseResult>,
+        options: &LesionEvalOptions,
+    ) -> Result<Self, EvalError> {
+        check_size_bins(&options.size_bins)?;
+        complete_labels(&mut results, &options.size_bins);
+        let froc = set_froc(&results, options)?;
+        Ok(LesionEvaluationSet {
+            results,
+            failures: Vec::new(),
+            options: options.clone(),
+            froc,
+        })
+    }
+}
+
+/// Size-bin edges must be finite and positive (checked first, so the order test sees no NaN),
+/// then ascending.
+fn check_size_bins(bins: &[f64]) -> Result<(), EvalError> {
+    if bins.iter().any(|v| !(v.is_finite() && *v > 0.0)) || bins.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(EvalError::SizeBins(bins.to_vec()));
+    }
+    Ok(())
+}
+
+fn complete_labels(results: &mut [LesionCaseResult], size_bins: &[f64]) {
     let all: Vec<u32> = {
         let mut v: Vec<u32> = results
             .iter()
@@ -446,21 +641,44 @@ pub fn evaluate_lesion_files(
         v.dedup();
         v
     };
-    for r in &mut results {
+    for r in results.iter_mut() {
         for &label in &all {
             if !r.labels.iter().any(|l| l.label == label) {
-                let mut l = LabelLesions::empty(label, &options.size_bins);
+                let mut l = LabelLesions::empty(label, size_bins);
                 l.cases = 1;
                 r.labels.push(l);
             }
         }
         r.labels.sort_by_key(|l| l.label);
     }
-    Ok(LesionEvaluationSet {
-        results,
-        failures,
-        options: options.clone(),
-    })
+}
+
+/// Per label, the FROC over the cases that have detections for it (a case without a label's
+/// channel is a failure, so every scored case counts as an image).
+fn set_froc(
+    results: &[LesionCaseResult],
+    options: &LesionEvalOptions,
+) -> Result<Vec<LabelFroc>, EvalError> {
+    let mut by_label: BTreeMap<u32, Vec<&CaseDetections>> = BTreeMap::new();
+    for r in results {
+        for l in &r.labels {
+            if let Some(d) = &l.detections {
+                by_label.entry(l.label).or_default().push(d);
+            }
+        }
+    }
+    let bins = if options.size_bins.is_empty() {
+        0
+    } else {
+        options.size_bins.len() + 1
+    };
+    by_label
+        .into_iter()
+        .map(|(label, cases)| {
+            label_froc(label, &cases, bins, &options.froc)
+                .map_err(|e| EvalError::Froc(e.to_string()))
+        })
+        .collect()
 }
 
 fn fmt(v: Option<f64>) -> String {
@@ -557,7 +775,51 @@ impl LesionEvaluationSet {
                 agg_fp.join(", ")
             ));
         }
+        if !self.froc.is_empty() {
+            let f = &self.options.froc;
+            let rates: Vec<String> = f.fp_rates.iter().map(|r| rate_name(*r)).collect();
+            let mut head = vec!["label", "size", "lesions", "images", "FROC score"];
+            head.extend(rates.iter().map(String::as_str));
+            let mut rows = Vec::new();
+            for (size, lf, froc) in self.froc_rows() {
+                let mut row = vec![
+                    lf.label.to_string(),
+                    size,
+                    froc.curve.n_lesions.to_string(),
+                    froc.curve.n_images.to_string(),
+                    fmt(finite(froc.score)),
+                ];
+                row.extend(froc.sensitivity_at_rates.iter().map(|&v| fmt(finite(v))));
+                rows.push(row);
+            }
+            text.push_str(&format!(
+                "\nFROC ({} convention; candidates: {}): lesion sensitivity at each rate of false positives per image, the score their mean:\n",
+                froc_convention_name(f.convention),
+                f.candidates.describe()
+            ));
+            text.push_str(&render(&head, &rows));
+        }
         text
+    }
+
+    /// `(size bin name, label FROC, FROC)` of every label: all lesions ("all"), then each bin
+    /// with lesions.
+    pub fn froc_rows(&self) -> Vec<(String, &LabelFroc, &dicekit_metrics::Froc)> {
+        let names: Vec<String> = LabelLesions::empty(0, &self.options.size_bins)
+            .bins
+            .iter()
+            .map(SizeBin::name)
+            .collect();
+        let mut out = Vec::new();
+        for lf in &self.froc {
+            out.push(("all".to_string(), lf, &lf.all));
+            for (name, f) in names.iter().zip(&lf.bins) {
+                if let Some(f) = f {
+                    out.push((name.clone(), lf, f));
+                }
+            }
+        }
+        out
     }
 
     /// One JSON object per case x label x size bin x quantity (`size_bin` "all" for the
@@ -589,6 +851,16 @@ impl LesionEvaluationSet {
         }
         for l in self.aggregates().values() {
             push("(all cases)", l);
+        }
+        for (size, lf, froc) in self.froc_rows() {
+            let mut row = |metric: String, v: Option<f64>| {
+                out.push(json!({"case": "(all cases)", "label": lf.label, "size_bin": size, "metric": metric, "value": v}));
+            };
+            row("froc_lesions".into(), Some(froc.curve.n_lesions as f64));
+            row("froc_score".into(), finite(froc.score));
+            for (r, v) in froc.fp_rates.iter().zip(&froc.sensitivity_at_rates) {
+                row(format!("froc_sensitivity_at_{r}"), finite(*v));
+            }
         }
         out
     }
@@ -622,6 +894,10 @@ impl LesionEvaluationSet {
             .map_err(|e| EvalError::Write(e.to_string()))?;
         String::from_utf8(bytes).map_err(|e| EvalError::Write(e.to_string()))
     }
+}
+
+fn finite(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
 }
 
 /// Left-aligned columns padded to their widest cell.

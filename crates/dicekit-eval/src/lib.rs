@@ -28,6 +28,7 @@
 mod aggregate;
 mod case;
 mod error;
+mod froc;
 mod lesions;
 mod output;
 mod pairing;
@@ -35,9 +36,14 @@ mod pairing;
 pub use aggregate::{LabelAggregate, aggregates, columns, complete_labels};
 pub use case::{CaseResult, EvalOptions, SpacingSource, evaluate_case, read_pair};
 pub use error::EvalError;
+pub use froc::{
+    Candidates, CaseDetections, FrocOptions, LabelFroc, ProbabilityChannels, detections,
+    froc_convention_name, label_froc, probability_channel, probability_files, rate_name,
+    read_probabilities,
+};
 pub use lesions::{
     LabelLesions, LesionCaseResult, LesionEvalOptions, LesionEvaluationSet, SizeBin,
-    evaluate_case_lesions, evaluate_lesion_files,
+    evaluate_case_lesions, evaluate_lesion_files, lesions_of_maps,
 };
 pub use output::{Record, csv_rows, json_rows, records, table};
 pub use pairing::{CasePair, Pairing, pair_inputs};

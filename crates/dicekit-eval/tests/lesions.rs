@@ -2,9 +2,14 @@
 //! and panoptica's detection counts on the shared reference cases when they are present.
 use std::path::{Path, PathBuf};
 
+use dicekit_data::image::write_image_nifti;
 use dicekit_data::{Volume, write_label_map_nifti};
-use dicekit_eval::{EvalOptions, LesionEvalOptions, evaluate_lesion_files};
-use dicekit_metrics::{Connectivity, MatchingRule};
+use dicekit_eval::{
+    Candidates, EvalOptions, FrocOptions, LesionEvalOptions, evaluate_lesion_files,
+};
+use dicekit_metrics::{
+    ComponentScore, Connectivity, FrocConvention, MatchingRule, ProbNms, ROC_FP_RATES,
+};
 use ndarray::{ArrayD, IxDyn};
 
 fn temp(name: &str) -> PathBuf {
@@ -112,6 +117,7 @@ fn panoptica_counts_on_the_shared_cases() {
             rule: MatchingRule::PANOPTICA_DEFAULT,
             size_bins: vec![],
             distances: false,
+            ..LesionEvalOptions::default()
         };
         let p = root.join(format!("cases/{name}_pred.nii.gz"));
         let t = root.join(format!("cases/{name}_gt.nii.gz"));
@@ -133,4 +139,160 @@ fn panoptica_counts_on_the_shared_cases() {
     }
     assert!(checked > 0);
     println!("panoptica counts: {checked} labels checked");
+}
+
+fn shared_lesions() -> Option<(PathBuf, serde_json::Value)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/lesions");
+    let text = std::fs::read_to_string(root.join("expected.json")).ok()?;
+    Some((root, serde_json::from_str(&text).unwrap()))
+}
+
+fn value(v: &serde_json::Value) -> f64 {
+    match v {
+        serde_json::Value::String(s) if s == "nan" => f64::NAN,
+        v => v.as_f64().unwrap(),
+    }
+}
+
+fn same(a: f64, b: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-12
+}
+
+/// The FROC cases of the shared folder through `dicekit eval --lesions --probabilities`
+/// (ProbNMS maxima, threshold 0.1, box 5, full connectivity): each case alone and the three
+/// pooled as one folder, under MONAI's curve and the ROC reference read both ways.
+#[test]
+fn froc_of_the_shared_probability_maps() {
+    let Some((root, expected)) = shared_lesions() else {
+        println!("skipped: shared reference not found");
+        return;
+    };
+    let options = |convention| LesionEvalOptions {
+        rule: MatchingRule::AnyOverlap,
+        size_bins: vec![],
+        froc: FrocOptions {
+            candidates: Candidates::Maxima(ProbNms::reference()),
+            convention,
+            fp_rates: ROC_FP_RATES.to_vec(),
+            ..FrocOptions::default()
+        },
+        ..LesionEvalOptions::default()
+    };
+    let conventions = [
+        (FrocConvention::Monai, "monai", "froc_score_roc_rates"),
+        (FrocConvention::RocInterp, "reference_roc", "score_interp"),
+        (FrocConvention::RocStep, "reference_roc", "score_step"),
+    ];
+    let set_dir = temp("froc-set");
+    let mut checked = 0;
+    for name in expected["froc_set"]["cases"].as_array().unwrap() {
+        let name = name.as_str().unwrap();
+        let file = |kind: &str| root.join(format!("cases/{name}_{kind}.nii.gz"));
+        for (kind, sub) in [("pred", "pred"), ("gt", "truth"), ("prob", "prob")] {
+            std::fs::create_dir_all(set_dir.join(sub)).unwrap();
+            std::fs::copy(file(kind), set_dir.join(format!("{sub}/{name}.nii.gz"))).unwrap();
+        }
+        for (convention, peer, key) in conventions {
+            let mut o = options(convention);
+            o.probabilities = Some(file("prob"));
+            let set = evaluate_lesion_files(&file("pred"), &file("gt"), &o, |_, _| {}).unwrap();
+            assert!(set.failures.is_empty(), "{:?}", set.failures);
+            let want = value(&expected["cases"][name]["froc"][peer][key]);
+            let got = set.froc[0].all.score;
+            assert!(same(got, want), "{name} {peer} {key}: {got} vs {want}");
+            checked += 1;
+        }
+    }
+    for (convention, peer, key) in conventions {
+        let mut o = options(convention);
+        o.probabilities = Some(set_dir.join("prob"));
+        let set =
+            evaluate_lesion_files(&set_dir.join("pred"), &set_dir.join("truth"), &o, |_, _| {})
+                .unwrap();
+        assert!(set.failures.is_empty(), "{:?}", set.failures);
+        let want = value(&expected["froc_set"][peer][key]);
+        let f = &set.froc[0].all;
+        assert_eq!(f.curve.n_images, 3);
+        assert!(
+            same(f.score, want),
+            "set {peer} {key}: {} vs {want}",
+            f.score
+        );
+        checked += 1;
+    }
+    std::fs::remove_dir_all(&set_dir).ok();
+    println!("froc through eval: {checked} scores checked");
+}
+
+/// Component candidates on a hand-made map: each lesion's score is its component's peak, a
+/// false component counts once per image, and the size bins split the lesions.
+#[test]
+fn froc_from_component_candidates_by_size() {
+    let dir = temp("froc-components");
+    // Reference: a 1 px lesion and a 36 px lesion; the 4 px lesion at (30, 30) has no
+    // candidate.
+    let truth = squares(&[(2, 2, 6), (20, 20, 1), (30, 30, 2)]);
+    let pred = squares(&[(2, 2, 6)]);
+    let mut prob = ArrayD::<f32>::zeros(IxDyn(&[1, 40, 40]));
+    for i in 2..8 {
+        for j in 2..8 {
+            prob[[0, i, j].as_slice()] = 0.9;
+        }
+    }
+    prob[[0, 20, 20].as_slice()] = 0.3; // the 1 px lesion, weakly
+    prob[[0, 10, 30].as_slice()] = 0.6; // a false positive
+    let (p, t, pr) = (
+        dir.join("pred.nii.gz"),
+        dir.join("truth.nii.gz"),
+        dir.join("prob.nii.gz"),
+    );
+    write_label_map_nifti(&p, &Volume::new(pred)).unwrap();
+    write_label_map_nifti(&t, &Volume::new(truth)).unwrap();
+    write_image_nifti(&pr, &Volume::channels_first(prob)).unwrap();
+    let options = LesionEvalOptions {
+        size_bins: vec![2.0],
+        probabilities: Some(pr.clone()),
+        froc: FrocOptions {
+            candidates: Candidates::Components {
+                threshold: 0.1,
+                score: ComponentScore::Max,
+            },
+            convention: FrocConvention::RocStep,
+            fp_rates: vec![0.5, 1.0],
+            ..FrocOptions::default()
+        },
+        ..LesionEvalOptions::default()
+    };
+    let set = evaluate_lesion_files(&p, &t, &options, |_, _| {}).unwrap();
+    let f = &set.froc[0];
+    // Thresholds inf, 0.9, 0.6, 0.3: sensitivity 0, 1/3, 1/3, 2/3 at 0, 0, 1, 1 FP.
+    assert_eq!(f.all.curve.fps_per_image, [0.0, 0.0, 1.0, 1.0]);
+    assert_eq!(f.all.sensitivity_at_rates, [1.0 / 3.0, 2.0 / 3.0]);
+    // [0, 2): the 1 px lesion, found at 0.3 after the false positive; >= 2: the 36 px lesion
+    // (found) and the 4 px one (never).
+    let small = f.bins[0].as_ref().unwrap();
+    assert_eq!(small.sensitivity_at_rates, [0.0, 1.0]);
+    let large = f.bins[1].as_ref().unwrap();
+    assert_eq!(large.sensitivity_at_rates, [0.5, 0.5]);
+    assert!(set.table().contains("FROC score"));
+    assert!(
+        set.json_rows()
+            .iter()
+            .any(|r| r["metric"] == "froc_score" && r["size_bin"] == "[0, 2) mm3")
+    );
+    // A probability map of another shape, or a missing channel, is a failure naming the file.
+    let small_map = dir.join("small.nii.gz");
+    write_image_nifti(
+        &small_map,
+        &Volume::channels_first(ArrayD::<f32>::zeros(IxDyn(&[1, 8, 8]))),
+    )
+    .unwrap();
+    let bad = LesionEvalOptions {
+        probabilities: Some(small_map),
+        ..options.clone()
+    };
+    let set = evaluate_lesion_files(&p, &t, &bad, |_, _| {}).unwrap();
+    assert!(set.results.is_empty());
+    assert!(set.failures[0].to_string().contains("small.nii.gz"));
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -20,10 +20,12 @@
 //! println!("report: {}", index.display());
 //! # Ok::<(), dicekit_report::ReportError>(())
 //! ```
+mod froc;
 mod reliability;
 mod run_report;
 mod template;
 
+pub use froc::{froc_chart, write_froc_plots};
 pub use reliability::reliability_diagram;
 pub use template::{TemplateError, render};
 

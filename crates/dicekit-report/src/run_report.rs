@@ -10,6 +10,7 @@
 //!   reliability.png     top-label reliability diagram (ECE, MCE, Brier)
 //!   reliability_<class>.png   one-vs-rest diagram of each foreground class
 //!   overlays/best_*.png, worst_*.png   prediction (red) and truth (green) outlined on the image
+//!   froc_label<L>.png, .svg, froc_curves.csv   lesion FROC of each label (all lesions, by size)
 //! ```
 use std::path::{Path, PathBuf};
 
@@ -30,7 +31,12 @@ use dicekit_train::{
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ndarray::{ArrayD, Axis};
 
-use dicekit_eval::{CaseResult, aggregates, csv_rows, json_rows};
+use dicekit_eval::{
+    CaseResult, EvalOptions, FrocOptions, LesionCaseResult, LesionEvalOptions, LesionEvaluationSet,
+    ProbabilityChannels, aggregates, csv_rows, json_rows, lesions_of_maps,
+};
+
+use crate::write_froc_plots;
 
 use crate::ReportError;
 
@@ -58,6 +64,11 @@ pub struct ReportOptions {
     pub progress: bool,
     /// Also score the centreline Dice (clDice) of each label.
     pub cl_dice: bool,
+    /// The lesion section: each label's connected components (full connectivity), found /
+    /// missed / false by size, and the FROC of the network's probabilities.
+    pub lesions: bool,
+    /// Upper edges of the lesion-size bins (mm^3 for NIfTI, pixels for 2D images), ascending.
+    pub lesion_size_bins: Vec<f64>,
 }
 
 impl Default for ReportOptions {
@@ -73,6 +84,8 @@ impl Default for ReportOptions {
             bins: 15,
             progress: true,
             cl_dice: false,
+            lesions: true,
+            lesion_size_bins: vec![10.0, 100.0, 1000.0],
         }
     }
 }
@@ -181,6 +194,22 @@ fn write(run: &Path, opts: &ReportOptions) -> Result<PathBuf, String> {
     let mut attention_maps: Vec<Option<ArrayD<f32>>> = vec![];
     let mut top = Samples::default();
     let mut per_class: Vec<Samples> = labels.iter().map(|_| Samples::default()).collect();
+    let lesion_options = LesionEvalOptions {
+        eval: EvalOptions {
+            labels: Some(labels.clone()),
+            ..EvalOptions::default()
+        },
+        size_bins: opts.lesion_size_bins.clone(),
+        froc: FrocOptions {
+            channels: match activation {
+                Activation::Softmax => ProbabilityChannels::Class,
+                _ => ProbabilityChannels::Foreground,
+            },
+            ..FrocOptions::default()
+        },
+        ..LesionEvalOptions::default()
+    };
+    let mut lesion_cases = vec![];
     for case in &cases {
         let (probs, mut pred) = model
             .predict(&case.image)
@@ -217,6 +246,40 @@ fn write(run: &Path, opts: &ReportOptions) -> Result<PathBuf, String> {
             &mut top,
             &mut per_class,
         );
+        if opts.lesions {
+            // Ignored voxels hold no candidate.
+            let masked;
+            let probs = match cfg.data.ignore_label {
+                Some(ig) if case.mask.iter().any(|&t| t == ig) => {
+                    let mut p = probs.clone();
+                    for mut channel in p.outer_iter_mut() {
+                        ndarray::Zip::from(&mut channel)
+                            .and(&case.mask)
+                            .for_each(|p, &t| {
+                                if t == ig {
+                                    *p = 0.0;
+                                }
+                            });
+                    }
+                    masked = p;
+                    &masked
+                }
+                _ => &probs,
+            };
+            let labels = lesions_of_maps(
+                &pred.view(),
+                &case.mask.view(),
+                &case.spacing,
+                Some(&probs.view()),
+                &lesion_options,
+                &case.name,
+            )
+            .map_err(|e| e.to_string())?;
+            lesion_cases.push(LesionCaseResult {
+                name: case.name.clone(),
+                labels,
+            });
+        }
         let mut evals = evaluate_label_maps(
             &pred.view(),
             &case.mask.view(),
@@ -257,6 +320,14 @@ fn write(run: &Path, opts: &ReportOptions) -> Result<PathBuf, String> {
     for (l, s) in labels.iter().zip(&per_class) {
         calibrations.push(calibration(&name_of(*l), s, opts.bins)?);
     }
+    let lesions = if opts.lesions {
+        let set = LesionEvaluationSet::from_cases(lesion_cases, &lesion_options)
+            .map_err(|e| e.to_string())?;
+        let plots = write_froc_plots(&set, &out).map_err(|e| e.to_string())?;
+        Some((set, plots))
+    } else {
+        None
+    };
     // Plots.
     let mut curves = write_curves(&out, &state.history, &labels, &name_of)?;
     let classification = (!classified.is_empty()).then(|| {
@@ -388,6 +459,7 @@ fn write(run: &Path, opts: &ReportOptions) -> Result<PathBuf, String> {
         "cases": cases.len(),
         "records": json_rows(&results, opts.convention, opts.tolerance),
         "calibration": calib_json,
+        "lesions": lesions.as_ref().map(|(set, _)| set.json_rows()),
         "classification": classification.as_ref().map(|c| serde_json::json!({
             "accuracy": c.accuracy, "auc": c.auc, "confusion": c.confusion,
             "cases": classified.iter().map(|(n, t, p)| serde_json::json!({"case": n, "class": t, "probabilities": p})).collect::<Vec<_>>(),
@@ -422,6 +494,7 @@ fn write(run: &Path, opts: &ReportOptions) -> Result<PathBuf, String> {
         diagrams: &diagrams,
         overlays: &overlay_files,
         classification: classification.as_ref(),
+        lesions: lesions.as_ref(),
     })?;
     let index_path = out.join("index.md");
     std::fs::write(&index_path, index).map_err(|e| format!("{}: {e}", index_path.display()))?;
@@ -661,6 +734,8 @@ struct IndexInputs<'a> {
     curves: &'a [String],
     diagrams: &'a [String],
     overlays: &'a [(&'static str, String, Option<f64>, String, String)],
+    /// The lesion evaluation and the FROC files written.
+    lesions: Option<&'a (LesionEvaluationSet, Vec<String>)>,
 }
 
 fn fmt_value(v: Option<f64>) -> String {
@@ -670,6 +745,63 @@ fn fmt_value(v: Option<f64>) -> String {
         } else {
             format!("{v:.4}")
         }
+    })
+}
+
+/// The lesion section's numbers: per label and size bin the reference lesions found and
+/// missed and the false positives, then the FROC scores and plots.
+fn lesion_context(
+    set: &LesionEvaluationSet,
+    files: &[String],
+    name_of: &dyn Fn(u32) -> String,
+) -> serde_json::Value {
+    let f = |v: Option<f64>| fmt_value(v);
+    let mut rows = vec![];
+    for l in set.aggregates().values() {
+        let name = format!("{} ({})", name_of(l.label), l.label);
+        rows.push(serde_json::json!({
+            "label": name, "size": "all", "reference": l.reference, "found": l.found,
+            "missed": l.missed, "recall": f(l.recall()), "false": l.false_positives,
+            "fp_per_image": format!("{:.2}", l.false_positives_per_image()),
+        }));
+        for b in &l.bins {
+            rows.push(serde_json::json!({
+                "label": name, "size": b.name(), "reference": b.reference, "found": b.found,
+                "missed": b.missed,
+                "recall": f((b.reference > 0).then(|| b.found as f64 / b.reference as f64)),
+                "false": b.false_positives,
+                "fp_per_image": format!("{:.2}", b.false_positives as f64 / l.cases.max(1) as f64),
+            }));
+        }
+    }
+    let rates: Vec<String> = set
+        .options
+        .froc
+        .fp_rates
+        .iter()
+        .map(|r| dicekit_eval::rate_name(*r))
+        .collect();
+    let froc_rows: Vec<serde_json::Value> = set
+        .froc_rows()
+        .into_iter()
+        .map(|(size, lf, froc)| {
+            let fin = |v: f64| f(v.is_finite().then_some(v));
+            serde_json::json!({
+                "label": format!("{} ({})", name_of(lf.label), lf.label),
+                "size": size,
+                "lesions": froc.curve.n_lesions,
+                "score": fin(froc.score),
+                "at": froc.sensitivity_at_rates.iter().map(|v| fin(*v)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "rows": rows,
+        "rates": rates,
+        "froc_rows": froc_rows,
+        "candidates": set.options.froc.candidates.describe(),
+        "convention": dicekit_eval::froc_convention_name(set.options.froc.convention),
+        "plots": files.iter().filter(|f| f.ends_with(".png")).collect::<Vec<_>>(),
     })
 }
 
@@ -781,6 +913,9 @@ fn index_md(x: &IndexInputs) -> Result<String, String> {
             })
         })
         .collect();
+    let lesions = x
+        .lesions
+        .map(|(set, files)| lesion_context(set, files, x.name_of));
     let mut case_rows = vec![];
     for r in x.results {
         for l in &r.labels {
@@ -836,6 +971,7 @@ fn index_md(x: &IndexInputs) -> Result<String, String> {
         "diagrams": x.diagrams,
         "overlays": overlays,
         "case_rows": case_rows,
+        "lesions": lesions,
     });
     Ok(crate::render(
         "dicekit-report/templates/index.md.j2",

@@ -2,13 +2,18 @@
 use std::process::ExitCode;
 
 use dicekit_eval::{
-    EvalError, EvalOptions, Evaluation, LesionEvalOptions, LesionEvaluationSet, SpacingSource,
-    evaluate_files, evaluate_lesion_files,
+    Candidates, EvalError, EvalOptions, Evaluation, FrocOptions, LesionEvalOptions,
+    LesionEvaluationSet, ProbabilityChannels, SpacingSource, evaluate_files, evaluate_lesion_files,
 };
-use dicekit_metrics::{Connectivity, Convention, MatchingRule, PairMetric};
+use dicekit_metrics::{
+    ComponentScore, Connectivity, Convention, FrocConvention, MatchingRule, PairMetric, ProbNms,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::args::{EvalArgs, Format, MatchArg, SpacingFrom};
+use crate::args::{
+    ChannelsArg, EvalArgs, Format, FrocCandidatesArg, FrocConventionArg, FrocScoreArg, MatchArg,
+    SpacingFrom,
+};
 
 /// Runs `dicekit eval`; bad input prints one line per problem and exits 2.
 pub fn run(args: EvalArgs) -> ExitCode {
@@ -163,18 +168,56 @@ fn lesions(args: &EvalArgs, eval: EvalOptions) -> ExitCode {
             threshold: t.unwrap_or(1e-6),
         },
     };
+    let froc = FrocOptions {
+        candidates: match args.froc_candidates {
+            FrocCandidatesArg::Components => Candidates::Components {
+                threshold: args.froc_threshold,
+                score: match args.froc_score {
+                    FrocScoreArg::Max => ComponentScore::Max,
+                    FrocScoreArg::Mean => ComponentScore::Mean,
+                },
+            },
+            FrocCandidatesArg::Maxima => {
+                Candidates::Maxima(ProbNms::new(args.froc_threshold, args.froc_box))
+            }
+        },
+        convention: match args.froc_convention {
+            FrocConventionArg::RocInterp => FrocConvention::RocInterp,
+            FrocConventionArg::RocStep => FrocConvention::RocStep,
+            FrocConventionArg::Monai => FrocConvention::Monai,
+        },
+        fp_rates: args.froc_rates.clone(),
+        channels: match args.probability_channels {
+            ChannelsArg::Auto => ProbabilityChannels::Auto,
+            ChannelsArg::Class => ProbabilityChannels::Class,
+            ChannelsArg::Foreground => ProbabilityChannels::Foreground,
+        },
+    };
     let options = LesionEvalOptions {
         eval,
         connectivity,
         rule,
         size_bins: args.size_bins.clone(),
         distances: args.lesion_distances,
+        probabilities: args.probabilities.clone(),
+        froc,
     };
     let bar = progress_bar();
     let evaluation = evaluate_lesion_files(&args.pred, &args.truth, &options, |done, total| {
         tick(&bar, done, total)
     });
     bar.finish_and_clear();
+    if let (Ok(set), Some(dir)) = (&evaluation, &args.froc_plots)
+        && !set.froc.is_empty()
+    {
+        match dicekit_report::write_froc_plots(set, dir) {
+            Ok(files) => eprintln!("FROC curves: {}", files.join(", ")),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     print_report(evaluation, args.format)
 }
 

@@ -19,6 +19,8 @@ pub fn run(args: ReportArgs) -> ExitCode {
         bins: args.bins,
         progress: !args.quiet,
         cl_dice: args.cl_dice,
+        lesions: !args.no_lesions,
+        lesion_size_bins: args.size_bins,
     };
     match write_report(&args.run, &opts) {
         Ok(index) => {
