@@ -334,6 +334,11 @@ pub struct EvalArgs {
     /// With --lesions: which voxels touch (4 or 8 in 2D, 6, 18 or 26 in 3D) [default: 8 / 26].
     #[arg(long, value_name = "N", requires = "lesions")]
     pub connectivity: Option<usize>,
+    /// With --lesions: the maps hold instance ids (0 background, every other value one lesion,
+    /// touching lesions kept apart), scored as they are instead of connected components;
+    /// reported as label 1.
+    #[arg(long, requires = "lesions")]
+    pub instances: bool,
     /// With --lesions: how predicted lesions are matched to reference lesions.
     #[arg(long = "match", value_enum, default_value_t = MatchArg::Any, requires = "lesions")]
     pub matching: MatchArg,
@@ -407,6 +412,63 @@ pub struct EvalArgs {
     /// lesions and each size bin, and froc_curves.csv).
     #[arg(long, value_name = "DIR", requires = "probabilities")]
     pub froc_plots: Option<PathBuf>,
+    /// A BraTS challenge's lesion-wise scores instead: per case and region the numbers of the
+    /// challenge's evaluator (2023: the lesion-wise script; 2025: BraTS_evaluation 0.0.10),
+    /// then their means over the cases.
+    #[arg(long, value_enum, value_name = "CHALLENGE", conflicts_with = "lesions")]
+    pub brats: Option<BratsArg>,
+    /// With --brats 2025 tasks: which BraTS_evaluation parser reads the summary (mets: misses of
+    /// large lesions and every false positive count as Dice 0 / HD95 373; seg: matched pairs
+    /// only).
+    #[arg(long, value_enum, default_value_t = BratsParserArg::Mets, requires = "brats")]
+    pub brats_parser: BratsParserArg,
+}
+
+/// The BraTS evaluators of `dicekit eval --brats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BratsArg {
+    /// BraTS 2023 glioma (BraTS-GLI: dilation 3, lesions <= 50 mm^3 dropped).
+    #[value(name = "2023-gli")]
+    Gli2023,
+    /// BraTS 2023 sub-Saharan Africa (BraTS-SSA: as GLI).
+    #[value(name = "2023-ssa")]
+    Ssa2023,
+    /// BraTS 2023 meningioma (BraTS-MEN: dilation 1, <= 50 mm^3 dropped).
+    #[value(name = "2023-men")]
+    Men2023,
+    /// BraTS 2023 paediatric (BraTS-PED: as GLI).
+    #[value(name = "2023-ped")]
+    Ped2023,
+    /// BraTS 2023 metastases (BraTS-MET: dilation 1, <= 2 mm^3 dropped).
+    #[value(name = "2023-met")]
+    Met2023,
+    /// BraTS 2025 adult glioma (config gli).
+    #[value(name = "2025-gli")]
+    Gli2025,
+    /// BraTS 2025 metastases (config mets).
+    #[value(name = "2025-mets")]
+    Mets2025,
+    /// BraTS 2025 paediatric (config ped).
+    #[value(name = "2025-ped")]
+    Ped2025,
+    /// BraTS 2025 meningioma radiotherapy (config MenRT).
+    #[value(name = "2025-men-rt")]
+    MenRt2025,
+    /// BraTS 2025 pre-operative meningioma (config MenPre).
+    #[value(name = "2025-men-pre")]
+    MenPre2025,
+    /// BraTS 2025 generalisability (config GoAT).
+    #[value(name = "2025-goat")]
+    GoAt2025,
+}
+
+/// BraTS_evaluation's parsers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BratsParserArg {
+    /// parse_mets_results with the CLI defaults (20 mm^3, Dice 0.1).
+    Mets,
+    /// parse_seg_results.
+    Seg,
 }
 
 /// FROC candidate sources (`dicekit_eval::Candidates`).

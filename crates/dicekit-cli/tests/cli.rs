@@ -1359,6 +1359,36 @@ fn eval_lesions_counts_lesions_and_refuses_a_bad_connectivity() {
 }
 
 #[test]
+fn eval_brats_scores_regions_and_refuses_2d_for_2023() {
+    let (p, t) = (
+        case("d01_2d_squares_shift", "pred"),
+        case("d01_2d_squares_shift", "gt"),
+    );
+    let o = dicekit(&[
+        "eval",
+        "--pred",
+        &p,
+        "--truth",
+        &t,
+        "--brats",
+        "2025-men-rt",
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("case,region,metric,value,left_out\n"),
+        "{out}"
+    );
+    assert!(out.contains("lesionwise_dsc_mean_gtv"), "{out}");
+    // The 2023 script is 3D only: one line, exit 2.
+    let o = dicekit(&["eval", "--pred", &p, "--truth", &t, "--brats", "2023-gli"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+}
+
+#[test]
 fn eval_lesions_froc_from_probability_maps_with_plots() {
     let (p, t) = (
         case("d01_2d_squares_shift", "pred"),

@@ -38,6 +38,10 @@ pub struct LesionEvalOptions {
     pub connectivity: Option<Connectivity>,
     /// How predicted lesions are matched to reference lesions.
     pub rule: MatchingRule,
+    /// The maps are instance maps: every non-zero value is one lesion as given (touching
+    /// instances stay apart; no components are formed), reported as label 1 (MONAI's and
+    /// panoptica's `UNMATCHED_INSTANCE` input).
+    pub instances: bool,
     /// Upper edges (mm^3; pixels for PNG/TIFF without spacing) of the size bins, ascending;
     /// the last bin is open. Empty: no bins.
     pub size_bins: Vec<f64>,
@@ -57,6 +61,7 @@ impl Default for LesionEvalOptions {
             eval: EvalOptions::default(),
             connectivity: None,
             rule: MatchingRule::AnyOverlap,
+            instances: false,
             size_bins: vec![10.0, 100.0, 1000.0],
             distances: false,
             probabilities: None,
@@ -416,7 +421,13 @@ where
         path: pred.to_path_buf(),
         source,
     };
-    let labels = options.eval.labels.clone().unwrap_or_else(|| {
+    let labels = if options.instances {
+        // Instance maps: one entry, the foreground.
+        Some(vec![1])
+    } else {
+        options.eval.labels.clone()
+    };
+    let labels = labels.unwrap_or_else(|| {
         let mut l = dicekit_metrics::labels_present(p, t);
         // A label's false candidates count even in a case where the label is absent.
         if let Some((pr, _)) = &probs {
@@ -454,8 +465,15 @@ where
     let mut out = Vec::with_capacity(labels.len());
     for label in labels {
         let order = ScanOrder::RowMajor;
-        let pl = Lesions::components(p, Some(label), connectivity, order).map_err(metric_error)?;
-        let tl = Lesions::components(t, Some(label), connectivity, order).map_err(metric_error)?;
+        let side = |map: &ArrayViewD<T>| {
+            if options.instances {
+                Lesions::instances(map, order)
+            } else {
+                Lesions::components(map, Some(label), connectivity, order)
+            }
+        };
+        let pl = side(p).map_err(metric_error)?;
+        let tl = side(t).map_err(metric_error)?;
         let ev =
             LesionEvaluation::new(&pl, &tl, options.rule, &lesion_options).map_err(metric_error)?;
         let m = &ev.matching;
@@ -901,7 +919,7 @@ fn finite(v: f64) -> Option<f64> {
 }
 
 /// Left-aligned columns padded to their widest cell.
-fn render(head: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn render(head: &[&str], rows: &[Vec<String>]) -> String {
     let mut width: Vec<usize> = head.iter().map(|h| h.len()).collect();
     for r in rows {
         for (w, c) in width.iter_mut().zip(r) {

@@ -26,6 +26,7 @@
 //! # Ok::<(), dicekit_eval::EvalError>(())
 //! ```
 mod aggregate;
+mod brats;
 mod case;
 mod error;
 mod froc;
@@ -34,6 +35,7 @@ mod output;
 mod pairing;
 
 pub use aggregate::{LabelAggregate, aggregates, columns, complete_labels};
+pub use brats::{BratsCase, BratsEvaluationSet, BratsProtocol, brats_case, evaluate_brats_files};
 pub use case::{CaseResult, EvalOptions, SpacingSource, evaluate_case, read_pair};
 pub use error::EvalError;
 pub use froc::{

@@ -93,8 +93,8 @@ fn found_missed_false_and_size_bins() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// panoptica's default matching (IoU >= 0.5, 4-connectivity in 2D, 26 in 3D) on the shared
-/// semantic cases: tp, fp, fn as panoptica reported them.
+/// panoptica's default matching (IoU >= 0.5, 4-connectivity in 2D, 26 in 3D; instance maps
+/// as given) on the shared cases: tp, fp, fn as panoptica reported them.
 #[test]
 fn panoptica_counts_on_the_shared_cases() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/lesions");
@@ -105,11 +105,10 @@ fn panoptica_counts_on_the_shared_cases() {
     let expected: serde_json::Value = serde_json::from_str(&text).unwrap();
     let mut checked = 0;
     for (name, case) in expected["cases"].as_object().unwrap() {
-        if case["kind"] != "semantic" {
-            continue;
-        }
         let ndim = case["ndim"].as_u64().unwrap() as usize;
         let options = LesionEvalOptions {
+            // Instance maps: the ids as given (panoptica's UNMATCHED_INSTANCE).
+            instances: case["kind"] == "instance",
             eval: EvalOptions::default(),
             connectivity: Connectivity::faces(ndim)
                 .filter(|_| ndim == 2)
@@ -295,4 +294,103 @@ fn froc_from_component_candidates_by_size() {
     assert!(set.results.is_empty());
     assert!(set.failures[0].to_string().contains("small.nii.gz"));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `--brats` on the shared case files: BraTS 2023 (GLI and MET, every region's row) and BraTS
+/// 2025 (both parsers, every key) as the peers computed them from the same files.
+#[test]
+fn brats_of_the_shared_case_files() {
+    use dicekit_eval::{BratsProtocol, evaluate_brats_files};
+    use dicekit_metrics::{Brats2023Challenge, Brats2025Parser, BratsTask};
+    let Some((root, expected)) = shared_lesions() else {
+        println!("skipped: shared reference not found");
+        return;
+    };
+    let num = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) if s == "nan" => Some(f64::NAN),
+        serde_json::Value::String(s) if s == "inf" => Some(f64::INFINITY),
+        v => v.as_f64(),
+    };
+    let close = |a: f64, b: f64| {
+        (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= 1e-9 * a.abs().max(1.0)
+    };
+    let mut checked = 0;
+    for (name, case) in expected["cases"].as_object().unwrap() {
+        if case["kind"] != "semantic" {
+            continue;
+        }
+        let p = root.join(format!("cases/{name}_pred.nii.gz"));
+        let t = root.join(format!("cases/{name}_gt.nii.gz"));
+        let task = match case["brats_evaluation"]["config"].as_str().unwrap() {
+            "gli" => BratsTask::Gli,
+            _ => BratsTask::MenRt,
+        };
+        let mut runs: Vec<(BratsProtocol, &serde_json::Value)> = vec![
+            (
+                BratsProtocol::Brats2025 {
+                    task,
+                    parser: Brats2025Parser::METS_DEFAULT,
+                },
+                &case["brats_evaluation"]["parse_mets_results"],
+            ),
+            (
+                BratsProtocol::Brats2025 {
+                    task,
+                    parser: Brats2025Parser::Seg,
+                },
+                &case["brats_evaluation"]["parse_seg_results"],
+            ),
+        ];
+        for (c, key) in [
+            (Brats2023Challenge::Gli, "BraTS-GLI"),
+            (Brats2023Challenge::Met, "BraTS-MET"),
+        ] {
+            runs.push((BratsProtocol::Brats2023(c), &case["brats2023"][key]));
+        }
+        for (protocol, want) in runs {
+            let set =
+                evaluate_brats_files(&p, &t, protocol, &EvalOptions::default(), |_, _| {}).unwrap();
+            if want.is_string() {
+                // The 2023 script refuses 2D files; so does dicekit.
+                assert!(set.results.is_empty() && !set.failures.is_empty(), "{name}");
+                continue;
+            }
+            let rows = set.json_rows();
+            let got = |region: Option<&str>, metric: &str| -> f64 {
+                let r = rows
+                    .iter()
+                    .find(|r| {
+                        r["case"] != "(mean)"
+                            && r["metric"] == metric
+                            && region.is_none_or(|g| r["region"] == g)
+                    })
+                    .unwrap_or_else(|| panic!("{name} {}: no {metric}", protocol.name()));
+                num(&r["value"]).unwrap_or(f64::NAN)
+            };
+            match protocol {
+                BratsProtocol::Brats2025 { .. } => {
+                    for (k, v) in want.as_object().unwrap() {
+                        let (a, b) = (got(None, k), num(v).unwrap());
+                        assert!(close(a, b), "{name} {} {k}: {a} vs {b}", protocol.name());
+                        checked += 1;
+                    }
+                }
+                BratsProtocol::Brats2023(_) => {
+                    for region in ["WT", "TC", "ET"] {
+                        for (k, v) in want[region]["results"].as_object().unwrap() {
+                            let (a, b) = (got(Some(region), k), num(v).unwrap());
+                            assert!(
+                                close(a, b),
+                                "{name} {} {region} {k}: {a} vs {b}",
+                                protocol.name()
+                            );
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 300, "{checked}");
+    println!("brats through eval: {checked} values checked");
 }

@@ -2,17 +2,19 @@
 use std::process::ExitCode;
 
 use dicekit_eval::{
-    Candidates, EvalError, EvalOptions, Evaluation, FrocOptions, LesionEvalOptions,
-    LesionEvaluationSet, ProbabilityChannels, SpacingSource, evaluate_files, evaluate_lesion_files,
+    BratsEvaluationSet, BratsProtocol, Candidates, EvalError, EvalOptions, Evaluation, FrocOptions,
+    LesionEvalOptions, LesionEvaluationSet, ProbabilityChannels, SpacingSource,
+    evaluate_brats_files, evaluate_files, evaluate_lesion_files,
 };
 use dicekit_metrics::{
-    ComponentScore, Connectivity, Convention, FrocConvention, MatchingRule, PairMetric, ProbNms,
+    Brats2023Challenge, Brats2025Parser, BratsTask, ComponentScore, Connectivity, Convention,
+    FrocConvention, MatchingRule, PairMetric, ProbNms,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::args::{
-    ChannelsArg, EvalArgs, Format, FrocCandidatesArg, FrocConventionArg, FrocScoreArg, MatchArg,
-    SpacingFrom,
+    BratsArg, BratsParserArg, ChannelsArg, EvalArgs, Format, FrocCandidatesArg, FrocConventionArg,
+    FrocScoreArg, MatchArg, SpacingFrom,
 };
 
 /// Runs `dicekit eval`; bad input prints one line per problem and exits 2.
@@ -30,6 +32,9 @@ pub fn run(args: EvalArgs) -> ExitCode {
     };
     if args.lesions {
         return lesions(&args, options);
+    }
+    if let Some(challenge) = args.brats {
+        return brats(challenge, args.brats_parser, &args, options);
     }
     let bar = progress_bar();
     let evaluation = evaluate_files(&args.pred, &args.truth, &options, |done, total| {
@@ -64,6 +69,63 @@ impl Report for Evaluation {
     fn scored(&self) -> usize {
         self.results.len()
     }
+}
+
+impl Report for BratsEvaluationSet {
+    fn table(&self) -> String {
+        BratsEvaluationSet::table(self)
+    }
+    fn json_rows(&self) -> Vec<serde_json::Value> {
+        BratsEvaluationSet::json_rows(self)
+    }
+    fn csv_rows(&self) -> Result<String, EvalError> {
+        BratsEvaluationSet::csv_rows(self)
+    }
+    fn failures(&self) -> &[EvalError] {
+        &self.failures
+    }
+    fn scored(&self) -> usize {
+        self.results.len()
+    }
+}
+
+/// `dicekit eval --brats`.
+fn brats(
+    challenge: BratsArg,
+    parser: BratsParserArg,
+    args: &EvalArgs,
+    options: EvalOptions,
+) -> ExitCode {
+    let y2025 = |task| BratsProtocol::Brats2025 {
+        task,
+        parser: match parser {
+            BratsParserArg::Mets => Brats2025Parser::METS_DEFAULT,
+            BratsParserArg::Seg => Brats2025Parser::Seg,
+        },
+    };
+    let protocol = match challenge {
+        BratsArg::Gli2023 => BratsProtocol::Brats2023(Brats2023Challenge::Gli),
+        BratsArg::Ssa2023 => BratsProtocol::Brats2023(Brats2023Challenge::Ssa),
+        BratsArg::Men2023 => BratsProtocol::Brats2023(Brats2023Challenge::Men),
+        BratsArg::Ped2023 => BratsProtocol::Brats2023(Brats2023Challenge::Ped),
+        BratsArg::Met2023 => BratsProtocol::Brats2023(Brats2023Challenge::Met),
+        BratsArg::Gli2025 => y2025(BratsTask::Gli),
+        BratsArg::Mets2025 => y2025(BratsTask::Mets),
+        BratsArg::Ped2025 => y2025(BratsTask::Ped),
+        BratsArg::MenRt2025 => y2025(BratsTask::MenRt),
+        BratsArg::MenPre2025 => y2025(BratsTask::MenPre),
+        BratsArg::GoAt2025 => y2025(BratsTask::GoAt),
+    };
+    let bar = progress_bar();
+    let evaluation = evaluate_brats_files(
+        &args.pred,
+        &args.truth,
+        protocol,
+        &options,
+        |done, total| tick(&bar, done, total),
+    );
+    bar.finish_and_clear();
+    print_report(evaluation, args.format)
 }
 
 impl Report for LesionEvaluationSet {
@@ -197,6 +259,7 @@ fn lesions(args: &EvalArgs, eval: EvalOptions) -> ExitCode {
         eval,
         connectivity,
         rule,
+        instances: args.instances,
         size_bins: args.size_bins.clone(),
         distances: args.lesion_distances,
         probabilities: args.probabilities.clone(),
