@@ -90,14 +90,18 @@ impl BratsProtocol {
     }
 }
 
+/// One region's (2023) or label group's (2025) values: its name, then `(metric, value)` in the
+/// evaluator's order, metric names as the peer spells its CSV columns.
+pub type BratsRegion = (String, Vec<(String, f64)>);
+
 /// One case: per region (2023) or label group (2025), the evaluator's values by name.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BratsCase {
     /// Case name.
     pub name: String,
-    /// `(region, [(metric, value)])` in the evaluator's order; metric names as the peer spells
-    /// its CSV columns (`LesionWise_Score_Dice`, `lesionwise_dsc_mean_et`, ...).
-    pub regions: Vec<(String, Vec<(String, f64)>)>,
+    /// Every region in the evaluator's order (`LesionWise_Score_Dice`,
+    /// `lesionwise_dsc_mean_et`, ...).
+    pub regions: Vec<BratsRegion>,
 }
 
 /// The BraTS evaluation of a set of cases.
@@ -122,7 +126,7 @@ pub fn brats_case<T>(
     spacing: &[f64],
     protocol: BratsProtocol,
     nifti: bool,
-) -> Result<Vec<(String, Vec<(String, f64)>)>, MetricError>
+) -> Result<Vec<BratsRegion>, MetricError>
 where
     T: Copy + Into<u32> + Send + Sync,
 {
@@ -219,7 +223,7 @@ fn brats_file_case(
     truth: &Path,
     protocol: BratsProtocol,
     options: &EvalOptions,
-) -> Result<Vec<(String, Vec<(String, f64)>)>, EvalError> {
+) -> Result<Vec<BratsRegion>, EvalError> {
     let (p, t, spacing) = read_pair(pred, truth, options)?;
     let nifti = truth
         .to_string_lossy()
