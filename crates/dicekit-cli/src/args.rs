@@ -360,6 +360,11 @@ pub struct EvalArgs {
     /// per-lesion geometry).
     #[arg(long, requires = "lesions")]
     pub lesion_distances: bool,
+    /// With --lesions: also write every lesion to this CSV file: each reference lesion (size,
+    /// bounding box, found or missed, its match's Dice and IoU, with --probabilities its best
+    /// candidate score) and each predicted lesion (matched or false positive).
+    #[arg(long, value_name = "FILE", requires = "lesions")]
+    pub lesion_list: Option<PathBuf>,
     /// With --lesions: probability maps for FROC, a file or a folder matched to the cases by
     /// name (what `dicekit predict --probabilities` writes: .tif, .nii.gz; one channel, or one
     /// per class). Adds per label the FROC score and the lesion sensitivity at each FP rate, for

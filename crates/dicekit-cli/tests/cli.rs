@@ -1408,7 +1408,12 @@ fn eval_lesions_froc_from_probability_maps_with_plots() {
     )
     .unwrap();
     let plots = root.join("plots");
-    let (prob_arg, plots_arg) = (prob_path.display().to_string(), plots.display().to_string());
+    let list = root.join("lesions.csv");
+    let (prob_arg, plots_arg, list_arg) = (
+        prob_path.display().to_string(),
+        plots.display().to_string(),
+        list.display().to_string(),
+    );
     let o = dicekit(&[
         "eval",
         "--pred",
@@ -1420,9 +1425,17 @@ fn eval_lesions_froc_from_probability_maps_with_plots() {
         &prob_arg,
         "--froc-plots",
         &plots_arg,
+        "--lesion-list",
+        &list_arg,
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("FROC score"), "{}", stdout(&o));
+    let list = std::fs::read_to_string(&list).unwrap();
+    assert!(list.starts_with("case,label,side,id,voxels"), "{list}");
+    assert!(
+        list.contains(",reference,") && list.contains(",prediction,"),
+        "{list}"
+    );
     for f in ["froc_label1.png", "froc_label1.svg", "froc_curves.csv"] {
         assert!(plots.join(f).is_file(), "{f}");
     }

@@ -98,6 +98,33 @@ impl SizeBin {
     }
 }
 
+/// One lesion of one case and label, for the per-lesion list (`dicekit eval --lesions
+/// --lesion-list FILE`): a reference lesion (found or missed) or a predicted one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LesionListRow {
+    /// `reference` or `prediction`.
+    pub side: &'static str,
+    /// Its id on its side (component id, or instance id as given).
+    pub id: u32,
+    /// Voxels.
+    pub voxels: u64,
+    /// Volume, mm^3 (pixels without spacing).
+    pub volume_mm3: f64,
+    /// Bounding box, first and last index per axis (the map's axis order).
+    pub bbox: (Vec<usize>, Vec<usize>),
+    /// `found` / `missed` (reference), `matched` / `false_positive` (prediction).
+    pub status: &'static str,
+    /// The ids on the other side it was matched to.
+    pub matched: Vec<u32>,
+    /// Dice and IoU of its pair (reference lesions found).
+    pub dice: Option<f64>,
+    /// IoU of its pair.
+    pub iou: Option<f64>,
+    /// The highest FROC candidate score that hits it (reference lesions, with probabilities;
+    /// 0 when none does).
+    pub best_score: Option<f64>,
+}
+
 /// The lesion-wise numbers of one label (of one case, or summed over cases).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelLesions {
@@ -135,6 +162,8 @@ pub struct LabelLesions {
     /// The FROC candidates of the case's probability map (a case's entry only; `None` in the
     /// sums and without probabilities).
     pub detections: Option<CaseDetections>,
+    /// Every reference and predicted lesion (a case's entry only; empty in the sums).
+    pub list: Vec<LesionListRow>,
 }
 
 impl LabelLesions {
@@ -169,6 +198,7 @@ impl LabelLesions {
             distance_sums: (0.0, 0.0, 0),
             bins,
             detections: None,
+            list: Vec::new(),
         }
     }
 
@@ -536,6 +566,63 @@ where
             }
             l.detections = Some(CaseDetections { image, lesion_bins });
         }
+        // The per-lesion list.
+        let best: BTreeMap<u32, f64> = l.detections.as_ref().map_or_else(BTreeMap::new, |d| {
+            let mut best: BTreeMap<u32, f64> =
+                d.image.lesions.iter().map(|&id| (id, 0.0)).collect();
+            for det in &d.image.detections {
+                for id in &det.lesions {
+                    if let Some(b) = best.get_mut(id) {
+                        *b = b.max(det.score);
+                    }
+                }
+            }
+            best
+        });
+        let bbox = |c: &dicekit_metrics::Component| (c.bbox.min.clone(), c.bbox.max.clone());
+        for row in &ev.rows {
+            let Some(c) = tl.get(row.reference) else {
+                continue;
+            };
+            let pair = row.pair.and_then(|i| ev.pairs.get(i));
+            l.list.push(LesionListRow {
+                side: "reference",
+                id: row.reference,
+                voxels: row.voxels,
+                volume_mm3: row.voxels as f64 * voxel_mm3,
+                bbox: bbox(c),
+                status: if pair.is_some() { "found" } else { "missed" },
+                matched: pair.map(|p| p.preds.clone()).unwrap_or_default(),
+                dice: pair.map(|p| p.dice),
+                iou: pair.map(|p| p.iou),
+                best_score: best.get(&row.reference).copied(),
+            });
+        }
+        let mut matched_to: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+        for p in &ev.pairs {
+            for &id in &p.preds {
+                matched_to.entry(id).or_default().push(p.reference);
+            }
+        }
+        for c in &pl.lesions {
+            let matched = matched_to.remove(&c.id).unwrap_or_default();
+            l.list.push(LesionListRow {
+                side: "prediction",
+                id: c.id,
+                voxels: c.voxels,
+                volume_mm3: c.voxels as f64 * voxel_mm3,
+                bbox: bbox(c),
+                status: if matched.is_empty() {
+                    "false_positive"
+                } else {
+                    "matched"
+                },
+                matched,
+                dice: None,
+                iou: None,
+                best_score: None,
+            });
+        }
         out.push(l);
     }
     Ok(out)
@@ -881,6 +968,70 @@ impl LesionEvaluationSet {
             }
         }
         out
+    }
+
+    /// Every lesion of every case and label as CSV: `case,label,side,id,voxels,volume_mm3,
+    /// bbox_min,bbox_max,status,matched,dice,iou,best_score` (index lists joined by spaces,
+    /// empty cells for undefined values).
+    ///
+    /// # Errors
+    /// [`EvalError::Write`] if the CSV writer fails.
+    pub fn lesion_list_csv(&self) -> Result<String, EvalError> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let write_err = |e: csv::Error| EvalError::Write(e.to_string());
+        w.write_record([
+            "case",
+            "label",
+            "side",
+            "id",
+            "voxels",
+            "volume_mm3",
+            "bbox_min",
+            "bbox_max",
+            "status",
+            "matched",
+            "dice",
+            "iou",
+            "best_score",
+        ])
+        .map_err(write_err)?;
+        let join = |v: &[usize]| {
+            v.iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+        for r in &self.results {
+            for l in &r.labels {
+                for row in &l.list {
+                    w.write_record([
+                        r.name.clone(),
+                        l.label.to_string(),
+                        row.side.to_string(),
+                        row.id.to_string(),
+                        row.voxels.to_string(),
+                        row.volume_mm3.to_string(),
+                        join(&row.bbox.0),
+                        join(&row.bbox.1),
+                        row.status.to_string(),
+                        row.matched
+                            .iter()
+                            .map(|i| i.to_string())
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        opt(row.dice),
+                        opt(row.iou),
+                        opt(row.best_score),
+                    ])
+                    .map_err(write_err)?;
+                }
+            }
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| EvalError::Write(e.to_string()))?;
+        String::from_utf8(bytes).map_err(|e| EvalError::Write(e.to_string()))
     }
 
     /// The rows of [`json_rows`](Self::json_rows) as CSV, with a header.

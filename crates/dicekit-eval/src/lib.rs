@@ -44,7 +44,7 @@ pub use froc::{
     read_probabilities,
 };
 pub use lesions::{
-    LabelLesions, LesionCaseResult, LesionEvalOptions, LesionEvaluationSet, SizeBin,
+    LabelLesions, LesionCaseResult, LesionEvalOptions, LesionEvaluationSet, LesionListRow, SizeBin,
     evaluate_case_lesions, evaluate_lesion_files, lesions_of_maps,
 };
 pub use output::{Record, csv_rows, json_rows, records, table};

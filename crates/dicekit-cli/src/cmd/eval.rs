@@ -270,6 +270,16 @@ fn lesions(args: &EvalArgs, eval: EvalOptions) -> ExitCode {
         tick(&bar, done, total)
     });
     bar.finish_and_clear();
+    if let (Ok(set), Some(path)) = (&evaluation, &args.lesion_list) {
+        let written = set
+            .lesion_list_csv()
+            .map_err(|e| e.to_string())
+            .and_then(|t| std::fs::write(path, t).map_err(|e| format!("{}: {e}", path.display())));
+        if let Err(e) = written {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
     if let (Ok(set), Some(dir)) = (&evaluation, &args.froc_plots)
         && !set.froc.is_empty()
     {
