@@ -13,6 +13,7 @@ mod brats2023;
 mod froc;
 mod matching;
 mod metrics;
+mod numpy;
 
 pub use brats::{
     BRATS2025_HD95_PENALTY, BRATS2025_MATCHING, Brats2025Parser, Brats2025Results, BratsTask,
