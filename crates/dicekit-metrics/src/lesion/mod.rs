@@ -28,7 +28,8 @@ pub use froc::{
     CAMELYON_FP_RATES, Candidate, CandidateHit, ComponentCandidates, ComponentScore, Detection,
     FpTpScores, Froc, FrocConvention, FrocCurve, FrocCurveRule, FrocReading, ImageDetections,
     ProbNms, ROC_FP_RATES, component_candidates, component_detections, fp_tp_scores, froc,
-    froc_curve, point_detections, prob_nms, threshold_sweep,
+    froc_curve, monai_gaussian_kernel, point_detections, prob_nms, prob_nms_smoothed,
+    threshold_sweep,
 };
 pub use matching::{Fragmentation, Lesions, Matching, MatchingRule, Overlap, PairMetric, overlaps};
 pub use metrics::{
