@@ -4,7 +4,7 @@
 //! that folder is absent, as on a clean clone). Another folder of the same layout:
 //! `DICEKIT_LESION_CASES=<dir> cargo test -p dicekit-metrics --test components`.
 use std::collections::{HashMap, VecDeque};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use dicekit_metrics::{
     Component, Components, Connectivity, ScanOrder, connected_components, instance_components,
@@ -13,6 +13,8 @@ use dicekit_metrics::{
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, ShapeBuilder, Slice};
 use proptest::prelude::*;
 use serde_json::Value;
+
+mod common;
 
 /// Row-major strides of `shape`.
 fn c_strides(shape: &[usize]) -> Vec<usize> {
@@ -404,34 +406,17 @@ fn expect_counts(what: &str, expected: &Value, ours: &[u64]) -> Result<(), Strin
 
 #[test]
 fn peer_component_cases() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = match std::env::var("DICEKIT_LESION_CASES") {
-        // cargo runs tests in the crate's folder: a relative path may be meant from the root.
-        Ok(d) if Path::new(&d).is_relative() && !Path::new(&d).exists() => {
-            manifest.join("../..").join(d)
-        }
-        Ok(d) => PathBuf::from(d),
-        Err(_) => manifest.join("../../../shared/reference/lesions"),
-    };
-    // Only the default folder may be absent (a clean clone has no ../shared); a folder named
-    // in DICEKIT_LESION_CASES must exist.
-    if std::env::var_os("DICEKIT_LESION_CASES").is_none() && !dir.join("expected.json").exists() {
-        println!(
-            "component cases: skipped, {} not found (set DICEKIT_LESION_CASES)",
-            dir.display()
-        );
-        return;
+    for dir in common::lesion_case_dirs("component cases") {
+        println!("{}:", dir.display());
+        run_dir(&dir);
     }
-    run_dir(&dir);
 }
 
 /// Every case, label, connectivity and side of `dir/expected.json` (`cc3d.<conn>.{gt,pred}`),
 /// panoptica's instance counts and reference voxel counts, and cc3d's numbering at the FROC
 /// candidates; prints `component cases: N passed, M failed, K skipped`.
 fn run_dir(dir: &Path) {
-    let text = std::fs::read_to_string(dir.join("expected.json"))
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.join("expected.json").display()));
-    let expected: Value = serde_json::from_str(&text).expect("expected.json is JSON");
+    let expected = common::read_expected(dir);
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     let mut failures = Vec::new();
     let mut record = |name: String, r: Result<(), String>| match r {

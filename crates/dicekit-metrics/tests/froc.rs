@@ -5,16 +5,19 @@
 //! message where that folder is absent; another folder of the same layout:
 //! `DICEKIT_LESION_CASES=<dir> cargo test -p dicekit-metrics --test froc`. Property tests:
 //! monotone curves and readings, and a perfect detector.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use dicekit_metrics::{
     CandidateHit, ComponentScore, Connectivity, Detection, FrocConvention, FrocReading,
     ImageDetections, Lesions, ProbNms, ROC_FP_RATES, ScanOrder, component_candidates,
-    component_detections, fp_tp_scores, froc, point_detections, prob_nms, threshold_sweep,
+    component_detections, fp_tp_scores, froc, point_detections, prob_nms, prob_nms_smoothed,
+    threshold_sweep,
 };
 use ndarray::{Array2, ArrayD};
 use proptest::prelude::*;
 use serde_json::Value;
+
+mod common;
 
 /// A JSON number, or one of the strings "nan", "inf", "-inf".
 fn num(v: &Value) -> Result<f64, String> {
@@ -125,32 +128,15 @@ fn check_reference(images: &[ImageDetections], r: &Value) -> Result<(), String> 
 
 #[test]
 fn peer_froc_cases() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = match std::env::var("DICEKIT_LESION_CASES") {
-        // cargo runs tests in the crate's folder: a relative path may be meant from the root.
-        Ok(d) if Path::new(&d).is_relative() && !Path::new(&d).exists() => {
-            manifest.join("../..").join(d)
-        }
-        Ok(d) => PathBuf::from(d),
-        Err(_) => manifest.join("../../../shared/reference/lesions"),
-    };
-    // Only the default folder may be absent (a clean clone has no ../shared); a folder named
-    // in DICEKIT_LESION_CASES must exist.
-    if std::env::var_os("DICEKIT_LESION_CASES").is_none() && !dir.join("expected.json").exists() {
-        println!(
-            "froc cases: skipped, {} not found (set DICEKIT_LESION_CASES)",
-            dir.display()
-        );
-        return;
+    for dir in common::lesion_case_dirs("froc cases") {
+        println!("{}:", dir.display());
+        run_dir(&dir);
     }
-    run_dir(&dir);
 }
 
 /// Every `froc` entry and `froc_set`; prints `froc cases: N passed, M failed, K skipped`.
 fn run_dir(dir: &Path) {
-    let text = std::fs::read_to_string(dir.join("expected.json"))
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.join("expected.json").display()));
-    let expected: Value = serde_json::from_str(&text).expect("expected.json is JSON");
+    let expected = common::read_expected(dir);
     let settings = &expected["settings"];
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     let mut failures = Vec::new();
@@ -161,19 +147,23 @@ fn run_dir(dir: &Path) {
             failures.push(format!("{name}: {e}"));
         }
     };
-    let nms_set = &settings["prob_nms"];
-    let sigma = nms_set["sigma"].as_f64().unwrap_or(0.0);
-    // `box_size`: one size for every axis, or a list with one per axis.
-    let box_size: Vec<usize> = match &nms_set["box_size"] {
-        Value::Array(v) => v
-            .iter()
-            .map(|b| b.as_u64().expect("box size") as usize)
-            .collect(),
-        b => vec![b.as_u64().unwrap_or(5) as usize],
-    };
-    let nms = ProbNms {
-        prob_threshold: nms_set["prob_threshold"].as_f64().unwrap_or(0.1),
-        box_size,
+    // `settings.prob_nms`, or a case's own `froc.prob_nms` where it has one.
+    let nms_of = |nms_set: &Value| -> (ProbNms, Vec<f64>) {
+        // `box_size` / `sigma`: one value for every axis, or a list with one per axis.
+        let list = |v: &Value, default: f64| -> Vec<f64> {
+            match v {
+                Value::Array(v) => v.iter().map(|b| b.as_f64().expect("number")).collect(),
+                b => vec![b.as_f64().unwrap_or(default)],
+            }
+        };
+        let nms = ProbNms {
+            prob_threshold: nms_set["prob_threshold"].as_f64().unwrap_or(0.1),
+            box_size: list(&nms_set["box_size"], 5.0)
+                .into_iter()
+                .map(|b| b as usize)
+                .collect(),
+        };
+        (nms, list(&nms_set["sigma"], 0.0))
     };
     let mut per_case: Vec<(String, ImageDetections)> = Vec::new();
     for (name, case) in expected["cases"].as_object().expect("cases") {
@@ -239,7 +229,7 @@ fn run_dir(dir: &Path) {
                 })
             });
         }
-        // Candidates: ours when the detector is reproducible (sigma 0), else the listed ones.
+        // Candidates: MONAI's ProbNMS (sigma 0: the map as it is; sigma > 0: MONAI's filter).
         let listed: Vec<dicekit_metrics::Candidate> = fr["candidates"]
             .as_array()
             .expect("candidates")
@@ -255,25 +245,36 @@ fn run_dir(dir: &Path) {
                 }
             })
             .collect();
-        let candidates = if sigma == 0.0 {
-            let ours = prob_nms(&prob.view(), &nms).expect("prob_nms");
+        let (nms, sigma) = nms_of(fr.get("prob_nms").unwrap_or(&settings["prob_nms"]));
+        let smoothed = sigma.iter().any(|s| *s != 0.0);
+        let candidates = {
+            let ours = if smoothed {
+                prob_nms_smoothed(&prob.view(), &nms, &sigma).expect("prob_nms_smoothed")
+            } else {
+                prob_nms(&prob.view(), &nms).expect("prob_nms")
+            };
+            // Smoothed maps: MONAI's float32 convolution may differ in the last bits.
+            let same_score = |a: f64, b: f64| {
+                if smoothed {
+                    (a - b).abs() <= 1e-6 * b.abs()
+                } else {
+                    close(a, b)
+                }
+            };
             record(format!("{name} candidates"), {
                 let same = ours.len() == listed.len()
                     && ours
                         .iter()
                         .zip(&listed)
-                        .all(|(a, b)| a.index == b.index && close(a.score, b.score));
+                        .all(|(a, b)| a.index == b.index && same_score(a.score, b.score));
                 if same {
                     Ok(())
                 } else {
                     Err(format!("expected {listed:?}, dicekit {ours:?}"))
                 }
             });
-            ours
-        } else {
-            skipped += 1;
-            println!("{name}: ProbNMS sigma {sigma} (Gaussian) not reproduced, skipped");
-            listed
+            // The peer's scores from here on (MONAI's FROC helpers compare them exactly).
+            if smoothed { listed } else { ours }
         };
         let det = point_detections(&candidates, &lesions).expect("point_detections");
         record(format!("{name} candidate_lesion"), {

@@ -2,7 +2,7 @@
 //! in `../shared/reference/lesions/` (skipped with a message where that folder is absent, as on
 //! a clean clone; another folder of the same layout: `DICEKIT_LESION_CASES=<dir>`), and
 //! property tests of the matching rules.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use dicekit_metrics::{
     Brats2023Challenge, Brats2023Region, Brats2023Result, Brats2025Parser, BratsTask, Connectivity,
@@ -12,6 +12,9 @@ use dicekit_metrics::{
 use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
 use serde_json::Value;
+
+mod common;
+use common::number;
 
 /// The matching rule of each panoptica config of `settings.panoptica_configs`.
 fn panoptica_rule(config: &str) -> Option<MatchingRule> {
@@ -30,16 +33,6 @@ fn panoptica_rule(config: &str) -> Option<MatchingRule> {
         },
         _ => return None,
     })
-}
-
-fn number(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) if s == "nan" => Some(f64::NAN),
-        Value::String(s) if s == "inf" => Some(f64::INFINITY),
-        Value::String(s) if s == "-inf" => Some(f64::NEG_INFINITY),
-        _ => None,
-    }
 }
 
 fn close(a: f64, b: f64, rel: f64) -> bool {
@@ -406,22 +399,10 @@ fn compare_brats2023(want: &Value, ours: &Brats2023Result) -> Vec<String> {
 
 #[test]
 fn peer_lesion_cases() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = match std::env::var("DICEKIT_LESION_CASES") {
-        Ok(d) if Path::new(&d).is_relative() && !Path::new(&d).exists() => {
-            manifest.join("../..").join(d)
-        }
-        Ok(d) => PathBuf::from(d),
-        Err(_) => manifest.join("../../../shared/reference/lesions"),
-    };
-    if std::env::var_os("DICEKIT_LESION_CASES").is_none() && !dir.join("expected.json").exists() {
-        println!(
-            "lesion cases: skipped, {} not found (set DICEKIT_LESION_CASES)",
-            dir.display()
-        );
-        return;
+    for dir in common::lesion_case_dirs("lesion cases") {
+        println!("{}:", dir.display());
+        run_dir(&dir);
     }
-    run_dir(&dir);
 }
 
 /// Every case and label of `dir/expected.json`: each panoptica config
@@ -429,9 +410,7 @@ fn peer_lesion_cases() {
 /// (`per_label.<label>.monai_panoptic_quality.<input>.<thr>`); prints
 /// `lesion cases: N passed, M failed, K skipped`.
 fn run_dir(dir: &Path) {
-    let text = std::fs::read_to_string(dir.join("expected.json"))
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.join("expected.json").display()));
-    let expected: Value = serde_json::from_str(&text).expect("expected.json is JSON");
+    let expected = common::read_expected(dir);
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     let mut failures = Vec::new();
     let mut skips = std::collections::BTreeSet::new();
@@ -448,12 +427,19 @@ fn run_dir(dir: &Path) {
         let instance = case["kind"].as_str() == Some("instance");
         for (label, per) in case["per_label"].as_object().expect("per_label") {
             let label: u32 = label.parse().expect("label");
-            // panoptica: scipy faces in 2D, cc3d 26 in 3D; instance maps as given.
+            // panoptica: scipy faces in 2D (numbered in C order whatever the memory order),
+            // cc3d 26 in 3D (numbered in the memory order: nibabel's Fortran order); instance
+            // maps as given. The numbering decides ties in the matching.
+            let pano_order = if nd == 2 {
+                ScanOrder::RowMajor
+            } else {
+                ScanOrder::ColumnMajor
+            };
             let side = |v: &dicekit_data::Volume<u32>, conn: Connectivity| {
                 if instance {
-                    Lesions::instances(&v.data.view(), ScanOrder::ColumnMajor)
+                    Lesions::instances(&v.data.view(), pano_order)
                 } else {
-                    Lesions::components(&v.data.view(), Some(label), conn, ScanOrder::ColumnMajor)
+                    Lesions::components(&v.data.view(), Some(label), conn, pano_order)
                 }
                 .expect("lesions")
             };

@@ -1,181 +1,229 @@
-//! Maximum-weight bipartite matching: the Hungarian method (shortest augmenting paths with
-//! potentials, O(n^3)) on each connected block of the overlap graph, so that the cost grows
-//! with the size of the largest cluster of mutually overlapping lesions, not with the number
-//! of lesions.
+//! One-to-one assignment as the peers compute it: scipy's `linear_sum_assignment` (ported
+//! step for step, so that ties go where scipy puts them) on the full cost matrix panoptica or
+//! MONAI builds, or per connected block of the overlap graph when that matrix is very large.
 
-/// A maximum-weight matching of the bipartite graph whose edges are `(row, col, weight)` with
-/// `weight > 0` (rows and columns are arbitrary ids, each listed edge at most once). Returns the
-/// matched edges as indices into `edges`, ascending.
-///
-/// Every maximum-weight matching of a graph with positive weights is also a minimum-cost
-/// assignment of the complete matrix where missing edges cost 0, which is what each block
-/// solves. When several matchings have the same total weight, which one is returned is
-/// unspecified (scipy's `linear_sum_assignment` has its own tie order).
-pub(crate) fn max_weight_matching(edges: &[(u32, u32, f64)]) -> Vec<usize> {
-    use std::collections::HashMap;
-    if edges.is_empty() {
+/// scipy's `linear_sum_assignment` (minimisation), step for step as its `rectangular_lsap`
+/// (Crouse's shortest augmenting path, columns scanned from the last, a tie for the lowest
+/// reduced cost going to an unassigned column), so that among equally good assignments it
+/// picks the one scipy picks. `cost` is row-major `nr x nc`, without NaN or -inf. Returns the
+/// `min(nr, nc)` assigned `(row, col)` pairs, ascending by row.
+pub(crate) fn linear_sum_assignment(cost: &[f64], nr: usize, nc: usize) -> Vec<(usize, usize)> {
+    if nr == 0 || nc == 0 {
         return Vec::new();
     }
-    // Union-find over the nodes (rows first, then columns) to split the graph into blocks.
-    let mut rows: HashMap<u32, usize> = HashMap::new();
-    let mut cols: HashMap<u32, usize> = HashMap::new();
-    for &(r, c, _) in edges {
-        let n = rows.len();
-        rows.entry(r).or_insert(n);
-        let n = cols.len();
-        cols.entry(c).or_insert(n);
-    }
-    let nr = rows.len();
-    let mut parent: Vec<usize> = (0..nr + cols.len()).collect();
-    fn find(p: &mut [usize], mut x: usize) -> usize {
-        while p[x] != x {
-            p[x] = p[p[x]];
-            x = p[x];
+    // A tall matrix is solved transposed, as scipy does.
+    let transpose = nc < nr;
+    let (nr, nc, cost): (usize, usize, std::borrow::Cow<[f64]>) = if transpose {
+        let mut t = vec![0.0; nr * nc];
+        for i in 0..nr {
+            for j in 0..nc {
+                t[j * nr + i] = cost[i * nc + j];
+            }
         }
-        x
-    }
-    for &(r, c, _) in edges {
-        let (a, b) = (
-            find(&mut parent, rows[&r]),
-            find(&mut parent, nr + cols[&c]),
-        );
-        if a != b {
-            parent[a] = b;
+        (nc, nr, t.into())
+    } else {
+        (nr, nc, cost.into())
+    };
+    const NONE: usize = usize::MAX;
+    let mut u = vec![0.0f64; nr];
+    let mut v = vec![0.0f64; nc];
+    let mut shortest = vec![f64::INFINITY; nc];
+    let mut path = vec![NONE; nc];
+    let mut col4row = vec![NONE; nr];
+    let mut row4col = vec![NONE; nc];
+    let mut sr = vec![false; nr];
+    let mut sc = vec![false; nc];
+    let mut remaining = vec![0usize; nc];
+    for cur_row in 0..nr {
+        // augmenting_path
+        let mut min_val = 0.0f64;
+        let mut num_remaining = nc;
+        for (it, r) in remaining.iter_mut().enumerate() {
+            *r = nc - it - 1;
         }
-    }
-    // Edges per block, in input order.
-    let mut blocks: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (e, &(r, _, _)) in edges.iter().enumerate() {
-        let root = find(&mut parent, rows[&r]);
-        blocks.entry(root).or_default().push(e);
-    }
-    let mut out = Vec::new();
-    for block in blocks.values() {
-        if block.len() == 1 {
-            out.push(block[0]);
-            continue;
+        sr.fill(false);
+        sc.fill(false);
+        shortest.fill(f64::INFINITY);
+        let mut sink = NONE;
+        let mut i = cur_row;
+        while sink == NONE {
+            let mut index = NONE;
+            let mut lowest = f64::INFINITY;
+            sr[i] = true;
+            for (it, &j) in remaining[..num_remaining].iter().enumerate() {
+                let r = min_val + cost[i * nc + j] - u[i] - v[j];
+                if r < shortest[j] {
+                    path[j] = i;
+                    shortest[j] = r;
+                }
+                if shortest[j] < lowest || (shortest[j] == lowest && row4col[j] == NONE) {
+                    lowest = shortest[j];
+                    index = it;
+                }
+            }
+            min_val = lowest;
+            if index == NONE {
+                // Infeasible (all +inf): cannot happen with finite costs.
+                return Vec::new();
+            }
+            let j = remaining[index];
+            if row4col[j] == NONE {
+                sink = j;
+            } else {
+                i = row4col[j];
+            }
+            sc[j] = true;
+            num_remaining -= 1;
+            remaining[index] = remaining[num_remaining];
         }
-        let mut brow: HashMap<u32, usize> = HashMap::new();
-        let mut bcol: HashMap<u32, usize> = HashMap::new();
-        for &e in block {
-            let n = brow.len();
-            brow.entry(edges[e].0).or_insert(n);
-            let n = bcol.len();
-            bcol.entry(edges[e].1).or_insert(n);
+        // Update the dual variables.
+        u[cur_row] += min_val;
+        for i in 0..nr {
+            if sr[i] && i != cur_row {
+                u[i] += min_val - shortest[col4row[i]];
+            }
         }
-        let n = brow.len().max(bcol.len());
-        let mut cost = vec![0.0; n * n];
-        let mut edge_at = vec![usize::MAX; n * n];
-        for &e in block {
-            let (i, j) = (brow[&edges[e].0], bcol[&edges[e].1]);
-            cost[i * n + j] = -edges[e].2;
-            edge_at[i * n + j] = e;
+        for j in 0..nc {
+            if sc[j] {
+                v[j] -= min_val - shortest[j];
+            }
         }
-        for (i, j) in hungarian(&cost, n).into_iter().enumerate() {
-            let e = edge_at[i * n + j];
-            if e != usize::MAX {
-                out.push(e);
+        // Augment the previous solution.
+        let mut j = sink;
+        loop {
+            let i = path[j];
+            row4col[j] = i;
+            std::mem::swap(&mut col4row[i], &mut j);
+            if i == cur_row {
+                break;
             }
         }
     }
+    let mut out: Vec<(usize, usize)> = if transpose {
+        col4row.iter().enumerate().map(|(c, &r)| (r, c)).collect()
+    } else {
+        col4row.iter().enumerate().map(|(r, &c)| (r, c)).collect()
+    };
     out.sort_unstable();
     out
 }
 
-/// Minimum-cost perfect assignment of the square `n x n` matrix `cost` (row-major): the column
-/// of every row. Shortest augmenting paths with row and column potentials.
-fn hungarian(cost: &[f64], n: usize) -> Vec<usize> {
-    // 1-based with a virtual column 0, as in the classic formulation.
-    let inf = f64::INFINITY;
-    let mut u = vec![0.0; n + 1];
-    let mut v = vec![0.0; n + 1];
-    let mut col_row = vec![0usize; n + 1];
-    let mut way = vec![0usize; n + 1];
-    for i in 1..=n {
-        col_row[0] = i;
-        let mut j0 = 0usize;
-        let mut minv = vec![inf; n + 1];
-        let mut used = vec![false; n + 1];
-        loop {
-            used[j0] = true;
-            let i0 = col_row[j0];
-            let mut delta = inf;
-            let mut j1 = 0usize;
-            for j in 1..=n {
-                if !used[j] {
-                    let cur = cost[(i0 - 1) * n + (j - 1)] - u[i0] - v[j];
-                    if cur < minv[j] {
-                        minv[j] = cur;
-                        way[j] = j0;
-                    }
-                    if minv[j] < delta {
-                        delta = minv[j];
-                        j1 = j;
-                    }
-                }
-            }
-            for j in 0..=n {
-                if used[j] {
-                    u[col_row[j]] += delta;
-                    v[j] -= delta;
-                } else {
-                    minv[j] -= delta;
-                }
-            }
-            j0 = j1;
-            if col_row[j0] == 0 {
-                break;
-            }
-        }
-        loop {
-            let j1 = way[j0];
-            col_row[j0] = col_row[j1];
-            j0 = j1;
-            if j0 == 0 {
-                break;
-            }
-        }
+/// Above this many matrix entries, [`assign_with_default`] solves each connected block of the
+/// edge graph on its own instead of the whole matrix (memory; the chosen pairs can then differ
+/// from scipy's only among assignments of equal cost).
+const FULL_MATRIX_LIMIT: usize = 1 << 22;
+
+/// `linear_sum_assignment` of the `rows x cols` matrix (ids ascending) whose entries are the
+/// listed `(row id, col id, cost)` edges and `default` everywhere else, as panoptica and MONAI
+/// build it. Returns the assigned pairs whose entry is an edge, as indices into `edges`,
+/// ascending.
+pub(crate) fn assign_with_default(
+    rows: &[u32],
+    cols: &[u32],
+    edges: &[(u32, u32, f64)],
+    default: f64,
+) -> Vec<usize> {
+    use std::collections::HashMap;
+    if edges.is_empty() {
+        return Vec::new();
     }
-    let mut row_col = vec![0usize; n];
-    for j in 1..=n {
-        if col_row[j] > 0 {
-            row_col[col_row[j] - 1] = j - 1;
+    let solve = |rows: &[u32], cols: &[u32], block: &[usize]| -> Vec<usize> {
+        let ri: HashMap<u32, usize> = rows.iter().enumerate().map(|(i, &r)| (r, i)).collect();
+        let ci: HashMap<u32, usize> = cols.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+        let (nr, nc) = (rows.len(), cols.len());
+        let mut cost = vec![default; nr * nc];
+        let mut edge_at = vec![usize::MAX; nr * nc];
+        for &e in block {
+            let (r, c, w) = edges[e];
+            let k = ri[&r] * nc + ci[&c];
+            cost[k] = w;
+            edge_at[k] = e;
         }
-    }
-    row_col
+        linear_sum_assignment(&cost, nr, nc)
+            .into_iter()
+            .map(|(r, c)| edge_at[r * nc + c])
+            .filter(|&e| e != usize::MAX)
+            .collect()
+    };
+    let mut out = if rows.len().saturating_mul(cols.len()) <= FULL_MATRIX_LIMIT {
+        let all: Vec<usize> = (0..edges.len()).collect();
+        solve(rows, cols, &all)
+    } else {
+        // Blocks: the connected components of the edge graph (an unlisted row or column
+        // only ever takes default entries).
+        let mut by_block: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+        let mut rix: HashMap<u32, usize> = HashMap::new();
+        let mut cix: HashMap<u32, usize> = HashMap::new();
+        for &(r, c, _) in edges {
+            let n = rix.len();
+            rix.entry(r).or_insert(n);
+            let n = cix.len();
+            cix.entry(c).or_insert(n);
+        }
+        let nr = rix.len();
+        let mut parent: Vec<usize> = (0..nr + cix.len()).collect();
+        fn find(p: &mut [usize], mut x: usize) -> usize {
+            while p[x] != x {
+                p[x] = p[p[x]];
+                x = p[x];
+            }
+            x
+        }
+        for &(r, c, _) in edges {
+            let (a, b) = (find(&mut parent, rix[&r]), find(&mut parent, nr + cix[&c]));
+            if a != b {
+                parent[a] = b;
+            }
+        }
+        for (e, &(r, _, _)) in edges.iter().enumerate() {
+            let root = find(&mut parent, rix[&r]);
+            by_block.entry(root).or_default().push(e);
+        }
+        let mut out = Vec::new();
+        for block in by_block.values() {
+            let mut br: Vec<u32> = block.iter().map(|&e| edges[e].0).collect();
+            let mut bc: Vec<u32> = block.iter().map(|&e| edges[e].1).collect();
+            br.sort_unstable();
+            br.dedup();
+            bc.sort_unstable();
+            bc.dedup();
+            out.extend(solve(&br, &bc, block));
+        }
+        out
+    };
+    out.sort_unstable();
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Brute force over every matching of a small graph.
-    fn best(edges: &[(u32, u32, f64)]) -> f64 {
-        fn go(
-            edges: &[(u32, u32, f64)],
-            k: usize,
-            used_r: &mut Vec<u32>,
-            used_c: &mut Vec<u32>,
-        ) -> f64 {
-            if k == edges.len() {
+    /// The smallest total cost over every assignment of min(nr, nc) pairs.
+    fn best(cost: &[f64], nr: usize, nc: usize) -> f64 {
+        fn go(cost: &[f64], nc: usize, i: usize, left: usize, used: &mut Vec<bool>) -> f64 {
+            if left == 0 {
                 return 0.0;
             }
-            let mut b = go(edges, k + 1, used_r, used_c);
-            let (r, c, w) = edges[k];
-            if !used_r.contains(&r) && !used_c.contains(&c) {
-                used_r.push(r);
-                used_c.push(c);
-                b = b.max(w + go(edges, k + 1, used_r, used_c));
-                used_r.pop();
-                used_c.pop();
+            if i == cost.len() / nc {
+                return f64::INFINITY;
+            }
+            // Row i left out, or assigned to a free column.
+            let mut b = go(cost, nc, i + 1, left, used);
+            for j in 0..nc {
+                if !used[j] {
+                    used[j] = true;
+                    b = b.min(cost[i * nc + j] + go(cost, nc, i + 1, left - 1, used));
+                    used[j] = false;
+                }
             }
             b
         }
-        go(edges, 0, &mut vec![], &mut vec![])
+        go(cost, nc, 0, nr.min(nc), &mut vec![false; nc])
     }
 
     #[test]
-    fn equals_brute_force() {
+    fn lsa_is_optimal() {
         let mut seed = 12345u64;
         let mut rnd = || {
             seed ^= seed << 13;
@@ -184,25 +232,48 @@ mod tests {
             seed
         };
         for _ in 0..300 {
-            let m = (rnd() % 10) as usize;
-            let mut edges: Vec<(u32, u32, f64)> = Vec::new();
-            for _ in 0..m {
-                let (r, c) = ((rnd() % 5) as u32, (rnd() % 5) as u32 + 100);
-                if edges.iter().all(|e| (e.0, e.1) != (r, c)) {
-                    edges.push((r, c, (rnd() % 1000) as f64 / 1000.0 + 0.001));
-                }
-            }
-            let got = max_weight_matching(&edges);
-            let total: f64 = got.iter().map(|&e| edges[e].2).sum();
-            assert!((total - best(&edges)).abs() < 1e-9, "{edges:?} -> {got:?}");
-            let mut rs: Vec<u32> = got.iter().map(|&e| edges[e].0).collect();
-            let mut cs: Vec<u32> = got.iter().map(|&e| edges[e].1).collect();
-            rs.sort_unstable();
-            cs.sort_unstable();
-            let (nr, nc) = (rs.len(), cs.len());
+            let (nr, nc) = ((rnd() % 5) as usize + 1, (rnd() % 5) as usize + 1);
+            // Few distinct values: many ties.
+            let cost: Vec<f64> = (0..nr * nc).map(|_| (rnd() % 4) as f64 / 4.0).collect();
+            let got = linear_sum_assignment(&cost, nr, nc);
+            assert_eq!(got.len(), nr.min(nc));
+            let total: f64 = got.iter().map(|&(r, c)| cost[r * nc + c]).sum();
+            assert!((total - best(&cost, nr, nc)).abs() < 1e-12, "{cost:?}");
+            let mut rs: Vec<usize> = got.iter().map(|p| p.0).collect();
+            let mut cs: Vec<usize> = got.iter().map(|p| p.1).collect();
             rs.dedup();
+            cs.sort_unstable();
             cs.dedup();
-            assert_eq!((rs.len(), cs.len()), (nr, nc));
+            assert_eq!((rs.len(), cs.len()), (got.len(), got.len()));
         }
+    }
+
+    /// Ties resolved as scipy 1.17 `linear_sum_assignment` resolves them.
+    #[test]
+    #[allow(clippy::type_complexity)]
+    fn lsa_ties_as_scipy() {
+        let cases: [(&[f64], usize, usize, &[(usize, usize)]); 5] = [
+            (&[0.875, 0.875], 1, 2, &[(0, 0)]),
+            (&[1.0; 6], 2, 3, &[(0, 0), (1, 1)]),
+            (&[0.5, 0.5, 0.5, 0.5, 0.2, 0.9], 3, 2, &[(0, 1), (2, 0)]),
+            (
+                &[1.000001, 0.875, 0.875, 0.875, 1.000001, 1.000001],
+                2,
+                3,
+                &[(0, 1), (1, 0)],
+            ),
+            (&[0.0; 9], 3, 3, &[(0, 0), (1, 1), (2, 2)]),
+        ];
+        for (cost, nr, nc, want) in cases {
+            assert_eq!(linear_sum_assignment(cost, nr, nc), want, "{cost:?}");
+        }
+    }
+
+    /// Blocks and the full matrix agree on the optimum.
+    #[test]
+    fn default_entries() {
+        let edges = [(1, 10, 0.5), (1, 11, 0.5), (2, 11, 0.2), (5, 12, 0.9)];
+        let full = assign_with_default(&[1, 2, 3, 5], &[10, 11, 12], &edges, 1.000001);
+        assert_eq!(full, vec![0, 2, 3]);
     }
 }

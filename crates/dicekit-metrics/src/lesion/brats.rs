@@ -310,13 +310,8 @@ impl MeanStd {
         if values.is_empty() {
             return empty;
         }
-        let n = values.len() as f64;
-        let mean = values.iter().sum::<f64>() / n;
-        let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-        MeanStd {
-            mean,
-            std: var.sqrt(),
-        }
+        let (mean, std) = super::numpy::mean_std(values);
+        MeanStd { mean, std }
     }
 }
 

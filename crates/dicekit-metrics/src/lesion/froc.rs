@@ -180,6 +180,138 @@ pub fn prob_nms(prob: &ArrayViewD<f32>, nms: &ProbNms) -> Result<Vec<Candidate>,
     Ok(out)
 }
 
+/// MONAI's `ProbNMS(spatial_dims=prob.ndim(), sigma=sigma, ...)` with `sigma != 0`: the map is
+/// smoothed by MONAI's `GaussianFilter` first, exactly as MONAI 1.6.1 applies it, then the
+/// candidates are taken as in [`prob_nms`]. `sigma` is one value for every axis or one per
+/// axis.
+///
+/// MONAI hands the map to `GaussianFilter` without batch and channel axes, and the filter
+/// treats the first two axes of its input as batch and channel: a 2D map is returned
+/// unchanged, and a 3D map `(H, W, D)` is smoothed along its last axis only, with the kernel
+/// of the first axis' sigma (see [`monai_gaussian_kernel`]; zero padding, same size). The
+/// smoothed map is float32; summation in this crate is in f64 rounded to f32, so a score may
+/// differ from MONAI's in the last bit.
+///
+/// # Errors
+/// As [`prob_nms`]; a sigma that is negative or not finite, or a sigma list whose length is
+/// neither 1 nor the map's number of axes.
+pub fn prob_nms_smoothed(
+    prob: &ArrayViewD<f32>,
+    nms: &ProbNms,
+    sigma: &[f64],
+) -> Result<Vec<Candidate>, MetricError> {
+    let nd = prob.ndim();
+    let sig: Vec<f64> = match sigma.len() {
+        1 => vec![sigma[0]; nd],
+        n if n == nd => sigma.to_vec(),
+        _ => {
+            return Err(MetricError::BadParameter {
+                name: "sigma",
+                value: format!("{sigma:?}"),
+                expected: "one sigma, or one per axis of the map",
+            });
+        }
+    };
+    if sig.iter().any(|s| !(s.is_finite() && *s >= 0.0)) {
+        return Err(MetricError::BadParameter {
+            name: "sigma",
+            value: format!("{sigma:?}"),
+            expected: "finite sigmas >= 0",
+        });
+    }
+    nms.boxes(nd)?;
+    check_probabilities(prob)?;
+    if sig.iter().all(|s| *s == 0.0) {
+        return prob_nms(prob, nms);
+    }
+    let mut map = prob.to_owned();
+    // GaussianFilter on an input without batch / channel axes: axes 2.. are "spatial", and
+    // spatial axis d (array axis d + 2) gets the kernel of sigma[d], innermost first.
+    for d in 0..nd.saturating_sub(2) {
+        let kernel = monai_gaussian_kernel(sig[d]);
+        map = convolve_axis(&map.view(), d + 2, &kernel);
+    }
+    prob_nms(&map.view(), nms)
+}
+
+/// MONAI's `gaussian_1d(sigma, truncated=4.0, approx="erf")` (float32, not normalised):
+/// `tail = int(max(sigma * 4, 0.5) + 0.5)`, and for `x = -tail..=tail`
+/// `0.5 * (erf(t (x + 0.5)) - erf(t (x - 0.5)))` with `t = 0.70710678 / sigma`, clamped at 0.
+pub fn monai_gaussian_kernel(sigma: f64) -> Vec<f32> {
+    let s = sigma as f32;
+    let tail = ((f64::from(s) * 4.0).max(0.5) + 0.5) as i64;
+    // MONAI writes 0.70710678, which is this float32.
+    let t = std::f32::consts::FRAC_1_SQRT_2 / s.abs();
+    (-tail..=tail)
+        .map(|x| {
+            let x = x as f32;
+            let hi = erf(f64::from(t * (x + 0.5))) as f32;
+            let lo = erf(f64::from(t * (x - 0.5))) as f32;
+            (0.5f32 * (hi - lo)).max(0.0)
+        })
+        .collect()
+}
+
+/// Cross-correlation of `map` with `kernel` along `axis`, zero padded to the same size (torch
+/// `conv1d` after `F.pad`), summed in f64 and rounded to f32.
+fn convolve_axis(map: &ArrayViewD<f32>, axis: usize, kernel: &[f32]) -> ndarray::ArrayD<f32> {
+    let half = (kernel.len() - 1) / 2;
+    let mut out = ndarray::ArrayD::<f32>::zeros(map.raw_dim());
+    for (src, mut dst) in map
+        .lanes(ndarray::Axis(axis))
+        .into_iter()
+        .zip(out.lanes_mut(ndarray::Axis(axis)))
+    {
+        let n = src.len();
+        for i in 0..n {
+            let mut acc = 0.0f64;
+            for (k, w) in kernel.iter().enumerate() {
+                let j = i + k;
+                if j >= half && j - half < n {
+                    acc += f64::from(src[j - half]) * f64::from(*w);
+                }
+            }
+            dst[i] = acc as f32;
+        }
+    }
+    out
+}
+
+/// The error function to double precision: its Taylor series below 2.5, the continued
+/// fraction of `erfc` above.
+fn erf(x: f64) -> f64 {
+    if x.is_nan() {
+        return f64::NAN;
+    }
+    let a = x.abs();
+    let v = if a < 2.5 {
+        // erf(a) = 2/sqrt(pi) * sum_n (-1)^n a^(2n+1) / (n! (2n+1))
+        let a2 = a * a;
+        let (mut term, mut sum) = (a, a);
+        let mut n = 0.0;
+        loop {
+            n += 1.0;
+            term *= -a2 / n;
+            let add = term / (2.0 * n + 1.0);
+            sum += add;
+            if add.abs() < 1e-17 * sum.abs() {
+                break;
+            }
+        }
+        sum * std::f64::consts::FRAC_2_SQRT_PI
+    } else if a > 6.0 {
+        1.0
+    } else {
+        // erfc(a) = exp(-a^2) / sqrt(pi) / (a + (1/2) / (a + 1 / (a + (3/2) / (a + ...))))
+        let mut f = a;
+        for k in (1..=80).rev() {
+            f = a + (f64::from(k) / 2.0) / f;
+        }
+        1.0 - (-a * a).exp() / std::f64::consts::PI.sqrt() / f
+    };
+    if x < 0.0 { -v } else { v }
+}
+
 /// How a connected-component candidate is scored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -741,4 +873,94 @@ pub fn threshold_sweep(
         n_lesions,
         n_images: images.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `monai.networks.layers.convutils.gaussian_1d(sigma, 4.0, "erf")` (MONAI 1.6.1, torch
+    /// float32) for several sigmas.
+    #[test]
+    #[allow(clippy::excessive_precision)]
+    fn gaussian_kernel_as_monai() {
+        let want: [(f64, &[f32]); 4] = [
+            (
+                1.0,
+                &[
+                    0.000_229_239_46,
+                    0.005_977_034_6,
+                    0.060_597_539,
+                    0.241_730_33,
+                    0.382_924_91,
+                    0.241_730_33,
+                    0.060_597_539,
+                    0.005_977_034_6,
+                    0.000_229_239_46,
+                ],
+            ),
+            (
+                0.5,
+                &[
+                    0.001_349_598_2,
+                    0.157_305_36,
+                    0.682_689_5,
+                    0.157_305_36,
+                    0.001_349_598_2,
+                ],
+            ),
+            (0.1, &[2.980_232_2e-7, 0.999_999_4, 2.980_232_2e-7]),
+            (
+                1.5,
+                &[
+                    0.000_115_543_6,
+                    0.001_227_021_2,
+                    0.008_465_439,
+                    0.037_975_013,
+                    0.110_864_91,
+                    0.210_786_09,
+                    0.261_117_3,
+                    0.210_786_09,
+                    0.110_864_91,
+                    0.037_975_013,
+                    0.008_465_439,
+                    0.001_227_021_2,
+                    0.000_115_543_6,
+                ],
+            ),
+        ];
+        for (sigma, w) in want {
+            let k = monai_gaussian_kernel(sigma);
+            assert_eq!(k.len(), w.len(), "sigma {sigma}");
+            for (a, b) in k.iter().zip(w) {
+                let tol = 2.0 * f32::EPSILON * b.abs().max(1e-6);
+                assert!((a - b).abs() <= tol, "sigma {sigma}: {k:?}");
+            }
+        }
+    }
+
+    /// MONAI's ProbNMS with sigma > 0: a 2D map is not smoothed; a 3D map only along its last
+    /// axis (values from MONAI 1.6.1).
+    #[test]
+    fn prob_nms_smoothed_as_monai() {
+        let nms = ProbNms::new(0.1, 3);
+        let mut p = ndarray::Array2::<f32>::zeros((6, 6));
+        p[[1, 1]] = 0.9;
+        p[[4, 4]] = 0.5;
+        let p = p.into_dyn();
+        assert_eq!(
+            prob_nms_smoothed(&p.view(), &nms, &[2.0]).unwrap(),
+            prob_nms(&p.view(), &nms).unwrap()
+        );
+        let mut q = ndarray::Array3::<f32>::zeros((3, 3, 9));
+        q[[1, 1, 4]] = 0.9;
+        q[[0, 2, 1]] = 0.5;
+        let c = prob_nms_smoothed(&q.into_dyn().view(), &nms, &[1.0]).unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!((&c[0].index, &c[1].index), (&vec![1, 1, 4], &vec![0, 2, 1]));
+        assert!((c[0].score - 0.344_632_416_963_577_27).abs() < 1e-7);
+        assert!((c[1].score - 0.191_462_457_180_023_2).abs() < 1e-7);
+        assert!(prob_nms_smoothed(&p.view(), &nms, &[1.0, 2.0, 3.0]).is_err());
+        assert!(prob_nms_smoothed(&p.view(), &nms, &[-1.0]).is_err());
+    }
 }

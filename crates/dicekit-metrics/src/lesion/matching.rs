@@ -118,8 +118,9 @@ pub enum MatchingRule {
     /// One-to-one matching maximising the total score (panoptica `MaxBipartiteMatching`): only
     /// pairs with `score >= threshold` are candidates, and the matching maximises the sum of
     /// `score + 1e-6` over its pairs (panoptica's cost matrix: `1 - score` for candidates,
-    /// `1 + 1e-6` otherwise), so among equal totals the one with more pairs wins. Solved
-    /// exactly (Hungarian method per connected block of the overlap graph).
+    /// `1 + 1e-6` otherwise), so among equal totals the one with more pairs wins. Solved by
+    /// scipy's `linear_sum_assignment` (ported) on that matrix over lesion ids ascending, so
+    /// ties are resolved as in panoptica when the ids are numbered as panoptica numbers them.
     Bipartite {
         /// The score compared and maximised.
         metric: PairMetric,
@@ -226,6 +227,19 @@ impl Overlap {
             PairMetric::Dice => self.dice(),
         }
     }
+}
+
+/// The ids of `side`'s lesions, ascending.
+fn ids(side: &Lesions) -> Vec<u32> {
+    let mut v: Vec<u32> = side.lesions.iter().map(|l| l.id).collect();
+    v.sort_unstable();
+    v
+}
+
+/// MONAI's float32 IoU of a pair (`inter / (total - inter)` of integer counts, in float32).
+fn monai_iou(o: &Overlap) -> f32 {
+    let union = o.pred_voxels + o.reference_voxels - o.intersection;
+    o.intersection as f32 / union as f32
 }
 
 /// Every overlapping (prediction, reference) pair, found in one pass over both id maps, sorted
@@ -378,6 +392,9 @@ impl Matching {
                 out
             }
             MatchingRule::Bipartite { metric, threshold } => {
+                // panoptica's cost matrix over every reference (rows) and predicted (columns)
+                // id: `1 - score` for a candidate, `1 + 1e-6` elsewhere; scipy's assignment,
+                // of which the pairs costing `< 1` are matches.
                 let cand: Vec<usize> = (0..table.len())
                     .filter(|&i| table[i].score(metric) >= threshold)
                     .collect();
@@ -385,22 +402,31 @@ impl Matching {
                     .iter()
                     .map(|&i| {
                         let o = &table[i];
-                        (o.reference, o.pred, o.score(metric) + 1e-6)
+                        (o.reference, o.pred, 1.0 - o.score(metric))
                     })
                     .collect();
-                super::assignment::max_weight_matching(&edges)
-                    .into_iter()
-                    .map(|e| cand[e])
-                    .collect()
+                super::assignment::assign_with_default(
+                    &ids(reference),
+                    &ids(pred),
+                    &edges,
+                    1.0 + 1e-6,
+                )
+                .into_iter()
+                .filter(|&e| edges[e].2 < 1.0)
+                .map(|e| cand[e])
+                .collect()
             }
             MatchingRule::AssignmentThenIou { threshold } => {
+                // MONAI: `linear_sum_assignment(-iou)` on its float32 IoU matrix (0 where two
+                // lesions do not overlap), then the pairs with `IoU > threshold` (float32).
                 let edges: Vec<(u32, u32, f64)> = table
                     .iter()
-                    .map(|o| (o.reference, o.pred, o.iou()))
+                    .map(|o| (o.reference, o.pred, -f64::from(monai_iou(o))))
                     .collect();
-                super::assignment::max_weight_matching(&edges)
+                let t = threshold as f32;
+                super::assignment::assign_with_default(&ids(reference), &ids(pred), &edges, 0.0)
                     .into_iter()
-                    .filter(|&e| table[e].iou() > threshold)
+                    .filter(|&e| monai_iou(&table[e]) > t)
                     .collect()
             }
             MatchingRule::AnyOverlap => (0..table.len()).collect(),

@@ -390,10 +390,7 @@ impl LesionEvaluation {
             if values.is_empty() {
                 return (zero(zero_tp), f64::NAN);
             }
-            let n = values.len() as f64;
-            let mean = values.iter().sum::<f64>() / n;
-            let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-            (mean, var.sqrt())
+            super::numpy::mean_std(&values)
         };
         let col = |f: &dyn Fn(&PairScores) -> f64| self.pairs.iter().map(f).collect::<Vec<_>>();
         let dist = |f: fn(&PairDistances) -> f64| {
@@ -412,7 +409,7 @@ impl LesionEvaluation {
             if matched.is_empty() {
                 f64::NAN
             } else {
-                matched.iter().map(|r| f(r)).sum::<f64>() / matched.len() as f64
+                super::numpy::mean_std(&matched.iter().map(|r| f(r)).collect::<Vec<_>>()).0
             }
         };
         let g = &self.global;

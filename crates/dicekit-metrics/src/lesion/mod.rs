@@ -13,6 +13,7 @@ mod brats2023;
 mod froc;
 mod matching;
 mod metrics;
+mod numpy;
 
 pub use brats::{
     BRATS2025_HD95_PENALTY, BRATS2025_MATCHING, Brats2025Parser, Brats2025Results, BratsTask,
@@ -27,7 +28,8 @@ pub use froc::{
     CAMELYON_FP_RATES, Candidate, CandidateHit, ComponentCandidates, ComponentScore, Detection,
     FpTpScores, Froc, FrocConvention, FrocCurve, FrocCurveRule, FrocReading, ImageDetections,
     ProbNms, ROC_FP_RATES, component_candidates, component_detections, fp_tp_scores, froc,
-    froc_curve, point_detections, prob_nms, threshold_sweep,
+    froc_curve, monai_gaussian_kernel, point_detections, prob_nms, prob_nms_smoothed,
+    threshold_sweep,
 };
 pub use matching::{Fragmentation, Lesions, Matching, MatchingRule, Overlap, PairMetric, overlaps};
 pub use metrics::{
