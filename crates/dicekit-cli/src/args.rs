@@ -396,6 +396,15 @@ pub struct EvalArgs {
         requires = "probabilities"
     )]
     pub froc_box: usize,
+    /// With --froc-candidates maxima: MONAI ProbNMS's sigma, as MONAI 1.6.1 applies it (a 2D
+    /// map is not smoothed; a 3D map only along its last axis; see docs/conventions.md).
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "S",
+        requires = "probabilities"
+    )]
+    pub froc_sigma: f64,
     /// With --probabilities: how the curve is formed and read (see docs/conventions.md).
     #[arg(long, value_enum, default_value_t = FrocConventionArg::RocInterp, requires = "probabilities")]
     pub froc_convention: FrocConventionArg,

@@ -22,7 +22,7 @@ use dicekit_data::{Volume, image::read_image};
 use dicekit_metrics::{
     CandidateHit, ComponentScore, Connectivity, Froc, FrocConvention, ImageDetections, Lesions,
     MetricError, ProbNms, ROC_FP_RATES, ScanOrder, component_candidates, component_detections,
-    froc, point_detections, prob_nms,
+    froc, point_detections, prob_nms_smoothed,
 };
 use ndarray::{ArrayViewD, Axis};
 
@@ -43,7 +43,14 @@ pub enum Candidates {
     },
     /// MONAI's `ProbNMS` local maxima; a maximum hits the lesion under its point
     /// ([`CandidateHit::Point`], CAMELYON16 / MONAI `compute_fp_tp_probs`).
-    Maxima(ProbNms),
+    Maxima {
+        /// Threshold and suppression box.
+        nms: ProbNms,
+        /// `ProbNMS(sigma=...)`: 0 takes the map as it is; above 0 the map is smoothed as
+        /// MONAI 1.6.1 smooths it ([`prob_nms_smoothed`]: a 2D map not at all, a 3D map along
+        /// its last axis only).
+        sigma: f64,
+    },
 }
 
 impl Default for Candidates {
@@ -67,8 +74,8 @@ impl Candidates {
                     ComponentScore::Mean => "mean",
                 }
             ),
-            Candidates::Maxima(nms) => format!(
-                "local maxima (MONAI ProbNMS, p > {}, box {:?}), a hit on the lesion under the point",
+            Candidates::Maxima { nms, sigma } => format!(
+                "local maxima (MONAI ProbNMS, p > {}, box {:?}, sigma {sigma}), a hit on the lesion under the point",
                 nms.prob_threshold, nms.box_size
             ),
         }
@@ -131,13 +138,14 @@ impl FrocOptions {
             Candidates::Components { threshold, .. } if !threshold.is_finite() => {
                 bad(format!("candidate threshold {threshold}: must be finite"))
             }
-            Candidates::Maxima(nms)
+            Candidates::Maxima { nms, sigma }
                 if !(nms.prob_threshold.is_finite() && nms.prob_threshold >= 0.0)
                     || nms.box_size.is_empty()
-                    || nms.box_size.contains(&0) =>
+                    || nms.box_size.contains(&0)
+                    || !(sigma.is_finite() && *sigma >= 0.0) =>
             {
                 bad(format!(
-                    "local maxima: threshold {} and box {:?}: the threshold must be finite and >= 0, the box sizes > 0",
+                    "local maxima: threshold {}, box {:?}, sigma {sigma}: the threshold and sigma must be finite and >= 0, the box sizes > 0",
                     nms.prob_threshold, nms.box_size
                 ))
             }
@@ -171,14 +179,14 @@ pub fn detections(
                 component_candidates(prob, *threshold, connectivity, *score, ScanOrder::RowMajor)?;
             component_detections(&cc, reference, CandidateHit::Overlap)
         }
-        Candidates::Maxima(nms) => {
+        Candidates::Maxima { nms, sigma } => {
             if prob.shape() != reference.ids.shape() {
                 return Err(MetricError::ShapeMismatch {
                     pred: prob.shape().to_vec(),
                     truth: reference.ids.shape().to_vec(),
                 });
             }
-            point_detections(&prob_nms(prob, nms)?, reference)
+            point_detections(&prob_nms_smoothed(prob, nms, &[*sigma])?, reference)
         }
     }
 }

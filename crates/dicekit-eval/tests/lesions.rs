@@ -1,14 +1,18 @@
 //! `evaluate_lesion_files` (what `dicekit eval --lesions` prints): counts on a hand-made pair,
-//! and panoptica's detection counts on the shared reference cases when they are present.
+//! and, on the committed peer cases of dicekit-metrics and the shared reference folder (or
+//! `DICEKIT_LESION_CASES`), panoptica's detection counts, the FROC scores and the BraTS values
+//! through the whole eval path.
 use std::path::{Path, PathBuf};
 
 use dicekit_data::image::write_image_nifti;
 use dicekit_data::{Volume, write_label_map_nifti};
 use dicekit_eval::{
-    Candidates, EvalOptions, FrocOptions, LesionEvalOptions, evaluate_lesion_files,
+    BratsProtocol, Candidates, EvalOptions, FrocOptions, LesionEvalOptions, evaluate_brats_files,
+    evaluate_lesion_files,
 };
 use dicekit_metrics::{
-    ComponentScore, Connectivity, FrocConvention, MatchingRule, ProbNms, ROC_FP_RATES,
+    Brats2023Challenge, Brats2025Parser, BratsTask, ComponentScore, Connectivity, FrocConvention,
+    MatchingRule, ProbNms, ROC_FP_RATES,
 };
 use ndarray::{ArrayD, IxDyn};
 
@@ -96,13 +100,13 @@ fn found_missed_false_and_size_bins() {
 /// panoptica's default matching (IoU >= 0.5, 4-connectivity in 2D, 26 in 3D; instance maps
 /// as given) on the shared cases: tp, fp, fn as panoptica reported them.
 #[test]
-fn panoptica_counts_on_the_shared_cases() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/lesions");
-    let Ok(text) = std::fs::read_to_string(root.join("expected.json")) else {
-        println!("skipped: {} not found", root.display());
-        return;
-    };
-    let expected: serde_json::Value = serde_json::from_str(&text).unwrap();
+fn panoptica_counts_through_eval() {
+    for (root, expected) in folders() {
+        panoptica_counts_through_eval_in(&root, &expected);
+    }
+}
+
+fn panoptica_counts_through_eval_in(root: &Path, expected: &serde_json::Value) {
     let mut checked = 0;
     for (name, case) in expected["cases"].as_object().unwrap() {
         let ndim = case["ndim"].as_u64().unwrap() as usize;
@@ -140,14 +144,23 @@ fn panoptica_counts_on_the_shared_cases() {
     println!("panoptica counts: {checked} labels checked");
 }
 
-/// The lesion reference folder: `DICEKIT_LESION_CASES`, else the shared one.
-fn shared_lesions() -> Option<(PathBuf, serde_json::Value)> {
-    let root = std::env::var_os("DICEKIT_LESION_CASES").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/lesions"),
-        PathBuf::from,
-    );
-    let text = std::fs::read_to_string(root.join("expected.json")).ok()?;
-    Some((root, serde_json::from_str(&text).unwrap()))
+/// The lesion reference folders: `DICEKIT_LESION_CASES` alone, else dicekit-metrics' committed
+/// peer cases and the shared folder (when present).
+fn folders() -> Vec<(PathBuf, serde_json::Value)> {
+    let roots = match std::env::var_os("DICEKIT_LESION_CASES") {
+        Some(dir) => vec![PathBuf::from(dir)],
+        None => vec![
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../dicekit-metrics/tests/golden/lesions"),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/lesions"),
+        ],
+    };
+    roots
+        .into_iter()
+        .filter_map(|root| {
+            let text = std::fs::read_to_string(root.join("expected.json")).ok()?;
+            Some((root, serde_json::from_str(&text).unwrap()))
+        })
+        .collect()
 }
 
 fn value(v: &serde_json::Value) -> f64 {
@@ -165,26 +178,31 @@ fn same(a: f64, b: f64) -> bool {
 /// (ProbNMS maxima, threshold 0.1, box 5, full connectivity): each case alone and the three
 /// pooled as one folder, under MONAI's curve and the ROC reference read both ways.
 #[test]
-fn froc_of_the_shared_probability_maps() {
-    let Some((root, expected)) = shared_lesions() else {
-        println!("skipped: shared reference not found");
-        return;
-    };
-    // The folder's ProbNMS settings (the shared folder: threshold 0.1, box 5, no smoothing).
-    let nms = &expected["settings"]["prob_nms"];
-    if nms["sigma"].as_f64().unwrap_or(0.0) != 0.0 || expected["froc_set"].is_null() {
-        println!("skipped: smoothing or no froc_set");
+fn froc_through_eval() {
+    for (root, expected) in folders() {
+        froc_through_eval_in(&root, &expected);
+    }
+}
+
+fn froc_through_eval_in(root: &Path, expected: &serde_json::Value) {
+    // The folder's ProbNMS settings (the shared folder: threshold 0.1, box 5, no smoothing);
+    // a case may carry its own (`froc.prob_nms`).
+    if expected["froc_set"].is_null() {
+        println!("skipped: no froc_set");
         return;
     }
-    let nms = ProbNms::new(
-        nms["prob_threshold"].as_f64().unwrap_or(0.1),
-        nms["box_size"].as_u64().unwrap_or(5) as usize,
-    );
-    let options = |convention| LesionEvalOptions {
+    let candidates = |nms: &serde_json::Value| Candidates::Maxima {
+        nms: ProbNms::new(
+            nms["prob_threshold"].as_f64().unwrap_or(0.1),
+            nms["box_size"].as_u64().unwrap_or(5) as usize,
+        ),
+        sigma: nms["sigma"].as_f64().unwrap_or(0.0),
+    };
+    let options = |convention, nms: &serde_json::Value| LesionEvalOptions {
         rule: MatchingRule::AnyOverlap,
         size_bins: vec![],
         froc: FrocOptions {
-            candidates: Candidates::Maxima(nms.clone()),
+            candidates: candidates(nms),
             convention,
             fp_rates: ROC_FP_RATES.to_vec(),
             ..FrocOptions::default()
@@ -196,28 +214,39 @@ fn froc_of_the_shared_probability_maps() {
         (FrocConvention::RocInterp, "reference_roc", "score_interp"),
         (FrocConvention::RocStep, "reference_roc", "score_step"),
     ];
+    let settings = &expected["settings"]["prob_nms"];
     let set_dir = temp("froc-set");
     let mut checked = 0;
-    for name in expected["froc_set"]["cases"].as_array().unwrap() {
+    let mut own_settings = false;
+    let set_cases = expected["froc_set"]["cases"].as_array().unwrap();
+    for name in set_cases {
         let name = name.as_str().unwrap();
         let file = |kind: &str| root.join(format!("cases/{name}_{kind}.nii.gz"));
         for (kind, sub) in [("pred", "pred"), ("gt", "truth"), ("prob", "prob")] {
             std::fs::create_dir_all(set_dir.join(sub)).unwrap();
             std::fs::copy(file(kind), set_dir.join(format!("{sub}/{name}.nii.gz"))).unwrap();
         }
+        let froc = &expected["cases"][name]["froc"];
+        let nms = if froc["prob_nms"].is_object() {
+            own_settings = true;
+            &froc["prob_nms"]
+        } else {
+            settings
+        };
         for (convention, peer, key) in conventions {
-            let mut o = options(convention);
+            let mut o = options(convention, nms);
             o.probabilities = Some(file("prob"));
             let set = evaluate_lesion_files(&file("pred"), &file("gt"), &o, |_, _| {}).unwrap();
             assert!(set.failures.is_empty(), "{:?}", set.failures);
-            let want = value(&expected["cases"][name]["froc"][peer][key]);
+            let want = value(&froc[peer][key]);
             let got = set.froc[0].all.score;
             assert!(same(got, want), "{name} {peer} {key}: {got} vs {want}");
             checked += 1;
         }
     }
-    for (convention, peer, key) in conventions {
-        let mut o = options(convention);
+    // The pooled set, when one setting serves every case.
+    for (convention, peer, key) in conventions.iter().filter(|_| !own_settings) {
+        let mut o = options(*convention, settings);
         o.probabilities = Some(set_dir.join("prob"));
         let set =
             evaluate_lesion_files(&set_dir.join("pred"), &set_dir.join("truth"), &o, |_, _| {})
@@ -225,7 +254,7 @@ fn froc_of_the_shared_probability_maps() {
         assert!(set.failures.is_empty(), "{:?}", set.failures);
         let want = value(&expected["froc_set"][peer][key]);
         let f = &set.froc[0].all;
-        assert_eq!(f.curve.n_images, 3);
+        assert_eq!(f.curve.n_images, set_cases.len());
         assert!(
             same(f.score, want),
             "set {peer} {key}: {} vs {want}",
@@ -313,13 +342,13 @@ fn froc_from_component_candidates_by_size() {
 /// `--brats` on the shared case files: BraTS 2023 (GLI and MET, every region's row) and BraTS
 /// 2025 (both parsers, every key) as the peers computed them from the same files.
 #[test]
-fn brats_of_the_shared_case_files() {
-    use dicekit_eval::{BratsProtocol, evaluate_brats_files};
-    use dicekit_metrics::{Brats2023Challenge, Brats2025Parser, BratsTask};
-    let Some((root, expected)) = shared_lesions() else {
-        println!("skipped: shared reference not found");
-        return;
-    };
+fn brats_through_eval() {
+    for (root, expected) in folders() {
+        brats_through_eval_in(&root, &expected);
+    }
+}
+
+fn brats_through_eval_in(root: &Path, expected: &serde_json::Value) {
     let num = |v: &serde_json::Value| match v {
         serde_json::Value::String(s) if s == "nan" => Some(f64::NAN),
         serde_json::Value::String(s) if s == "inf" => Some(f64::INFINITY),

@@ -239,9 +239,10 @@ fn lesions(args: &EvalArgs, eval: EvalOptions) -> ExitCode {
                     FrocScoreArg::Mean => ComponentScore::Mean,
                 },
             },
-            FrocCandidatesArg::Maxima => {
-                Candidates::Maxima(ProbNms::new(args.froc_threshold, args.froc_box))
-            }
+            FrocCandidatesArg::Maxima => Candidates::Maxima {
+                nms: ProbNms::new(args.froc_threshold, args.froc_box),
+                sigma: args.froc_sigma,
+            },
         },
         convention: match args.froc_convention {
             FrocConventionArg::RocInterp => FrocConvention::RocInterp,
