@@ -1,111 +1,114 @@
-//! One-to-one assignment as the peers compute it: scipy's `linear_sum_assignment` (ported
-//! step for step, so that ties go where scipy puts them) on the full cost matrix panoptica or
-//! MONAI builds, or per connected block of the overlap graph when that matrix is very large.
+//! One-to-one assignment as the peers compute it: a minimum-cost assignment that resolves ties
+//! as scipy's `linear_sum_assignment` does, on the full cost matrix panoptica or MONAI builds,
+//! or per connected block of the overlap graph when that matrix is very large.
 
-/// scipy's `linear_sum_assignment` (minimisation), step for step as its `rectangular_lsap`
-/// (Crouse's shortest augmenting path, columns scanned from the last, a tie for the lowest
-/// reduced cost going to an unassigned column), so that among equally good assignments it
-/// picks the one scipy picks. `cost` is row-major `nr x nc`, without NaN or -inf. Returns the
-/// `min(nr, nc)` assigned `(row, col)` pairs, ascending by row.
+/// A minimum-cost assignment of the row-major `nr x nc` matrix `cost` (finite entries, or
+/// `+inf` for forbidden pairs): `min(nr, nc)` pairs `(row, col)`, ascending by row, with the
+/// smallest total.
+///
+/// The algorithm is the shortest augmenting path method of Jonker and Volgenant in Crouse's
+/// rectangular form (IEEE TAES 2016), the one scipy's `linear_sum_assignment` implements, with
+/// scipy's observable choices so that equal-cost assignments come out as scipy (and so panoptica
+/// and MONAI) choose them: a matrix with more rows than columns is solved transposed; rows are
+/// added one at a time in order; each search keeps its not-yet-settled columns in a list that
+/// starts in descending order and loses the settled column by swap-removal; among columns at the
+/// same lowest distance the first in that list wins, unless a later one is still unassigned.
 pub(crate) fn linear_sum_assignment(cost: &[f64], nr: usize, nc: usize) -> Vec<(usize, usize)> {
     if nr == 0 || nc == 0 {
         return Vec::new();
     }
-    // A tall matrix is solved transposed, as scipy does.
-    let transpose = nc < nr;
-    let (nr, nc, cost): (usize, usize, std::borrow::Cow<[f64]>) = if transpose {
-        let mut t = vec![0.0; nr * nc];
-        for i in 0..nr {
-            for j in 0..nc {
-                t[j * nr + i] = cost[i * nc + j];
-            }
-        }
-        (nc, nr, t.into())
-    } else {
-        (nr, nc, cost.into())
-    };
-    const NONE: usize = usize::MAX;
-    let mut u = vec![0.0f64; nr];
-    let mut v = vec![0.0f64; nc];
-    let mut shortest = vec![f64::INFINITY; nc];
-    let mut path = vec![NONE; nc];
-    let mut col4row = vec![NONE; nr];
-    let mut row4col = vec![NONE; nc];
-    let mut sr = vec![false; nr];
-    let mut sc = vec![false; nc];
-    let mut remaining = vec![0usize; nc];
-    for cur_row in 0..nr {
-        // augmenting_path
-        let mut min_val = 0.0f64;
-        let mut num_remaining = nc;
-        for (it, r) in remaining.iter_mut().enumerate() {
-            *r = nc - it - 1;
-        }
-        sr.fill(false);
-        sc.fill(false);
-        shortest.fill(f64::INFINITY);
-        let mut sink = NONE;
-        let mut i = cur_row;
-        while sink == NONE {
-            let mut index = NONE;
-            let mut lowest = f64::INFINITY;
-            sr[i] = true;
-            for (it, &j) in remaining[..num_remaining].iter().enumerate() {
-                let r = min_val + cost[i * nc + j] - u[i] - v[j];
-                if r < shortest[j] {
-                    path[j] = i;
-                    shortest[j] = r;
+    if nc >= nr {
+        return assign_rows(cost, nr, nc);
+    }
+    let mut transposed = vec![0.0; nr * nc];
+    for (k, &c) in cost.iter().enumerate() {
+        transposed[(k % nc) * nr + k / nc] = c;
+    }
+    let mut pairs: Vec<(usize, usize)> = assign_rows(&transposed, nc, nr)
+        .into_iter()
+        .map(|(col, row)| (row, col))
+        .collect();
+    pairs.sort_unstable();
+    pairs
+}
+
+/// [`linear_sum_assignment`] when every row can be given a column (`nr <= nc`).
+fn assign_rows(cost: &[f64], nr: usize, nc: usize) -> Vec<(usize, usize)> {
+    let entry = |r: usize, c: usize| cost[r * nc + c];
+    // Dual potentials, and the current partial assignment both ways.
+    let mut row_potential = vec![0.0f64; nr];
+    let mut col_potential = vec![0.0f64; nc];
+    let mut owner_of_col: Vec<Option<usize>> = vec![None; nc];
+    let mut col_of_row: Vec<Option<usize>> = vec![None; nr];
+    let mut distance = vec![f64::INFINITY; nc];
+    let mut reached_from = vec![0usize; nc];
+    for start in 0..nr {
+        // Dijkstra from `start` over reduced costs, until a free column is settled.
+        distance.fill(f64::INFINITY);
+        let mut open: Vec<usize> = (0..nc).rev().collect();
+        let mut rows_seen = vec![start];
+        let mut cols_settled = Vec::new();
+        let mut radius = 0.0f64;
+        let mut row = start;
+        let free_col = loop {
+            let mut pick: Option<(usize, f64)> = None;
+            for (slot, &c) in open.iter().enumerate() {
+                // Same operation order as scipy, so equal sums stay equal.
+                let through_row = radius + entry(row, c) - row_potential[row] - col_potential[c];
+                if through_row < distance[c] {
+                    distance[c] = through_row;
+                    reached_from[c] = row;
                 }
-                if shortest[j] < lowest || (shortest[j] == lowest && row4col[j] == NONE) {
-                    lowest = shortest[j];
-                    index = it;
+                let free = owner_of_col[c].is_none();
+                let better = match pick {
+                    None => distance[c] < f64::INFINITY || free,
+                    Some((_, d)) => distance[c] < d || (distance[c] == d && free),
+                };
+                if better {
+                    pick = Some((slot, distance[c]));
                 }
             }
-            min_val = lowest;
-            if index == NONE {
-                // Infeasible (all +inf): cannot happen with finite costs.
+            // Every open column forbidden: no complete assignment (not with finite costs).
+            let Some((slot, d)) = pick else {
                 return Vec::new();
+            };
+            radius = d;
+            let c = open.swap_remove(slot);
+            cols_settled.push(c);
+            match owner_of_col[c] {
+                None => break c,
+                Some(r) => {
+                    row = r;
+                    rows_seen.push(r);
+                }
             }
-            let j = remaining[index];
-            if row4col[j] == NONE {
-                sink = j;
-            } else {
-                i = row4col[j];
-            }
-            sc[j] = true;
-            num_remaining -= 1;
-            remaining[index] = remaining[num_remaining];
-        }
-        // Update the dual variables.
-        u[cur_row] += min_val;
-        for i in 0..nr {
-            if sr[i] && i != cur_row {
-                u[i] += min_val - shortest[col4row[i]];
-            }
-        }
-        for j in 0..nc {
-            if sc[j] {
-                v[j] -= min_val - shortest[j];
+        };
+        // Potentials: keep every reduced cost >= 0 and the new path tight.
+        row_potential[start] += radius;
+        for &r in &rows_seen[1..] {
+            if let Some(c) = col_of_row[r] {
+                row_potential[r] += radius - distance[c];
             }
         }
-        // Augment the previous solution.
-        let mut j = sink;
+        for &c in &cols_settled {
+            col_potential[c] -= radius - distance[c];
+        }
+        // Flip the path back from the free column to `start`.
+        let mut c = free_col;
         loop {
-            let i = path[j];
-            row4col[j] = i;
-            std::mem::swap(&mut col4row[i], &mut j);
-            if i == cur_row {
-                break;
+            let r = reached_from[c];
+            owner_of_col[c] = Some(r);
+            match col_of_row[r].replace(c) {
+                Some(previous) if r != start => c = previous,
+                _ => break,
             }
         }
     }
-    let mut out: Vec<(usize, usize)> = if transpose {
-        col4row.iter().enumerate().map(|(c, &r)| (r, c)).collect()
-    } else {
-        col4row.iter().enumerate().map(|(r, &c)| (r, c)).collect()
-    };
-    out.sort_unstable();
-    out
+    col_of_row
+        .iter()
+        .enumerate()
+        .filter_map(|(r, c)| c.map(|c| (r, c)))
+        .collect()
 }
 
 /// Above this many matrix entries, [`assign_with_default`] solves each connected block of the
@@ -267,6 +270,30 @@ mod tests {
         for (cost, nr, nc, want) in cases {
             assert_eq!(linear_sum_assignment(cost, nr, nc), want, "{cost:?}");
         }
+    }
+
+    /// 60 random tie-heavy matrices (1-6 rows and columns, five distinct costs) with the pairs
+    /// scipy 1.17.1 `linear_sum_assignment` returns for them, one per line:
+    /// `nr nc | costs row-major | row,col ...`.
+    #[test]
+    fn lsa_ties_as_scipy_on_random_matrices() {
+        let text = include_str!("testdata/lsa_scipy_ties.txt");
+        let mut n = 0;
+        for line in text.lines() {
+            let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+            let dims: Vec<usize> = parts[0].split(' ').map(|v| v.parse().unwrap()).collect();
+            let cost: Vec<f64> = parts[1].split(' ').map(|v| v.parse().unwrap()).collect();
+            let want: Vec<(usize, usize)> = parts[2]
+                .split(' ')
+                .map(|p| {
+                    let (r, c) = p.split_once(',').unwrap();
+                    (r.parse().unwrap(), c.parse().unwrap())
+                })
+                .collect();
+            assert_eq!(linear_sum_assignment(&cost, dims[0], dims[1]), want, "{line}");
+            n += 1;
+        }
+        assert_eq!(n, 60);
     }
 
     /// Blocks and the full matrix agree on the optimum.

@@ -119,7 +119,7 @@ pub enum MatchingRule {
     /// pairs with `score >= threshold` are candidates, and the matching maximises the sum of
     /// `score + 1e-6` over its pairs (panoptica's cost matrix: `1 - score` for candidates,
     /// `1 + 1e-6` otherwise), so among equal totals the one with more pairs wins. Solved by
-    /// scipy's `linear_sum_assignment` (ported) on that matrix over lesion ids ascending, so
+    /// a minimum-cost assignment with scipy's `linear_sum_assignment` tie rules on that matrix over lesion ids ascending, so
     /// ties are resolved as in panoptica when the ids are numbered as panoptica numbers them.
     Bipartite {
         /// The score compared and maximised.
