@@ -290,7 +290,11 @@ mod tests {
                     (r.parse().unwrap(), c.parse().unwrap())
                 })
                 .collect();
-            assert_eq!(linear_sum_assignment(&cost, dims[0], dims[1]), want, "{line}");
+            assert_eq!(
+                linear_sum_assignment(&cost, dims[0], dims[1]),
+                want,
+                "{line}"
+            );
             n += 1;
         }
         assert_eq!(n, 60);
