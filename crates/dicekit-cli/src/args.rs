@@ -356,6 +356,9 @@ pub struct EvalArgs {
         requires = "lesions"
     )]
     pub size_bins: Vec<f64>,
+    /// With --lesions: the unit of --size-bins.
+    #[arg(long, value_enum, default_value_t = SizeUnitArg::Mm3, requires = "lesions")]
+    pub size_unit: SizeUnitArg,
     /// With --lesions: also the mean ASSD and HD95 of the matched lesions (panoptica's
     /// per-lesion geometry).
     #[arg(long, requires = "lesions")]
@@ -483,6 +486,15 @@ pub enum BratsParserArg {
     Mets,
     /// parse_seg_results.
     Seg,
+}
+
+/// The unit of lesion-size bins (`dicekit_eval::SizeUnit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SizeUnitArg {
+    /// mm^3 (pixels for images without spacing).
+    Mm3,
+    /// Voxels (pixels), whatever the spacing.
+    Voxels,
 }
 
 /// FROC candidate sources (`dicekit_eval::Candidates`).

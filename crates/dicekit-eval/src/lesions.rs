@@ -42,9 +42,11 @@ pub struct LesionEvalOptions {
     /// instances stay apart; no components are formed), reported as label 1 (MONAI's and
     /// panoptica's `UNMATCHED_INSTANCE` input).
     pub instances: bool,
-    /// Upper edges (mm^3; pixels for PNG/TIFF without spacing) of the size bins, ascending;
-    /// the last bin is open. Empty: no bins.
+    /// Upper edges (in `size_unit`) of the size bins, ascending; the last bin is open. Empty:
+    /// no bins.
     pub size_bins: Vec<f64>,
+    /// The unit of the bin edges: mm^3 (pixels for PNG/TIFF without spacing) or voxels.
+    pub size_unit: SizeUnit,
     /// Also the surface distances of every matched pair (panoptica's per-lesion geometry:
     /// ASSD as the mean of the two directed means, HD95 of both directions pooled).
     pub distances: bool,
@@ -63,9 +65,30 @@ impl Default for LesionEvalOptions {
             rule: MatchingRule::AnyOverlap,
             instances: false,
             size_bins: vec![10.0, 100.0, 1000.0],
+            size_unit: SizeUnit::Mm3,
             distances: false,
             probabilities: None,
             froc: FrocOptions::default(),
+        }
+    }
+}
+
+/// The unit of lesion sizes in the size bins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SizeUnit {
+    /// Volume in mm^3: voxels times the voxel volume (pixels for images without spacing).
+    #[default]
+    Mm3,
+    /// Voxels (pixels), whatever the spacing.
+    Voxels,
+}
+
+impl SizeUnit {
+    /// `mm3` or `voxels`, as the bins are named.
+    pub fn name(self) -> &'static str {
+        match self {
+            SizeUnit::Mm3 => "mm3",
+            SizeUnit::Voxels => "voxels",
         }
     }
 }
@@ -85,15 +108,18 @@ pub struct SizeBin {
     pub missed: u64,
     /// Predicted lesions in the bin that match nothing.
     pub false_positives: u64,
+    /// The unit of `lo` and `hi`.
+    pub unit: SizeUnit,
 }
 
 impl SizeBin {
-    /// `[lo, hi) mm3`, as the rows name the bin.
+    /// `[lo, hi) mm3` (or `voxels`), as the rows name the bin.
     pub fn name(&self) -> String {
+        let unit = self.unit.name();
         if self.hi.is_infinite() {
-            format!(">= {} mm3", self.lo)
+            format!(">= {} {unit}", self.lo)
         } else {
-            format!("[{}, {}) mm3", self.lo, self.hi)
+            format!("[{}, {}) {unit}", self.lo, self.hi)
         }
     }
 }
@@ -167,13 +193,14 @@ pub struct LabelLesions {
 }
 
 impl LabelLesions {
-    fn empty(label: u32, edges: &[f64]) -> Self {
+    fn empty(label: u32, edges: &[f64], unit: SizeUnit) -> Self {
         let mut bins = Vec::new();
         let mut lo = 0.0;
         for &hi in edges.iter().chain(std::iter::once(&f64::INFINITY)) {
             bins.push(SizeBin {
                 lo,
                 hi,
+                unit,
                 ..SizeBin::default()
             });
             lo = hi;
@@ -489,7 +516,10 @@ where
         nsd_tolerance_mm: None,
     };
     let bin_of = |voxels: u64, out: &mut LabelLesions| -> Option<usize> {
-        let v = voxels as f64 * voxel_mm3;
+        let v = match options.size_unit {
+            SizeUnit::Mm3 => voxels as f64 * voxel_mm3,
+            SizeUnit::Voxels => voxels as f64,
+        };
         out.bins.iter().position(|b| v >= b.lo && v < b.hi)
     };
     let mut out = Vec::with_capacity(labels.len());
@@ -507,7 +537,7 @@ where
         let ev =
             LesionEvaluation::new(&pl, &tl, options.rule, &lesion_options).map_err(metric_error)?;
         let m = &ev.matching;
-        let mut l = LabelLesions::empty(label, &options.size_bins);
+        let mut l = LabelLesions::empty(label, &options.size_bins, options.size_unit);
         l.cases = 1;
         l.reference = m.n_reference as u64;
         l.predicted = m.n_pred as u64;
@@ -716,7 +746,7 @@ impl LesionEvaluationSet {
         options: &LesionEvalOptions,
     ) -> Result<Self, EvalError> {
         check_size_bins(&options.size_bins)?;
-        complete_labels(&mut results, &options.size_bins);
+        complete_labels(&mut results, &options.size_bins, options.size_unit);
         let froc = set_froc(&results, options)?;
         Ok(LesionEvaluationSet {
             results,
@@ -736,7 +766,7 @@ fn check_size_bins(bins: &[f64]) -> Result<(), EvalError> {
     Ok(())
 }
 
-fn complete_labels(results: &mut [LesionCaseResult], size_bins: &[f64]) {
+fn complete_labels(results: &mut [LesionCaseResult], size_bins: &[f64], unit: SizeUnit) {
     let all: Vec<u32> = {
         let mut v: Vec<u32> = results
             .iter()
@@ -749,7 +779,7 @@ fn complete_labels(results: &mut [LesionCaseResult], size_bins: &[f64]) {
     for r in results.iter_mut() {
         for &label in &all {
             if !r.labels.iter().any(|l| l.label == label) {
-                let mut l = LabelLesions::empty(label, size_bins);
+                let mut l = LabelLesions::empty(label, size_bins, unit);
                 l.cases = 1;
                 r.labels.push(l);
             }
@@ -801,7 +831,13 @@ impl LesionEvaluationSet {
         for r in &self.results {
             for l in &r.labels {
                 out.entry(l.label)
-                    .or_insert_with(|| LabelLesions::empty(l.label, &self.options.size_bins))
+                    .or_insert_with(|| {
+                        LabelLesions::empty(
+                            l.label,
+                            &self.options.size_bins,
+                            self.options.size_unit,
+                        )
+                    })
                     .add(l);
             }
         }
@@ -910,11 +946,12 @@ impl LesionEvaluationSet {
     /// `(size bin name, label FROC, FROC)` of every label: all lesions ("all"), then each bin
     /// with lesions.
     pub fn froc_rows(&self) -> Vec<(String, &LabelFroc, &dicekit_metrics::Froc)> {
-        let names: Vec<String> = LabelLesions::empty(0, &self.options.size_bins)
-            .bins
-            .iter()
-            .map(SizeBin::name)
-            .collect();
+        let names: Vec<String> =
+            LabelLesions::empty(0, &self.options.size_bins, self.options.size_unit)
+                .bins
+                .iter()
+                .map(SizeBin::name)
+                .collect();
         let mut out = Vec::new();
         for lf in &self.froc {
             out.push(("all".to_string(), lf, &lf.all));
@@ -1098,9 +1135,13 @@ mod tests {
 
     #[test]
     fn bins_partition_the_sizes() {
-        let l = LabelLesions::empty(1, &[10.0, 100.0]);
+        let l = LabelLesions::empty(1, &[10.0, 100.0], SizeUnit::Mm3);
         let names: Vec<String> = l.bins.iter().map(SizeBin::name).collect();
         assert_eq!(names, ["[0, 10) mm3", "[10, 100) mm3", ">= 100 mm3"]);
-        assert!(LabelLesions::empty(1, &[]).bins.is_empty());
+        assert!(
+            LabelLesions::empty(1, &[], SizeUnit::Voxels)
+                .bins
+                .is_empty()
+        );
     }
 }

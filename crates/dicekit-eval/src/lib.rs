@@ -45,7 +45,7 @@ pub use froc::{
 };
 pub use lesions::{
     LabelLesions, LesionCaseResult, LesionEvalOptions, LesionEvaluationSet, LesionListRow, SizeBin,
-    evaluate_case_lesions, evaluate_lesion_files, lesions_of_maps,
+    SizeUnit, evaluate_case_lesions, evaluate_lesion_files, lesions_of_maps,
 };
 pub use output::{Record, csv_rows, json_rows, records, table};
 pub use pairing::{CasePair, Pairing, pair_inputs};

@@ -87,6 +87,14 @@ fn found_missed_false_and_size_bins() {
             .starts_with("case,label,size_bin,metric,value\n")
     );
     assert!(set.table().contains("By lesion size"));
+    // The same bins in voxels (spacing 1 here): the same counts, named so.
+    let in_voxels = LesionEvalOptions {
+        size_unit: dicekit_eval::SizeUnit::Voxels,
+        ..options.clone()
+    };
+    let v = evaluate_lesion_files(&p, &t, &in_voxels, |_, _| {}).unwrap();
+    assert_eq!(v.results[0].labels[0].bins[0].name(), "[0, 2) voxels");
+    assert_eq!(v.results[0].labels[0].bins[1].missed, 1);
     // Bad bins are an error naming them.
     let bad = LesionEvalOptions {
         size_bins: vec![10.0, 2.0],

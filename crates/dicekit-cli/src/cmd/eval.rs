@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use dicekit_eval::{
     BratsEvaluationSet, BratsProtocol, Candidates, EvalError, EvalOptions, Evaluation, FrocOptions,
-    LesionEvalOptions, LesionEvaluationSet, ProbabilityChannels, SpacingSource,
+    LesionEvalOptions, LesionEvaluationSet, ProbabilityChannels, SizeUnit, SpacingSource,
     evaluate_brats_files, evaluate_files, evaluate_lesion_files,
 };
 use dicekit_metrics::{
@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::args::{
     BratsArg, BratsParserArg, ChannelsArg, EvalArgs, Format, FrocCandidatesArg, FrocConventionArg,
-    FrocScoreArg, MatchArg, SpacingFrom,
+    FrocScoreArg, MatchArg, SizeUnitArg, SpacingFrom,
 };
 
 /// Runs `dicekit eval`; bad input prints one line per problem and exits 2.
@@ -262,6 +262,10 @@ fn lesions(args: &EvalArgs, eval: EvalOptions) -> ExitCode {
         rule,
         instances: args.instances,
         size_bins: args.size_bins.clone(),
+        size_unit: match args.size_unit {
+            SizeUnitArg::Mm3 => SizeUnit::Mm3,
+            SizeUnitArg::Voxels => SizeUnit::Voxels,
+        },
         distances: args.lesion_distances,
         probabilities: args.probabilities.clone(),
         froc,
