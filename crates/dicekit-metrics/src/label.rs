@@ -12,7 +12,7 @@ mod sealed {
 /// A voxel type of a label map: `u8`, `u16`, `u32`, or `bool` (a mask: `true` is label 1).
 /// Labels are always named as `u32`; a label that does not fit the type is absent.
 pub trait Label:
-    Copy + PartialEq + Send + Sync + std::fmt::Debug + 'static + sealed::Sealed
+    Copy + PartialEq + Send + Sync + std::fmt::Debug + Into<u32> + 'static + sealed::Sealed
 {
     /// Background (label 0).
     const ZERO: Self;

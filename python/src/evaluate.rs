@@ -1,0 +1,228 @@
+//! `evaluate` (arrays in memory) and `evaluate_files` (what `dicekit eval` reads): one record
+//! per case, label and metric, with the keys and values of `dicekit eval --format json`.
+use std::path::PathBuf;
+
+use dicekit_eval::{CaseResult, EvalOptions, SpacingSource};
+use dicekit_metrics::{
+    Convention, Label, LabelEvaluation, MetricError, MetricKind, centreline_counts_per_label,
+    evaluate_label_maps, labels_present,
+};
+use ndarray::ArrayViewD;
+use pyo3::exceptions::PyOSError;
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+use crate::arrays::{self, Pair, PairFn};
+use crate::convert::{self, Empty};
+use crate::errors;
+
+/// Every label's evaluation of one pair (the labels given, else those present, else label 1).
+pub struct Evaluate<'s> {
+    pub spacing: &'s [f64],
+    pub labels: Option<&'s [u32]>,
+    pub convention: Convention,
+    pub tolerance: f64,
+    pub cl_dice: bool,
+}
+
+impl PairFn for Evaluate<'_> {
+    type Out = Result<Vec<LabelEvaluation>, MetricError>;
+    fn run<T: Label>(self, p: &ArrayViewD<T>, t: &ArrayViewD<T>) -> Self::Out {
+        let labels = match self.labels {
+            Some(l) => l.to_vec(),
+            None => {
+                let l = labels_present(p, t);
+                if l.is_empty() { vec![1] } else { l }
+            }
+        };
+        let mut evals =
+            evaluate_label_maps(p, t, self.spacing, &labels, self.convention, self.tolerance)?;
+        if self.cl_dice {
+            let counts = centreline_counts_per_label(p, t, &labels)?;
+            for (e, c) in evals.iter_mut().zip(counts) {
+                e.scores.push((MetricKind::ClDice, c.cl_dice()));
+            }
+        }
+        Ok(evals)
+    }
+}
+
+/// The metric names asked for, checked against the registry.
+pub fn metric_filter(metrics: Option<Vec<String>>) -> PyResult<Option<Vec<MetricKind>>> {
+    let Some(names) = metrics else {
+        return Ok(None);
+    };
+    names
+        .iter()
+        .map(|n| {
+            MetricKind::from_name(n).ok_or_else(|| {
+                let known: Vec<&str> = MetricKind::ALL.iter().map(|m| m.name()).collect();
+                errors::value(format!(
+                    "metric {n:?}: expected one of {}",
+                    known.join(", ")
+                ))
+            })
+        })
+        .collect::<PyResult<Vec<_>>>()
+        .map(Some)
+}
+
+/// The per-label rows of one case as `dicekit eval` writes them, filtered and with `value`
+/// resolved by `empty` (`None`: left `None` where undefined, as the CLI writes it).
+pub fn case_rows(
+    result: &CaseResult,
+    convention: Convention,
+    tolerance: f64,
+    metrics: Option<&[MetricKind]>,
+    empty: Option<Empty>,
+) -> PyResult<Vec<serde_json::Value>> {
+    let one = std::slice::from_ref(result);
+    let mut rows = Vec::new();
+    for row in dicekit_eval::json_rows(one, convention, tolerance) {
+        if row["case"] != result.name.as_str() {
+            continue; // the aggregate rows of a one-case set
+        }
+        let metric = row["metric"].as_str().and_then(MetricKind::from_name);
+        if let (Some(keep), Some(m)) = (metrics, metric)
+            && !keep.contains(&m)
+        {
+            continue;
+        }
+        rows.push(row);
+    }
+    if let Some(policy) = empty {
+        for row in &mut rows {
+            let label = row["label"].as_u64().unwrap_or(0) as u32;
+            let Some(m) = row["metric"].as_str().and_then(MetricKind::from_name) else {
+                continue;
+            };
+            let score = result
+                .labels
+                .iter()
+                .find(|l| l.label == label)
+                .and_then(|l| l.scores.iter().find(|(k, _)| *k == m))
+                .map(|(_, s)| *s);
+            if let Some(s) = score {
+                let v = policy.resolve(s, m, convention)?;
+                row["value"] = serde_json::Number::from_f64(v)
+                    .map_or_else(|| serde_json::Value::String(v.to_string()), Into::into);
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// Overlap and surface metrics of two label maps in memory.
+#[pyfunction]
+#[pyo3(signature = (pred, truth, *, spacing=None, labels=None, convention="monai", tolerance=1.0, metrics=None, empty=None, case=None, cl_dice=false))]
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate<'py>(
+    py: Python<'py>,
+    pred: &Bound<'py, PyAny>,
+    truth: &Bound<'py, PyAny>,
+    spacing: Option<Vec<f64>>,
+    labels: Option<Vec<u32>>,
+    convention: &str,
+    tolerance: f64,
+    metrics: Option<Vec<String>>,
+    empty: Option<&str>,
+    case: Option<String>,
+    cl_dice: bool,
+) -> PyResult<Bound<'py, PyList>> {
+    let convention = convert::convention(convention)?;
+    let metrics = metric_filter(metrics)?;
+    let empty = empty.map(Empty::parse).transpose()?;
+    if !(tolerance.is_finite() && tolerance >= 0.0) {
+        return Err(errors::value(format!(
+            "tolerance must be a finite number >= 0, got {tolerance}"
+        )));
+    }
+    let (p, t) = (arrays::input(pred, "pred")?, arrays::input(truth, "truth")?);
+    let pair = Pair::new(&p, &t)?;
+    let spacing = arrays::spacing(spacing, p.shape().len())?;
+    let evals = py
+        .detach(|| {
+            pair.apply(Evaluate {
+                spacing: &spacing,
+                labels: labels.as_deref(),
+                convention,
+                tolerance,
+                cl_dice,
+            })
+        })
+        .map_err(errors::metric)?;
+    let result = CaseResult {
+        name: case.clone().unwrap_or_default(),
+        labels: evals,
+    };
+    let mut rows = case_rows(&result, convention, tolerance, metrics.as_deref(), empty)?;
+    if case.is_none() {
+        for r in &mut rows {
+            r["case"] = serde_json::Value::Null;
+        }
+    }
+    convert::rows(py, &rows)
+}
+
+/// Every case of two files or folders, as `dicekit eval --format json` prints them.
+#[pyfunction]
+#[pyo3(signature = (pred, truth, *, spacing=None, spacing_from=None, labels=None, convention="monai", tolerance=1.0, cl_dice=false, errors="raise"))]
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_files<'py>(
+    py: Python<'py>,
+    pred: PathBuf,
+    truth: PathBuf,
+    spacing: Option<Vec<f64>>,
+    spacing_from: Option<&str>,
+    labels: Option<Vec<u32>>,
+    convention: &str,
+    tolerance: f64,
+    cl_dice: bool,
+    errors: &str,
+) -> PyResult<Bound<'py, PyList>> {
+    let options = EvalOptions {
+        spacing,
+        spacing_from: match spacing_from {
+            None => None,
+            Some("truth") => Some(SpacingSource::Truth),
+            Some("pred") => Some(SpacingSource::Pred),
+            Some(s) => {
+                return Err(errors::value(format!(
+                    "spacing_from={s:?}: expected 'truth' or 'pred'"
+                )));
+            }
+        },
+        labels,
+        convention: convert::convention(convention)?,
+        tolerance,
+        cl_dice,
+    };
+    let raise = match errors {
+        "raise" => true,
+        "warn" => false,
+        _ => {
+            return Err(errors::value(format!(
+                "errors={errors:?}: expected 'raise' or 'warn'"
+            )));
+        }
+    };
+    let evaluation = py
+        .detach(|| dicekit_eval::evaluate_files(&pred, &truth, &options, |_, _| {}))
+        .map_err(errors::eval)?;
+    if let Some(first) = evaluation.failures.first() {
+        let all: Vec<String> = evaluation.failures.iter().map(|e| e.to_string()).collect();
+        if raise {
+            let message = all.join("; ");
+            return Err(if errors::is_os(first) {
+                PyOSError::new_err(message)
+            } else {
+                errors::value(message)
+            });
+        }
+        let warnings = py.import("warnings")?;
+        for m in &all {
+            warnings.call_method1("warn", (m.as_str(),))?;
+        }
+    }
+    convert::rows(py, &evaluation.json_rows())
+}
