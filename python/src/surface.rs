@@ -1,8 +1,8 @@
 //! `SurfaceDistances`: the distances between two surfaces computed once, then HD, HD95, ASSD
 //! and NSD under a convention.
 use dicekit_metrics::{
-    Convention, Direction, Label, MetricError, MetricKind, Percentile, SurfaceDistances as Distances,
-    SurfaceMean,
+    Convention, Direction, Label, MetricError, MetricKind, Percentile,
+    SurfaceDistances as Distances, SurfaceMean,
 };
 use ndarray::ArrayViewD;
 use pyo3::prelude::*;
