@@ -251,23 +251,25 @@ impl Accumulator {
 
     /// Aggregates of the set: per label the Dice and IoU of the counts summed over the cases
     /// (micro) and the mean of each metric over the cases (empty results left out and counted);
-    /// over labels the mean of the per-label summed-count Dice (macro) and the generalized Dice
-    /// of the summed counts (weights `1 / G_c^2`).
+    /// over labels the mean of the per-label summed-count Dice as the convention takes a mean
+    /// over classes (macro: a class the peer scores NaN is left out; under MONAI, 0 when every
+    /// class is, as `DiceMetric` reduces; otherwise `None`) and the generalized Dice of the
+    /// summed counts (weights `1 / G_c^2`).
     fn aggregate<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let results = self.results();
         let aggs = aggregates(&results);
         let out = PyDict::new(py);
         let labels = PyList::empty(py);
-        let mut dices = Vec::new();
+        let mut dices: Vec<Score> = Vec::new();
         let mut summed: Vec<ConfusionCounts> = Vec::new();
         for (label, agg) in &aggs {
             let d = PyDict::new(py);
             d.set_item("label", *label)?;
             d.set_item("cases", results.len())?;
-            let dice = self.convention.dice(&agg.counts).value();
-            dices.extend(dice);
+            let dice = self.convention.dice(&agg.counts);
+            dices.push(dice);
             summed.push(agg.counts);
-            d.set_item("dice_all_voxels", dice)?;
+            d.set_item("dice_all_voxels", dice.value())?;
             d.set_item(
                 "iou_all_voxels",
                 self.convention.jaccard(&agg.counts).value(),
@@ -285,7 +287,13 @@ impl Accumulator {
         out.set_item("labels", labels)?;
         out.set_item(
             "macro_dice",
-            (!dices.is_empty()).then(|| dices.iter().sum::<f64>() / dices.len() as f64),
+            (!dices.is_empty())
+                .then(|| {
+                    self.convention
+                        .mean_over_classes(MetricKind::Dice, &dices)
+                        .value()
+                })
+                .flatten(),
         )?;
         out.set_item(
             "generalized_dice",
