@@ -53,8 +53,9 @@ __all__ = [
 
 
 def _calibration_inputs(confidence: Any, correct: Any) -> tuple[np.ndarray, np.ndarray]:
-    c = np.ascontiguousarray(np.asarray(confidence, dtype=np.float64).ravel())
-    y = np.ascontiguousarray(np.asarray(correct).astype(bool, copy=False).ravel())
+    # C-contiguous, aligned, native byte order: what the extension reads in place.
+    c = np.require(np.asarray(confidence, dtype=np.float64).ravel(), requirements=["C", "A"])
+    y = np.require(np.asarray(correct).astype(bool, copy=False).ravel(), requirements=["C", "A"])
     return c, y
 
 
@@ -140,7 +141,7 @@ def evaluate_lesions(
     """
     probs = None
     if probabilities is not None:
-        probs = np.asarray(probabilities, dtype=np.float32)
+        probs = np.require(probabilities, dtype=np.float32, requirements=["A"])
     return _evaluate_lesions(
         pred,
         truth,

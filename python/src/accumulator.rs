@@ -115,9 +115,10 @@ impl Accumulator {
     fn new(
         convention: &str,
         tolerance: f64,
-        labels: Option<Vec<u32>>,
+        labels: Option<Vec<i64>>,
         cl_dice: bool,
     ) -> PyResult<Self> {
+        let labels = arrays::labels(labels)?;
         if !(tolerance.is_finite() && tolerance >= 0.0) {
             return Err(errors::value(format!(
                 "tolerance must be a finite number >= 0, got {tolerance}"

@@ -140,7 +140,7 @@ pub fn evaluate<'py>(
     pred: &Bound<'py, PyAny>,
     truth: &Bound<'py, PyAny>,
     spacing: Option<Vec<f64>>,
-    labels: Option<Vec<u32>>,
+    labels: Option<Vec<i64>>,
     convention: &str,
     tolerance: f64,
     metrics: Option<Vec<String>>,
@@ -149,6 +149,7 @@ pub fn evaluate<'py>(
     cl_dice: bool,
 ) -> PyResult<Bound<'py, PyList>> {
     let convention = convert::convention(convention)?;
+    let labels = arrays::labels(labels)?;
     let metrics = metric_filter(metrics, cl_dice)?;
     let empty = empty.map(Empty::parse).transpose()?;
     if !(tolerance.is_finite() && tolerance >= 0.0) {
@@ -199,12 +200,13 @@ pub fn evaluate_files<'py>(
     truth: PathBuf,
     spacing: Option<Vec<f64>>,
     spacing_from: Option<&str>,
-    labels: Option<Vec<u32>>,
+    labels: Option<Vec<i64>>,
     convention: &str,
     tolerance: f64,
     cl_dice: bool,
     errors: &str,
 ) -> PyResult<Bound<'py, PyList>> {
+    let labels = arrays::labels(labels)?;
     let options = EvalOptions {
         spacing,
         spacing_from: match spacing_from {

@@ -46,13 +46,14 @@ impl Surface {
         py: Python<'_>,
         pred: &Bound<'_, PyAny>,
         truth: &Bound<'_, PyAny>,
-        label: u32,
+        label: i64,
         spacing: Option<Vec<f64>>,
         convention: &str,
         empty: &str,
     ) -> PyResult<Self> {
         let convention = convert::convention(convention)?;
         let empty = Empty::parse(empty)?;
+        let label = arrays::label(label)?;
         let (p, t) = (arrays::input(pred, "pred")?, arrays::input(truth, "truth")?);
         let pair = Pair::new(&p, &t)?;
         let spacing = arrays::spacing(spacing, p.shape().len())?;
