@@ -16,10 +16,14 @@ use crate::arrays::{self, Pair, PairFn};
 use crate::convert::{self, Empty};
 use crate::errors;
 
-/// Every label's evaluation of one pair (the labels given, else those present, else label 1).
+/// Every label's evaluation of one pair (the labels given, else those present, else label 1
+/// when `label_one` is set).
 pub struct Evaluate<'s> {
     pub spacing: &'s [f64],
     pub labels: Option<&'s [u32]>,
+    /// Score label 1 of a pair without labels (`evaluate`); an accumulator's case keeps none, as
+    /// `dicekit eval` does, and the set's labels complete it.
+    pub label_one: bool,
     pub convention: Convention,
     pub tolerance: f64,
     pub cl_dice: bool,
@@ -32,7 +36,11 @@ impl PairFn for Evaluate<'_> {
             Some(l) => l.to_vec(),
             None => {
                 let l = labels_present(p, t);
-                if l.is_empty() { vec![1] } else { l }
+                if l.is_empty() && self.label_one {
+                    vec![1]
+                } else {
+                    l
+                }
             }
         };
         let mut evals =
@@ -165,6 +173,7 @@ pub fn evaluate<'py>(
             pair.apply(Evaluate {
                 spacing: &spacing,
                 labels: labels.as_deref(),
+                label_one: true,
                 convention,
                 tolerance,
                 cl_dice,
