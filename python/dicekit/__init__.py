@@ -72,7 +72,9 @@ def reliability_bins(
     Each bin: ``lower``, ``upper``, ``count``, mean ``confidence`` and ``accuracy`` (``None``
     when empty). ``binning``: ``equal_width`` (``bins`` bins of width 1/bins) or ``equal_mass``
     (the same number of samples each). ``edges``: ``right`` puts a value on an edge in the lower
-    bin, ``(lo, hi]`` (Guo et al., torchmetrics); ``left`` in the upper one, ``[lo, hi)`` (netcal).
+    bin, ``(lo, hi]`` (Guo et al.'s reference code); ``left`` in the upper one, ``[lo, hi)``
+    (netcal, and torchmetrics 1.9, whose ``bucketize`` also gives a confidence of exactly 1 a bin
+    of its own).
     """
     c, y = _calibration_inputs(confidence, correct)
     return _dicekit.reliability_bins(c, y, bins=bins, binning=binning, edges=edges)

@@ -24,7 +24,7 @@ fn edge(name: &str) -> PyResult<EdgeRule> {
         "right" => Ok(EdgeRule::RightClosed),
         "left" => Ok(EdgeRule::LeftClosed),
         _ => Err(errors::value(format!(
-            "edges={name:?}: expected 'right' ((lo, hi], torchmetrics) or 'left' ([lo, hi), netcal)"
+            "edges={name:?}: expected 'right' ((lo, hi], Guo et al.) or 'left' ([lo, hi), netcal, torchmetrics)"
         ))),
     }
 }
