@@ -53,8 +53,9 @@ __all__ = [
 
 
 def _calibration_inputs(confidence: Any, correct: Any) -> tuple[np.ndarray, np.ndarray]:
-    c = np.ascontiguousarray(np.asarray(confidence, dtype=np.float64).ravel())
-    y = np.ascontiguousarray(np.asarray(correct).astype(bool, copy=False).ravel())
+    # C-contiguous, aligned, native byte order: what the extension reads in place.
+    c = np.require(np.asarray(confidence, dtype=np.float64).ravel(), requirements=["C", "A"])
+    y = np.require(np.asarray(correct).astype(bool, copy=False).ravel(), requirements=["C", "A"])
     return c, y
 
 
@@ -71,7 +72,9 @@ def reliability_bins(
     Each bin: ``lower``, ``upper``, ``count``, mean ``confidence`` and ``accuracy`` (``None``
     when empty). ``binning``: ``equal_width`` (``bins`` bins of width 1/bins) or ``equal_mass``
     (the same number of samples each). ``edges``: ``right`` puts a value on an edge in the lower
-    bin, ``(lo, hi]`` (Guo et al., torchmetrics); ``left`` in the upper one, ``[lo, hi)`` (netcal).
+    bin, ``(lo, hi]`` (Guo et al.'s reference code); ``left`` in the upper one, ``[lo, hi)``
+    (netcal, and torchmetrics 1.9, whose ``bucketize`` also gives a confidence of exactly 1 a bin
+    of its own).
     """
     c, y = _calibration_inputs(confidence, correct)
     return _dicekit.reliability_bins(c, y, bins=bins, binning=binning, edges=edges)
@@ -140,7 +143,7 @@ def evaluate_lesions(
     """
     probs = None
     if probabilities is not None:
-        probs = np.asarray(probabilities, dtype=np.float32)
+        probs = np.require(probabilities, dtype=np.float32, requirements=["A"])
     return _evaluate_lesions(
         pred,
         truth,

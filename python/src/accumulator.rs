@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use dicekit_eval::{CaseResult, EvalOptions, aggregates, complete_labels, json_rows};
 use dicekit_metrics::{
-    ConfusionCounts, Convention, EmptySide, GdsWeights, LabelEvaluation, MetricKind, Score,
-    generalized_dice_score,
+    ConfusionCounts, Convention, EmptySide, GdsWeights, LabelEvaluation, MetricKind, PeerValue,
+    Score, generalized_dice_score,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
@@ -115,9 +115,10 @@ impl Accumulator {
     fn new(
         convention: &str,
         tolerance: f64,
-        labels: Option<Vec<u32>>,
+        labels: Option<Vec<i64>>,
         cl_dice: bool,
     ) -> PyResult<Self> {
+        let labels = arrays::labels(labels)?;
         if !(tolerance.is_finite() && tolerance >= 0.0) {
             return Err(errors::value(format!(
                 "tolerance must be a finite number >= 0, got {tolerance}"
@@ -160,6 +161,7 @@ impl Accumulator {
                 pair.apply(Evaluate {
                     spacing: &spacing,
                     labels: labels.as_deref(),
+                    label_one: false,
                     convention,
                     tolerance,
                     cl_dice,
@@ -177,7 +179,7 @@ impl Accumulator {
     }
 
     /// Scores one case from files, as `dicekit eval` reads them (the case named after the
-    /// prediction file unless `case` is given).
+    /// reference file, as `dicekit eval` names a pair of files, unless `case` is given).
     #[pyo3(signature = (pred, truth, *, spacing=None, spacing_from=None, case=None))]
     fn add_files(
         &mut self,
@@ -206,7 +208,7 @@ impl Accumulator {
             cl_dice: self.cl_dice,
         };
         options.validate().map_err(errors::eval)?;
-        let name = case.unwrap_or_else(|| dicekit_data::case_name(&pred));
+        let name = case.unwrap_or_else(|| dicekit_data::case_name(&truth));
         if self.cases.contains_key(&name) {
             return Err(errors::value(format!(
                 "case {name:?} is already in this accumulator (give every case its own name)"
@@ -251,23 +253,26 @@ impl Accumulator {
 
     /// Aggregates of the set: per label the Dice and IoU of the counts summed over the cases
     /// (micro) and the mean of each metric over the cases (empty results left out and counted);
-    /// over labels the mean of the per-label summed-count Dice (macro) and the generalized Dice
-    /// of the summed counts (weights `1 / G_c^2`).
+    /// over labels the mean of the per-label summed-count Dice as the convention takes a mean
+    /// over classes (macro: a class the peer scores NaN is left out; under MONAI, 0 when every
+    /// class is, as `DiceMetric` reduces; otherwise `None`) and the generalized Dice of the
+    /// summed counts (weights `1 / G_c^2`; where a side is empty, MONAI's
+    /// `GeneralizedDiceScore` value: 1 when both are, else 0).
     fn aggregate<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let results = self.results();
         let aggs = aggregates(&results);
         let out = PyDict::new(py);
         let labels = PyList::empty(py);
-        let mut dices = Vec::new();
+        let mut dices: Vec<Score> = Vec::new();
         let mut summed: Vec<ConfusionCounts> = Vec::new();
         for (label, agg) in &aggs {
             let d = PyDict::new(py);
             d.set_item("label", *label)?;
             d.set_item("cases", results.len())?;
-            let dice = self.convention.dice(&agg.counts).value();
-            dices.extend(dice);
+            let dice = self.convention.dice(&agg.counts);
+            dices.push(dice);
             summed.push(agg.counts);
-            d.set_item("dice_all_voxels", dice)?;
+            d.set_item("dice_all_voxels", dice.value())?;
             d.set_item(
                 "iou_all_voxels",
                 self.convention.jaccard(&agg.counts).value(),
@@ -285,12 +290,26 @@ impl Accumulator {
         out.set_item("labels", labels)?;
         out.set_item(
             "macro_dice",
-            (!dices.is_empty()).then(|| dices.iter().sum::<f64>() / dices.len() as f64),
+            (!dices.is_empty())
+                .then(|| {
+                    self.convention
+                        .mean_over_classes(MetricKind::Dice, &dices)
+                        .value()
+                })
+                .flatten(),
         )?;
-        out.set_item(
-            "generalized_dice",
-            generalized_dice_score(&summed, GdsWeights::Square).value(),
-        )?;
+        // MONAI's GeneralizedDiceScore where nothing is anywhere (1) or only one side (0).
+        let gds = match generalized_dice_score(&summed, GdsWeights::Square) {
+            Score::Value(v) => Some(v),
+            Score::Empty(side) => match self
+                .convention
+                .empty_value(MetricKind::GeneralizedDice, side)
+            {
+                PeerValue::Number(v) => Some(v),
+                _ => None,
+            },
+        };
+        out.set_item("generalized_dice", gds)?;
         Ok(out)
     }
 
@@ -309,6 +328,14 @@ impl Accumulator {
             self.tolerance,
             self.cases.len()
         )
+    }
+
+    /// `(Accumulator, (), state)`: pickles under every protocol (0 and 1 included), and
+    /// `copy.copy` / `copy.deepcopy` take the same path.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let state = slf.borrow().__getstate__(py)?;
+        (slf.get_type(), PyTuple::empty(py), state).into_pyobject(py)
     }
 
     fn __getstate__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {

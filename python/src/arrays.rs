@@ -3,7 +3,7 @@
 //! unsigned type that holds their largest label (negative values are refused).
 use dicekit_metrics::Label;
 use ndarray::{ArrayD, ArrayViewD, CowArray, IxDyn};
-use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use numpy::{PyArrayDescrMethods, PyReadonlyArrayDyn, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
@@ -72,8 +72,31 @@ where
     ArrayD::from_shape_vec(IxDyn(view.shape()), out).map_err(|e| errors::value(e.to_string()))
 }
 
+/// Whether `obj` is a NumPy array of bool or integer dtype that cannot be read where it lies:
+/// misaligned, or in the other byte order (a big-endian NIfTI as nibabel returns it). Such an
+/// array is copied once into an aligned native-order one (`astype`, keeping its C/F order).
+pub fn needs_copy(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let Ok(array) = obj.cast::<PyUntypedArray>() else {
+        return Ok(false);
+    };
+    let dtype = array.dtype();
+    if !matches!(dtype.kind(), b'b' | b'i' | b'u') {
+        return Ok(false);
+    }
+    let aligned: bool = obj.getattr("flags")?.getattr("aligned")?.extract()?;
+    Ok(!aligned || !dtype.is_native_byteorder().unwrap_or(true))
+}
+
 /// Reads `obj` (a NumPy array of bool or integer dtype, 2D or 3D) as a label map.
 pub fn input<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Input<'py>> {
+    let native;
+    let obj = if needs_copy(obj)? {
+        let dtype = obj.getattr("dtype")?.call_method1("newbyteorder", ("=",))?;
+        native = obj.call_method1("astype", (dtype,))?;
+        &native
+    } else {
+        obj
+    };
     let input = if let Ok(a) = obj.extract::<PyReadonlyArrayDyn<'py, u8>>() {
         Input::U8(a)
     } else if let Ok(a) = obj.extract::<PyReadonlyArrayDyn<'py, bool>>() {
@@ -174,6 +197,22 @@ impl Pair<'_> {
             Pair::U32(p, t) => f.run(&p.view(), &t.view()),
         }
     }
+}
+
+/// A label from a Python int: 0 to 4294967295, else `ValueError`.
+pub fn label(v: i64) -> PyResult<u32> {
+    u32::try_from(v).map_err(|_| {
+        errors::value(format!(
+            "label {v}: labels are integers from 0 to 4294967295"
+        ))
+    })
+}
+
+/// Labels from Python ints (see [`label`]).
+pub fn labels(labels: Option<Vec<i64>>) -> PyResult<Option<Vec<u32>>> {
+    labels
+        .map(|l| l.into_iter().map(label).collect())
+        .transpose()
 }
 
 /// The spacing, one positive finite value per axis (`None`: 1 per axis).

@@ -24,7 +24,7 @@ fn edge(name: &str) -> PyResult<EdgeRule> {
         "right" => Ok(EdgeRule::RightClosed),
         "left" => Ok(EdgeRule::LeftClosed),
         _ => Err(errors::value(format!(
-            "edges={name:?}: expected 'right' ((lo, hi], torchmetrics) or 'left' ([lo, hi), netcal)"
+            "edges={name:?}: expected 'right' ((lo, hi], Guo et al.) or 'left' ([lo, hi), netcal, torchmetrics)"
         ))),
     }
 }
@@ -33,11 +33,13 @@ fn compute(
     py: Python<'_>,
     confidence: &PyReadonlyArray1<'_, f64>,
     correct: &PyReadonlyArray1<'_, bool>,
-    bins: usize,
+    bins: i64,
     binning_name: &str,
     edges: &str,
 ) -> PyResult<Vec<ReliabilityBin>> {
     let (b, e) = (binning(binning_name)?, edge(edges)?);
+    let bins = usize::try_from(bins)
+        .map_err(|_| errors::value(format!("invalid `bins`: {bins} (at least 1)")))?;
     let (c, p) = (confidence.as_slice()?, correct.as_slice()?);
     py.detach(|| bins_of(c, p, bins, b, e))
         .map_err(errors::metric)
@@ -50,7 +52,7 @@ pub fn reliability_bins<'py>(
     py: Python<'py>,
     confidence: PyReadonlyArray1<'py, f64>,
     correct: PyReadonlyArray1<'py, bool>,
-    bins: usize,
+    bins: i64,
     binning: &str,
     edges: &str,
 ) -> PyResult<Bound<'py, PyList>> {
@@ -77,7 +79,7 @@ pub fn expected_calibration_error_py(
     py: Python<'_>,
     confidence: PyReadonlyArray1<'_, f64>,
     correct: PyReadonlyArray1<'_, bool>,
-    bins: usize,
+    bins: i64,
     binning: &str,
     edges: &str,
 ) -> PyResult<f64> {
@@ -92,7 +94,7 @@ pub fn maximum_calibration_error_py(
     py: Python<'_>,
     confidence: PyReadonlyArray1<'_, f64>,
     correct: PyReadonlyArray1<'_, bool>,
-    bins: usize,
+    bins: i64,
     binning: &str,
     edges: &str,
 ) -> PyResult<f64> {

@@ -144,8 +144,9 @@ pub fn confusion_counts<'py>(
     py: Python<'py>,
     pred: &Bound<'py, PyAny>,
     truth: &Bound<'py, PyAny>,
-    labels: Option<Vec<u32>>,
+    labels: Option<Vec<i64>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let labels = arrays::labels(labels)?;
     let (p, t) = (arrays::input(pred, "pred")?, arrays::input(truth, "truth")?);
     let pair = Pair::new(&p, &t)?;
     let (labels, counts) = py

@@ -16,10 +16,14 @@ use crate::arrays::{self, Pair, PairFn};
 use crate::convert::{self, Empty};
 use crate::errors;
 
-/// Every label's evaluation of one pair (the labels given, else those present, else label 1).
+/// Every label's evaluation of one pair (the labels given, else those present, else label 1
+/// when `label_one` is set).
 pub struct Evaluate<'s> {
     pub spacing: &'s [f64],
     pub labels: Option<&'s [u32]>,
+    /// Score label 1 of a pair without labels (`evaluate`); an accumulator's case keeps none, as
+    /// `dicekit eval` does, and the set's labels complete it.
+    pub label_one: bool,
     pub convention: Convention,
     pub tolerance: f64,
     pub cl_dice: bool,
@@ -32,7 +36,11 @@ impl PairFn for Evaluate<'_> {
             Some(l) => l.to_vec(),
             None => {
                 let l = labels_present(p, t);
-                if l.is_empty() { vec![1] } else { l }
+                if l.is_empty() && self.label_one {
+                    vec![1]
+                } else {
+                    l
+                }
             }
         };
         let mut evals =
@@ -47,35 +55,55 @@ impl PairFn for Evaluate<'_> {
     }
 }
 
-/// The metric names asked for, checked against the registry.
-pub fn metric_filter(metrics: Option<Vec<String>>) -> PyResult<Option<Vec<MetricKind>>> {
+/// The metric names asked for, checked against the metrics `evaluate` reports (the per-label
+/// table of `dicekit eval`, and `cl_dice` with `cl_dice=True`): a name it never reports is a
+/// `ValueError`, not a silently missing row.
+pub fn metric_filter(
+    metrics: Option<Vec<String>>,
+    cl_dice: bool,
+) -> PyResult<Option<Vec<MetricKind>>> {
     let Some(names) = metrics else {
         return Ok(None);
     };
+    let mut reported: Vec<MetricKind> = MetricKind::REPORTED.to_vec();
+    if cl_dice {
+        reported.push(MetricKind::ClDice);
+    }
     names
         .iter()
         .map(|n| {
-            MetricKind::from_name(n).ok_or_else(|| {
-                let known: Vec<&str> = MetricKind::ALL.iter().map(|m| m.name()).collect();
-                errors::value(format!(
+            let known: Vec<&str> = reported.iter().map(|m| m.name()).collect();
+            match MetricKind::from_name(n) {
+                Some(m) if reported.contains(&m) => Ok(m),
+                Some(MetricKind::ClDice) => Err(errors::value(
+                    "metric \"cl_dice\" is computed with cl_dice=True",
+                )),
+                Some(_) => Err(errors::value(format!(
+                    "metric {n:?} is not a row of evaluate (it reports {}); \
+                     SurfaceDistances and ConfusionCounts compute the others",
+                    known.join(", ")
+                ))),
+                None => Err(errors::value(format!(
                     "metric {n:?}: expected one of {}",
                     known.join(", ")
-                ))
-            })
+                ))),
+            }
         })
         .collect::<PyResult<Vec<_>>>()
         .map(Some)
 }
 
-/// The per-label rows of one case as `dicekit eval` writes them, filtered and with `value`
-/// resolved by `empty` (`None`: left `None` where undefined, as the CLI writes it).
+/// The per-label rows of one case as `dicekit eval` writes them, filtered, and beside each row
+/// its `value` resolved by `empty` (`None`: the row's own value, `None` where undefined, as the
+/// CLI writes it). The resolved values travel apart from the JSON rows because NaN and inf are
+/// not JSON numbers.
 pub fn case_rows(
     result: &CaseResult,
     convention: Convention,
     tolerance: f64,
     metrics: Option<&[MetricKind]>,
     empty: Option<Empty>,
-) -> PyResult<Vec<serde_json::Value>> {
+) -> PyResult<(Vec<serde_json::Value>, Vec<Option<f64>>)> {
     let one = std::slice::from_ref(result);
     let mut rows = Vec::new();
     for row in dicekit_eval::json_rows(one, convention, tolerance) {
@@ -90,8 +118,9 @@ pub fn case_rows(
         }
         rows.push(row);
     }
+    let mut values = vec![None; rows.len()];
     if let Some(policy) = empty {
-        for row in &mut rows {
+        for (row, value) in rows.iter().zip(values.iter_mut()) {
             let label = row["label"].as_u64().unwrap_or(0) as u32;
             let Some(m) = row["metric"].as_str().and_then(MetricKind::from_name) else {
                 continue;
@@ -103,13 +132,11 @@ pub fn case_rows(
                 .and_then(|l| l.scores.iter().find(|(k, _)| *k == m))
                 .map(|(_, s)| *s);
             if let Some(s) = score {
-                let v = policy.resolve(s, m, convention)?;
-                row["value"] = serde_json::Number::from_f64(v)
-                    .map_or_else(|| serde_json::Value::String(v.to_string()), Into::into);
+                *value = Some(policy.resolve(s, m, convention)?);
             }
         }
     }
-    Ok(rows)
+    Ok((rows, values))
 }
 
 /// Overlap and surface metrics of two label maps in memory.
@@ -121,7 +148,7 @@ pub fn evaluate<'py>(
     pred: &Bound<'py, PyAny>,
     truth: &Bound<'py, PyAny>,
     spacing: Option<Vec<f64>>,
-    labels: Option<Vec<u32>>,
+    labels: Option<Vec<i64>>,
     convention: &str,
     tolerance: f64,
     metrics: Option<Vec<String>>,
@@ -130,7 +157,8 @@ pub fn evaluate<'py>(
     cl_dice: bool,
 ) -> PyResult<Bound<'py, PyList>> {
     let convention = convert::convention(convention)?;
-    let metrics = metric_filter(metrics)?;
+    let labels = arrays::labels(labels)?;
+    let metrics = metric_filter(metrics, cl_dice)?;
     let empty = empty.map(Empty::parse).transpose()?;
     if !(tolerance.is_finite() && tolerance >= 0.0) {
         return Err(errors::value(format!(
@@ -145,6 +173,7 @@ pub fn evaluate<'py>(
             pair.apply(Evaluate {
                 spacing: &spacing,
                 labels: labels.as_deref(),
+                label_one: true,
                 convention,
                 tolerance,
                 cl_dice,
@@ -155,13 +184,19 @@ pub fn evaluate<'py>(
         name: case.clone().unwrap_or_default(),
         labels: evals,
     };
-    let mut rows = case_rows(&result, convention, tolerance, metrics.as_deref(), empty)?;
+    let (mut rows, values) = case_rows(&result, convention, tolerance, metrics.as_deref(), empty)?;
     if case.is_none() {
         for r in &mut rows {
             r["case"] = serde_json::Value::Null;
         }
     }
-    convert::rows(py, &rows)
+    let out = convert::rows(py, &rows)?;
+    for (row, value) in out.iter().zip(values) {
+        if let Some(v) = value {
+            row.set_item("value", v)?;
+        }
+    }
+    Ok(out)
 }
 
 /// Every case of two files or folders, as `dicekit eval --format json` prints them.
@@ -174,12 +209,13 @@ pub fn evaluate_files<'py>(
     truth: PathBuf,
     spacing: Option<Vec<f64>>,
     spacing_from: Option<&str>,
-    labels: Option<Vec<u32>>,
+    labels: Option<Vec<i64>>,
     convention: &str,
     tolerance: f64,
     cl_dice: bool,
     errors: &str,
 ) -> PyResult<Bound<'py, PyList>> {
+    let labels = arrays::labels(labels)?;
     let options = EvalOptions {
         spacing,
         spacing_from: match spacing_from {

@@ -83,7 +83,7 @@ pub fn evaluate_lesions<'py>(
     pred: &Bound<'py, PyAny>,
     truth: &Bound<'py, PyAny>,
     spacing: Option<Vec<f64>>,
-    labels: Option<Vec<u32>>,
+    labels: Option<Vec<i64>>,
     connectivity: Option<usize>,
     r#match: &str,
     match_threshold: Option<f64>,
@@ -101,6 +101,7 @@ pub fn evaluate_lesions<'py>(
     froc_rates: Option<Vec<f64>>,
     probability_channels: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let labels = arrays::labels(labels)?;
     let (p, t) = (arrays::input(pred, "pred")?, arrays::input(truth, "truth")?);
     let pair = Pair::new(&p, &t)?;
     let ndim = p.shape().len();

@@ -17,11 +17,13 @@ mod surface;
 use pyo3::prelude::*;
 
 /// Whether `pred` and `truth` are read where they lie (same dtype among bool, uint8, uint16,
-/// uint32; C or Fortran order is decided by the metrics, which copy only mixed layouts).
+/// uint32, aligned and in native byte order; C or Fortran order is decided by the metrics,
+/// which copy only mixed layouts).
 #[pyfunction]
 fn _borrows(pred: &Bound<'_, PyAny>, truth: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let copied = arrays::needs_copy(pred)? || arrays::needs_copy(truth)?;
     let (p, t) = (arrays::input(pred, "pred")?, arrays::input(truth, "truth")?);
-    Ok(p.borrowed() && t.borrowed() && arrays::Pair::new(&p, &t)?.borrowed())
+    Ok(!copied && p.borrowed() && t.borrowed() && arrays::Pair::new(&p, &t)?.borrowed())
 }
 
 #[pymodule]

@@ -1,7 +1,8 @@
 //! `SurfaceDistances`: the distances between two surfaces computed once, then HD, HD95, ASSD
 //! and NSD under a convention.
 use dicekit_metrics::{
-    Convention, Label, MetricError, MetricKind, Percentile, SurfaceDistances as Distances,
+    Convention, Direction, Label, MetricError, MetricKind, Percentile,
+    SurfaceDistances as Distances, SurfaceMean,
 };
 use ndarray::ArrayViewD;
 use pyo3::prelude::*;
@@ -45,13 +46,14 @@ impl Surface {
         py: Python<'_>,
         pred: &Bound<'_, PyAny>,
         truth: &Bound<'_, PyAny>,
-        label: u32,
+        label: i64,
         spacing: Option<Vec<f64>>,
         convention: &str,
         empty: &str,
     ) -> PyResult<Self> {
         let convention = convert::convention(convention)?;
         let empty = Empty::parse(empty)?;
+        let label = arrays::label(label)?;
         let (p, t) = (arrays::input(pred, "pred")?, arrays::input(truth, "truth")?);
         let pair = Pair::new(&p, &t)?;
         let spacing = arrays::spacing(spacing, p.shape().len())?;
@@ -121,6 +123,27 @@ impl Surface {
             .distances
             .average_surface_distance(self.convention.assd());
         self.resolve(s, MetricKind::Assd)
+    }
+
+    /// Mean of the two directed mean distances, `(mean(P->G) + mean(G->P)) / 2` (mm): MedPy 0.4
+    /// and MetricsReloaded `masd`, whatever the convention's own ASSD.
+    fn masd(&self) -> PyResult<f64> {
+        let s = self
+            .distances
+            .average_surface_distance(SurfaceMean::MeanOfMeans);
+        self.resolve(s, MetricKind::Masd)
+    }
+
+    /// Directed Hausdorff distance from the prediction's surface to the reference's (mm).
+    fn hd_pred_to_gt(&self) -> PyResult<f64> {
+        let s = self.distances.directed_hausdorff(Direction::PredToTruth);
+        self.resolve(s, MetricKind::DirectedHausdorff)
+    }
+
+    /// Directed mean distance from the prediction's surface to the reference's (mm).
+    fn asd_pred_to_gt(&self) -> PyResult<f64> {
+        let s = self.distances.directed_average(Direction::PredToTruth);
+        self.resolve(s, MetricKind::DirectedAsd)
     }
 
     /// Normalized surface Dice at `tolerance` mm.
