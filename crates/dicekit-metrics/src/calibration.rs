@@ -17,9 +17,10 @@ pub enum Binning {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EdgeRule {
-    /// Bins `(lo, hi]`, 0 in the first bin (Guo et al. 2017 reference code, torchmetrics).
+    /// Bins `(lo, hi]`, 0 in the first bin (Guo et al. 2017 reference code).
     RightClosed,
-    /// Bins `[lo, hi)`, 1 in the last bin (netcal, `numpy.digitize`-style).
+    /// Bins `[lo, hi)`, 1 in the last bin (netcal, `numpy.digitize`-style). torchmetrics 1.9
+    /// bins `[lo, hi)` too, but puts a confidence of exactly 1 in an extra bin of its own.
     LeftClosed,
 }
 
