@@ -32,6 +32,7 @@ from ._dicekit import (
     evaluate,
     evaluate_files,
     evaluate_lesions as _evaluate_lesions,
+    pair_files,
 )
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "evaluate_lesions",
     "expected_calibration_error",
     "maximum_calibration_error",
+    "pair_files",
     "reliability_bins",
 ]
 

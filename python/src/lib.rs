@@ -39,6 +39,7 @@ fn _dicekit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("METRICS", metrics)?;
     m.add_function(wrap_pyfunction!(evaluate::evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate::evaluate_files, m)?)?;
+    m.add_function(wrap_pyfunction!(evaluate::pair_files, m)?)?;
     m.add_function(wrap_pyfunction!(counts::confusion_counts, m)?)?;
     m.add_function(wrap_pyfunction!(calibration::reliability_bins, m)?)?;
     m.add_function(wrap_pyfunction!(
