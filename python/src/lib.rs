@@ -16,6 +16,10 @@ mod surface;
 
 use pyo3::prelude::*;
 
+/// mimalloc keeps freed pages for reuse (see Cargo.toml), as the `dicekit` binary does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Whether `pred` and `truth` are read where they lie (same dtype among bool, uint8, uint16,
 /// uint32; C or Fortran order is decided by the metrics, which copy only mixed layouts).
 #[pyfunction]
