@@ -30,7 +30,7 @@ import json
 import os
 import struct
 import sys
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Literal, Optional, Sequence
 
 import numpy as np
 
@@ -80,7 +80,7 @@ def evaluate_on_dask(
     cl_dice: bool = False,
     spacing: Optional[Sequence[float]] = None,
     spacing_from: Optional[str] = None,
-    errors: str = "raise",
+    errors: Literal["raise", "warn"] = "raise",
 ) -> dicekit.Accumulator:
     """Every case of two folders (or two files), one task per case, merged in a tree."""
     if __name__ != "__main__":
