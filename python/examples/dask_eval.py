@@ -30,6 +30,7 @@ import json
 import os
 import struct
 import sys
+import uuid
 from typing import Any, Dict, List, Literal, Optional, Sequence
 
 import numpy as np
@@ -55,12 +56,14 @@ def merge_two(a: dicekit.Accumulator, b: dicekit.Accumulator) -> dicekit.Accumul
     return out
 
 
-def tree_reduce(client: Any, futures: List[Any]) -> Any:
+def tree_reduce(client: Any, futures: List[Any], token: str = "") -> Any:
     """Merges futures of accumulators pairwise, level by level: ceil(log2 n) levels of tasks."""
+    token = token or uuid.uuid4().hex[:8]
     level = 0
     while len(futures) > 1:
         nxt = [
-            client.submit(merge_two, futures[i], futures[i + 1], key=f"dicekit-merge-{level}-{i // 2}")
+            client.submit(merge_two, futures[i], futures[i + 1],
+                          key=f"dicekit-merge-{token}-{level}-{i // 2}")
             for i in range(0, len(futures) - 1, 2)
         ]
         if len(futures) % 2:
@@ -98,11 +101,15 @@ def evaluate_on_dask(
         "cl_dice": cl_dice,
     }
     read = {"spacing": None if spacing is None else list(spacing), "spacing_from": spacing_from}
+    # Task keys name the case (the dashboard shows them) and this call (a second evaluation on
+    # the same client must not reuse the first one's results).
+    token = uuid.uuid4().hex[:8]
     futures = [
-        client.submit(score_case, name, str(p), str(t), options, read, key=f"dicekit-case-{name}")
+        client.submit(score_case, name, str(p), str(t), options, read,
+                      key=f"dicekit-case-{token}-{name}")
         for name, p, t in pairs
     ]
-    return tree_reduce(client, futures).result()
+    return tree_reduce(client, futures, token).result()
 
 
 # --- output -----------------------------------------------------------------------------------
