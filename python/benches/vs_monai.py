@@ -19,7 +19,7 @@ memory importing dicekit and evaluating the pair adds above them (peak RSS, Linu
 
 Needs numpy, scipy, nibabel, torch, monai and dicekit in one interpreter, e.g. from the
 repository root after ``maturin develop --release`` in python/ (or ``pip install ./python``):
-    PYTHONPATH=python PEERS_PYTHON python/benches/vs_monai.py [--repeats 3] [--memory]
+    PYTHONPATH=python /path/to/peers/bin/python python/benches/vs_monai.py [--repeats 5] [--memory]
 """
 import argparse
 import datetime
@@ -188,8 +188,8 @@ def main():
               f"{len(rows)} values ({', '.join(metrics)}); HD95 dicekit {np.round(ours, 4).tolist()} "
               f"MONAI {np.round(hd95, 4).tolist()} ({'agree' if agree else 'DIFFER'})")
         d, m = min(d), min(m)
-        print(f"{name}: | dicekit {d:.3f} s | monai {m:.3f} s | ratio monai/dicekit = {m / d:.1f}",
-              flush=True)
+        print(f"{name}: | dicekit {d:.3f} s | monai {m:.3f} s "
+              f"| ratio monai/dicekit = {m / d:.1f}", flush=True)
         del yp, yt
     print("load average (1, 5, 15 min) after: %.2f %.2f %.2f" % os.getloadavg())
     if a.memory:
