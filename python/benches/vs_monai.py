@@ -185,7 +185,8 @@ def main():
         agree = np.allclose(ours, hd95, rtol=1e-6, atol=1e-6)
         metrics = sorted({r["metric"] for r in rows})
         print(f"{name} (shape {pred.shape}, labels {labels}; generated in {gen:.0f} s): "
-              f"{len(rows)} values ({', '.join(metrics)}); HD95 dicekit {np.round(ours, 4).tolist()} "
+              f"{len(rows)} values ({', '.join(metrics)}); "
+              f"HD95 dicekit {np.round(ours, 4).tolist()} "
               f"MONAI {np.round(hd95, 4).tolist()} ({'agree' if agree else 'DIFFER'})")
         d, m = min(d), min(m)
         print(f"{name}: | dicekit {d:.3f} s | monai {m:.3f} s "
