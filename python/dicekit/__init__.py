@@ -16,9 +16,10 @@ Conventions (``convention=``): ``monai`` (default), ``deepmind``, ``medpy``, ``s
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _dicekit
 from ._dicekit import (
@@ -32,6 +33,7 @@ from ._dicekit import (
     evaluate,
     evaluate_files,
     evaluate_lesions as _evaluate_lesions,
+    pair_files,
 )
 
 __all__ = [
@@ -48,25 +50,32 @@ __all__ = [
     "evaluate_lesions",
     "expected_calibration_error",
     "maximum_calibration_error",
+    "pair_files",
     "reliability_bins",
 ]
 
 
-def _calibration_inputs(confidence: Any, correct: Any) -> tuple[np.ndarray, np.ndarray]:
+def _calibration_inputs(
+    confidence: npt.ArrayLike, correct: npt.ArrayLike
+) -> Tuple[np.ndarray, np.ndarray]:
     # C-contiguous, aligned, native byte order: what the extension reads in place.
     c = np.require(np.asarray(confidence, dtype=np.float64).ravel(), requirements=["C", "A"])
     y = np.require(np.asarray(correct).astype(bool, copy=False).ravel(), requirements=["C", "A"])
     return c, y
 
 
+_Binning = Literal["equal_width", "equal_mass"]
+_Edges = Literal["right", "left"]
+
+
 def reliability_bins(
-    confidence: Any,
-    correct: Any,
+    confidence: npt.ArrayLike,
+    correct: npt.ArrayLike,
     *,
     bins: int = 15,
-    binning: str = "equal_width",
-    edges: str = "right",
-) -> list[dict]:
+    binning: _Binning = "equal_width",
+    edges: _Edges = "right",
+) -> List[Dict[str, Any]]:
     """Reliability bins of probabilities ``confidence`` (in [0, 1]) against outcomes ``correct``.
 
     Each bin: ``lower``, ``upper``, ``count``, mean ``confidence`` and ``accuracy`` (``None``
@@ -81,7 +90,12 @@ def reliability_bins(
 
 
 def expected_calibration_error(
-    confidence: Any, correct: Any, *, bins: int = 15, binning: str = "equal_width", edges: str = "right"
+    confidence: npt.ArrayLike,
+    correct: npt.ArrayLike,
+    *,
+    bins: int = 15,
+    binning: _Binning = "equal_width",
+    edges: _Edges = "right",
 ) -> float:
     """ECE = sum_b (n_b / N) |accuracy_b - confidence_b| over the reliability bins."""
     c, y = _calibration_inputs(confidence, correct)
@@ -89,14 +103,19 @@ def expected_calibration_error(
 
 
 def maximum_calibration_error(
-    confidence: Any, correct: Any, *, bins: int = 15, binning: str = "equal_width", edges: str = "right"
+    confidence: npt.ArrayLike,
+    correct: npt.ArrayLike,
+    *,
+    bins: int = 15,
+    binning: _Binning = "equal_width",
+    edges: _Edges = "right",
 ) -> float:
     """MCE = max_b |accuracy_b - confidence_b| over the non-empty reliability bins."""
     c, y = _calibration_inputs(confidence, correct)
     return _dicekit.maximum_calibration_error(c, y, bins=bins, binning=binning, edges=edges)
 
 
-def brier_score(confidence: Any, correct: Any) -> float:
+def brier_score(confidence: npt.ArrayLike, correct: npt.ArrayLike) -> float:
     """Brier score = mean (p - y)^2 of binary predictions."""
     c, y = _calibration_inputs(confidence, correct)
     return _dicekit.brier_score(c, y)
@@ -109,22 +128,22 @@ def evaluate_lesions(
     spacing: Optional[Sequence[float]] = None,
     labels: Optional[Sequence[int]] = None,
     connectivity: Optional[int] = None,
-    match: str = "any",
+    match: Literal["any", "iou", "iou_strict", "bipartite_iou", "bipartite_dice"] = "any",
     match_threshold: Optional[float] = None,
     size_bins: Sequence[float] = (10.0, 100.0, 1000.0),
-    size_unit: str = "mm3",
+    size_unit: Literal["mm3", "voxels"] = "mm3",
     instances: bool = False,
     distances: bool = False,
-    probabilities: Optional[np.ndarray] = None,
-    froc_candidates: str = "components",
+    probabilities: Optional[npt.ArrayLike] = None,
+    froc_candidates: Literal["components", "maxima"] = "components",
     froc_threshold: float = 0.1,
-    froc_score: str = "max",
+    froc_score: Literal["max", "mean"] = "max",
     froc_box: int = 5,
     froc_sigma: float = 0.0,
-    froc_convention: str = "roc_interp",
+    froc_convention: Literal["roc_interp", "roc_step", "monai"] = "roc_interp",
     froc_rates: Optional[Sequence[float]] = None,
-    probability_channels: str = "auto",
-) -> dict:
+    probability_channels: Literal["auto", "class", "foreground"] = "auto",
+) -> Dict[str, Any]:
     """Lesion-wise evaluation of two label maps, as ``dicekit eval --lesions`` scores a case.
 
     Lesions are the connected components of each label (``connectivity`` 4/8 in 2D, 6/18/26 in

@@ -262,3 +262,44 @@ pub fn evaluate_files<'py>(
     }
     convert::rows(py, &evaluation.json_rows())
 }
+
+/// The cases of two files or folders as `dicekit eval` pairs them: `(case, pred, truth)` in
+/// case-name order (two folders: matched by case name; two files: one case named after the
+/// reference). Files without a partner raise `OSError` (`errors="raise"`) or warn
+/// (`errors="warn"`) and are left out.
+#[pyfunction]
+#[pyo3(signature = (pred, truth, *, errors="raise"))]
+pub fn pair_files(
+    py: Python<'_>,
+    pred: PathBuf,
+    truth: PathBuf,
+    errors: &str,
+) -> PyResult<Vec<(String, PathBuf, PathBuf)>> {
+    let raise = match errors {
+        "raise" => true,
+        "warn" => false,
+        _ => {
+            return Err(errors::value(format!(
+                "errors={errors:?}: expected 'raise' or 'warn'"
+            )));
+        }
+    };
+    let pairing = py
+        .detach(|| dicekit_eval::pair_inputs(&pred, &truth))
+        .map_err(errors::eval)?;
+    if !pairing.unmatched.is_empty() {
+        let all: Vec<String> = pairing.unmatched.iter().map(|e| e.to_string()).collect();
+        if raise {
+            return Err(PyOSError::new_err(all.join("; ")));
+        }
+        let warnings = py.import("warnings")?;
+        for m in &all {
+            warnings.call_method1("warn", (m.as_str(),))?;
+        }
+    }
+    Ok(pairing
+        .pairs
+        .into_iter()
+        .map(|p| (p.name, p.pred, p.truth))
+        .collect())
+}

@@ -16,6 +16,10 @@ mod surface;
 
 use pyo3::prelude::*;
 
+/// mimalloc keeps freed pages for reuse (see Cargo.toml), as the `dicekit` binary does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Whether `pred` and `truth` are read where they lie (same dtype among bool, uint8, uint16,
 /// uint32, aligned and in native byte order; C or Fortran order is decided by the metrics,
 /// which copy only mixed layouts).
@@ -41,6 +45,7 @@ fn _dicekit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("METRICS", metrics)?;
     m.add_function(wrap_pyfunction!(evaluate::evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate::evaluate_files, m)?)?;
+    m.add_function(wrap_pyfunction!(evaluate::pair_files, m)?)?;
     m.add_function(wrap_pyfunction!(counts::confusion_counts, m)?)?;
     m.add_function(wrap_pyfunction!(calibration::reliability_bins, m)?)?;
     m.add_function(wrap_pyfunction!(
