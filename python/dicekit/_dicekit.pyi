@@ -201,6 +201,13 @@ class SurfaceDistances:
         """Average symmetric surface distance: the mean of both directions' distances pooled
         (DeepMind: area-weighted; MetricsReloaded ``masd``: the mean of the two directed
         means) (mm)."""
+    def masd(self) -> float:
+        """Mean of the two directed mean distances, (mean(P->G) + mean(G->P)) / 2, in mm (MedPy
+        0.4 and MetricsReloaded ``masd``), whatever the convention's own ASSD."""
+    def hd_pred_to_gt(self) -> float:
+        """Directed Hausdorff distance from the prediction's surface to the reference's (mm)."""
+    def asd_pred_to_gt(self) -> float:
+        """Directed mean distance from the prediction's surface to the reference's (mm)."""
     def nsd(self, tolerance: float = 1.0) -> float:
         """Normalized surface Dice at ``tolerance`` mm: ``(|{p: d(p, G) <= tol}| +
         |{g: d(g, P) <= tol}|) / (|∂P| + |∂G|)`` (DeepMind: surfel areas instead of counts)."""
