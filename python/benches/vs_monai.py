@@ -6,7 +6,8 @@ Per case, alternating ``--repeats`` times (the minimum of each side is reported)
            (Dice, IoU, precision, recall, volume difference, HD, HD95, ASSD, directed ASD, NSD
            at 1 mm) of every label, convention ``monai``; uint8 label maps read in place.
   MONAI:   ``monai.metrics.compute_hausdorff_distance(percentile=95)``, HD95 alone, on the
-           one-hot tensors (built before the clock starts, as the Rust-side benchmark does).
+           one-hot tensors (built before the clock starts, as the Rust-side benchmark does),
+           bool and float32 (``--onehot``), each with its own ratio.
 Two threads each: ``torch.set_num_threads(2)``; dicekit's rayon pool with RAYON_NUM_THREADS=2
 (set here unless already set).
 
@@ -150,6 +151,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--cases", default="blobs256,ct")
     ap.add_argument("--cache", help="keep the generated arrays here as .npy (reused next time)")
+    ap.add_argument("--onehot", default="bool,float32",
+                    help="dtypes of MONAI's one-hot inputs to time (comma-separated)")
     ap.add_argument("--memory", action="store_true",
                     help="also measure the memory dicekit adds above the blobs256 arrays")
     a = ap.parse_args()
@@ -174,13 +177,20 @@ def main():
         if name == "blobs256":
             blobs = (pred, truth)
         gen = time.perf_counter() - t0
-        yp, yt = e2e.onehot(pred, labels), e2e.onehot(truth, labels)
-        d, m = [], []
+        # MONAI takes one-hot tensors: bool (as eval_e2e.py builds them) and float32 (what
+        # AsDiscrete(to_onehot=...) gives a MONAI pipeline); both are timed, each ratio printed.
+        onehots = {
+            dt: (e2e.onehot(pred, labels).to(getattr(torch, dt)),
+                 e2e.onehot(truth, labels).to(getattr(torch, dt)))
+            for dt in a.onehot.split(",")
+        }
+        d, m = [], {dt: [] for dt in onehots}
         for _ in range(a.repeats):
             td, rows = time_dicekit(pred, truth, spacing, labels)
-            tm, hd95 = time_monai(yp, yt, spacing)
             d.append(td)
-            m.append(tm)
+            for dt, (yp, yt) in onehots.items():
+                tm, hd95 = time_monai(yp, yt, spacing)
+                m[dt].append(tm)
         ours = [r["value"] for r in rows if r["metric"] == "hd95"]
         agree = np.allclose(ours, hd95, rtol=1e-6, atol=1e-6)
         metrics = sorted({r["metric"] for r in rows})
@@ -188,10 +198,12 @@ def main():
               f"{len(rows)} values ({', '.join(metrics)}); "
               f"HD95 dicekit {np.round(ours, 4).tolist()} "
               f"MONAI {np.round(hd95, 4).tolist()} ({'agree' if agree else 'DIFFER'})")
-        d, m = min(d), min(m)
-        print(f"{name}: | dicekit {d:.3f} s | monai {m:.3f} s "
-              f"| ratio monai/dicekit = {m / d:.1f}", flush=True)
-        del yp, yt
+        d = min(d)
+        for dt, times in m.items():
+            t = min(times)
+            print(f"{name}: | dicekit {d:.3f} s | monai ({dt} one-hot) {t:.3f} s "
+                  f"| ratio monai/dicekit = {t / d:.1f}", flush=True)
+        del onehots
     print("load average (1, 5, 15 min) after: %.2f %.2f %.2f" % os.getloadavg())
     if a.memory:
         if blobs is None:
