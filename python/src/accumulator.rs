@@ -192,16 +192,7 @@ impl Accumulator {
     ) -> PyResult<()> {
         let options = EvalOptions {
             spacing,
-            spacing_from: match spacing_from {
-                None => None,
-                Some("truth") => Some(dicekit_eval::SpacingSource::Truth),
-                Some("pred") => Some(dicekit_eval::SpacingSource::Pred),
-                Some(s) => {
-                    return Err(errors::value(format!(
-                        "spacing_from={s:?}: expected 'truth' or 'pred'"
-                    )));
-                }
-            },
+            spacing_from: convert::spacing_source(spacing_from)?,
             labels: self.labels.clone(),
             convention: self.convention,
             tolerance: self.tolerance,

@@ -110,3 +110,15 @@ pub fn convention(name: &str) -> PyResult<Convention> {
         ))
     })
 }
+
+/// `spacing_from`: `None`, `"truth"` or `"pred"` (whose header spacing is used when they differ).
+pub fn spacing_source(name: Option<&str>) -> PyResult<Option<dicekit_eval::SpacingSource>> {
+    match name {
+        None => Ok(None),
+        Some("truth") => Ok(Some(dicekit_eval::SpacingSource::Truth)),
+        Some("pred") => Ok(Some(dicekit_eval::SpacingSource::Pred)),
+        Some(s) => Err(errors::value(format!(
+            "spacing_from={s:?}: expected 'truth' or 'pred'"
+        ))),
+    }
+}

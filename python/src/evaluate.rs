@@ -2,7 +2,7 @@
 //! per case, label and metric, with the keys and values of `dicekit eval --format json`.
 use std::path::PathBuf;
 
-use dicekit_eval::{CaseResult, EvalOptions, SpacingSource};
+use dicekit_eval::{CaseResult, EvalOptions};
 use dicekit_metrics::{
     Convention, Label, LabelEvaluation, MetricError, MetricKind, centreline_counts_per_label,
     evaluate_label_maps, labels_present,
@@ -218,16 +218,7 @@ pub fn evaluate_files<'py>(
     let labels = arrays::labels(labels)?;
     let options = EvalOptions {
         spacing,
-        spacing_from: match spacing_from {
-            None => None,
-            Some("truth") => Some(SpacingSource::Truth),
-            Some("pred") => Some(SpacingSource::Pred),
-            Some(s) => {
-                return Err(errors::value(format!(
-                    "spacing_from={s:?}: expected 'truth' or 'pred'"
-                )));
-            }
-        },
+        spacing_from: convert::spacing_source(spacing_from)?,
         labels,
         convention: convert::convention(convention)?,
         tolerance,

@@ -20,7 +20,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use dicekit_data::LabelVolume;
 use dicekit_metrics::{
     Brats2023Challenge, Brats2023Region, Brats2025Parser, BratsTask, MetricError, ScanOrder,
     SpacingAxes, brats2023_region, brats2025_evaluate, brats2025_results,
@@ -233,19 +232,8 @@ fn brats_file_case(
         path: pred.to_path_buf(),
         source,
     };
-    match (p, t) {
-        (LabelVolume::U8(p), LabelVolume::U8(t)) => {
-            brats_case(&p.data.view(), &t.data.view(), &spacing, protocol, nifti)
-        }
-        (LabelVolume::U16(p), LabelVolume::U16(t)) => {
-            brats_case(&p.data.view(), &t.data.view(), &spacing, protocol, nifti)
-        }
-        (p, t) => {
-            let (p, t) = (p.into_u32(), t.into_u32());
-            brats_case(&p.data.view(), &t.data.view(), &spacing, protocol, nifti)
-        }
-    }
-    .map_err(metric_error)
+    crate::case::with_maps!(p, t, |p, t| brats_case(&p, &t, &spacing, protocol, nifti))
+        .map_err(metric_error)
 }
 
 fn fmt(v: f64) -> String {

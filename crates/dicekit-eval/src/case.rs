@@ -76,6 +76,29 @@ impl EvalOptions {
     }
 }
 
+/// Runs `$body` on views `$a`, `$b` of two read label maps of one element type: `uint8` and
+/// `uint16` pairs as they are, any other pair (different types, or 32-bit ones) both as `u32`.
+macro_rules! with_maps {
+    ($p:expr, $t:expr, |$a:ident, $b:ident| $body:expr) => {
+        match ($p, $t) {
+            (dicekit_data::LabelVolume::U8(p), dicekit_data::LabelVolume::U8(t)) => {
+                let ($a, $b) = (p.data.view(), t.data.view());
+                $body
+            }
+            (dicekit_data::LabelVolume::U16(p), dicekit_data::LabelVolume::U16(t)) => {
+                let ($a, $b) = (p.data.view(), t.data.view());
+                $body
+            }
+            (p, t) => {
+                let (p, t) = (p.into_u32(), t.into_u32());
+                let ($a, $b) = (p.data.view(), t.data.view());
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_maps;
+
 /// Scores the prediction at `pred` against the reference at `truth`: one [`LabelEvaluation`]
 /// per label, and the number of voxels of the case.
 ///
@@ -89,19 +112,7 @@ pub fn evaluate_case(
 ) -> Result<(Vec<LabelEvaluation>, u64), EvalError> {
     let (p, t, spacing) = read_pair(pred, truth, options)?;
     let voxels = t.shape().iter().product::<usize>() as u64;
-    let evals = match (p, t) {
-        (LabelVolume::U8(p), LabelVolume::U8(t)) => {
-            score(&p.data.view(), &t.data.view(), &spacing, options, pred)
-        }
-        (LabelVolume::U16(p), LabelVolume::U16(t)) => {
-            score(&p.data.view(), &t.data.view(), &spacing, options, pred)
-        }
-        // Different types (or 32-bit ones): both as u32.
-        (p, t) => {
-            let (p, t) = (p.into_u32(), t.into_u32());
-            score(&p.data.view(), &t.data.view(), &spacing, options, pred)
-        }
-    }?;
+    let evals = with_maps!(p, t, |p, t| score(&p, &t, &spacing, options, pred))?;
     Ok((evals, voxels))
 }
 

@@ -15,7 +15,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use dicekit_data::LabelVolume;
 use dicekit_metrics::{
     Connectivity, LesionConvention, LesionEvaluation, LesionOptions, Lesions, MatchingRule,
     ScanOrder,
@@ -376,35 +375,9 @@ pub fn evaluate_case_lesions(
         None => None,
     };
     let probs = probs.as_ref().map(|(v, path)| (v.data.view(), *path));
-    match (p, t) {
-        (LabelVolume::U8(p), LabelVolume::U8(t)) => case_lesions(
-            &p.data.view(),
-            &t.data.view(),
-            &spacing,
-            probs,
-            options,
-            pred,
-        ),
-        (LabelVolume::U16(p), LabelVolume::U16(t)) => case_lesions(
-            &p.data.view(),
-            &t.data.view(),
-            &spacing,
-            probs,
-            options,
-            pred,
-        ),
-        (p, t) => {
-            let (p, t) = (p.into_u32(), t.into_u32());
-            case_lesions(
-                &p.data.view(),
-                &t.data.view(),
-                &spacing,
-                probs,
-                options,
-                pred,
-            )
-        }
-    }
+    crate::case::with_maps!(p, t, |p, t| case_lesions(
+        &p, &t, &spacing, probs, options, pred
+    ))
 }
 
 /// Scores the lesions of two label maps in memory (`spacing` one value per axis): what
