@@ -16,7 +16,8 @@ Conventions (``convention=``): ``monai`` (default), ``deepmind``, ``medpy``, ``s
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple
+import os
+from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +33,7 @@ from ._dicekit import (
     confusion_counts,
     evaluate,
     evaluate_files,
+    evaluate_lesion_files as _evaluate_lesion_files,
     evaluate_lesions as _evaluate_lesions,
     pair_files,
 )
@@ -47,6 +49,7 @@ __all__ = [
     "confusion_counts",
     "evaluate",
     "evaluate_files",
+    "evaluate_lesion_files",
     "evaluate_lesions",
     "expected_calibration_error",
     "maximum_calibration_error",
@@ -184,4 +187,65 @@ def evaluate_lesions(
         froc_convention=froc_convention,
         froc_rates=None if froc_rates is None else [float(r) for r in froc_rates],
         probability_channels=probability_channels,
+    )
+
+
+def evaluate_lesion_files(
+    pred: Union[str, "os.PathLike[str]"],
+    truth: Union[str, "os.PathLike[str]"],
+    *,
+    probabilities: Optional[Union[str, "os.PathLike[str]"]] = None,
+    spacing: Optional[Sequence[float]] = None,
+    spacing_from: Optional[Literal["truth", "pred"]] = None,
+    labels: Optional[Sequence[int]] = None,
+    connectivity: Optional[int] = None,
+    match: Literal["any", "iou", "iou_strict", "bipartite_iou", "bipartite_dice"] = "any",
+    match_threshold: Optional[float] = None,
+    size_bins: Sequence[float] = (10.0, 100.0, 1000.0),
+    size_unit: Literal["mm3", "voxels"] = "mm3",
+    instances: bool = False,
+    distances: bool = False,
+    froc_candidates: Literal["components", "maxima"] = "components",
+    froc_threshold: float = 0.1,
+    froc_score: Literal["max", "mean"] = "max",
+    froc_box: int = 5,
+    froc_sigma: float = 0.0,
+    froc_convention: Literal["roc_interp", "roc_step", "monai"] = "roc_interp",
+    froc_rates: Optional[Sequence[float]] = None,
+    probability_channels: Literal["auto", "class", "foreground"] = "auto",
+    errors: Literal["raise", "warn"] = "raise",
+) -> Dict[str, Any]:
+    """Lesion-wise evaluation of two label-map files or folders, as ``dicekit eval --lesions``.
+
+    Cases are paired by name as ``evaluate_files`` pairs them. The result has the keys of
+    ``evaluate_lesions``, with a ``case`` in every row and lesion, the ``(all cases)`` totals, and
+    with ``probabilities`` (a probability file, or a folder of maps named by case, as
+    ``dicekit predict --probabilities`` writes them) the FROC of each label pooled over the cases:
+    false positives per image, every case one image. A case that cannot be scored raises
+    (``OSError`` for files, ``ValueError`` otherwise), or with ``errors="warn"`` is a warning and
+    left out.
+    """
+    return _evaluate_lesion_files(
+        os.fspath(pred),
+        os.fspath(truth),
+        probabilities=None if probabilities is None else os.fspath(probabilities),
+        spacing=None if spacing is None else [float(s) for s in spacing],
+        spacing_from=spacing_from,
+        labels=None if labels is None else [int(v) for v in labels],
+        connectivity=connectivity,
+        match=match,
+        match_threshold=match_threshold,
+        size_bins=[float(b) for b in size_bins],
+        size_unit=size_unit,
+        instances=instances,
+        distances=distances,
+        froc_candidates=froc_candidates,
+        froc_threshold=froc_threshold,
+        froc_score=froc_score,
+        froc_box=froc_box,
+        froc_sigma=froc_sigma,
+        froc_convention=froc_convention,
+        froc_rates=None if froc_rates is None else [float(r) for r in froc_rates],
+        probability_channels=probability_channels,
+        errors=errors,
     )

@@ -32,6 +32,7 @@ __all__ = [
     "expected_calibration_error",
     "maximum_calibration_error",
     "brier_score",
+    "evaluate_lesion_files",
     "evaluate_lesions",
     "_borrows",
     "ConfusionCounts",
@@ -274,6 +275,35 @@ def evaluate_lesions(
 ) -> Dict[str, Any]:
     """Lesion-wise evaluation (``dicekit eval --lesions`` on one case): ``{"rows": [...],
     "lesions": [...], "froc": {label: {...}}}``. See ``dicekit.evaluate_lesions``."""
+
+def evaluate_lesion_files(
+    pred: str,
+    truth: str,
+    *,
+    probabilities: Optional[str] = None,
+    spacing: Optional[Sequence[float]] = None,
+    spacing_from: Optional[Literal["truth", "pred"]] = None,
+    labels: Optional[Sequence[int]] = None,
+    connectivity: Optional[int] = None,
+    match: Literal["any", "iou", "iou_strict", "bipartite_iou", "bipartite_dice"] = "any",
+    match_threshold: Optional[float] = None,
+    size_bins: Sequence[float] = ...,
+    size_unit: Literal["mm3", "voxels"] = "mm3",
+    instances: bool = False,
+    distances: bool = False,
+    froc_candidates: Literal["components", "maxima"] = "components",
+    froc_threshold: float = 0.1,
+    froc_score: Literal["max", "mean"] = "max",
+    froc_box: int = 5,
+    froc_sigma: float = 0.0,
+    froc_convention: Literal["roc_interp", "roc_step", "monai"] = "roc_interp",
+    froc_rates: Optional[Sequence[float]] = None,
+    probability_channels: Literal["auto", "class", "foreground"] = "auto",
+    errors: Literal["raise", "warn"] = "raise",
+) -> Dict[str, Any]:
+    """Lesion-wise evaluation of files or folders (``dicekit eval --lesions``), FROC pooled over
+    the cases from ``probabilities`` (a file or a folder of maps named by case). See
+    ``dicekit.evaluate_lesion_files``."""
 
 @final
 class Accumulator:

@@ -58,6 +58,7 @@ fn _dicekit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?)?;
     m.add_function(wrap_pyfunction!(calibration::brier_score, m)?)?;
     m.add_function(wrap_pyfunction!(lesions::evaluate_lesions, m)?)?;
+    m.add_function(wrap_pyfunction!(lesions::evaluate_lesion_files, m)?)?;
     m.add_function(wrap_pyfunction!(_borrows, m)?)?;
     m.add_class::<counts::Counts>()?;
     m.add_class::<surface::Surface>()?;

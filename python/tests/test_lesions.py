@@ -170,7 +170,7 @@ def test_froc_scores(expected, name: str) -> None:
         assert list(f) == [1]
         got = f[1]
         assert set(got) == {"score", "fp_rates", "sensitivity_at_rates", "thresholds",
-                            "fps_per_image", "sensitivity", "lesions"}
+                            "fps_per_image", "sensitivity", "lesions", "images"}
         assert same(got["score"], froc[peer][key]), f"{name} {convention}: {got['score']} vs {froc[peer][key]}"
         assert got["lesions"] == froc["n_lesions"]
         assert got["fp_rates"] == expected["settings"]["roc_fp_rates"]
@@ -217,3 +217,45 @@ def test_probability_channels_and_errors(expected) -> None:
         assert r["froc"][1]["score"] == one["froc"][1]["score"]
     with pytest.raises(ValueError):
         dicekit.evaluate_lesions(pred, truth, spacing=spacing, probabilities=prob[:-1])
+
+
+@pytest.mark.parametrize(
+    "convention,peer,key",
+    [
+        ("monai", "monai", "froc_score_roc_rates"),
+        ("roc_interp", "reference_roc", "score_interp"),
+        ("roc_step", "reference_roc", "score_step"),
+    ],
+)
+def test_froc_pooled_over_a_folder(expected, tmp_path, convention: str, peer: str, key: str) -> None:
+    """``evaluate_lesion_files`` on the FROC set as three folders (pred, truth, probabilities,
+    files named by case): the FROC pooled over the cases equals the peers' ``froc_set`` value."""
+    import shutil
+
+    names = expected["froc_set"]["cases"]
+    for kind, sub in (("pred", "pred"), ("gt", "truth"), ("prob", "prob")):
+        (tmp_path / sub).mkdir()
+        for name in names:
+            shutil.copy(ROOT / "cases" / f"{name}_{kind}.nii.gz", tmp_path / sub / f"{name}.nii.gz")
+    result = dicekit.evaluate_lesion_files(
+        tmp_path / "pred",
+        tmp_path / "truth",
+        probabilities=tmp_path / "prob",
+        froc_candidates="maxima",
+        froc_threshold=0.1,
+        froc_box=5,
+        froc_convention=convention,
+    )
+    froc = result["froc"][1]
+    assert froc["images"] == len(names)
+    assert same(froc["score"], expected["froc_set"][peer][key])
+    assert {r["case"] for r in result["lesions"]} == set(names)
+    # A missing probability map is an error naming the case; errors="warn" leaves it out.
+    (tmp_path / "prob" / f"{names[0]}.nii.gz").unlink()
+    with pytest.raises(ValueError, match=names[0]):
+        dicekit.evaluate_lesion_files(tmp_path / "pred", tmp_path / "truth", probabilities=tmp_path / "prob")
+    with pytest.warns(UserWarning, match=names[0]):
+        partial = dicekit.evaluate_lesion_files(
+            tmp_path / "pred", tmp_path / "truth", probabilities=tmp_path / "prob", errors="warn"
+        )
+    assert partial["froc"][1]["images"] == len(names) - 1
