@@ -116,6 +116,8 @@ def test_bad_inputs() -> None:
         dicekit.expected_calibration_error(CONF, OK[:-1])
     with pytest.raises(ValueError, match="shape"):
         dicekit.brier_score(CONF, OK[:-1])
+    with pytest.raises(ValueError, match="probabilities in"):
+        dicekit.brier_score(np.array([1.2, 0.5]), np.array([True, False]))
     with pytest.raises(ValueError, match="NaN"):
         dicekit.expected_calibration_error(np.array([math.nan, 0.5]), np.array([True, False]))
     for bins in (0, -1):

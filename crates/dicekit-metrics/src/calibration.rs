@@ -142,11 +142,22 @@ pub fn maximum_calibration_error(bins: &[ReliabilityBin]) -> f64 {
 }
 
 /// Brier score of binary predictions: `mean (p - y)^2`.
+///
+/// # Errors
+/// When the lengths differ or are 0, or a confidence lies outside [0, 1] or is NaN (as
+/// [`reliability_bins`]).
 pub fn brier_score(confidence: &[f64], positive: &[bool]) -> Result<f64, MetricError> {
     if confidence.len() != positive.len() || confidence.is_empty() {
         return Err(MetricError::ShapeMismatch {
             pred: vec![confidence.len()],
             truth: vec![positive.len()],
+        });
+    }
+    if let Some(c) = confidence.iter().find(|c| !(0.0..=1.0).contains(*c)) {
+        return Err(MetricError::BadParameter {
+            name: "confidence",
+            value: c.to_string(),
+            expected: "probabilities in [0, 1]",
         });
     }
     Ok(confidence

@@ -240,6 +240,9 @@ fn calibration_of_a_hand_case() {
     assert!(
         (brier_score(&conf, &pos).unwrap() - (0.04 + 0.36 + 0.16 + 0.04 + 1.0) / 5.0).abs() < 1e-12
     );
+    // A confidence outside [0, 1] or NaN is refused, as by the reliability bins.
+    assert!(brier_score(&[1.2], &[true]).is_err());
+    assert!(brier_score(&[f64::NAN], &[true]).is_err());
     // 0.5 sits on the edge: right-closed puts it in bin 0, left-closed in bin 1.
     let r = reliability_bins(
         &[0.5],
