@@ -46,7 +46,8 @@ _Convention = Literal[
     "metrics_reloaded",
 ]
 _Empty = Literal["peer", "nan", "raise"]
-_LabelMap = npt.NDArray[Union[np.bool_, np.integer[Any]]]
+# A bool or integer array, or anything numpy.asarray makes one of (lists, CPU torch tensors).
+_LabelMap = Union[npt.NDArray[Union[np.bool_, np.integer[Any]]], npt.ArrayLike]
 _Record = Dict[str, Any]
 
 __version__: str

@@ -87,8 +87,22 @@ pub fn needs_copy(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
     Ok(!aligned || !dtype.is_native_byteorder().unwrap_or(true))
 }
 
-/// Reads `obj` (a NumPy array of bool or integer dtype, 2D or 3D) as a label map.
+/// Reads `obj` (a NumPy array of bool or integer dtype, 2D or 3D; anything else `numpy.asarray`
+/// takes, such as a list or a CPU torch tensor, goes through it first) as a label map.
 pub fn input<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Input<'py>> {
+    let converted;
+    let obj = if obj.cast::<PyUntypedArray>().is_err() {
+        converted = obj
+            .py()
+            .import("numpy")?
+            .call_method1("asarray", (obj,))
+            .map_err(|e| {
+                PyTypeError::new_err(format!("{what}: not convertible to a NumPy array ({e})"))
+            })?;
+        &converted
+    } else {
+        obj
+    };
     let native;
     let obj = if needs_copy(obj)? {
         let dtype = obj.getattr("dtype")?.call_method1("newbyteorder", ("=",))?;

@@ -336,3 +336,18 @@ def test_missing_files(tmp_path) -> None:
     bad.write_bytes(b"not a nifti file")
     with pytest.raises((OSError, ValueError)):
         dicekit.evaluate_files(bad, bad)
+
+
+def test_array_likes_go_through_numpy_asarray() -> None:
+    """Lists (and anything else ``numpy.asarray`` takes, such as a CPU torch tensor) give the
+    rows of the same ndarray; what NumPy cannot make an integer array of is a TypeError."""
+    truth = np.zeros((6, 7), np.uint8)
+    truth[1:4, 2:5] = 1
+    pred = np.roll(truth, 1, axis=0)
+    want = dicekit.evaluate(pred, truth)
+    assert dicekit.evaluate(pred.tolist(), truth.tolist()) == want
+    assert dicekit.SurfaceDistances(pred.tolist(), truth).hd95() == dicekit.SurfaceDistances(pred, truth).hd95()
+    with pytest.raises(TypeError):
+        dicekit.evaluate([[0.5, 1.0], [0.0, 0.0]], truth[:2, :2])
+    with pytest.raises(TypeError):
+        dicekit.evaluate(object(), truth)
