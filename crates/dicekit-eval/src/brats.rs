@@ -186,30 +186,15 @@ pub fn evaluate_brats_files(
     options: &EvalOptions,
     on_case: impl Fn(usize, usize) + Sync,
 ) -> Result<BratsEvaluationSet, EvalError> {
-    use rayon::prelude::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     options.validate()?;
     let crate::Pairing { pairs, unmatched } = pair_inputs(pred, truth)?;
-    let total = pairs.len();
-    on_case(0, total);
-    let done = AtomicUsize::new(0);
-    let scored: Vec<_> = pairs
-        .par_iter()
-        .with_max_len(1)
-        .map(|pair| {
-            let r = brats_file_case(&pair.pred, &pair.truth, protocol, options);
-            on_case(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-            (pair.name.clone(), r)
-        })
+    let (scored, failures) = crate::pairing::score_pairs(&pairs, unmatched, on_case, |pair| {
+        brats_file_case(&pair.pred, &pair.truth, protocol, options)
+    });
+    let results = scored
+        .into_iter()
+        .map(|(name, regions)| BratsCase { name, regions })
         .collect();
-    let mut results = Vec::new();
-    let mut failures = unmatched;
-    for (name, r) in scored {
-        match r {
-            Ok(regions) => results.push(BratsCase { name, regions }),
-            Err(e) => failures.push(e),
-        }
-    }
     Ok(BratsEvaluationSet {
         results,
         failures,

@@ -645,8 +645,6 @@ pub fn evaluate_lesion_files(
     options: &LesionEvalOptions,
     on_case: impl Fn(usize, usize) + Sync,
 ) -> Result<LesionEvaluationSet, EvalError> {
-    use rayon::prelude::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     options.eval.validate()?;
     check_size_bins(&options.size_bins)?;
     let probability_maps = match &options.probabilities {
@@ -663,45 +661,27 @@ pub fn evaluate_lesion_files(
         None => None,
     };
     let crate::Pairing { pairs, unmatched } = pair_inputs(pred, truth)?;
-    let total = pairs.len();
-    on_case(0, total);
-    let done = AtomicUsize::new(0);
-    let batch = rayon::current_num_threads().max(1);
-    let mut results = Vec::new();
-    let mut failures = unmatched;
-    for chunk in pairs.chunks(batch) {
-        let part: Vec<_> = chunk
-            .par_iter()
-            .with_max_len(1)
-            .map(|pair| {
-                let prob = match &probability_maps {
-                    None => Ok(None),
-                    Some((dir, files)) if dir.is_dir() => files
-                        .get(&pair.name)
-                        .map(|p| Some(p.as_path()))
-                        .ok_or_else(|| {
-                            EvalError::Froc(format!(
-                                "{}: no probability map named `{}` in {}",
-                                pair.pred.display(),
-                                pair.name,
-                                dir.display()
-                            ))
-                        }),
-                    Some((file, _)) => Ok(Some(file.as_path())),
-                };
-                let r = prob
-                    .and_then(|prob| evaluate_case_lesions(&pair.pred, &pair.truth, prob, options));
-                on_case(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-                (pair.name.clone(), r)
-            })
-            .collect();
-        for (name, r) in part {
-            match r {
-                Ok(labels) => results.push(LesionCaseResult { name, labels }),
-                Err(e) => failures.push(e),
+    let (scored, failures) = crate::pairing::score_pairs(&pairs, unmatched, on_case, |pair| {
+        let prob = match &probability_maps {
+            None => None,
+            Some((dir, files)) if dir.is_dir() => {
+                Some(files.get(&pair.name).map(PathBuf::as_path).ok_or_else(|| {
+                    EvalError::Froc(format!(
+                        "{}: no probability map named `{}` in {}",
+                        pair.pred.display(),
+                        pair.name,
+                        dir.display()
+                    ))
+                })?)
             }
-        }
-    }
+            Some((file, _)) => Some(file.as_path()),
+        };
+        evaluate_case_lesions(&pair.pred, &pair.truth, prob, options)
+    });
+    let results = scored
+        .into_iter()
+        .map(|(name, labels)| LesionCaseResult { name, labels })
+        .collect();
     let mut set = LesionEvaluationSet::from_cases(results, options)?;
     set.failures = failures;
     Ok(set)

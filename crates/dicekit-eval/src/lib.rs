@@ -95,9 +95,6 @@ impl Evaluation {
     }
 }
 
-/// A case's evaluations and voxel count, or why it could not be scored.
-type CaseOutcome = Result<(Vec<dicekit_metrics::LabelEvaluation>, u64), EvalError>;
-
 /// Evaluates two label-map files, or two folders of them matched by case name: every case is
 /// read, checked and scored under `options`, then (without `options.labels`) completed to the
 /// labels of the whole set. Cases run in parallel in batches of one per worker thread (so
@@ -115,40 +112,16 @@ pub fn evaluate_files(
     options: &EvalOptions,
     on_case: impl Fn(usize, usize) + Sync,
 ) -> Result<Evaluation, EvalError> {
-    use rayon::prelude::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     options.validate()?;
     let Pairing { pairs, unmatched } = pair_inputs(pred, truth)?;
-    let total = pairs.len();
-    on_case(0, total);
-    let done = AtomicUsize::new(0);
-    // As many cases at once as there are workers: a worker waiting inside a case may steal
-    // work, but only from this batch, so memory stays bounded by the thread count.
-    let batch = rayon::current_num_threads().max(1);
-    let mut scored: Vec<(String, CaseOutcome)> = Vec::with_capacity(total);
-    for chunk in pairs.chunks(batch) {
-        let part: Vec<(String, CaseOutcome)> = chunk
-            .par_iter()
-            .with_max_len(1)
-            .map(|pair| {
-                let r = evaluate_case(&pair.pred, &pair.truth, options);
-                on_case(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-                (pair.name.clone(), r)
-            })
-            .collect();
-        scored.extend(part);
-    }
-    let mut failures = unmatched;
-    let mut results = Vec::new();
-    let mut voxels = Vec::new();
-    for (name, r) in scored {
-        match r {
-            Ok((labels, n)) => {
-                results.push(CaseResult { name, labels });
-                voxels.push(n);
-            }
-            Err(e) => failures.push(e),
-        }
+    let (scored, failures) = pairing::score_pairs(&pairs, unmatched, on_case, |pair| {
+        evaluate_case(&pair.pred, &pair.truth, options)
+    });
+    let mut results = Vec::with_capacity(scored.len());
+    let mut voxels = Vec::with_capacity(scored.len());
+    for (name, (labels, n)) in scored {
+        results.push(CaseResult { name, labels });
+        voxels.push(n);
     }
     if options.labels.is_none() {
         complete_labels(&mut results, &voxels);

@@ -83,3 +83,41 @@ pub fn pair_inputs(pred: &Path, truth: &Path) -> Result<Pairing, EvalError> {
         }),
     }
 }
+
+/// Scores every pair with `score`, as many cases at once as there are worker threads (a worker
+/// waiting inside a case may steal work, but only from this batch, so memory stays bounded by
+/// the thread count, not the number of cases). `on_case(done, total)` is called before the
+/// first case and after each (a progress bar), from the worker threads. Returns each scored
+/// case as `(name, value)` in pair order, and the failures appended to `failures`.
+pub(crate) fn score_pairs<T: Send>(
+    pairs: &[CasePair],
+    mut failures: Vec<EvalError>,
+    on_case: impl Fn(usize, usize) + Sync,
+    score: impl Fn(&CasePair) -> Result<T, EvalError> + Sync,
+) -> (Vec<(String, T)>, Vec<EvalError>) {
+    use rayon::prelude::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let total = pairs.len();
+    on_case(0, total);
+    let done = AtomicUsize::new(0);
+    let batch = rayon::current_num_threads().max(1);
+    let mut scored = Vec::with_capacity(total);
+    for chunk in pairs.chunks(batch) {
+        let part: Vec<(String, Result<T, EvalError>)> = chunk
+            .par_iter()
+            .with_max_len(1)
+            .map(|pair| {
+                let r = score(pair);
+                on_case(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                (pair.name.clone(), r)
+            })
+            .collect();
+        for (name, r) in part {
+            match r {
+                Ok(v) => scored.push((name, v)),
+                Err(e) => failures.push(e),
+            }
+        }
+    }
+    (scored, failures)
+}
