@@ -124,6 +124,32 @@ def brier_score(confidence: npt.ArrayLike, correct: npt.ArrayLike) -> float:
     return _dicekit.brier_score(c, y)
 
 
+# The keyword arguments of evaluate_lesions and evaluate_lesion_files that make a LesionOptions.
+_LESION_OPTIONS = (
+    "labels",
+    "connectivity",
+    "match",
+    "match_threshold",
+    "size_bins",
+    "size_unit",
+    "instances",
+    "distances",
+    "froc_candidates",
+    "froc_threshold",
+    "froc_score",
+    "froc_box",
+    "froc_sigma",
+    "froc_convention",
+    "froc_rates",
+    "probability_channels",
+)
+
+
+def _lesion_options(args: Dict[str, Any]) -> _dicekit.LesionOptions:
+    """The LesionOptions of a wrapper's arguments (its ``locals()``)."""
+    return _dicekit.LesionOptions(**{k: args[k] for k in _LESION_OPTIONS})
+
+
 def evaluate_lesions(
     pred: np.ndarray,
     truth: np.ndarray,
@@ -170,23 +196,8 @@ def evaluate_lesions(
         pred,
         truth,
         spacing=None if spacing is None else [float(s) for s in spacing],
-        labels=None if labels is None else [int(v) for v in labels],
-        connectivity=connectivity,
-        match=match,
-        match_threshold=match_threshold,
-        size_bins=[float(b) for b in size_bins],
-        size_unit=size_unit,
-        instances=instances,
-        distances=distances,
         probabilities=probs,
-        froc_candidates=froc_candidates,
-        froc_threshold=froc_threshold,
-        froc_score=froc_score,
-        froc_box=froc_box,
-        froc_sigma=froc_sigma,
-        froc_convention=froc_convention,
-        froc_rates=None if froc_rates is None else [float(r) for r in froc_rates],
-        probability_channels=probability_channels,
+        options=_lesion_options(locals()),
     )
 
 
@@ -231,21 +242,6 @@ def evaluate_lesion_files(
         probabilities=None if probabilities is None else os.fspath(probabilities),
         spacing=None if spacing is None else [float(s) for s in spacing],
         spacing_from=spacing_from,
-        labels=None if labels is None else [int(v) for v in labels],
-        connectivity=connectivity,
-        match=match,
-        match_threshold=match_threshold,
-        size_bins=[float(b) for b in size_bins],
-        size_unit=size_unit,
-        instances=instances,
-        distances=distances,
-        froc_candidates=froc_candidates,
-        froc_threshold=froc_threshold,
-        froc_score=froc_score,
-        froc_box=froc_box,
-        froc_sigma=froc_sigma,
-        froc_convention=froc_convention,
-        froc_rates=None if froc_rates is None else [float(r) for r in froc_rates],
-        probability_channels=probability_channels,
+        options=_lesion_options(locals()),
         errors=errors,
     )

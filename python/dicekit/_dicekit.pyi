@@ -38,6 +38,7 @@ __all__ = [
     "ConfusionCounts",
     "SurfaceDistances",
     "Accumulator",
+    "LesionOptions",
 ]
 
 _Path = Union[str, "PathLike[str]"]
@@ -251,28 +252,42 @@ def maximum_calibration_error(
 def brier_score(confidence: npt.NDArray[np.float64], correct: npt.NDArray[np.bool_]) -> float:
     """Brier score ``mean (p - y)^2`` of binary predictions."""
 
+@final
+class LesionOptions:
+    """How lesions are formed (components of each label at ``connectivity``, or instance ids
+    with ``instances=True``), matched (``match``: ``any``, panoptica's ``iou``, MONAI's
+    ``iou_strict``, ``bipartite_iou`` / ``bipartite_dice``), binned by size and found by FROC
+    (``froc_*``, ``probability_channels``); checked when made. See
+    ``dicekit.evaluate_lesions``."""
+
+    def __new__(
+        cls,
+        *,
+        labels: Optional[Sequence[int]] = None,
+        connectivity: Optional[int] = None,
+        match: Literal["any", "iou", "iou_strict", "bipartite_iou", "bipartite_dice"] = "any",
+        match_threshold: Optional[float] = None,
+        size_bins: Sequence[float] = ...,
+        size_unit: Literal["mm3", "voxels"] = "mm3",
+        instances: bool = False,
+        distances: bool = False,
+        froc_candidates: Literal["components", "maxima"] = "components",
+        froc_threshold: float = 0.1,
+        froc_score: Literal["max", "mean"] = "max",
+        froc_box: int = 5,
+        froc_sigma: float = 0.0,
+        froc_convention: Literal["roc_interp", "roc_step", "monai"] = "roc_interp",
+        froc_rates: Optional[Sequence[float]] = None,
+        probability_channels: Literal["auto", "class", "foreground"] = "auto",
+    ) -> LesionOptions: ...
+
 def evaluate_lesions(
     pred: _LabelMap,
     truth: _LabelMap,
     *,
     spacing: Optional[Sequence[float]] = None,
-    labels: Optional[Sequence[int]] = None,
-    connectivity: Optional[int] = None,
-    match: Literal["any", "iou", "iou_strict", "bipartite_iou", "bipartite_dice"] = "any",
-    match_threshold: Optional[float] = None,
-    size_bins: Sequence[float] = ...,
-    size_unit: Literal["mm3", "voxels"] = "mm3",
-    instances: bool = False,
-    distances: bool = False,
     probabilities: Optional[npt.NDArray[np.float32]] = None,
-    froc_candidates: Literal["components", "maxima"] = "components",
-    froc_threshold: float = 0.1,
-    froc_score: Literal["max", "mean"] = "max",
-    froc_box: int = 5,
-    froc_sigma: float = 0.0,
-    froc_convention: Literal["roc_interp", "roc_step", "monai"] = "roc_interp",
-    froc_rates: Optional[Sequence[float]] = None,
-    probability_channels: Literal["auto", "class", "foreground"] = "auto",
+    options: Optional[LesionOptions] = None,
 ) -> Dict[str, Any]:
     """Lesion-wise evaluation (``dicekit eval --lesions`` on one case): ``{"rows": [...],
     "lesions": [...], "froc": {label: {...}}}``. See ``dicekit.evaluate_lesions``."""
@@ -284,22 +299,7 @@ def evaluate_lesion_files(
     probabilities: Optional[str] = None,
     spacing: Optional[Sequence[float]] = None,
     spacing_from: Optional[Literal["truth", "pred"]] = None,
-    labels: Optional[Sequence[int]] = None,
-    connectivity: Optional[int] = None,
-    match: Literal["any", "iou", "iou_strict", "bipartite_iou", "bipartite_dice"] = "any",
-    match_threshold: Optional[float] = None,
-    size_bins: Sequence[float] = ...,
-    size_unit: Literal["mm3", "voxels"] = "mm3",
-    instances: bool = False,
-    distances: bool = False,
-    froc_candidates: Literal["components", "maxima"] = "components",
-    froc_threshold: float = 0.1,
-    froc_score: Literal["max", "mean"] = "max",
-    froc_box: int = 5,
-    froc_sigma: float = 0.0,
-    froc_convention: Literal["roc_interp", "roc_step", "monai"] = "roc_interp",
-    froc_rates: Optional[Sequence[float]] = None,
-    probability_channels: Literal["auto", "class", "foreground"] = "auto",
+    options: Optional[LesionOptions] = None,
     errors: Literal["raise", "warn"] = "raise",
 ) -> Dict[str, Any]:
     """Lesion-wise evaluation of files or folders (``dicekit eval --lesions``), FROC pooled over

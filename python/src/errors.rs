@@ -37,3 +37,46 @@ pub fn is_os(e: &EvalError) -> bool {
 pub fn value(message: impl Into<String>) -> PyErr {
     PyValueError::new_err(message.into())
 }
+
+/// What a set of files does with the cases it could not score (`errors=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnFailure {
+    /// Raise one exception listing them all (`OSError` when the first is about a file, else
+    /// `ValueError`).
+    Raise,
+    /// A `warnings.warn` per case; the others are returned.
+    Warn,
+}
+
+impl OnFailure {
+    /// Parses `raise` or `warn`.
+    pub fn parse(s: &str) -> pyo3::PyResult<Self> {
+        match s {
+            "raise" => Ok(OnFailure::Raise),
+            "warn" => Ok(OnFailure::Warn),
+            _ => Err(value(format!("errors={s:?}: expected 'raise' or 'warn'"))),
+        }
+    }
+
+    /// Raises or warns about `failures` (nothing when there are none).
+    pub fn report(self, py: pyo3::Python<'_>, failures: &[EvalError]) -> pyo3::PyResult<()> {
+        use pyo3::types::PyAnyMethods;
+        let Some(first) = failures.first() else {
+            return Ok(());
+        };
+        let all: Vec<String> = failures.iter().map(|e| e.to_string()).collect();
+        if self == OnFailure::Raise {
+            let message = all.join("; ");
+            return Err(if is_os(first) {
+                PyOSError::new_err(message)
+            } else {
+                value(message)
+            });
+        }
+        let warnings = py.import("warnings")?;
+        for m in &all {
+            warnings.call_method1("warn", (m.as_str(),))?;
+        }
+        Ok(())
+    }
+}

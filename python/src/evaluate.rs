@@ -8,7 +8,6 @@ use dicekit_metrics::{
     evaluate_label_maps, labels_present,
 };
 use ndarray::ArrayViewD;
-use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
@@ -224,33 +223,11 @@ pub fn evaluate_files<'py>(
         tolerance,
         cl_dice,
     };
-    let raise = match errors {
-        "raise" => true,
-        "warn" => false,
-        _ => {
-            return Err(errors::value(format!(
-                "errors={errors:?}: expected 'raise' or 'warn'"
-            )));
-        }
-    };
+    let on_failure = errors::OnFailure::parse(errors)?;
     let evaluation = py
         .detach(|| dicekit_eval::evaluate_files(&pred, &truth, &options, |_, _| {}))
         .map_err(errors::eval)?;
-    if let Some(first) = evaluation.failures.first() {
-        let all: Vec<String> = evaluation.failures.iter().map(|e| e.to_string()).collect();
-        if raise {
-            let message = all.join("; ");
-            return Err(if errors::is_os(first) {
-                PyOSError::new_err(message)
-            } else {
-                errors::value(message)
-            });
-        }
-        let warnings = py.import("warnings")?;
-        for m in &all {
-            warnings.call_method1("warn", (m.as_str(),))?;
-        }
-    }
+    on_failure.report(py, &evaluation.failures)?;
     convert::rows(py, &evaluation.json_rows())
 }
 
@@ -266,28 +243,11 @@ pub fn pair_files(
     truth: PathBuf,
     errors: &str,
 ) -> PyResult<Vec<(String, PathBuf, PathBuf)>> {
-    let raise = match errors {
-        "raise" => true,
-        "warn" => false,
-        _ => {
-            return Err(errors::value(format!(
-                "errors={errors:?}: expected 'raise' or 'warn'"
-            )));
-        }
-    };
+    let on_failure = errors::OnFailure::parse(errors)?;
     let pairing = py
         .detach(|| dicekit_eval::pair_inputs(&pred, &truth))
         .map_err(errors::eval)?;
-    if !pairing.unmatched.is_empty() {
-        let all: Vec<String> = pairing.unmatched.iter().map(|e| e.to_string()).collect();
-        if raise {
-            return Err(PyOSError::new_err(all.join("; ")));
-        }
-        let warnings = py.import("warnings")?;
-        for m in &all {
-            warnings.call_method1("warn", (m.as_str(),))?;
-        }
-    }
+    on_failure.report(py, &pairing.unmatched)?;
     Ok(pairing
         .pairs
         .into_iter()

@@ -72,11 +72,70 @@ fn rule(name: &str, threshold: Option<f64>) -> PyResult<MatchingRule> {
     })
 }
 
-/// The lesion options shared by [`evaluate_lesions`] and [`evaluate_lesion_files`], from their
-/// keyword arguments.
+/// How lesions are formed, matched, binned and found by FROC: the options shared by
+/// [`evaluate_lesions`] and [`evaluate_lesion_files`], checked once when made.
+#[pyclass(module = "dicekit._dicekit", name = "LesionOptions", frozen)]
+pub struct Options(LesionEvalOptions);
+
+#[pymethods]
+impl Options {
+    #[new]
+    #[pyo3(signature = (
+        *, labels=None, connectivity=None, r#match="any", match_threshold=None,
+        size_bins=vec![10.0, 100.0, 1000.0], size_unit="mm3", instances=false, distances=false,
+        froc_candidates="components", froc_threshold=0.1, froc_score="max", froc_box=5,
+        froc_sigma=0.0, froc_convention="roc_interp", froc_rates=None,
+        probability_channels="auto"
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        labels: Option<Vec<i64>>,
+        connectivity: Option<usize>,
+        r#match: &str,
+        match_threshold: Option<f64>,
+        size_bins: Vec<f64>,
+        size_unit: &str,
+        instances: bool,
+        distances: bool,
+        froc_candidates: &str,
+        froc_threshold: f64,
+        froc_score: &str,
+        froc_box: usize,
+        froc_sigma: f64,
+        froc_convention: &str,
+        froc_rates: Option<Vec<f64>>,
+        probability_channels: &str,
+    ) -> PyResult<Self> {
+        options(
+            arrays::labels(labels)?,
+            connectivity,
+            r#match,
+            match_threshold,
+            size_bins,
+            size_unit,
+            instances,
+            distances,
+            froc_candidates,
+            froc_threshold,
+            froc_score,
+            froc_box,
+            froc_sigma,
+            froc_convention,
+            froc_rates,
+            probability_channels,
+        )
+        .map(Options)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("LesionOptions({:?})", self.0)
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn options(
     labels: Option<Vec<u32>>,
+
     connectivity: Option<usize>,
     r#match: &str,
     match_threshold: Option<f64>,
@@ -227,60 +286,21 @@ fn result_dict<'py>(
 
 /// Lesion-wise evaluation of two label maps (and FROC from a probability map).
 #[pyfunction]
-#[pyo3(signature = (
-    pred, truth, *, spacing=None, labels=None, connectivity=None, r#match="any",
-    match_threshold=None, size_bins=vec![10.0, 100.0, 1000.0], size_unit="mm3", instances=false,
-    distances=false, probabilities=None, froc_candidates="components", froc_threshold=0.1,
-    froc_score="max", froc_box=5, froc_sigma=0.0, froc_convention="roc_interp", froc_rates=None,
-    probability_channels="auto"
-))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (pred, truth, *, spacing=None, probabilities=None, options=None))]
 pub fn evaluate_lesions<'py>(
     py: Python<'py>,
     pred: &Bound<'py, PyAny>,
     truth: &Bound<'py, PyAny>,
     spacing: Option<Vec<f64>>,
-    labels: Option<Vec<i64>>,
-    connectivity: Option<usize>,
-    r#match: &str,
-    match_threshold: Option<f64>,
-    size_bins: Vec<f64>,
-    size_unit: &str,
-    instances: bool,
-    distances: bool,
     probabilities: Option<PyReadonlyArrayDyn<'py, f32>>,
-    froc_candidates: &str,
-    froc_threshold: f64,
-    froc_score: &str,
-    froc_box: usize,
-    froc_sigma: f64,
-    froc_convention: &str,
-    froc_rates: Option<Vec<f64>>,
-    probability_channels: &str,
+    options: Option<&Bound<'py, Options>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let labels = arrays::labels(labels)?;
+    let default = LesionEvalOptions::default();
+    let options = options.map_or(&default, |o| &o.get().0);
     let (p, t) = (arrays::input(pred, "pred")?, arrays::input(truth, "truth")?);
     let pair = Pair::new(&p, &t)?;
     let ndim = p.shape().len();
     let spacing = arrays::spacing(spacing, ndim)?;
-    let options = options(
-        labels,
-        connectivity,
-        r#match,
-        match_threshold,
-        size_bins,
-        size_unit,
-        instances,
-        distances,
-        froc_candidates,
-        froc_threshold,
-        froc_score,
-        froc_box,
-        froc_sigma,
-        froc_convention,
-        froc_rates,
-        probability_channels,
-    )?;
     // A probability map of the maps' shape is one channel.
     let probs = probabilities.as_ref().map(|a| {
         let v = a.as_array();
@@ -295,14 +315,14 @@ pub fn evaluate_lesions<'py>(
             let labels = pair.apply(Lesions {
                 spacing: &spacing,
                 probs: probs.clone(),
-                options: &options,
+                options,
             })?;
             LesionEvaluationSet::from_cases(
                 vec![LesionCaseResult {
                     name: "case".into(),
                     labels,
                 }],
-                &options,
+                options,
             )
         })
         .map_err(errors::eval)?;
@@ -314,11 +334,8 @@ pub fn evaluate_lesions<'py>(
 /// `dicekit eval --lesions` computes.
 #[pyfunction]
 #[pyo3(signature = (
-    pred, truth, *, probabilities=None, spacing=None, spacing_from=None, labels=None,
-    connectivity=None, r#match="any", match_threshold=None, size_bins=vec![10.0, 100.0, 1000.0],
-    size_unit="mm3", instances=false, distances=false, froc_candidates="components",
-    froc_threshold=0.1, froc_score="max", froc_box=5, froc_sigma=0.0,
-    froc_convention="roc_interp", froc_rates=None, probability_channels="auto", errors="raise"
+    pred, truth, *, probabilities=None, spacing=None, spacing_from=None, options=None,
+    errors="raise"
 ))]
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate_lesion_files<'py>(
@@ -328,71 +345,17 @@ pub fn evaluate_lesion_files<'py>(
     probabilities: Option<PathBuf>,
     spacing: Option<Vec<f64>>,
     spacing_from: Option<&str>,
-    labels: Option<Vec<i64>>,
-    connectivity: Option<usize>,
-    r#match: &str,
-    match_threshold: Option<f64>,
-    size_bins: Vec<f64>,
-    size_unit: &str,
-    instances: bool,
-    distances: bool,
-    froc_candidates: &str,
-    froc_threshold: f64,
-    froc_score: &str,
-    froc_box: usize,
-    froc_sigma: f64,
-    froc_convention: &str,
-    froc_rates: Option<Vec<f64>>,
-    probability_channels: &str,
+    options: Option<&Bound<'py, Options>>,
     errors: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let raise = match errors {
-        "raise" => true,
-        "warn" => false,
-        _ => {
-            return Err(errors::value(format!(
-                "errors={errors:?}: expected 'raise' or 'warn'"
-            )));
-        }
-    };
-    let mut options = options(
-        arrays::labels(labels)?,
-        connectivity,
-        r#match,
-        match_threshold,
-        size_bins,
-        size_unit,
-        instances,
-        distances,
-        froc_candidates,
-        froc_threshold,
-        froc_score,
-        froc_box,
-        froc_sigma,
-        froc_convention,
-        froc_rates,
-        probability_channels,
-    )?;
+    let on_failure = errors::OnFailure::parse(errors)?;
+    let mut options = options.map_or_else(LesionEvalOptions::default, |o| o.get().0.clone());
     options.eval.spacing = spacing;
     options.eval.spacing_from = convert::spacing_source(spacing_from)?;
     options.probabilities = probabilities;
     let set = py
         .detach(|| evaluate_lesion_files_rs(&pred, &truth, &options, |_, _| {}))
         .map_err(errors::eval)?;
-    if let Some(first) = set.failures.first() {
-        let all: Vec<String> = set.failures.iter().map(|e| e.to_string()).collect();
-        if raise {
-            let message = all.join("; ");
-            return Err(if errors::is_os(first) {
-                pyo3::exceptions::PyOSError::new_err(message)
-            } else {
-                errors::value(message)
-            });
-        }
-        let warnings = py.import("warnings")?;
-        for m in &all {
-            warnings.call_method1("warn", (m.as_str(),))?;
-        }
-    }
+    on_failure.report(py, &set.failures)?;
     result_dict(py, &set, true)
 }

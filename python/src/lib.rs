@@ -63,5 +63,6 @@ fn _dicekit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<counts::Counts>()?;
     m.add_class::<surface::Surface>()?;
     m.add_class::<accumulator::Accumulator>()?;
+    m.add_class::<lesions::Options>()?;
     Ok(())
 }
