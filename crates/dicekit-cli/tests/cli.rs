@@ -1005,6 +1005,53 @@ fn train_no_report_skips_the_report_and_report_writes_it_later() {
     assert!(csv.contains(",cl_dice,"), "{csv}");
     let index = std::fs::read_to_string(root.join("run/report/index.md")).unwrap();
     assert!(index.contains("cl_dice"), "{index}");
+    // The lesion section: found / missed / false by size (the bins given), the FROC plot, and
+    // the lesion rows in metrics.json.
+    assert!(index.contains("## Lesions"), "{index}");
+    assert!(
+        index.contains("[0, 5) mm3") || index.contains("[0, 10) mm3"),
+        "{index}"
+    );
+    assert!(root.join("run/report/froc_label1.png").exists());
+    let json = std::fs::read_to_string(root.join("run/report/metrics.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(json["lesions"].as_array().is_some_and(|r| !r.is_empty()));
+    let r = dicekit(&[
+        "report",
+        "--run",
+        root.join("run").to_str().unwrap(),
+        "--size-bins",
+        "5,50",
+    ]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let index = std::fs::read_to_string(root.join("run/report/index.md")).unwrap();
+    assert!(
+        index.contains("[0, 5) mm3") && index.contains("[5, 50) mm3"),
+        "{index}"
+    );
+    // --no-lesions leaves it out; bad bins are one line and exit 2.
+    let out = root.join("plain");
+    let r = dicekit(&[
+        "report",
+        "--run",
+        root.join("run").to_str().unwrap(),
+        "--no-lesions",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let index = std::fs::read_to_string(out.join("index.md")).unwrap();
+    assert!(!index.contains("## Lesions"), "{index}");
+    assert!(!out.join("froc_label1.png").exists());
+    let r = dicekit(&[
+        "report",
+        "--run",
+        root.join("run").to_str().unwrap(),
+        "--size-bins",
+        "50,5",
+    ]);
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    assert_eq!(stderr(&r).lines().count(), 1, "{}", stderr(&r));
 }
 
 /// A false detection (empty reference): MONAI's Dice is NaN, DeepMind's 0; the JSON keeps the
@@ -1462,10 +1509,45 @@ fn eval_lesions_froc_from_probability_maps_with_plots() {
             .iter()
             .any(|r| r["metric"] == "froc_score")
     );
-    // A probability file that does not exist, bad rates: one line, exit 2.
+    // Mean-scored components and a one-channel map read as foreground channels give the same
+    // lesion count; read as class channels (label 1 = channel 1) there is no channel for it.
+    for extra in [
+        &["--froc-score", "mean"][..],
+        &["--probability-channels", "foreground"][..],
+        &["--froc-candidates", "maxima", "--froc-sigma", "1.5"][..],
+    ] {
+        let mut args = vec!["eval", "--pred", &p, "--truth", &t, "--lesions"];
+        args.extend_from_slice(&["--probabilities", prob_arg.as_str(), "--format", "json"]);
+        args.extend_from_slice(extra);
+        let o = dicekit(&args);
+        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+        let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert!(
+            rows.as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["metric"] == "froc_score" && r["value"].is_number()),
+            "{extra:?}"
+        );
+    }
+    // A probability file that does not exist, bad rates or sigma, a map without the label's
+    // channel: one line, exit 2.
     for extra in [
         &["--probabilities", "/nonexistent/prob.nii.gz"][..],
         &["--probabilities", prob_arg.as_str(), "--froc-rates=-1"][..],
+        &[
+            "--probabilities",
+            prob_arg.as_str(),
+            "--froc-candidates",
+            "maxima",
+            "--froc-sigma=-1",
+        ][..],
+        &[
+            "--probabilities",
+            prob_arg.as_str(),
+            "--probability-channels",
+            "class",
+        ][..],
     ] {
         let mut args = vec!["eval", "--pred", &p, "--truth", &t, "--lesions"];
         args.extend_from_slice(extra);
