@@ -396,17 +396,24 @@ pub fn lesions_of_maps<T>(
     name: &str,
 ) -> Result<Vec<LabelLesions>, EvalError>
 where
-    T: dicekit_metrics::Label + Into<u32> + Send + Sync,
+    T: dicekit_metrics::Label,
 {
     let path = Path::new(name);
-    if p.shape() != t.shape() || spacing.len() != t.ndim() {
-        return Err(EvalError::Metric {
-            path: path.to_path_buf(),
-            source: dicekit_metrics::MetricError::ShapeMismatch {
-                pred: p.shape().to_vec(),
-                truth: t.shape().to_vec(),
-            },
-        });
+    let refused = |source| EvalError::Metric {
+        path: path.to_path_buf(),
+        source,
+    };
+    if p.shape() != t.shape() {
+        return Err(refused(dicekit_metrics::MetricError::ShapeMismatch {
+            pred: p.shape().to_vec(),
+            truth: t.shape().to_vec(),
+        }));
+    }
+    if spacing.len() != t.ndim() || spacing.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+        return Err(refused(dicekit_metrics::MetricError::BadSpacing {
+            spacing: spacing.to_vec(),
+            ndim: t.ndim(),
+        }));
     }
     if let Some(pr) = probs
         && (pr.ndim() != t.ndim() + 1 || &pr.shape()[1..] != t.shape())
@@ -445,7 +452,7 @@ fn case_lesions<T>(
     pred: &Path,
 ) -> Result<Vec<LabelLesions>, EvalError>
 where
-    T: dicekit_metrics::Label + Into<u32> + Send + Sync,
+    T: dicekit_metrics::Label,
 {
     let metric_error = |source| EvalError::Metric {
         path: pred.to_path_buf(),
@@ -1096,5 +1103,19 @@ mod tests {
                 .bins
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn maps_in_memory_refuse_other_shapes_and_bad_spacings() {
+        let a = ndarray::ArrayD::<u8>::zeros(ndarray::IxDyn(&[4, 5]));
+        let b = ndarray::ArrayD::<u8>::zeros(ndarray::IxDyn(&[5, 4]));
+        let o = LesionEvalOptions::default();
+        let e = lesions_of_maps(&a.view(), &b.view(), &[1.0, 1.0], None, &o, "c").unwrap_err();
+        assert!(e.to_string().contains("shape"), "{e}");
+        for spacing in [&[1.0][..], &[1.0, 0.0], &[1.0, f64::NAN]] {
+            let e = lesions_of_maps(&a.view(), &a.view(), spacing, None, &o, "c").unwrap_err();
+            assert!(e.to_string().contains("spacing"), "{e}");
+        }
+        assert!(lesions_of_maps(&a.view(), &a.view(), &[0.5, 2.0], None, &o, "c").is_ok());
     }
 }
