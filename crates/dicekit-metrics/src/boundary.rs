@@ -60,28 +60,25 @@ pub(crate) fn boundary_points<T: Label>(
         .map(|task| {
             let mut out: Vec<Vec<[u32; 3]>> = vec![Vec::new(); nb];
             let mut around: Vec<&[T]> = Vec::with_capacity(8);
+            let mut mask = vec![0u8; d2];
             for r in task * per_task..((task + 1) * per_task).min(rows) {
                 let (i, j) = (r / d1, r % d1);
                 let here = row(i, j);
                 if !zero_asked && all_zero(here) {
                     continue;
                 }
-                // Neighbour rows: face neighbours (None: outside the image), or every row of
-                // the 3x3 (3-D) / 1x3 (2-D) block inside the image.
-                let di: &[isize] = if grid.real0 { &[-1, 0, 1] } else { &[0] };
+                // Neighbour rows inside the image: the face neighbours (2-D: along axis 1
+                // only), or every row of the 3x3 (3-D) / 1x3 (2-D) block.
                 let at = |di: isize, dj: isize| -> Option<&[T]> {
                     let (ii, jj) = (i as isize + di, j as isize + dj);
                     (ii >= 0 && ii < d0 as isize && jj >= 0 && jj < d1 as isize)
                         .then(|| row(ii as usize, jj as usize))
                 };
-                let faces = [
-                    if grid.real0 { at(-1, 0) } else { Some(here) },
-                    if grid.real0 { at(1, 0) } else { Some(here) },
-                    at(0, -1),
-                    at(0, 1),
-                ];
+                around.clear();
+                // A face neighbour outside the image (faces only).
+                let mut outside = false;
                 if fully_connected {
-                    around.clear();
+                    let di: &[isize] = if grid.real0 { &[-1, 0, 1] } else { &[0] };
                     for &a in di {
                         for b in [-1isize, 0, 1] {
                             if (a, b) != (0, 0)
@@ -91,37 +88,48 @@ pub(crate) fn boundary_points<T: Label>(
                             }
                         }
                     }
+                } else {
+                    let faces: &[(isize, isize)] = if grid.real0 {
+                        &[(-1, 0), (1, 0), (0, -1), (0, 1)]
+                    } else {
+                        &[(0, -1), (0, 1)]
+                    };
+                    for &(a, b) in faces {
+                        match at(a, b) {
+                            Some(n) => around.push(n),
+                            None => outside = true,
+                        }
+                    }
                 }
+                edge_mask(
+                    here,
+                    &around,
+                    fully_connected,
+                    outside,
+                    zero_asked,
+                    &mut mask,
+                );
                 let mut last = (T::ZERO, usize::MAX);
-                for (k, &v) in here.iter().enumerate() {
-                    if !zero_asked && v == T::ZERO {
-                        continue;
-                    }
-                    let b = if v == last.0 && last.1 != usize::MAX {
-                        last.1
-                    } else {
-                        let b = bins.of(v.to_u32());
-                        last = (v, b);
-                        b
-                    };
-                    if b >= nb {
-                        continue;
-                    }
-                    let lo = k.saturating_sub(1);
-                    let hi = (k + 1).min(d2 - 1);
-                    let edge = if fully_connected {
-                        here[lo] != v
-                            || here[hi] != v
-                            || around.iter().any(|n| n[lo] != v || n[k] != v || n[hi] != v)
-                    } else {
-                        k == 0
-                            || k + 1 == d2
-                            || here[k - 1] != v
-                            || here[k + 1] != v
-                            || faces.iter().any(|n| n.is_none_or(|n| n[k] != v))
-                    };
-                    if edge {
-                        out[b].push([i as u32, j as u32, k as u32]);
+                // The marked voxels, eight mask bytes at a time.
+                for (w, word) in mask.chunks(8).enumerate() {
+                    let mut bytes = [0u8; 8];
+                    bytes[..word.len()].copy_from_slice(word);
+                    let mut bits = u64::from_le_bytes(bytes);
+                    while bits != 0 {
+                        let o = bits.trailing_zeros() as usize / 8;
+                        bits &= !(0xff << (8 * o));
+                        let k = w * 8 + o;
+                        let v = here[k];
+                        let b = if v == last.0 && last.1 != usize::MAX {
+                            last.1
+                        } else {
+                            let b = bins.of(v.to_u32());
+                            last = (v, b);
+                            b
+                        };
+                        if b < nb {
+                            out[b].push([i as u32, j as u32, k as u32]);
+                        }
                     }
                 }
             }
@@ -137,6 +145,84 @@ pub(crate) fn boundary_points<T: Label>(
         }
     }
     merged
+}
+
+/// Marks in `mask` (1 / 0) the voxels of `here` that lie on a boundary: a neighbour along the
+/// row, or in one of the rows `around` (faces: the same column; fully connected: the columns
+/// beside it too), holds another value; with faces, the ends of the row and, when a face
+/// neighbour row is `outside` the image, every voxel. Background voxels are left unmarked unless
+/// `zero_asked`. Branch-free loops over the row's interior (the compiler vectorises them).
+fn edge_mask<T: Label>(
+    here: &[T],
+    around: &[&[T]],
+    fully_connected: bool,
+    outside: bool,
+    zero_asked: bool,
+    mask: &mut [u8],
+) {
+    let n = here.len();
+    let keep = |v: T| u8::from(zero_asked || v != T::ZERO);
+    if outside || (n <= 2 && !fully_connected) {
+        for (m, &v) in mask.iter_mut().zip(here) {
+            *m = keep(v);
+        }
+        return;
+    }
+    // A voxel `k` against columns `k - 1 ..= k + 1` (clamped) of row `r`, one at a time (the
+    // ends of the row).
+    let scalar = |k: usize, rows: &mut dyn Iterator<Item = &[T]>| -> u8 {
+        let v = here[k];
+        let (lo, hi) = (k.saturating_sub(1), (k + 1).min(n - 1));
+        let mut diff = here[lo] != v || here[hi] != v;
+        for r in rows {
+            diff |= if fully_connected {
+                r[lo] != v || r[k] != v || r[hi] != v
+            } else {
+                r[k] != v
+            };
+        }
+        u8::from(diff) & keep(v)
+    };
+    if n <= 2 {
+        for k in 0..n {
+            mask[k] = scalar(k, &mut around.iter().copied());
+        }
+        return;
+    }
+    // Interior: along the row, then each neighbour row OR-ed in (zipped slices: no bounds
+    // checks in the loops).
+    {
+        let (l, c, r) = (&here[..n - 2], &here[1..n - 1], &here[2..]);
+        let m = &mut mask[1..n - 1];
+        for (m, ((&l, &v), &r)) in m.iter_mut().zip(l.iter().zip(c).zip(r)) {
+            *m = u8::from((l != v) | (r != v));
+        }
+        for row in around {
+            let (l, mid, r) = (&row[..n - 2], &row[1..n - 1], &row[2..]);
+            if fully_connected {
+                for (m, (((&l, &x), &r), &v)) in m.iter_mut().zip(l.iter().zip(mid).zip(r).zip(c)) {
+                    *m |= u8::from((l != v) | (x != v) | (r != v));
+                }
+            } else {
+                for (m, (&x, &v)) in m.iter_mut().zip(mid.iter().zip(c)) {
+                    *m |= u8::from(x != v);
+                }
+            }
+        }
+        if !zero_asked {
+            for (m, &v) in m.iter_mut().zip(c) {
+                *m &= u8::from(v != T::ZERO);
+            }
+        }
+    }
+    for k in [0, n - 1] {
+        mask[k] = if fully_connected {
+            scalar(k, &mut around.iter().copied())
+        } else {
+            // The ends of the row are on the image border along it.
+            keep(here[k])
+        };
+    }
 }
 
 #[cfg(test)]

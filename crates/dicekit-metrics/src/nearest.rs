@@ -1,8 +1,9 @@
 //! Exact nearest-neighbour distances between two point sets on a grid with anisotropic
-//! spacing: a uniform cell hash searched in growing shells answers the near queries (the
-//! usual case: surfaces that mostly agree), a k-d tree the far ones (a spurious blob far from
-//! the other surface), in `O(log n)` instead of a shell search growing with the cube of the
-//! distance.
+//! spacing, in three tiers: a bit grid of the set looked up at the offsets of a small ball in
+//! order of distance answers the nearest queries (the usual case: surfaces that mostly agree,
+//! most queries within a voxel or two), a uniform cell hash searched in growing shells those a
+//! few voxels away, and a k-d tree the far ones (a spurious blob far from the other surface),
+//! in `O(log n)` instead of a shell search growing with the cube of the distance.
 //!
 //! Every squared distance is computed one way, [`dist2`], whichever structure finds it, so
 //! the values do not depend on the path: the k-d tree prunes with the same expression of
@@ -83,6 +84,89 @@ impl Columns {
     }
 }
 
+/// The points of a set as bits of a padded grid, and the grid offsets of the ball of radius
+/// [`RING`] finest-axis voxels in order of their distance: the first offset at which a query
+/// finds a point of the set is its nearest (every offset nearer was looked at).
+struct Occupancy {
+    bits: Vec<u64>,
+    /// Padding on each side per axis (the largest offset along it).
+    pad: [usize; 3],
+    /// Padded dimensions.
+    dims: [usize; 3],
+    /// `(linear offset, squared distance)`, ascending by distance; every offset whose
+    /// [`dist2`] is at most `reach^2` is in the list.
+    offsets: Vec<(isize, f64)>,
+    /// The distance within which the list is complete: a nearest point farther than this is
+    /// not found.
+    reach: f64,
+}
+
+/// Radius of the ball of offsets [`Occupancy`] looks at, in voxels of the finest axis.
+const RING: f64 = 2.0;
+
+impl Occupancy {
+    fn new(set: &PointSet, dims: [usize; 3], spacing: [f64; 3]) -> Self {
+        let s_min = spacing.iter().copied().fold(f64::INFINITY, f64::min);
+        let radius = RING * s_min;
+        let limit2 = radius * radius;
+        // One more than the largest offset that can be within the radius, per axis (none
+        // along an axis of one voxel: no point lies beside it).
+        let pad = [0, 1, 2].map(|a| {
+            if dims[a] <= 1 {
+                0
+            } else {
+                ((radius / spacing[a]).floor() as usize + 1).min(dims[a])
+            }
+        });
+        let pdims = [0, 1, 2].map(|a| dims[a] + 2 * pad[a]);
+        let stride = [pdims[1] * pdims[2], pdims[2], 1].map(|v| v as isize);
+        let mut offsets = Vec::new();
+        for i in -(pad[0] as isize)..=pad[0] as isize {
+            for j in -(pad[1] as isize)..=pad[1] as isize {
+                for k in -(pad[2] as isize)..=pad[2] as isize {
+                    let o = [i, j, k].map(|v| v.unsigned_abs() as u32);
+                    let d2 = bound2(&o, &spacing);
+                    if d2 <= limit2 {
+                        offsets.push((i * stride[0] + j * stride[1] + k * stride[2], d2));
+                    }
+                }
+            }
+        }
+        offsets.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let mut bits = vec![0u64; (pdims[0] * pdims[1] * pdims[2]).div_ceil(64)];
+        for c in &set.coords {
+            let at = ((c[0] as usize + pad[0]) * pdims[1] + c[1] as usize + pad[1]) * pdims[2]
+                + c[2] as usize
+                + pad[2];
+            bits[at / 64] |= 1 << (at % 64);
+        }
+        Occupancy {
+            bits,
+            pad,
+            dims: pdims,
+            offsets,
+            reach: radius,
+        }
+    }
+
+    /// The squared distance from `q` to the nearest point of the set, if the point is at most
+    /// `reach` away.
+    #[inline(always)]
+    fn nearest2(&self, q: [u32; 3]) -> Option<f64> {
+        let at = ((q[0] as usize + self.pad[0]) * self.dims[1] + q[1] as usize + self.pad[1])
+            * self.dims[2]
+            + q[2] as usize
+            + self.pad[2];
+        for &(o, d2) in &self.offsets {
+            let x = (at as isize + o) as usize;
+            if self.bits[x / 64] >> (x % 64) & 1 != 0 {
+                return Some(d2);
+            }
+        }
+        None
+    }
+}
+
 /// Cells of points (CSR layout).
 struct CellHash {
     cell: [usize; 3],
@@ -137,6 +221,7 @@ impl CellHash {
     /// shells could be nearer. A cell is read only when its box could hold a nearer point,
     /// and the search stops when every face of the searched cube is no nearer than the best
     /// point (both by [`bound2`], so that no point is skipped that would change the value).
+    #[inline(always)]
     fn nearest2(&self, q: [u32; 3]) -> (f64, bool) {
         const W: usize = 2 * SHELLS as usize + 3;
         let c = [0, 1, 2].map(|a| (q[a] as usize / self.cell[a]) as isize);
@@ -230,7 +315,7 @@ impl CellHash {
 }
 
 /// Points per k-d tree leaf.
-const LEAF: usize = 32;
+const LEAF: usize = 64;
 
 /// A box of grid points, inclusive.
 #[derive(Debug, Clone, Copy, Default)]
@@ -253,29 +338,50 @@ impl Bounds {
         }
         b
     }
+}
 
-    /// A lower bound of the squared distance from `q` to any point in the box, by [`bound2`].
+/// One internal node, in preorder (its left half is the next node): the boxes of its two
+/// halves, per axis `[left, right]` in `f64` (exact grid indices), and where its right half's
+/// node is.
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    /// Lower corners: `lo[axis] = [left, right]`.
+    lo: [[f64; 2]; 3],
+    /// Upper corners: `hi[axis] = [left, right]`.
+    hi: [[f64; 2]; 3],
+    /// Index of the right half's node (when the right half is not a leaf).
+    right: u32,
+}
+
+impl Node {
+    fn new(left: Bounds, right: Bounds) -> Self {
+        Node {
+            lo: [0, 1, 2].map(|a| [left.lo[a] as f64, right.lo[a] as f64]),
+            hi: [0, 1, 2].map(|a| [left.hi[a] as f64, right.hi[a] as f64]),
+            right: 0,
+        }
+    }
+
+    /// Lower bounds of the squared distance from `q` to any point of each half: [`dist2`] of
+    /// the per-axis gaps to the box (`max(lo - q, q - hi, 0)`, exact integers in `f64`), so
+    /// that no point of a half is nearer than its bound by [`dist2`] (each operation of the
+    /// expression is monotone). Both halves side by side.
     #[inline(always)]
-    fn bound2(&self, q: &[u32; 3], spacing: &[f64; 3]) -> f64 {
-        let off = [0, 1, 2].map(|a| {
-            self.lo[a]
-                .saturating_sub(q[a])
-                .max(q[a].saturating_sub(self.hi[a]))
-        });
-        bound2(&off, spacing)
+    fn bounds2(&self, q: &[f64; 3], spacing: &[f64; 3]) -> [f64; 2] {
+        let mut t = [0.0f64; 2];
+        for a in 0..3 {
+            for h in 0..2 {
+                let gap = (self.lo[a][h] - q[a]).max(q[a] - self.hi[a][h]).max(0.0);
+                let d = gap * spacing[a];
+                t[h] = if a == 0 { d * d } else { t[h] + d * d };
+            }
+        }
+        t
     }
 }
 
-/// One internal node: the boxes of its two halves.
-#[derive(Debug, Clone, Copy, Default)]
-struct Node {
-    left: Bounds,
-    right: Bounds,
-}
-
-/// A k-d tree over grid points, implicit: the points of each node are a contiguous range split
-/// at its middle, and the boxes of the node's halves are stored at the index of its middle
-/// point (distinct for every node with more than [`LEAF`] points).
+/// A k-d tree over grid points: the points of each node are a contiguous range split at its
+/// middle (a leaf at [`LEAF`] points or fewer); the internal nodes in preorder.
 struct KdTree {
     points: Vec<[u32; 3]>,
     columns: Columns,
@@ -286,9 +392,8 @@ struct KdTree {
 impl KdTree {
     fn new(points: &[[u32; 3]], spacing: [f64; 3]) -> Self {
         let mut points = points.to_vec();
-        let mut nodes = vec![Node::default(); points.len()];
         let bounds = Bounds::of(&points);
-        build(&mut points, &mut nodes, bounds, &spacing);
+        let nodes = build(&mut points, bounds, &spacing);
         KdTree {
             columns: Columns::of(&points),
             points,
@@ -301,20 +406,22 @@ impl KdTree {
     /// nearer than `best` (a squared distance known to be reached; `INFINITY` for none).
     /// Depth first, the nearer half first; a half is skipped when its box is no nearer than
     /// the best distance found.
+    #[inline(always)]
     fn nearest2(&self, q: [u32; 3], mut best: f64) -> (f64, Option<[u32; 3]>) {
         let qf = q.map(|v| v as f64);
         let mut found = None;
-        // (first, end, lower bound of the range's distance): at most one entry per level
-        // beside the current path, and fewer than 64 levels.
-        let mut stack = [(0usize, 0usize, 0.0f64); 128];
-        stack[0] = (0, self.points.len(), 0.0);
+        // (first, end, node, lower bound of the range's distance): at most one entry per
+        // level beside the current path, and fewer than 64 levels.
+        let mut stack = [(0u32, 0u32, 0u32, 0.0f64); 64];
+        stack[0] = (0, self.points.len() as u32, 0, 0.0);
         let mut top = 1;
         while top > 0 {
             top -= 1;
-            let (lo, hi, bound) = stack[top];
+            let (lo, hi, at, bound) = stack[top];
             if bound >= best {
                 continue;
             }
+            let (lo, hi) = (lo as usize, hi as usize);
             if hi - lo <= LEAF {
                 let m = self.columns.min2(lo, hi, &qf, &self.spacing, best);
                 if m < best {
@@ -326,20 +433,21 @@ impl KdTree {
                 }
                 continue;
             }
-            let mid = lo + (hi - lo) / 2;
-            let node = &self.nodes[mid];
-            let bl = node.left.bound2(&q, &self.spacing);
-            let br = node.right.bound2(&q, &self.spacing);
+            let mid = (lo + (hi - lo) / 2) as u32;
+            let node = &self.nodes[at as usize];
+            let [bl, br] = node.bounds2(&qf, &self.spacing);
+            let left = (lo as u32, mid, at + 1, bl);
+            let right = (mid, hi as u32, node.right, br);
             let (near, far) = if bl <= br {
-                ((lo, mid, bl), (mid, hi, br))
+                (left, right)
             } else {
-                ((mid, hi, br), (lo, mid, bl))
+                (right, left)
             };
-            if far.2 < best {
+            if far.3 < best {
                 stack[top] = far;
                 top += 1;
             }
-            if near.2 < best {
+            if near.3 < best {
                 stack[top] = near;
                 top += 1;
             }
@@ -348,12 +456,12 @@ impl KdTree {
     }
 }
 
-/// Orders `points` (within `bounds`) into an implicit tree: split at the middle along the axis
-/// of the largest physical extent, the halves' boxes recorded in `nodes` at the middle's
-/// index; halves in parallel when large.
-fn build(points: &mut [[u32; 3]], nodes: &mut [Node], bounds: Bounds, spacing: &[f64; 3]) {
+/// Orders `points` (within `bounds`) into a tree and returns its internal nodes in preorder:
+/// split at the middle along the axis of the largest physical extent; halves in parallel when
+/// large.
+fn build(points: &mut [[u32; 3]], bounds: Bounds, spacing: &[f64; 3]) -> Vec<Node> {
     if points.len() <= LEAF {
-        return;
+        return Vec::new();
     }
     let extent = |a: usize| (bounds.hi[a] - bounds.lo[a]) as f64 * spacing[a];
     let a = (0..3)
@@ -362,21 +470,27 @@ fn build(points: &mut [[u32; 3]], nodes: &mut [Node], bounds: Bounds, spacing: &
     let mid = points.len() / 2;
     points.select_nth_unstable_by_key(mid, |p| p[a]);
     let (left, right) = points.split_at_mut(mid);
-    let node = Node {
-        left: Bounds::of(left),
-        right: Bounds::of(right),
-    };
-    nodes[mid] = node;
-    let (left_nodes, right_nodes) = nodes.split_at_mut(mid);
-    if left.len() > 1 << 14 {
-        rayon::join(
-            || build(left, left_nodes, node.left, spacing),
-            || build(right, right_nodes, node.right, spacing),
-        );
+    let (lb, rb) = (Bounds::of(left), Bounds::of(right));
+    let (l, r) = if left.len() > 1 << 12 {
+        rayon::join(|| build(left, lb, spacing), || build(right, rb, spacing))
     } else {
-        build(left, left_nodes, node.left, spacing);
-        build(right, right_nodes, node.right, spacing);
-    }
+        (build(left, lb, spacing), build(right, rb, spacing))
+    };
+    let mut nodes = Vec::with_capacity(1 + l.len() + r.len());
+    let mut node = Node::new(lb, rb);
+    node.right = (1 + l.len()) as u32;
+    nodes.push(node);
+    // Child indices are relative to the subtree; shift them to the whole array.
+    nodes.extend(l.into_iter().map(|mut n| {
+        n.right += 1;
+        n
+    }));
+    let base = nodes.len() as u32;
+    nodes.extend(r.into_iter().map(|mut n| {
+        n.right += base;
+        n
+    }));
+    nodes
 }
 
 /// Queries per run of raster-order neighbours.
@@ -385,13 +499,82 @@ const RUN: usize = 256;
 /// Cell shells a query searches before it goes to the k-d tree.
 const SHELLS: isize = 2;
 
+/// What the queries of a run search: the cell hash, the k-d tree (built on first use) and the
+/// shells' reach.
+struct Search<'a, F> {
+    ring: &'a Occupancy,
+    hash: &'a CellHash,
+    tree: &'a F,
+    spacing: [f64; 3],
+    reach: f64,
+}
+
+impl<'a, F: Fn() -> &'a KdTree> Search<'a, F> {
+    /// [`Search::run`] compiled for AVX2 (the distance blocks 4 lanes wide; no fused
+    /// multiply-add, so the values are those of [`dist2`]).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn run_avx2(&self, run: &[[u32; 3]], out: &mut [f64]) {
+        self.run(run, out);
+    }
+
+    /// The squared distances of a run of raster-order queries into `out`.
+    ///
+    /// A query at least `reach` from the set (by the triangle inequality from its
+    /// predecessor's distance: a guess, that decides the path, not the value) goes to the tree
+    /// at once; the others search the hash's shells first. The tree is seeded with the
+    /// distance to the previous query's nearest point, or the nearest point the shells saw.
+    #[inline(always)]
+    fn run(&self, run: &[[u32; 3]], out: &mut [f64]) {
+        let spacing = self.spacing;
+        // The previous query, its squared distance and (when known) its nearest point.
+        let mut previous: Option<([u32; 3], f64, Option<[u32; 3]>)> = None;
+        for (&q, slot) in run.iter().zip(out) {
+            // How far the query is at least, by the triangle inequality from its predecessor's
+            // distance (0 when unknown): a guess that picks the first tier that could answer.
+            let (mut seed, mut seed_point, least) = match previous {
+                Some((pq, pd2, pp)) => {
+                    let least = pd2.sqrt() - dist2(&pq, &q, &spacing).sqrt();
+                    match pp {
+                        Some(p) => (dist2(&p, &q, &spacing), Some(p), least),
+                        None => (f64::INFINITY, None, least),
+                    }
+                }
+                None => (f64::INFINITY, None, 0.0),
+            };
+            let mut best = None;
+            if least <= self.ring.reach
+                && let Some(d) = self.ring.nearest2(q)
+            {
+                best = Some((d, None));
+            } else if least < self.reach {
+                let (d, sure) = self.hash.nearest2(q);
+                if sure {
+                    best = Some((d, None));
+                } else if d < seed {
+                    (seed, seed_point) = (d, None);
+                }
+            }
+            // (No closure here: it would be compiled without the caller's target features.)
+            let (d, point) = match best {
+                Some(b) => b,
+                None => match (self.tree)().nearest2(q, seed) {
+                    (d, Some(p)) => (d, Some(p)),
+                    (d, None) => (d, seed_point),
+                },
+            };
+            previous = Some((q, d, point));
+            *slot = d;
+        }
+    }
+}
+
 /// `(distance, weight)` from every point of `from` to the nearest point of `to`, ascending.
 ///
-/// Queries come in raster order, in runs of neighbours. Each searches the cell hash of `to`
-/// for a few shells; the queries left unresolved (surfaces far apart) go to a k-d tree of
-/// `to`, built only then, seeded with the nearest point seen so far and with the distance to
-/// the previous query's nearest point (neighbours share their nearest points). A query that
-/// its predecessor's distance shows to be beyond the shells' reach goes to the tree at once.
+/// Queries come in raster order, in runs of neighbours ([`Search::run`]). Each searches the
+/// cell hash of `to` for a few shells; the queries left unresolved (surfaces far apart) go to a
+/// k-d tree of `to`, built only then, seeded with the nearest point seen so far and with the
+/// distance to the previous query's nearest point (neighbours share their nearest points).
 pub(crate) fn directed(
     from: &PointSet,
     to: &PointSet,
@@ -406,47 +589,27 @@ pub(crate) fn directed(
     let reach = (0..3)
         .map(|a| (SHELLS as usize * hash.cell[a] + 1) as f64 * spacing[a])
         .fold(f64::INFINITY, f64::min);
-    let d2: Vec<f64> = from
-        .coords
-        .par_chunks(RUN)
-        .flat_map_iter(|run| {
-            let hash = &hash;
-            let tree = &tree;
-            // The previous query, its squared distance and (when known) its nearest point.
-            let mut previous: Option<([u32; 3], f64, Option<[u32; 3]>)> = None;
-            run.iter().map(move |&q| {
-                // A query at least `reach` from the set (by the triangle inequality from its
-                // predecessor's distance: a guess, that decides the path, not the value) goes
-                // to the tree at once.
-                let (mut seed, mut seed_point, far) = match previous {
-                    Some((pq, pd2, pp)) => {
-                        let step = dist2(&pq, &q, &spacing).sqrt();
-                        let far = pd2.sqrt() - step >= reach;
-                        match pp {
-                            Some(p) => (dist2(&p, &q, &spacing), Some(p), far),
-                            None => (f64::INFINITY, None, far),
-                        }
-                    }
-                    None => (f64::INFINITY, None, false),
-                };
-                let mut best = None;
-                if !far {
-                    let (d, sure) = hash.nearest2(q);
-                    if sure {
-                        best = Some((d, None));
-                    } else if d < seed {
-                        (seed, seed_point) = (d, None);
-                    }
-                }
-                let (d, point) = best.unwrap_or_else(|| match tree().nearest2(q, seed) {
-                    (d, Some(p)) => (d, Some(p)),
-                    (d, None) => (d, seed_point),
-                });
-                previous = Some((q, d, point));
-                d
-            })
-        })
-        .collect();
+    let ring = Occupancy::new(to, dims, spacing);
+    let search = Search {
+        ring: &ring,
+        hash: &hash,
+        tree: &tree,
+        spacing,
+        reach,
+    };
+    let avx2 = cfg!(target_arch = "x86_64") && std::is_x86_feature_detected!("avx2");
+    let mut d2 = vec![0.0f64; from.coords.len()];
+    d2.par_chunks_mut(RUN)
+        .zip(from.coords.par_chunks(RUN))
+        .for_each(|(out, run)| {
+            #[cfg(target_arch = "x86_64")]
+            if avx2 {
+                // SAFETY: the CPU supports AVX2 (checked above).
+                #[allow(unsafe_code)]
+                return unsafe { search.run_avx2(run, out) };
+            }
+            search.run(run, out);
+        });
     if from.weights.iter().all(|&w| w == 1.0) {
         // Unit weights (voxels): equal distances are indistinguishable, so the distances alone
         // are sorted, as integers (the bits of non-negative doubles are in their order).
@@ -549,6 +712,35 @@ mod tests {
                 .map(|x| x.0)
                 .collect();
             proptest::prop_assert_eq!(got, brute(&from, &to, spacing));
+        }
+    }
+
+    /// The bit grid answers exactly when the nearest point is within its reach, and only then:
+    /// dense and sparse sets, isotropic and anisotropic spacing, 3-D and 2-D (one voxel along
+    /// axis 0), queries at the crop's borders.
+    #[test]
+    fn the_bit_grid_finds_exactly_the_points_within_its_reach() {
+        let mut seed = 0x51_7cc1_b727_220au64;
+        for spacing in [
+            [1.0, 1.0, 1.0],
+            [2.5, 0.8, 0.8],
+            [0.3, 1.7, 0.9],
+            [1.0, 0.5, 0.7],
+        ] {
+            for (dims, n) in [([20, 18, 16], 60), ([20, 18, 16], 600), ([1, 40, 30], 40)] {
+                let to = points(&mut seed, n, [0; 3], dims.map(|d| d as u32));
+                let ring = Occupancy::new(&set(to.clone()), dims, spacing);
+                for q in points(&mut seed, 400, [0; 3], dims.map(|d| d as u32)) {
+                    let want = to
+                        .iter()
+                        .map(|p| dist2(p, &q, &spacing))
+                        .fold(f64::INFINITY, f64::min);
+                    match ring.nearest2(q) {
+                        Some(d) => assert_eq!(d, want, "{spacing:?} {dims:?} {q:?}"),
+                        None => assert!(want > ring.reach * ring.reach, "{spacing:?} {q:?}"),
+                    }
+                }
+            }
         }
     }
 
