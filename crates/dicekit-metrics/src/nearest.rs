@@ -30,16 +30,28 @@ fn bound2(off: &[u32; 3], spacing: &[f64; 3]) -> f64 {
     dist2(off, &[0; 3], spacing)
 }
 
-/// Points as three columns of coordinates in `f64` (grid indices, exact), for scans that
-/// compute a block of distances at once.
-struct Columns([Vec<f64>; 3]);
+/// Points as three columns of grid coordinates (`i32`: half the bytes of `f64`, converted
+/// exactly), for scans that compute a block of distances at once.
+struct Columns([Vec<i32>; 3]);
 
 /// Distances computed side by side in [`Columns::min2`].
 const LANES: usize = 4;
 
 impl Columns {
+    /// # Panics
+    /// On a coordinate beyond `i32::MAX` (an axis of more than two billion voxels).
     fn of(points: &[[u32; 3]]) -> Self {
-        Columns([0, 1, 2].map(|a| points.iter().map(|p| p[a] as f64).collect()))
+        Columns([0, 1, 2].map(|a| {
+            points
+                .iter()
+                .map(|p| i32::try_from(p[a]).expect("grid index below 2^31"))
+                .collect()
+        }))
+    }
+
+    /// Point `i`.
+    fn point(&self, i: usize) -> [u32; 3] {
+        [0, 1, 2].map(|a| self.0[a][i] as u32)
     }
 
     /// The smallest of `best` and the squared distances from `q` of points `lo..hi`: each
@@ -51,7 +63,8 @@ impl Columns {
         let x = &self.0[0][lo..hi];
         let y = &self.0[1][lo..hi];
         let z = &self.0[2][lo..hi];
-        let d2 = |x: f64, y: f64, z: f64| {
+        let d2 = |x: i32, y: i32, z: i32| {
+            let (x, y, z) = (f64::from(x), f64::from(y), f64::from(z));
             let d0 = (x - q[0]) * spacing[0];
             let d1 = (y - q[1]) * spacing[1];
             let d2 = (z - q[2]) * spacing[2];
@@ -383,8 +396,8 @@ impl Node {
 /// A k-d tree over grid points: the points of each node are a contiguous range split at its
 /// middle (a leaf at [`LEAF`] points or fewer); the internal nodes in preorder.
 struct KdTree {
-    points: Vec<[u32; 3]>,
     columns: Columns,
+    len: usize,
     nodes: Vec<Node>,
     spacing: [f64; 3],
 }
@@ -396,7 +409,7 @@ impl KdTree {
         let nodes = build(&mut points, bounds, &spacing);
         KdTree {
             columns: Columns::of(&points),
-            points,
+            len: points.len(),
             nodes,
             spacing,
         }
@@ -413,7 +426,7 @@ impl KdTree {
         // (first, end, node, lower bound of the range's distance): at most one entry per
         // level beside the current path, and fewer than 64 levels.
         let mut stack = [(0u32, 0u32, 0u32, 0.0f64); 64];
-        stack[0] = (0, self.points.len() as u32, 0, 0.0);
+        stack[0] = (0, self.len as u32, 0, 0.0);
         let mut top = 1;
         while top > 0 {
             top -= 1;
@@ -426,10 +439,9 @@ impl KdTree {
                 let m = self.columns.min2(lo, hi, &qf, &self.spacing, best);
                 if m < best {
                     best = m;
-                    found = self.points[lo..hi]
-                        .iter()
-                        .find(|p| dist2(p, &q, &self.spacing) == m)
-                        .copied();
+                    found = (lo..hi)
+                        .map(|i| self.columns.point(i))
+                        .find(|p| dist2(p, &q, &self.spacing) == m);
                 }
                 continue;
             }
@@ -495,6 +507,13 @@ fn build(points: &mut [[u32; 3]], bounds: Bounds, spacing: &[f64; 3]) -> Vec<Nod
 
 /// Queries per run of raster-order neighbours.
 const RUN: usize = 256;
+
+/// One query in this many is tried before the others, to tell whether the k-d tree is worth
+/// building at once.
+const SAMPLE: usize = 64;
+
+/// Queries expected to reach the k-d tree above which it is built before the queries run.
+const EAGER_TREE: usize = 1024;
 
 /// Cell shells a query searches before it goes to the k-d tree.
 const SHELLS: isize = 2;
@@ -581,15 +600,29 @@ pub(crate) fn directed(
     dims: [usize; 3],
     spacing: [f64; 3],
 ) -> Vec<(f64, f64)> {
-    let hash = CellHash::new(to, dims, spacing);
-    let tree = std::sync::OnceLock::new();
-    let tree = || tree.get_or_init(|| KdTree::new(&to.coords, spacing));
+    let (hash, ring) = rayon::join(
+        || CellHash::new(to, dims, spacing),
+        || Occupancy::new(to, dims, spacing),
+    );
+    let cell = std::sync::OnceLock::new();
+    let tree = || cell.get_or_init(|| KdTree::new(&to.coords, spacing));
     // The smallest distance the shells can vouch for: a nearest point no nearer than this from
     // the query is found only past them.
     let reach = (0..3)
         .map(|a| (SHELLS as usize * hash.cell[a] + 1) as f64 * spacing[a])
         .fold(f64::INFINITY, f64::min);
-    let ring = Occupancy::new(to, dims, spacing);
+    // When a sample of the queries shows that many will need the tree, it is built now, by
+    // every thread that is free, rather than by the first query that needs it while the others
+    // wait for it.
+    let sampled_misses = from
+        .coords
+        .iter()
+        .step_by(SAMPLE)
+        .filter(|&&q| ring.nearest2(q).is_none() && !hash.nearest2(q).1)
+        .count();
+    if sampled_misses * SAMPLE >= EAGER_TREE {
+        tree();
+    }
     let search = Search {
         ring: &ring,
         hash: &hash,
