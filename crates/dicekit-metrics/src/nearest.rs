@@ -327,6 +327,13 @@ impl CellHash {
     }
 }
 
+/// A query at most this many finest-axis voxels from one that waits for the k-d tree goes to
+/// the tree too (a guess).
+const BESIDE: f64 = 2.0;
+
+/// Queries a k-d tree packet traversal carries.
+const PACKET: usize = 4;
+
 /// Points per k-d tree leaf.
 const LEAF: usize = 64;
 
@@ -374,23 +381,6 @@ impl Node {
             right: 0,
         }
     }
-
-    /// Lower bounds of the squared distance from `q` to any point of each half: [`dist2`] of
-    /// the per-axis gaps to the box (`max(lo - q, q - hi, 0)`, exact integers in `f64`), so
-    /// that no point of a half is nearer than its bound by [`dist2`] (each operation of the
-    /// expression is monotone). Both halves side by side.
-    #[inline(always)]
-    fn bounds2(&self, q: &[f64; 3], spacing: &[f64; 3]) -> [f64; 2] {
-        let mut t = [0.0f64; 2];
-        for a in 0..3 {
-            for h in 0..2 {
-                let gap = (self.lo[a][h] - q[a]).max(q[a] - self.hi[a][h]).max(0.0);
-                let d = gap * spacing[a];
-                t[h] = if a == 0 { d * d } else { t[h] + d * d };
-            }
-        }
-        t
-    }
 }
 
 /// A k-d tree over grid points: the points of each node are a contiguous range split at its
@@ -415,51 +405,89 @@ impl KdTree {
         }
     }
 
-    /// The squared distance to the nearest point and that point, searching only for points
-    /// nearer than `best` (a squared distance known to be reached; `INFINITY` for none).
-    /// Depth first, the nearer half first; a half is skipped when its box is no nearer than
-    /// the best distance found.
+    /// The squared distances to the nearest points, and those points, of a packet of
+    /// [`PACKET`] queries at once (neighbours, that mostly
+    /// visit the same nodes): each node's bounds and each leaf's distances are computed for
+    /// every query of the packet side by side, and a node is visited while any query could
+    /// find a nearer point in it. Each query's value is the one it would get alone (a query is
+    /// never pruned by another's bound). A lane with `best` 0 is idle.
     #[inline(always)]
-    fn nearest2(&self, q: [u32; 3], mut best: f64) -> (f64, Option<[u32; 3]>) {
-        let qf = q.map(|v| v as f64);
-        let mut found = None;
-        // (first, end, node, lower bound of the range's distance): at most one entry per
-        // level beside the current path, and fewer than 64 levels.
-        let mut stack = [(0u32, 0u32, 0u32, 0.0f64); 64];
-        stack[0] = (0, self.len as u32, 0, 0.0);
+    fn nearest2_packet(
+        &self,
+        q: &[[u32; 3]; PACKET],
+        mut best: [f64; PACKET],
+    ) -> ([f64; PACKET], [Option<[u32; 3]>; PACKET]) {
+        let s = &self.spacing;
+        // Query coordinates per axis, lanes side by side.
+        let qa: [[f64; PACKET]; 3] = [0, 1, 2].map(|a| q.map(|p| p[a] as f64));
+        let mut found = [None; PACKET];
+        let mut stack = [(0u32, 0u32, 0u32, [0.0f64; PACKET]); 64];
+        stack[0] = (0, self.len as u32, 0, [0.0; PACKET]);
         let mut top = 1;
+        let needed = |bound: &[f64; PACKET], best: &[f64; PACKET]| {
+            let mut any = false;
+            for l in 0..PACKET {
+                any |= bound[l] < best[l];
+            }
+            any
+        };
         while top > 0 {
             top -= 1;
             let (lo, hi, at, bound) = stack[top];
-            if bound >= best {
+            if !needed(&bound, &best) {
                 continue;
             }
             let (lo, hi) = (lo as usize, hi as usize);
             if hi - lo <= LEAF {
-                let m = self.columns.min2(lo, hi, &qf, &self.spacing, best);
-                if m < best {
-                    best = m;
-                    found = (lo..hi)
-                        .map(|i| self.columns.point(i))
-                        .find(|p| dist2(p, &q, &self.spacing) == m);
+                let mut m = best;
+                let cols = &self.columns.0;
+                for i in lo..hi {
+                    let p = [0, 1, 2].map(|a| f64::from(cols[a][i]));
+                    for l in 0..PACKET {
+                        let d0 = (p[0] - qa[0][l]) * s[0];
+                        let d1 = (p[1] - qa[1][l]) * s[1];
+                        let d2 = (p[2] - qa[2][l]) * s[2];
+                        let d = d0 * d0 + d1 * d1 + d2 * d2;
+                        m[l] = if d < m[l] { d } else { m[l] };
+                    }
+                }
+                for l in 0..PACKET {
+                    if m[l] < best[l] {
+                        best[l] = m[l];
+                        found[l] = (lo..hi)
+                            .map(|i| self.columns.point(i))
+                            .find(|p| dist2(p, &q[l], s) == m[l]);
+                    }
                 }
                 continue;
             }
             let mid = (lo + (hi - lo) / 2) as u32;
             let node = &self.nodes[at as usize];
-            let [bl, br] = node.bounds2(&qf, &self.spacing);
-            let left = (lo as u32, mid, at + 1, bl);
-            let right = (mid, hi as u32, node.right, br);
-            let (near, far) = if bl <= br {
+            let mut t = [[0.0f64; PACKET]; 2];
+            for h in 0..2 {
+                for a in 0..3 {
+                    for l in 0..PACKET {
+                        let gap = (node.lo[a][h] - qa[a][l])
+                            .max(qa[a][l] - node.hi[a][h])
+                            .max(0.0);
+                        let d = gap * s[a];
+                        t[h][l] = if a == 0 { d * d } else { t[h][l] + d * d };
+                    }
+                }
+            }
+            let sum = |t: &[f64; PACKET]| t.iter().sum::<f64>();
+            let left = (lo as u32, mid, at + 1, t[0]);
+            let right = (mid, hi as u32, node.right, t[1]);
+            let (near, far) = if sum(&t[0]) <= sum(&t[1]) {
                 (left, right)
             } else {
                 (right, left)
             };
-            if far.3 < best {
+            if needed(&far.3, &best) {
                 stack[top] = far;
                 top += 1;
             }
-            if near.3 < best {
+            if needed(&near.3, &best) {
                 stack[top] = near;
                 top += 1;
             }
@@ -505,8 +533,11 @@ fn build(points: &mut [[u32; 3]], bounds: Bounds, spacing: &[f64; 3]) -> Vec<Nod
     nodes
 }
 
+/// Queries left for the k-d tree per parallel task (in packets, along the curve).
+const FAR_RUN: usize = 512;
+
 /// Queries per run of raster-order neighbours.
-const RUN: usize = 256;
+const RUN: usize = 1024;
 
 /// One query in this many is tried before the others, to tell whether the k-d tree is worth
 /// building at once.
@@ -525,75 +556,131 @@ struct Search<'a, F> {
     hash: &'a CellHash,
     tree: &'a F,
     spacing: [f64; 3],
+    /// The distance within which the hash's shells find the nearest point.
     reach: f64,
+    /// A step this short from a query that waits for the tree leads to another.
+    beside: f64,
 }
 
 impl<'a, F: Fn() -> &'a KdTree> Search<'a, F> {
-    /// [`Search::run`] compiled for AVX2 (the distance blocks 4 lanes wide; no fused
+    /// [`Search::near`] compiled for AVX2 (the distance blocks 4 lanes wide; no fused
     /// multiply-add, so the values are those of [`dist2`]).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn run_avx2(&self, run: &[[u32; 3]], out: &mut [f64]) {
-        self.run(run, out);
+    fn near_avx2(&self, first: usize, run: &[[u32; 3]], out: &mut [f64]) -> Vec<(u64, u32, f64)> {
+        self.near(first, run, out)
     }
 
-    /// The squared distances of a run of raster-order queries into `out`.
+    /// [`Search::far`] compiled for AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn far_avx2(&self, from: &[[u32; 3]], queries: &[(u64, u32, f64)], out: &mut [f64]) {
+        self.far(from, queries, out);
+    }
+
+    /// The squared distances of a run of raster-order queries (the first at index `first`)
+    /// that the bit grid or the cell hash answer, into `out`; the others are returned for the
+    /// k-d tree as `(Morton code, index, smallest squared distance the shells saw)`.
     ///
-    /// A query at least `reach` from the set (by the triangle inequality from its
-    /// predecessor's distance: a guess, that decides the path, not the value) goes to the tree
-    /// at once; the others search the hash's shells first. The tree is seeded with the
-    /// distance to the previous query's nearest point, or the nearest point the shells saw.
+    /// Each query tries the tiers from the first that could answer it, by a guess from its
+    /// predecessor (a guess decides the path, never the value): a query beside one left for
+    /// the tree goes to the tree at once.
     #[inline(always)]
-    fn run(&self, run: &[[u32; 3]], out: &mut [f64]) {
+    fn near(&self, first: usize, run: &[[u32; 3]], out: &mut [f64]) -> Vec<(u64, u32, f64)> {
         let spacing = self.spacing;
-        // The previous query, its squared distance and (when known) its nearest point.
-        let mut previous: Option<([u32; 3], f64, Option<[u32; 3]>)> = None;
-        for (&q, slot) in run.iter().zip(out) {
+        // The previous query and its squared distance (`None`: left for the tree).
+        let mut previous: Option<([u32; 3], Option<f64>)> = None;
+        let mut left = Vec::new();
+        for (i, &q) in run.iter().enumerate() {
             // How far the query is at least, by the triangle inequality from its predecessor's
-            // distance (0 when unknown): a guess that picks the first tier that could answer.
-            let (mut seed, mut seed_point, least) = match previous {
-                Some((pq, pd2, pp)) => {
-                    let least = pd2.sqrt() - dist2(&pq, &q, &spacing).sqrt();
-                    match pp {
-                        Some(p) => (dist2(&p, &q, &spacing), Some(p), least),
-                        None => (f64::INFINITY, None, least),
+            // distance; beside a query left for the tree, beyond the shells.
+            let least = match previous {
+                Some((pq, pd2)) => {
+                    let step = dist2(&pq, &q, &spacing).sqrt();
+                    match pd2 {
+                        Some(pd2) => pd2.sqrt() - step,
+                        None if step <= self.beside => f64::INFINITY,
+                        None => 0.0,
                     }
                 }
-                None => (f64::INFINITY, None, 0.0),
+                None => 0.0,
             };
-            let mut best = None;
+            let mut seen = f64::INFINITY;
             if least <= self.ring.reach
                 && let Some(d) = self.ring.nearest2(q)
             {
-                best = Some((d, None));
-            } else if least < self.reach {
+                out[i] = d;
+                previous = Some((q, Some(d)));
+                continue;
+            }
+            if least < self.reach {
                 let (d, sure) = self.hash.nearest2(q);
                 if sure {
-                    best = Some((d, None));
-                } else if d < seed {
-                    (seed, seed_point) = (d, None);
+                    out[i] = d;
+                    previous = Some((q, Some(d)));
+                    continue;
+                }
+                seen = d;
+            }
+            left.push((morton(&q), (first + i) as u32, seen));
+            previous = Some((q, None));
+        }
+        left
+    }
+
+    /// The squared distances of queries of `from` (`(Morton code, index, smallest squared
+    /// distance seen)`, along the curve) from the k-d tree, into `out` (one per query), in
+    /// packets of [`PACKET`] neighbours that visit mostly the same nodes, each seeded with the
+    /// distance seen and the distances to the nearest points of the previous packet.
+    #[inline(always)]
+    fn far(&self, from: &[[u32; 3]], queries: &[(u64, u32, f64)], out: &mut [f64]) {
+        let tree = (self.tree)();
+        let mut last_found = [None; PACKET];
+        for (packet, out) in queries.chunks(PACKET).zip(out.chunks_mut(PACKET)) {
+            let mut q = [[0u32; 3]; PACKET];
+            // Lanes without a query: nothing is nearer than 0, so they never ask for a node.
+            let mut best = [0.0f64; PACKET];
+            for (l, &(_, i, seen)) in packet.iter().enumerate() {
+                q[l] = from[i as usize];
+                best[l] = seen;
+                for p in last_found.iter().flatten() {
+                    let d = dist2(p, &q[l], &self.spacing);
+                    best[l] = if d < best[l] { d } else { best[l] };
                 }
             }
-            // (No closure here: it would be compiled without the caller's target features.)
-            let (d, point) = match best {
-                Some(b) => b,
-                None => match (self.tree)().nearest2(q, seed) {
-                    (d, Some(p)) => (d, Some(p)),
-                    (d, None) => (d, seed_point),
-                },
-            };
-            previous = Some((q, d, point));
-            *slot = d;
+            let (d, found) = tree.nearest2_packet(&q, best);
+            for l in 0..packet.len() {
+                out[l] = d[l];
+                if found[l].is_some() {
+                    last_found[l] = found[l];
+                }
+            }
         }
     }
 }
 
+/// The Morton code of a grid point: its coordinates' bits interleaved (21 bits each), so that
+/// points sorted by it follow a space-filling curve.
+fn morton(p: &[u32; 3]) -> u64 {
+    fn spread(v: u32) -> u64 {
+        let mut x = u64::from(v) & 0x1f_ffff;
+        x = (x | x << 32) & 0x001f_0000_0000_ffff;
+        x = (x | x << 16) & 0x001f_0000_ff00_00ff;
+        x = (x | x << 8) & 0x100f_00f0_0f00_f00f;
+        x = (x | x << 4) & 0x10c3_0c30_c30c_30c3;
+        x = (x | x << 2) & 0x1249_2492_4924_9249;
+        x
+    }
+    spread(p[0]) << 2 | spread(p[1]) << 1 | spread(p[2])
+}
+
 /// `(distance, weight)` from every point of `from` to the nearest point of `to`, ascending.
 ///
-/// Queries come in raster order, in runs of neighbours ([`Search::run`]). Each searches the
-/// cell hash of `to` for a few shells; the queries left unresolved (surfaces far apart) go to a
-/// k-d tree of `to`, built only then, seeded with the nearest point seen so far and with the
-/// distance to the previous query's nearest point (neighbours share their nearest points).
+/// Two passes. First the queries in raster order, in runs of neighbours ([`Search::near`]):
+/// the bit grid of `to`, then the cell hash's shells; then the queries they leave open
+/// (surfaces far apart) along a space-filling curve, in packets of neighbours through a k-d
+/// tree of `to` ([`Search::far`]), built when a sample of the queries shows that it will be
+/// needed, else on first use.
 pub(crate) fn directed(
     from: &PointSet,
     to: &PointSet,
@@ -629,20 +716,43 @@ pub(crate) fn directed(
         tree: &tree,
         spacing,
         reach,
+        beside: BESIDE * spacing.iter().copied().fold(f64::INFINITY, f64::min),
     };
     let avx2 = cfg!(target_arch = "x86_64") && std::is_x86_feature_detected!("avx2");
     let mut d2 = vec![0.0f64; from.coords.len()];
-    d2.par_chunks_mut(RUN)
+    let mut left: Vec<(u64, u32, f64)> = d2
+        .par_chunks_mut(RUN)
         .zip(from.coords.par_chunks(RUN))
-        .for_each(|(out, run)| {
+        .enumerate()
+        .flat_map_iter(|(r, (out, run))| {
             #[cfg(target_arch = "x86_64")]
             if avx2 {
                 // SAFETY: the CPU supports AVX2 (checked above).
                 #[allow(unsafe_code)]
-                return unsafe { search.run_avx2(run, out) };
+                return unsafe { search.near_avx2(r * RUN, run, out) };
             }
-            search.run(run, out);
-        });
+            search.near(r * RUN, run, out)
+        })
+        .collect();
+    if !left.is_empty() {
+        // Neighbours in the same packet: along a space-filling curve.
+        left.par_sort_unstable_by_key(|&(code, i, _)| (code, i));
+        let mut far = vec![0.0f64; left.len()];
+        far.par_chunks_mut(FAR_RUN)
+            .zip(left.par_chunks(FAR_RUN))
+            .for_each(|(out, queries)| {
+                #[cfg(target_arch = "x86_64")]
+                if avx2 {
+                    // SAFETY: the CPU supports AVX2 (checked above).
+                    #[allow(unsafe_code)]
+                    return unsafe { search.far_avx2(&from.coords, queries, out) };
+                }
+                search.far(&from.coords, queries, out);
+            });
+        for (&(_, i, _), d) in left.iter().zip(far) {
+            d2[i as usize] = d;
+        }
+    }
     if from.weights.iter().all(|&w| w == 1.0) {
         // Unit weights (voxels): equal distances are indistinguishable, so the distances alone
         // are sorted, as integers (the bits of non-negative doubles are in their order).
@@ -777,20 +887,39 @@ mod tests {
         }
     }
 
+    /// Packets of queries near and far, with idle lanes and reached seeds: each lane gets
+    /// the brute-force value, and a found point at that distance.
     #[test]
     fn the_tree_alone_matches_brute_force() {
         let mut seed = 12345u64;
         let spacing = [0.7, 1.3, 2.5];
         let to = points(&mut seed, 5000, [0, 0, 0], [200, 150, 90]);
         let tree = KdTree::new(&to, spacing);
-        for q in points(&mut seed, 500, [0, 0, 0], [260, 200, 120]) {
-            let want = to
-                .iter()
-                .map(|p| dist2(p, &q, &spacing))
-                .fold(f64::INFINITY, f64::min);
-            assert_eq!(tree.nearest2(q, f64::INFINITY).0, want);
-            // A seed that is reached changes nothing.
-            assert_eq!(tree.nearest2(q, want).0, want);
+        // 498: the last packet has idle lanes.
+        let qs = points(&mut seed, 498, [0, 0, 0], [260, 200, 120]);
+        let brute = |q: &[u32; 3]| {
+            to.iter()
+                .map(|p| dist2(p, q, &spacing))
+                .fold(f64::INFINITY, f64::min)
+        };
+        for (n, packet) in qs.chunks(PACKET).enumerate() {
+            let mut q = [[0u32; 3]; PACKET];
+            let mut best = [0.0; PACKET];
+            for (l, p) in packet.iter().enumerate() {
+                q[l] = *p;
+                // Every third packet seeded with the answer itself (nothing nearer to find).
+                best[l] = if n % 3 == 0 { brute(p) } else { f64::INFINITY };
+            }
+            let (d, found) = tree.nearest2_packet(&q, best);
+            for (l, p) in packet.iter().enumerate() {
+                assert_eq!(d[l], brute(p));
+                if let Some(f) = found[l] {
+                    assert_eq!(dist2(&f, p, &spacing), d[l]);
+                    assert!(to.contains(&f));
+                } else {
+                    assert_eq!(n % 3, 0);
+                }
+            }
         }
     }
 }
