@@ -185,6 +185,9 @@ struct CellHash {
     cell: [usize; 3],
     n: [usize; 3],
     start: Vec<u32>,
+    /// Per cell, 1 when a cell within [`SHELLS`] cells along every axis holds a point: a
+    /// query in a cell marked 0 finds nothing in its shells.
+    occupied_near: Vec<u8>,
     columns: Columns,
     spacing: [f64; 3],
 }
@@ -220,9 +223,13 @@ impl CellHash {
             points[*slot as usize] = *c;
             *slot += 1;
         }
+        let occupied = (0..n[0] * n[1] * n[2])
+            .map(|i| u8::from(start[i + 1] > start[i]))
+            .collect();
         CellHash {
             cell,
             n,
+            occupied_near: dilate(occupied, n, SHELLS as usize),
             start,
             columns: Columns::of(&points),
             spacing,
@@ -236,6 +243,10 @@ impl CellHash {
     /// point (both by [`bound2`], so that no point is skipped that would change the value).
     #[inline(always)]
     fn nearest2(&self, q: [u32; 3]) -> (f64, bool) {
+        let at = [0, 1, 2].map(|a| q[a] as usize / self.cell[a]);
+        if self.occupied_near[(at[0] * self.n[1] + at[1]) * self.n[2] + at[2]] == 0 {
+            return (f64::INFINITY, false);
+        }
         const W: usize = 2 * SHELLS as usize + 3;
         let c = [0, 1, 2].map(|a| (q[a] as usize / self.cell[a]) as isize);
         let n = self.n.map(|v| v as isize);
@@ -336,6 +347,37 @@ const PACKET: usize = 4;
 
 /// Points per k-d tree leaf.
 const LEAF: usize = 64;
+
+/// `mask` (0 / 1 over a grid of dimensions `n`, row-major) dilated by `r` cells along every
+/// axis (a cube), one axis at a time.
+fn dilate(mut mask: Vec<u8>, n: [usize; 3], r: usize) -> Vec<u8> {
+    let stride = [n[1] * n[2], n[2], 1];
+    for a in 0..3 {
+        let mut out = vec![0u8; mask.len()];
+        // Along axis `a`: each line of the grid, the OR of the `2r + 1` cells around each.
+        for o in -(r as isize)..=r as isize {
+            let shift = o.unsigned_abs() * stride[a];
+            let len = stride[a] * n[a];
+            if shift >= len {
+                continue;
+            }
+            for (src, dst) in mask.chunks(len).zip(out.chunks_mut(len)) {
+                if o >= 0 {
+                    // dst[x] |= src[x + shift]
+                    for (d, s) in dst[..len - shift].iter_mut().zip(&src[shift..]) {
+                        *d |= *s;
+                    }
+                } else {
+                    for (d, s) in dst[shift..].iter_mut().zip(&src[..len - shift]) {
+                        *d |= *s;
+                    }
+                }
+            }
+        }
+        mask = out;
+    }
+    mask
+}
 
 /// A box of grid points, inclusive.
 #[derive(Debug, Clone, Copy, Default)]
@@ -881,6 +923,38 @@ mod tests {
                     match ring.nearest2(q) {
                         Some(d) => assert_eq!(d, want, "{spacing:?} {dims:?} {q:?}"),
                         None => assert!(want > ring.reach * ring.reach, "{spacing:?} {q:?}"),
+                    }
+                }
+            }
+        }
+    }
+
+    /// The dilation of a cell mask is, cell by cell, "a marked cell within `r` along every
+    /// axis" (brute force), for flat and thin grids.
+    #[test]
+    fn dilation_is_the_cube_around_each_cell() {
+        let mut seed = 77u64;
+        for n in [[5, 6, 7], [1, 9, 4], [3, 1, 1], [8, 8, 8]] {
+            for r in 0..3 {
+                let len = n[0] * n[1] * n[2];
+                let mask: Vec<u8> = points(&mut seed, len, [0; 3], [5, 1, 1])
+                    .iter()
+                    .map(|p| u8::from(p[0] == 0))
+                    .collect();
+                let got = dilate(mask.clone(), n, r);
+                for i in 0..n[0] {
+                    for j in 0..n[1] {
+                        for k in 0..n[2] {
+                            let c = [i, j, k];
+                            let mut want = 0;
+                            for (x, &m) in mask.iter().enumerate() {
+                                let d = [x / (n[1] * n[2]), x / n[2] % n[1], x % n[2]];
+                                if (0..3).all(|a| d[a].abs_diff(c[a]) <= r) {
+                                    want |= m;
+                                }
+                            }
+                            assert_eq!(got[(i * n[1] + j) * n[2] + k], want, "{n:?} {r} {c:?}");
+                        }
                     }
                 }
             }
