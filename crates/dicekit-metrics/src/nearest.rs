@@ -183,6 +183,8 @@ impl Occupancy {
 /// Cells of points (CSR layout).
 struct CellHash {
     cell: [usize; 3],
+    /// `cell_of[a][x]`: the cell of grid index `x` along axis `a`.
+    cell_of: [Vec<u32>; 3],
     n: [usize; 3],
     start: Vec<u32>,
     /// Per cell, 1 when a cell within [`SHELLS`] cells along every axis holds a point: a
@@ -199,9 +201,15 @@ impl CellHash {
         let cell = [0, 1, 2]
             .map(|a| ((4.0 * s_min / spacing[a]).ceil() as usize).clamp(1, dims[a].max(1)));
         let n = [0, 1, 2].map(|a| dims[a].div_ceil(cell[a]).max(1));
+        // The cell of each grid index along each axis, looked up (no division per point).
+        let cell_of = [0, 1, 2].map(|a| {
+            (0..dims[a].max(1))
+                .map(|x| (x / cell[a]) as u32)
+                .collect::<Vec<_>>()
+        });
         let idx = |c: &[u32; 3]| {
-            ((c[0] as usize / cell[0]) * n[1] + c[1] as usize / cell[1]) * n[2]
-                + c[2] as usize / cell[2]
+            let at = [0, 1, 2].map(|a| cell_of[a][c[a] as usize] as usize);
+            (at[0] * n[1] + at[1]) * n[2] + at[2]
         };
         // Counting sort into cells: `start[i + 1]` counts cell i, then holds where cell i
         // starts after the prefix sum shifted by one; placing the points advances it to where
@@ -228,6 +236,7 @@ impl CellHash {
             .collect();
         CellHash {
             cell,
+            cell_of,
             n,
             occupied_near: dilate(occupied, n, SHELLS as usize),
             start,
@@ -243,12 +252,12 @@ impl CellHash {
     /// point (both by [`bound2`], so that no point is skipped that would change the value).
     #[inline(always)]
     fn nearest2(&self, q: [u32; 3]) -> (f64, bool) {
-        let at = [0, 1, 2].map(|a| q[a] as usize / self.cell[a]);
+        let at = [0, 1, 2].map(|a| self.cell_of[a][q[a] as usize] as usize);
         if self.occupied_near[(at[0] * self.n[1] + at[1]) * self.n[2] + at[2]] == 0 {
             return (f64::INFINITY, false);
         }
         const W: usize = 2 * SHELLS as usize + 3;
-        let c = [0, 1, 2].map(|a| (q[a] as usize / self.cell[a]) as isize);
+        let c = at.map(|v| v as isize);
         let n = self.n.map(|v| v as isize);
         // The terms of [`bound2`] per axis, of the cells `c - SHELLS - 1 ..= c + SHELLS + 1`:
         // the squared physical gap from q to the cell's voxels along the axis (0 inside).
