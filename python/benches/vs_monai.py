@@ -150,6 +150,10 @@ def main():
     ap = argparse.ArgumentParser(description="dicekit.evaluate against MONAI's HD95")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--cases", default="blobs256,ct")
+    ap.add_argument("--settle", type=float, default=0.5,
+                    help="seconds of rest before each timed call (torch's OpenMP workers "
+                         "spin for a while after a call and would take the cores from the "
+                         "next one; 0 to time back to back)")
     ap.add_argument("--cache", help="keep the generated arrays here as .npy (reused next time)")
     ap.add_argument("--onehot", default="bool,float32",
                     help="dtypes of MONAI's one-hot inputs to time (comma-separated)")
@@ -186,9 +190,11 @@ def main():
         }
         d, m = [], {dt: [] for dt in onehots}
         for _ in range(a.repeats):
+            time.sleep(a.settle)
             td, rows = time_dicekit(pred, truth, spacing, labels)
             d.append(td)
             for dt, (yp, yt) in onehots.items():
+                time.sleep(a.settle)
                 tm, hd95 = time_monai(yp, yt, spacing)
                 m[dt].append(tm)
         ours = [r["value"] for r in rows if r["metric"] == "hd95"]
