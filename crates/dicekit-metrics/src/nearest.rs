@@ -490,7 +490,10 @@ impl KdTree {
             }
             let (lo, hi) = (lo as usize, hi as usize);
             if hi - lo <= LEAF {
+                // Each lane's smallest distance in the leaf and where it is (the first
+                // point at it), side by side.
                 let mut m = best;
+                let mut at = [u32::MAX; PACKET];
                 let cols = &self.columns.0;
                 for i in lo..hi {
                     let p = [0, 1, 2].map(|a| f64::from(cols[a][i]));
@@ -499,15 +502,15 @@ impl KdTree {
                         let d1 = (p[1] - qa[1][l]) * s[1];
                         let d2 = (p[2] - qa[2][l]) * s[2];
                         let d = d0 * d0 + d1 * d1 + d2 * d2;
-                        m[l] = if d < m[l] { d } else { m[l] };
+                        let nearer = d < m[l];
+                        m[l] = if nearer { d } else { m[l] };
+                        at[l] = if nearer { i as u32 } else { at[l] };
                     }
                 }
                 for l in 0..PACKET {
                     if m[l] < best[l] {
                         best[l] = m[l];
-                        found[l] = (lo..hi)
-                            .map(|i| self.columns.point(i))
-                            .find(|p| dist2(p, &q[l], s) == m[l]);
+                        found[l] = Some(self.columns.point(at[l] as usize));
                     }
                 }
                 continue;
