@@ -229,7 +229,8 @@ pub struct SynthArgs {
     /// Seed; the same seed writes the same files.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Target foreground fraction of the fundus scene's microaneurysms (default 0.0005).
+    /// Target foreground fraction: the fundus scene's microaneurysms (default 0.0005), or the
+    /// lesion's share of the image in lesion-texture (its harder regime: look-alike distractors).
     #[arg(long, value_name = "FRACTION")]
     pub foreground: Option<f64>,
     /// Spatial size, comma-separated [default: 512,512 fundus; 96,96,48 ct-phantom; 256,256 wetlands; 96,96 lesion-texture].

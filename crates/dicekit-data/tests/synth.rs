@@ -111,3 +111,33 @@ fn fundus_foreground_fraction_can_be_set() {
     );
     assert!(Scene::Fundus.generate_with(None, 0, 0, Some(0.5)).is_err());
 }
+
+/// The lesion-texture scene with a lesion share: the lesion covers about that share of the image
+/// (radius within 15 %, so area within about 32 %), among 5-7 distractors of its size that carry
+/// the same stripes; the default regime is untouched by the setting's existence.
+#[test]
+fn lesion_texture_share_sets_the_hard_regime() {
+    for share in [0.04, 0.02, 0.01] {
+        let mut labels = [0; 2];
+        for index in 0..12 {
+            let s = Scene::LesionTexture
+                .generate_with(Some(&[96, 96]), 5, index, Some(share))
+                .unwrap();
+            let f = s.foreground_fraction();
+            assert!(
+                f > 0.6 * share && f < 1.45 * share,
+                "share {share}, image {index}: {f}"
+            );
+            labels[s.label.unwrap() as usize] += 1;
+        }
+        assert!(labels[0] > 0 && labels[1] > 0, "{labels:?}");
+    }
+    assert!(
+        Scene::LesionTexture
+            .generate_with(None, 0, 0, Some(0.3))
+            .is_err()
+    );
+    // The default stays what it was (a lesion of 4-13 % of the image).
+    let d = Scene::LesionTexture.generate(None, 11, 0).unwrap();
+    assert!((0.03..0.14).contains(&d.foreground_fraction()));
+}

@@ -29,7 +29,9 @@ pub enum DataSource {
         /// Seed of the generated set.
         #[serde(default)]
         seed: u64,
-        /// Target foreground fraction (fundus only; default 0.0005).
+        /// Target foreground fraction: the microaneurysm area of `fundus` (default 0.0005), or the
+        /// lesion's share of the image in `lesion-texture`, which turns on its harder regime
+        /// (look-alike distractors, a weaker brightness cue).
         #[serde(default)]
         foreground: Option<f64>,
         /// What the training masks say under the clouds of the wetlands scene (validation is

@@ -5,7 +5,7 @@
 //! | [`Scene::Fundus`] | `[3, H, W]` RGB in [0, 1] | microaneurysms = 1 | about 0.05 % foreground among vessels and bright exudates |
 //! | [`Scene::CtPhantom`] | `[1, X, Y, Z]` Hounsfield units, spacing 0.8 x 0.8 x 2.5 mm | liver 1, spleen 2, kidneys 3 and 4, tumour 5 | tumours are the rare class |
 //! | [`Scene::Wetlands`] | `[4, H, W]` blue, green, red, near-infrared reflectance | wetland = 1 (cloud-free truth); `extra` = cloud mask | wetlands a few %, a quarter of the scene under cloud |
-//! | [`Scene::LesionTexture`] | `[1, H, W]` | lesion = 1; `label` = class of the texture inside the lesion | the label depends only on the lesion's texture; distractor blobs carry textures too |
+//! | [`Scene::LesionTexture`] | `[1, H, W]` | lesion = 1; `label` = class of the texture inside the lesion | the label depends only on the lesion's texture; distractor blobs carry textures too; with a foreground fraction, a lesion of that share among 5-7 look-alike distractors |
 //!
 //! The same scene, size, seed and index always give the same arrays.
 mod ct_phantom;
@@ -112,7 +112,10 @@ impl Scene {
 
     /// [`generate`](Self::generate) with another target foreground fraction: the microaneurysm
     /// area of [`Scene::Fundus`] (default 0.0005; more dots of the same 2-6 px sizes), for the
-    /// imbalance experiment. Other scenes have no such setting.
+    /// imbalance experiment; the lesion's share of the image in [`Scene::LesionTexture`], which
+    /// also turns on its harder regime (5-7 distractors of the lesion's size and texture
+    /// statistics, a weaker brightness cue), for the attention experiment. Other scenes have no
+    /// such setting.
     ///
     /// # Errors
     /// As [`generate`](Self::generate); a fraction outside (0, 0.2], or one for another scene.
@@ -135,10 +138,11 @@ impl Scene {
         foreground: Option<f64>,
     ) -> Result<Sample, String> {
         if let Some(f) = foreground
-            && (self != Scene::Fundus || !(f > 0.0 && f <= 0.2))
+            && !(matches!(self, Scene::Fundus | Scene::LesionTexture) && f > 0.0 && f <= 0.2)
         {
             return Err(format!(
-                "scene `{}`: a foreground fraction ({f}) can be set for `fundus` only, in (0, 0.2]",
+                "scene `{}`: a foreground fraction ({f}) can be set for `fundus` and \
+                 `lesion-texture` only, in (0, 0.2]",
                 self.name()
             ));
         }
@@ -167,7 +171,9 @@ impl Scene {
             Scene::Fundus => fundus::generate(size[0], size[1], foreground, &mut rng),
             Scene::CtPhantom => ct_phantom::generate([size[0], size[1], size[2]], &mut rng),
             Scene::Wetlands => wetlands::generate(size[0], size[1], &mut rng),
-            Scene::LesionTexture => lesion_texture::generate(size[0], size[1], &mut rng),
+            Scene::LesionTexture => {
+                lesion_texture::generate(size[0], size[1], foreground, &mut rng)
+            }
         })
     }
 }
