@@ -238,13 +238,7 @@ mod tests {
     /// boundaries, labels touching the image border, background asked for.
     #[test]
     fn one_pass_matches_the_padded_crop_of_each_label() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |m: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % m
-        };
+        let mut next = crate::test_rng::xorshift(0x2545_f491_4f6c_dd1d);
         let shapes: [&[usize]; 5] = [&[7, 9, 11], &[1, 6, 5], &[12, 13], &[3, 1, 8], &[1, 1]];
         for shape in shapes {
             for round in 0..6 {

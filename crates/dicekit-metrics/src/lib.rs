@@ -26,6 +26,8 @@ mod skeleton;
 mod surface;
 mod surface_points;
 mod surfel_normals;
+#[cfg(test)]
+mod test_rng;
 
 pub use calibration::*;
 pub use classification::{accuracy, argmax, average_precision, macro_auc, roc_auc};

@@ -279,13 +279,7 @@ mod tests {
     /// path) and many, duplicates, background asked, a label the type cannot hold, 1-D to 3-D.
     #[test]
     fn pair_extents_are_the_brute_force_counts_and_boxes() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |m: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % m
-        };
+        let mut next = crate::test_rng::xorshift(0x2545_f491_4f6c_dd1d);
         let label_sets: [&[u32]; 6] = [
             &[1],
             &[2, 1],
