@@ -106,116 +106,76 @@ impl Options {
         froc_rates: Option<Vec<f64>>,
         probability_channels: &str,
     ) -> PyResult<Self> {
-        options(
-            arrays::labels(labels)?,
+        let labels = arrays::labels(labels)?;
+        let connectivity = match connectivity {
+            None => None,
+            Some(n) => Some(Connectivity::from_neighbours(n).ok_or_else(|| {
+                errors::value(format!(
+                    "connectivity={n}: expected 4 or 8 (2D), 6, 18 or 26 (3D)"
+                ))
+            })?),
+        };
+        let bad = |what: &str, v: &str, expected: &str| {
+            Err(errors::value(format!("{what}={v:?}: expected {expected}")))
+        };
+        let candidates = match froc_candidates {
+            "components" => Candidates::Components {
+                threshold: froc_threshold,
+                score: match froc_score {
+                    "max" => ComponentScore::Max,
+                    "mean" => ComponentScore::Mean,
+                    s => return bad("froc_score", s, "'max' or 'mean'"),
+                },
+            },
+            "maxima" => Candidates::Maxima {
+                nms: ProbNms::new(froc_threshold, froc_box),
+                sigma: froc_sigma,
+            },
+            s => return bad("froc_candidates", s, "'components' or 'maxima'"),
+        };
+        let convention = match froc_convention {
+            "roc_interp" => FrocConvention::RocInterp,
+            "roc_step" => FrocConvention::RocStep,
+            "monai" => FrocConvention::Monai,
+            s => return bad("froc_convention", s, "'roc_interp', 'roc_step' or 'monai'"),
+        };
+        let channels = match probability_channels {
+            "auto" => ProbabilityChannels::Auto,
+            "class" => ProbabilityChannels::Class,
+            "foreground" => ProbabilityChannels::Foreground,
+            s => return bad("probability_channels", s, "'auto', 'class' or 'foreground'"),
+        };
+        let froc = FrocOptions {
+            candidates,
+            convention,
+            fp_rates: froc_rates.unwrap_or_else(|| ROC_FP_RATES.to_vec()),
+            channels,
+        };
+        froc.validate().map_err(errors::eval)?;
+        let size_unit = match size_unit {
+            "mm3" => SizeUnit::Mm3,
+            "voxels" => SizeUnit::Voxels,
+            s => return bad("size_unit", s, "'mm3' or 'voxels'"),
+        };
+        Ok(Options(LesionEvalOptions {
+            eval: EvalOptions {
+                labels,
+                ..EvalOptions::default()
+            },
             connectivity,
-            r#match,
-            match_threshold,
+            rule: rule(r#match, match_threshold)?,
+            instances,
             size_bins,
             size_unit,
-            instances,
             distances,
-            froc_candidates,
-            froc_threshold,
-            froc_score,
-            froc_box,
-            froc_sigma,
-            froc_convention,
-            froc_rates,
-            probability_channels,
-        )
-        .map(Options)
+            probabilities: None,
+            froc,
+        }))
     }
 
     fn __repr__(&self) -> String {
         format!("LesionOptions({:?})", self.0)
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn options(
-    labels: Option<Vec<u32>>,
-
-    connectivity: Option<usize>,
-    r#match: &str,
-    match_threshold: Option<f64>,
-    size_bins: Vec<f64>,
-    size_unit: &str,
-    instances: bool,
-    distances: bool,
-    froc_candidates: &str,
-    froc_threshold: f64,
-    froc_score: &str,
-    froc_box: usize,
-    froc_sigma: f64,
-    froc_convention: &str,
-    froc_rates: Option<Vec<f64>>,
-    probability_channels: &str,
-) -> PyResult<LesionEvalOptions> {
-    let connectivity = match connectivity {
-        None => None,
-        Some(n) => Some(Connectivity::from_neighbours(n).ok_or_else(|| {
-            errors::value(format!(
-                "connectivity={n}: expected 4 or 8 (2D), 6, 18 or 26 (3D)"
-            ))
-        })?),
-    };
-    let bad = |what: &str, v: &str, expected: &str| {
-        Err(errors::value(format!("{what}={v:?}: expected {expected}")))
-    };
-    let candidates = match froc_candidates {
-        "components" => Candidates::Components {
-            threshold: froc_threshold,
-            score: match froc_score {
-                "max" => ComponentScore::Max,
-                "mean" => ComponentScore::Mean,
-                s => return bad("froc_score", s, "'max' or 'mean'"),
-            },
-        },
-        "maxima" => Candidates::Maxima {
-            nms: ProbNms::new(froc_threshold, froc_box),
-            sigma: froc_sigma,
-        },
-        s => return bad("froc_candidates", s, "'components' or 'maxima'"),
-    };
-    let convention = match froc_convention {
-        "roc_interp" => FrocConvention::RocInterp,
-        "roc_step" => FrocConvention::RocStep,
-        "monai" => FrocConvention::Monai,
-        s => return bad("froc_convention", s, "'roc_interp', 'roc_step' or 'monai'"),
-    };
-    let channels = match probability_channels {
-        "auto" => ProbabilityChannels::Auto,
-        "class" => ProbabilityChannels::Class,
-        "foreground" => ProbabilityChannels::Foreground,
-        s => return bad("probability_channels", s, "'auto', 'class' or 'foreground'"),
-    };
-    let froc = FrocOptions {
-        candidates,
-        convention,
-        fp_rates: froc_rates.unwrap_or_else(|| ROC_FP_RATES.to_vec()),
-        channels,
-    };
-    froc.validate().map_err(errors::eval)?;
-    let size_unit = match size_unit {
-        "mm3" => SizeUnit::Mm3,
-        "voxels" => SizeUnit::Voxels,
-        s => return bad("size_unit", s, "'mm3' or 'voxels'"),
-    };
-    Ok(LesionEvalOptions {
-        eval: EvalOptions {
-            labels,
-            ..EvalOptions::default()
-        },
-        connectivity,
-        rule: rule(r#match, match_threshold)?,
-        instances,
-        size_bins,
-        size_unit,
-        distances,
-        probabilities: None,
-        froc,
-    })
 }
 
 /// `{"rows": [...], "lesions": [...], "froc": {label: {...}}}` of an evaluated set; `case`:

@@ -260,6 +260,35 @@ fn synth_is_reproducible_and_prints_its_fractions() {
     ]);
     assert_eq!(bad.status.code(), Some(2));
     assert_eq!(stderr(&bad).lines().count(), 1, "{}", stderr(&bad));
+    // The lesion-texture scene takes a lesion share (its harder regime); other scenes refuse one.
+    let les = dicekit(&[
+        "synth",
+        "lesion-texture",
+        "--out",
+        root.join("e").to_str().unwrap(),
+        "--count",
+        "2",
+        "--foreground",
+        "0.02",
+    ]);
+    assert!(les.status.success(), "{}", stderr(&les));
+    let mask = dicekit_data::read_label_map(&root.join("e/masks/lesion-texture_000.png")).unwrap();
+    let share = mask.data.iter().filter(|&&v| v == 1).count() as f64 / mask.data.len() as f64;
+    assert!((0.012..0.029).contains(&share), "{share}");
+    let refused = dicekit(&[
+        "synth",
+        "wetlands",
+        "--out",
+        root.join("f").to_str().unwrap(),
+        "--foreground",
+        "0.02",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("lesion-texture"),
+        "{}",
+        stderr(&refused)
+    );
 }
 
 #[test]

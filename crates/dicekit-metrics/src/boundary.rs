@@ -168,24 +168,19 @@ fn edge_mask<T: Label>(
         }
         return;
     }
-    // A voxel `k` against columns `k - 1 ..= k + 1` (clamped) of row `r`, one at a time (the
-    // ends of the row).
-    let scalar = |k: usize, rows: &mut dyn Iterator<Item = &[T]>| -> u8 {
+    // Fully connected: a voxel `k` against columns `k - 1 ..= k + 1` (clamped) of its row and
+    // of every row around, one at a time (a row of at most 2 voxels, and the row's ends).
+    let scalar = |k: usize| -> u8 {
         let v = here[k];
         let (lo, hi) = (k.saturating_sub(1), (k + 1).min(n - 1));
-        let mut diff = here[lo] != v || here[hi] != v;
-        for r in rows {
-            diff |= if fully_connected {
-                r[lo] != v || r[k] != v || r[hi] != v
-            } else {
-                r[k] != v
-            };
-        }
+        let diff = here[lo] != v
+            || here[hi] != v
+            || around.iter().any(|r| r[lo] != v || r[k] != v || r[hi] != v);
         u8::from(diff) & keep(v)
     };
     if n <= 2 {
         for k in 0..n {
-            mask[k] = scalar(k, &mut around.iter().copied());
+            mask[k] = scalar(k);
         }
         return;
     }
@@ -217,7 +212,7 @@ fn edge_mask<T: Label>(
     }
     for k in [0, n - 1] {
         mask[k] = if fully_connected {
-            scalar(k, &mut around.iter().copied())
+            scalar(k)
         } else {
             // The ends of the row are on the image border along it.
             keep(here[k])

@@ -30,31 +30,42 @@ fn bound2(off: &[u32; 3], spacing: &[f64; 3]) -> f64 {
     dist2(off, &[0; 3], spacing)
 }
 
-/// Points as three columns of grid coordinates (`i32`: half the bytes of `f64`, converted
-/// exactly), for scans that compute a block of distances at once.
+/// Points as three columns of grid coordinates (`i32`, shifted by [`SHIFT`]: half the bytes of
+/// `f64`, converted exactly), for scans that compute a block of distances at once.
 struct Columns([Vec<i32>; 3]);
 
 /// Distances computed side by side in [`Columns::min2`].
 const LANES: usize = 4;
 
+/// What [`Columns`] subtract from every grid index so that any `u32` fits an `i32`. A
+/// query is shifted alike ([`Columns::shifted`]): the difference of two shifted indices is the
+/// difference of the indices, exactly (integers far below 2^53), so every distance is
+/// [`dist2`]'s.
+const SHIFT: i64 = 1 << 31;
+
 impl Columns {
-    /// # Panics
-    /// On a coordinate beyond `i32::MAX` (an axis of more than two billion voxels).
     fn of(points: &[[u32; 3]]) -> Self {
         Columns([0, 1, 2].map(|a| {
             points
                 .iter()
-                .map(|p| i32::try_from(p[a]).expect("grid index below 2^31"))
+                .map(|p| (i64::from(p[a]) - SHIFT) as i32)
                 .collect()
         }))
     }
 
-    /// Point `i`.
-    fn point(&self, i: usize) -> [u32; 3] {
-        [0, 1, 2].map(|a| self.0[a][i] as u32)
+    /// A query's indices shifted as the columns' are, in `f64`.
+    #[inline(always)]
+    fn shifted(q: u32) -> f64 {
+        (i64::from(q) - SHIFT) as f64
     }
 
-    /// The smallest of `best` and the squared distances from `q` of points `lo..hi`: each
+    /// Point `i`.
+    fn point(&self, i: usize) -> [u32; 3] {
+        [0, 1, 2].map(|a| (i64::from(self.0[a][i]) + SHIFT) as u32)
+    }
+
+    /// The smallest of `best` and the squared distances from `q` (shifted as the columns are,
+    /// [`Columns::shifted`]) of points `lo..hi`: each
     /// the very value of [`dist2`] (the same operations on the same exact operands), and the
     /// minimum of a set does not depend on the order it is taken in. Blocks of [`LANES`]
     /// points in a plain loop (vectorised), each lane keeping its own minimum.
@@ -273,7 +284,8 @@ impl CellHash {
             }
         }
         let at = |a: usize, ci: isize| t[a][(ci - c[a] + SHELLS + 1) as usize];
-        let qf = q.map(|v| v as f64);
+        // Shifted as the columns are.
+        let qf = q.map(Columns::shifted);
         let mut best = f64::INFINITY;
         let all_r = n.iter().copied().max().unwrap_or(1);
         for r in 0..=all_r.min(SHELLS) {
@@ -389,7 +401,7 @@ fn dilate(mut mask: Vec<u8>, n: [usize; 3], r: usize) -> Vec<u8> {
 }
 
 /// A box of grid points, inclusive.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 struct Bounds {
     lo: [u32; 3],
     hi: [u32; 3],
@@ -438,7 +450,6 @@ impl Node {
 /// middle (a leaf at [`LEAF`] points or fewer); the internal nodes in preorder.
 struct KdTree {
     columns: Columns,
-    len: usize,
     nodes: Vec<Node>,
     spacing: [f64; 3],
 }
@@ -450,15 +461,14 @@ impl KdTree {
         let nodes = build(&mut points, bounds, &spacing);
         KdTree {
             columns: Columns::of(&points),
-            len: points.len(),
             nodes,
             spacing,
         }
     }
 
     /// The squared distances to the nearest points, and those points, of a packet of
-    /// [`PACKET`] queries at once (neighbours, that mostly
-    /// visit the same nodes): each node's bounds and each leaf's distances are computed for
+    /// [`PACKET`] queries at once (neighbours, that mostly visit the same nodes): each node's
+    /// bounds and each leaf's distances are computed for
     /// every query of the packet side by side, and a node is visited while any query could
     /// find a nearer point in it. Each query's value is the one it would get alone (a query is
     /// never pruned by another's bound). A lane with `best` 0 is idle.
@@ -471,9 +481,11 @@ impl KdTree {
         let s = &self.spacing;
         // Query coordinates per axis, lanes side by side.
         let qa: [[f64; PACKET]; 3] = [0, 1, 2].map(|a| q.map(|p| p[a] as f64));
+        // The same, shifted as the leaves' columns are.
+        let qs: [[f64; PACKET]; 3] = [0, 1, 2].map(|a| q.map(|p| Columns::shifted(p[a])));
         let mut found = [None; PACKET];
         let mut stack = [(0u32, 0u32, 0u32, [0.0f64; PACKET]); 64];
-        stack[0] = (0, self.len as u32, 0, [0.0; PACKET]);
+        stack[0] = (0, self.columns.0[0].len() as u32, 0, [0.0; PACKET]);
         let mut top = 1;
         let needed = |bound: &[f64; PACKET], best: &[f64; PACKET]| {
             let mut any = false;
@@ -498,9 +510,9 @@ impl KdTree {
                 for i in lo..hi {
                     let p = [0, 1, 2].map(|a| f64::from(cols[a][i]));
                     for l in 0..PACKET {
-                        let d0 = (p[0] - qa[0][l]) * s[0];
-                        let d1 = (p[1] - qa[1][l]) * s[1];
-                        let d2 = (p[2] - qa[2][l]) * s[2];
+                        let d0 = (p[0] - qs[0][l]) * s[0];
+                        let d1 = (p[1] - qs[1][l]) * s[1];
+                        let d2 = (p[2] - qs[2][l]) * s[2];
                         let d = d0 * d0 + d1 * d1 + d2 * d2;
                         let nearer = d < m[l];
                         m[l] = if nearer { d } else { m[l] };
@@ -938,6 +950,34 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// Columns hold any `u32` index (shifted into `i32`): points read back as they were, and
+    /// block distances equal [`dist2`] on indices beyond 2^31.
+    #[test]
+    fn columns_hold_every_u32_index() {
+        let pts = [
+            [0, 5, u32::MAX],
+            [3_000_000_000, 1 << 31, 7],
+            [(1 << 31) - 1, 2, 9],
+        ];
+        let cols = Columns::of(&pts);
+        let spacing = [0.5, 1.0, 2.0];
+        for (i, p) in pts.iter().enumerate() {
+            assert_eq!(cols.point(i), *p);
+        }
+        for q in [
+            [0u32, 0, 0],
+            [3_000_000_001, 1 << 31, 8],
+            [u32::MAX, 4, u32::MAX - 2],
+        ] {
+            let want = pts
+                .iter()
+                .map(|p| dist2(p, &q, &spacing))
+                .fold(f64::INFINITY, f64::min);
+            let got = cols.min2(0, 3, &q.map(Columns::shifted), &spacing, f64::INFINITY);
+            assert_eq!(got, want, "{q:?}");
         }
     }
 

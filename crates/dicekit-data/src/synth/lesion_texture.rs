@@ -51,10 +51,11 @@ pub(super) fn generate(h: usize, w: usize, share: Option<f64>, rng: &mut Rng) ->
     }];
     // Hard regime: the number of distractors drawn once; default: drawn at every try.
     let fixed = share.map(|_| 6 + rng.below(3));
+    let max_tries = if fixed.is_some() { 400 } else { 200 };
     let mut tries = 0;
     loop {
         let wanted = fixed.unwrap_or_else(|| 3 + rng.below(2));
-        if blobs.len() >= wanted || tries >= 400 || (fixed.is_none() && tries >= 200) {
+        if blobs.len() >= wanted || tries >= max_tries {
             break;
         }
         tries += 1;
