@@ -181,8 +181,9 @@ pub struct PredictArgs {
     /// Also write overlays/<case>.png (2D): prediction outline in red, reference in green.
     #[arg(long)]
     pub overlay: bool,
-    /// Reference label map (or folder matched by name) for the overlay (needs --overlay).
-    #[arg(long, value_name = "PATH", requires = "overlay")]
+    /// Reference label map (or folder matched by name): for --overlay, and the mask an oracle
+    /// attention network ([task] attention = "oracle") pools with.
+    #[arg(long, value_name = "PATH")]
     pub truth: Option<PathBuf>,
 }
 

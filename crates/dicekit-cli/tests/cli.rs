@@ -757,11 +757,62 @@ fn the_attention_task_goes_through_train_predict_and_report() {
     let mask =
         dicekit_data::image::read_image(&pred.join("attention/lesion-texture_000.png")).unwrap();
     assert_eq!(mask.data.shape(), &[1, 32, 32]);
+
+    // The oracle control reports, and predicts only with the reference (--truth).
+    let oracle = root.join("oracle");
+    std::fs::create_dir_all(&oracle).unwrap();
+    let config = std::fs::read_to_string(root.join("train.toml"))
+        .unwrap()
+        .replace(
+            "kind = \"attention\"",
+            "kind = \"attention\"\nattention = \"oracle\"",
+        );
+    assert!(config.contains("output = \"run\""), "{config}");
+    std::fs::write(oracle.join("train.toml"), config).unwrap();
+    let t = train_quiet(&oracle.join("train.toml"), &[]);
+    assert!(t.status.success(), "{}", stderr(&t));
+    let predict = |truth: bool| {
+        let mut args = vec![
+            "predict".to_string(),
+            "--run".into(),
+            oracle.join("run").to_str().unwrap().into(),
+            "--input".into(),
+            data.join("images").to_str().unwrap().into(),
+            "--out".into(),
+            oracle.join("pred").to_str().unwrap().into(),
+        ];
+        if truth {
+            args.push("--truth".into());
+            args.push(data.join("masks").to_str().unwrap().into());
+        }
+        dicekit(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let without = predict(false);
+    assert_eq!(without.status.code(), Some(2), "{}", stderr(&without));
+    assert!(
+        stderr(&without).contains("reference mask"),
+        "{}",
+        stderr(&without)
+    );
+    let with = predict(true);
+    assert!(with.status.success(), "{}", stderr(&with));
+    let mask =
+        dicekit_data::image::read_image(&oracle.join("pred/attention/lesion-texture_000.png"))
+            .unwrap();
+    let reference =
+        dicekit_data::read_label_map(&data.join("masks/lesion-texture_000.png")).unwrap();
+    assert!(
+        mask.data
+            .iter()
+            .zip(reference.data.iter())
+            .all(|(&m, &r)| (m > 0.5) == (r == 1))
+    );
 }
 
 #[test]
 fn experiment_attention_quick_writes_its_report() {
     let out = scratch("experiment_attention");
+    let started = std::time::Instant::now();
     let o = dicekit(&[
         "experiment",
         "attention",
@@ -772,30 +823,50 @@ fn experiment_attention_quick_writes_its_report() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // `--quick` is the seconds-long smoke run (about 10 s in a release build); the bound is
+    // loose for the debug build on a busy machine, and only catches a quick setup that grew
+    // into a real run (the full one takes most of an hour).
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(seconds < 300.0, "--quick took {seconds:.0} s");
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     for needle in [
-        "## Results",
+        "## What this shows",
+        "## Lesion share 12 %",
+        "## Lesion share 6 %",
         "| soft |",
         "| none |",
-        "## What this shows",
-        "(test_accuracy.png)",
-        "examples/test0_soft.png",
+        "| oracle |",
+        "| (a) soft − (d) none |",
+        "(accuracy_vs_share.png)",
+        "(val_accuracy_share0.06.png)",
     ] {
         assert!(
             report.contains(needle),
             "report.md lacks {needle}:\n{report}"
         );
     }
+    assert!(report.contains("examples/share0.12_soft_"), "{report}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
-    assert_eq!(json["runs"].as_array().unwrap().len(), 8);
+    assert_eq!(json["runs"].as_array().unwrap().len(), 20);
     for f in [
-        "test_accuracy.png",
-        "val_accuracy.png",
-        "examples/test0_none.png",
+        "accuracy_vs_share.png",
+        "auc_vs_share.png",
+        "val_accuracy_share0.12.png",
+        "share0.06/runs/oracle_seed2/result.json",
     ] {
         assert!(out.join(f).exists(), "{f}");
     }
+    let examples: Vec<_> = std::fs::read_dir(out.join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(
+        examples
+            .iter()
+            .any(|e| e.starts_with("share0.06_oracle_") && e.ends_with("_attention.png")),
+        "{examples:?}"
+    );
     // A second invocation reuses the finished runs.
     let again = dicekit(&[
         "experiment",

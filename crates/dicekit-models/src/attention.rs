@@ -13,8 +13,9 @@
 //! loss    = L_seg(logits, mask) + lambda L_cls(y, label)
 //! ```
 //!
-//! The four [`MaskAttention`] modes compare what the classifier's gradient does to the
-//! segmenter: only `Soft` lets it reach the U-Net's parameters through the mask.
+//! The [`MaskAttention`] modes compare what the classifier's gradient does to the segmenter:
+//! only `Soft` lets it reach the U-Net's parameters through the mask. `Oracle` pools with the
+//! reference mask instead of the predicted one: the bound of what any learned mask can give.
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, sigmoid, softmax};
@@ -39,25 +40,38 @@ pub enum MaskAttention {
     Hard,
     /// No mask: the weighted average is the global average (plain global pooling).
     None,
+    /// The control of the experiment: the reference mask (1 on the mask class, 0 elsewhere)
+    /// weights the pooling, as a perfect segmenter's hard mask would; the features still
+    /// receive the classifier's gradient. It needs the reference at prediction time too, so it
+    /// bounds what a learned mask can give and is not a model to deploy.
+    Oracle,
 }
 
 impl MaskAttention {
-    /// Every mode, in the order (a)-(d) of the attention experiment.
-    pub const ALL: [MaskAttention; 4] = [
+    /// Every mode, in the order (a)-(e) of the attention experiment.
+    pub const ALL: [MaskAttention; 5] = [
         MaskAttention::Soft,
         MaskAttention::Detached,
         MaskAttention::Hard,
         MaskAttention::None,
+        MaskAttention::Oracle,
     ];
 
-    /// `soft`, `detached`, `hard` or `none`.
+    /// `soft`, `detached`, `hard`, `none` or `oracle`.
     pub fn name(self) -> &'static str {
         match self {
             MaskAttention::Soft => "soft",
             MaskAttention::Detached => "detached",
             MaskAttention::Hard => "hard",
             MaskAttention::None => "none",
+            MaskAttention::Oracle => "oracle",
         }
+    }
+
+    /// Whether the mode pools with the reference mask, which must then be given to
+    /// [`AttentionNet2d::forward_all`].
+    pub fn needs_reference(self) -> bool {
+        self == MaskAttention::Oracle
     }
 }
 
@@ -129,7 +143,8 @@ impl AttentionNetConfig {
 pub struct AttentionOutput {
     /// Segmentation logits, as [`SegmentationModel::forward`].
     pub segmentation: Vec<Tensor<4>>,
-    /// The mask the classifier pooled with, `[B, 1, H, W]` (ones in the `None` mode).
+    /// The mask the classifier pooled with, `[B, 1, H, W]` (ones in the `None` mode, the
+    /// reference in the `Oracle` mode).
     pub mask: Tensor<4>,
     /// Image-class logits `[B, N]`.
     pub class_logits: Tensor<2>,
@@ -161,8 +176,14 @@ impl AttentionNet2d {
         self.attention
     }
 
-    /// Segmentation, mask and class logits of `x` `[B, C, H, W]`.
-    pub fn forward_all(&self, x: Tensor<4>) -> AttentionOutput {
+    /// Segmentation, mask and class logits of `x` `[B, C, H, W]`. `reference`: the reference
+    /// labels `[B, 1, H, W]`, which only the `Oracle` mode reads (its mask: labels equal to the
+    /// mask class, or non-zero with one sigmoid channel); the other modes ignore it.
+    ///
+    /// # Panics
+    /// In the `Oracle` mode without `reference` ([`MaskAttention::needs_reference`] says when
+    /// to give it).
+    pub fn forward_all(&self, x: Tensor<4>, reference: Option<Tensor<4, Int>>) -> AttentionOutput {
         let (segmentation, mut features) = self.unet.forward_features(x);
         let logits = segmentation[0].clone();
         let [b, k, h, w] = logits.dims();
@@ -179,6 +200,15 @@ impl AttentionNet2d {
             }
             MaskAttention::Hard => probs.detach().greater_elem(0.5).float(),
             MaskAttention::None => Tensor::ones([b, 1, h, w], &probs.device()),
+            MaskAttention::Oracle => {
+                let labels = reference.expect("the oracle attention needs the reference labels");
+                assert_eq!(labels.dims(), [b, 1, h, w], "reference labels' shape");
+                if k == 1 {
+                    labels.not_equal_elem(0).float()
+                } else {
+                    labels.equal_elem(self.mask_class as i64).float()
+                }
+            }
         };
         let mut pooled = Vec::with_capacity(2 * features.len());
         for f in features {
@@ -257,7 +287,10 @@ mod tests {
             burn::tensor::Distribution::Normal(0.0, 1.0),
             &device,
         );
-        let out = model.forward_all(x);
+        let reference = mode
+            .needs_reference()
+            .then(|| Tensor::<4, Int>::ones([2, 1, 16, 16], &device));
+        let out = model.forward_all(x, reference);
         let labels = Tensor::<1, Int>::from_ints([0, 1], &device);
         let loss = burn::nn::loss::CrossEntropyLossConfig::new()
             .init(&device)
@@ -295,12 +328,47 @@ mod tests {
         assert!(head > 0.0, "the head still learns");
     }
 
+    /// The oracle pools with the reference: its mask is the mask class of the labels, and the
+    /// class logits follow the reference, not the prediction.
+    #[test]
+    fn the_oracle_pools_with_the_reference_mask() {
+        let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+        let device = Device::flex();
+        device.seed(3);
+        let model = net(MaskAttention::Oracle, &device);
+        let x = Tensor::<4>::random(
+            [1, 1, 16, 16],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        let labels = |rows: std::ops::Range<usize>| {
+            let v: Vec<i64> = (0..256)
+                .map(|i| if rows.contains(&(i / 16)) { 1 } else { 0 })
+                .collect();
+            Tensor::<4, Int>::from_data(TensorData::new(v, [1, 1, 16, 16]), &device)
+        };
+        let top = model.forward_all(x.clone(), Some(labels(0..4)));
+        let mask: Vec<f32> = top.mask.into_data().convert::<f32>().to_vec().unwrap();
+        let want: Vec<f32> = (0..256)
+            .map(|i| if i / 16 < 4 { 1.0 } else { 0.0 })
+            .collect();
+        assert_eq!(mask, want);
+        let bottom = model.forward_all(x, Some(labels(12..16)));
+        let diff = (top.class_logits - bottom.class_logits)
+            .abs()
+            .sum()
+            .into_scalar::<f64>();
+        assert!(diff > 0.0, "the oracle's logits ignore the reference");
+    }
+
     #[test]
     fn every_mode_gives_finite_outputs_of_the_right_shapes() {
         let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
         let device = Device::flex();
         for mode in MaskAttention::ALL {
-            let out = net(mode, &device).forward_all(Tensor::zeros([3, 1, 16, 16], &device));
+            let reference = Tensor::<4, Int>::zeros([3, 1, 16, 16], &device);
+            let out = net(mode, &device)
+                .forward_all(Tensor::zeros([3, 1, 16, 16], &device), Some(reference));
             assert_eq!(out.class_logits.dims(), [3, 2]);
             assert_eq!(out.mask.dims(), [3, 1, 16, 16]);
             assert_eq!(out.segmentation[0].dims(), [3, 2, 16, 16]);

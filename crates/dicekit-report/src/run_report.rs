@@ -224,7 +224,7 @@ fn write(run: &Path, opts: &ReportOptions) -> Result<PathBuf, String> {
                 });
         }
         match model
-            .classify(&case.image)
+            .classify_with_reference(&case.image, Some(&case.mask))
             .map_err(|e| format!("{}: {e}", case.name))?
         {
             Some(c) => {

@@ -91,7 +91,8 @@ pub enum Task {
     /// classifier; loss = `[loss]` + `lambda` x cross-entropy of the image label. 2D, whole images
     /// (the patch is the image size), data with image labels (the lesion-texture scene).
     Attention {
-        /// How the mask enters the classifier: soft, detached, hard or none.
+        /// How the mask enters the classifier: soft, detached, hard, none or oracle (the
+        /// reference mask: a control, which needs the reference at prediction too).
         #[serde(default)]
         attention: MaskAttention,
         /// Weight of the classification loss.

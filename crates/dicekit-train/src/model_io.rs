@@ -158,12 +158,33 @@ impl Trained {
     ///
     /// # Errors
     /// When the image's channels or size do not fit the network (it takes whole images of the
-    /// training size).
+    /// training size), or the network is the oracle control, which needs the reference
+    /// ([`classify_with_reference`](Self::classify_with_reference)).
     pub fn classify(&self, image: &ArrayD<f32>) -> Result<Option<Classification>, InputError> {
-        self.classify_inner(image).map_err(InputError::Image)
+        self.classify_with_reference(image, None)
     }
 
-    fn classify_inner(&self, image: &ArrayD<f32>) -> Result<Option<Classification>, String> {
+    /// [`classify`](Self::classify) with the reference labels `[H, W]` of the image, which the
+    /// oracle attention control pools with (`dicekit_models::MaskAttention::Oracle`); the other
+    /// modes ignore them.
+    ///
+    /// # Errors
+    /// As [`classify`](Self::classify); also a reference whose shape is not the image's, or
+    /// none for the oracle.
+    pub fn classify_with_reference(
+        &self,
+        image: &ArrayD<f32>,
+        reference: Option<&ArrayD<u32>>,
+    ) -> Result<Option<Classification>, InputError> {
+        self.classify_inner(image, reference)
+            .map_err(InputError::Image)
+    }
+
+    fn classify_inner(
+        &self,
+        image: &ArrayD<f32>,
+        reference: Option<&ArrayD<u32>>,
+    ) -> Result<Option<Classification>, String> {
         let Net::Attention(m) = &self.net else {
             return Ok(None);
         };
@@ -181,13 +202,34 @@ impl Trained {
                 self.config.model.in_channels
             ));
         }
+        let reference = if m.attention().needs_reference() {
+            let r = reference.ok_or(
+                "the oracle attention network pools with the reference mask, and none was given",
+            )?;
+            if r.shape() != &image.shape()[1..] {
+                return Err(format!(
+                    "reference labels of shape {:?} for an image of {:?}",
+                    r.shape(),
+                    &image.shape()[1..]
+                ));
+            }
+            let mut shape = vec![1, 1];
+            shape.extend_from_slice(r.shape());
+            let values: Vec<i64> = r.iter().map(|&v| v as i64).collect();
+            Some(Tensor::<4, Int>::from_data(
+                burn::tensor::TensorData::new(values, shape),
+                &self.device,
+            ))
+        } else {
+            None
+        };
         let mut x = image.clone();
         normalize(&mut x, self.config.data.normalization);
         let mut shape = vec![1];
         shape.extend_from_slice(x.shape());
         let data: Vec<f32> = x.iter().copied().collect();
         let t = Tensor::<4>::from_data(burn::tensor::TensorData::new(data, shape), &self.device);
-        let out = m.valid().forward_all(t);
+        let out = m.valid().forward_all(t, reference);
         let probabilities = burn::tensor::activation::softmax(out.class_logits, 1)
             .into_data()
             .convert::<f64>()

@@ -17,7 +17,8 @@ pub struct PredictOptions {
     /// `overlays/<case>.png` (2D images): the prediction outlined in red, the reference in
     /// green.
     pub overlay: bool,
-    /// The reference label map, or a folder of them matched by case name, for the overlay.
+    /// The reference label map, or a folder of them matched by case name: for the overlay, and
+    /// the mask an oracle attention network pools with (`[task] attention = "oracle"`).
     pub truth: Option<PathBuf>,
 }
 
@@ -175,23 +176,21 @@ pub fn predict_file(
         .map_err(|e| data(e.to_string()))?;
     }
     let overlay_skipped = options.overlay && labels.data.ndim() != 2;
+    let truth = match &options.truth {
+        Some(t) => {
+            let path = if t.is_dir() {
+                dicekit_data::label_maps_by_case(t)
+                    .map_err(|e| data(e.to_string()))?
+                    .remove(&name)
+                    .ok_or_else(|| data(format!("{}: no reference named `{name}`", t.display())))?
+            } else {
+                t.clone()
+            };
+            Some(read_label_map(&path).map_err(|e| data(e.to_string()))?.data)
+        }
+        None => None,
+    };
     if options.overlay && labels.data.ndim() == 2 {
-        let truth = match &options.truth {
-            Some(t) => {
-                let path = if t.is_dir() {
-                    dicekit_data::label_maps_by_case(t)
-                        .map_err(|e| data(e.to_string()))?
-                        .remove(&name)
-                        .ok_or_else(|| {
-                            data(format!("{}: no reference named `{name}`", t.display()))
-                        })?
-                } else {
-                    t.clone()
-                };
-                Some(read_label_map(&path).map_err(|e| data(e.to_string()))?.data)
-            }
-            None => None,
-        };
         let picture = overlay(&image.data, Some(&labels.data), truth.as_ref())
             .map_err(|e| data(format!("{}: overlay: {e}", input.display())))?;
         png8("overlays", picture, vec![1.0, 1.0], vec![0.0, 0.0])?;
@@ -200,7 +199,7 @@ pub fn predict_file(
         labels.data.iter().filter(|&&l| l != 0).count() as f64 / labels.data.len().max(1) as f64;
     let mut class = None;
     if let Some(c) = model
-        .classify(&image.data)
+        .classify_with_reference(&image.data, truth.as_ref())
         .map_err(|e| data(format!("{}: {e}", input.display())))?
     {
         // The attention mask as an 8-bit grey image, 255 = full attention.

@@ -27,7 +27,14 @@ use crate::{
 /// What the training loop needs from a network beyond segmentation logits.
 pub trait TrainModel<const D: usize>: SegmentationModel<D> {
     /// Segmentation outputs and, for a network that classifies images, class logits `[B, N]`.
-    fn forward_train(&self, x: Tensor<D>) -> (Vec<Tensor<D>>, Option<Tensor<2>>) {
+    /// `reference`: the batch's labels `[B, 1, ...S]`, given when
+    /// [`needs_reference`](Self::needs_reference) says so.
+    fn forward_train(
+        &self,
+        x: Tensor<D>,
+        reference: Option<Tensor<D, Int>>,
+    ) -> (Vec<Tensor<D>>, Option<Tensor<2>>) {
+        let _ = reference;
         (self.forward(x), None)
     }
 
@@ -35,19 +42,39 @@ pub trait TrainModel<const D: usize>: SegmentationModel<D> {
     fn classifies(&self) -> bool {
         false
     }
+
+    /// Whether [`forward_train`](Self::forward_train) reads the reference labels (the oracle
+    /// attention control).
+    fn needs_reference(&self) -> bool {
+        false
+    }
 }
 
 impl TrainModel<4> for UNet2d {}
 impl TrainModel<5> for UNet3d {}
 impl TrainModel<4> for AttentionNet2d {
-    fn forward_train(&self, x: Tensor<4>) -> (Vec<Tensor<4>>, Option<Tensor<2>>) {
-        let out = self.forward_all(x);
+    fn forward_train(
+        &self,
+        x: Tensor<4>,
+        reference: Option<Tensor<4, Int>>,
+    ) -> (Vec<Tensor<4>>, Option<Tensor<2>>) {
+        let out = self.forward_all(x, reference);
         (out.segmentation, Some(out.class_logits))
     }
 
     fn classifies(&self) -> bool {
         true
     }
+
+    fn needs_reference(&self) -> bool {
+        self.attention().needs_reference()
+    }
+}
+
+/// Labels `[B, 1, ...S]` as an integer tensor on `device`.
+fn labels_tensor<const D: usize>(labels: &ArrayD<u32>, device: &Device) -> Tensor<D, Int> {
+    let values: Vec<i64> = labels.iter().map(|&v| v as i64).collect();
+    Tensor::from_data(TensorData::new(values, labels.shape().to_vec()), device)
 }
 
 /// What went wrong; `exit_code` maps it to the CLI's convention. `Display` is one line.
@@ -418,7 +445,10 @@ impl Run<'_> {
                 let lr = t.schedule.lr(cfg.optimizer.lr, step, total_steps);
                 let (x, y, image_labels) = self.batch::<D>(&cases.train, &mut rng)?;
                 let weights = self.weight_maps(&y, &cases.train[0].spacing)?;
-                let (outputs, class_logits) = model.forward_train(x);
+                let reference = model
+                    .needs_reference()
+                    .then(|| labels_tensor::<D>(&y, &self.device));
+                let (outputs, class_logits) = model.forward_train(x, reference);
                 let (mut total, mut terms) = self.loss_of(outputs, &y, weights.as_ref());
                 if let (Some(logits), Task::Attention { lambda, .. }) = (class_logits, cfg.task) {
                     let ce = self.classification_loss(logits, &image_labels);
@@ -623,7 +653,13 @@ impl Run<'_> {
             shape.extend_from_slice(case.image.shape());
             let data: Vec<f32> = case.image.iter().copied().collect();
             let x = Tensor::<D>::from_data(TensorData::new(data, shape), &device);
-            let logits = model.forward_train(x).1?;
+            let reference = model.needs_reference().then(|| {
+                let mut shape = vec![1, 1];
+                shape.extend_from_slice(case.mask.shape());
+                let mask = case.mask.to_shape(shape).expect("mask shape").to_owned();
+                labels_tensor::<D>(&mask, &device)
+            });
+            let logits = model.forward_train(x, reference).1?;
             let p = burn::tensor::activation::softmax(logits, 1)
                 .into_data()
                 .convert::<f64>()

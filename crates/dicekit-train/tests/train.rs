@@ -344,6 +344,44 @@ fn the_attention_task_trains_validates_and_classifies() {
     }
 }
 
+/// The oracle control trains and validates with the reference mask and classifies only with
+/// one: its attention is the reference itself.
+#[test]
+fn the_oracle_attention_pools_with_the_reference() {
+    let out = scratch("train_attention_oracle");
+    let text = config(&out, 1).replace(
+        "base_channels = 4",
+        "base_channels = 4\n\n[task]\nkind = \"attention\"\nattention = \"oracle\"\nhidden = 8",
+    );
+    let cfg = TrainConfig::from_toml(&text, PathBuf::new()).unwrap();
+    let outcome = train(&cfg, false, None, false).unwrap();
+    assert!(outcome.state.history[0].val_accuracy.is_some());
+    let trained = dicekit_train::Trained::load(&cfg, &out.join("checkpoints/last.bpk")).unwrap();
+    let image = ndarray::ArrayD::<f32>::from_shape_fn(ndarray::IxDyn(&[1, 32, 32]), |i| {
+        (i[1] + i[2]) as f32 / 50.0
+    });
+    let e = trained.classify(&image).unwrap_err().to_string();
+    assert!(e.contains("reference"), "{e}");
+    let reference =
+        ndarray::ArrayD::<u32>::from_shape_fn(ndarray::IxDyn(&[32, 32]), |i| (i[0] < 8) as u32);
+    let c = trained
+        .classify_with_reference(&image, Some(&reference))
+        .unwrap()
+        .unwrap();
+    assert!(
+        c.attention
+            .iter()
+            .zip(reference.iter())
+            .all(|(&a, &r)| a == r as f32)
+    );
+    let wrong = ndarray::ArrayD::<u32>::zeros(ndarray::IxDyn(&[16, 32]));
+    let e = trained
+        .classify_with_reference(&image, Some(&wrong))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("shape"), "{e}");
+}
+
 #[test]
 fn a_boundary_weight_map_trains() {
     let out = scratch("train_weight_map");
