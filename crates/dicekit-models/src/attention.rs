@@ -348,7 +348,12 @@ mod tests {
             Tensor::<4, Int>::from_data(TensorData::new(v, [1, 1, 16, 16]), &device)
         };
         let top = model.forward_all(x.clone(), Some(labels(0..4)));
-        let mask: Vec<f32> = top.mask.into_data().convert::<f32>().to_vec().unwrap();
+        let mask: Vec<f32> = top
+            .mask
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap();
         let want: Vec<f32> = (0..256)
             .map(|i| if i / 16 < 4 { 1.0 } else { 0.0 })
             .collect();
