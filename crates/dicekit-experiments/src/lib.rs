@@ -68,7 +68,8 @@ impl Experiment {
         match self {
             Experiment::Attention => {
                 "The segmentation mask as differentiable attention of an image classifier: (a) soft \
-                 mask end to end, (b) detached, (c) hard mask, (d) no mask; lesion-texture scene."
+                 mask end to end, (b) detached, (c) hard mask, (d) no mask, (e) the reference \
+                 mask (oracle); lesion-texture scene, the lesion at 16, 8 and 4 % of the image."
             }
             Experiment::Imbalance => {
                 "Microaneurysms at 5 %, 0.5 % and 0.05 % foreground, trained with BCE, Dice, \
