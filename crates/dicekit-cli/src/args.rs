@@ -182,7 +182,7 @@ pub struct PredictArgs {
     #[arg(long)]
     pub overlay: bool,
     /// Reference label map (or folder matched by name): for --overlay, and the mask an oracle
-    /// attention network ([task] attention = "oracle") pools with.
+    /// attention network ([task] attention = "oracle") pools with (refused otherwise).
     #[arg(long, value_name = "PATH")]
     pub truth: Option<PathBuf>,
 }

@@ -24,6 +24,18 @@ pub fn run(args: PredictArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The reference is read for the overlay and by the oracle attention control only; anywhere
+    // else it would be silently ignored.
+    let oracle = model
+        .config()
+        .attention_config()
+        .is_some_and(|a| a.attention.needs_reference());
+    if args.truth.is_some() && !args.overlay && !oracle {
+        eprintln!(
+            "error: --truth is read with --overlay, or by an oracle attention network; this run is neither"
+        );
+        return ExitCode::from(2);
+    }
     let options = PredictOptions {
         probabilities: args.probabilities,
         overlay: args.overlay,
