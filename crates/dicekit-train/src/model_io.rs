@@ -153,6 +153,12 @@ impl Trained {
         Ok((probs, labels))
     }
 
+    /// Whether [`classify_with_reference`](Self::classify_with_reference) needs the reference
+    /// labels: the oracle attention control.
+    pub fn needs_reference(&self) -> bool {
+        matches!(&self.net, Net::Attention(m) if m.attention().needs_reference())
+    }
+
     /// The image class and the attention mask of a raw image `[C, H, W]` (normalised here), for
     /// an attention network; `None` for a plain segmentation network.
     ///
@@ -213,13 +219,11 @@ impl Trained {
                     &image.shape()[1..]
                 ));
             }
-            let mut shape = vec![1, 1];
-            shape.extend_from_slice(r.shape());
-            let values: Vec<i64> = r.iter().map(|&v| v as i64).collect();
-            Some(Tensor::<4, Int>::from_data(
-                burn::tensor::TensorData::new(values, shape),
-                &self.device,
-            ))
+            let r = r
+                .view()
+                .insert_axis(ndarray::Axis(0))
+                .insert_axis(ndarray::Axis(0));
+            Some(crate::train::labels_tensor::<4>(r, &self.device))
         } else {
             None
         };

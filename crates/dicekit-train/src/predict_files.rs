@@ -176,8 +176,10 @@ pub fn predict_file(
         .map_err(|e| data(e.to_string()))?;
     }
     let overlay_skipped = options.overlay && labels.data.ndim() != 2;
+    let draw_overlay = options.overlay && labels.data.ndim() == 2;
+    // The reference is read where it is used: the 2D overlay, and the oracle's attention.
     let truth = match &options.truth {
-        Some(t) => {
+        Some(t) if draw_overlay || model.needs_reference() => {
             let path = if t.is_dir() {
                 dicekit_data::label_maps_by_case(t)
                     .map_err(|e| data(e.to_string()))?
@@ -188,9 +190,9 @@ pub fn predict_file(
             };
             Some(read_label_map(&path).map_err(|e| data(e.to_string()))?.data)
         }
-        None => None,
+        _ => None,
     };
-    if options.overlay && labels.data.ndim() == 2 {
+    if draw_overlay {
         let picture = overlay(&image.data, Some(&labels.data), truth.as_ref())
             .map_err(|e| data(format!("{}: overlay: {e}", input.display())))?;
         png8("overlays", picture, vec![1.0, 1.0], vec![0.0, 0.0])?;

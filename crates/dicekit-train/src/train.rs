@@ -16,7 +16,7 @@ use dicekit_losses::{Activation, AnyLoss, AnyLossConfig, Target};
 use dicekit_metrics::{ConfusionCounts, confusion_per_label};
 use dicekit_models::{AttentionNet2d, SegmentationModel, UNet2d, UNet3d};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ndarray::ArrayD;
+use ndarray::{ArrayD, Axis};
 use serde::{Deserialize, Serialize};
 
 use crate::infer::labels_from_probabilities;
@@ -72,7 +72,10 @@ impl TrainModel<4> for AttentionNet2d {
 }
 
 /// Labels `[B, 1, ...S]` as an integer tensor on `device`.
-fn labels_tensor<const D: usize>(labels: &ArrayD<u32>, device: &Device) -> Tensor<D, Int> {
+pub(crate) fn labels_tensor<const D: usize>(
+    labels: ndarray::ArrayViewD<u32>,
+    device: &Device,
+) -> Tensor<D, Int> {
     let values: Vec<i64> = labels.iter().map(|&v| v as i64).collect();
     Tensor::from_data(TensorData::new(values, labels.shape().to_vec()), device)
 }
@@ -447,7 +450,7 @@ impl Run<'_> {
                 let weights = self.weight_maps(&y, &cases.train[0].spacing)?;
                 let reference = model
                     .needs_reference()
-                    .then(|| labels_tensor::<D>(&y, &self.device));
+                    .then(|| labels_tensor::<D>(y.view(), &self.device));
                 let (outputs, class_logits) = model.forward_train(x, reference);
                 let (mut total, mut terms) = self.loss_of(outputs, &y, weights.as_ref());
                 if let (Some(logits), Task::Attention { lambda, .. }) = (class_logits, cfg.task) {
@@ -654,10 +657,8 @@ impl Run<'_> {
             let data: Vec<f32> = case.image.iter().copied().collect();
             let x = Tensor::<D>::from_data(TensorData::new(data, shape), &device);
             let reference = model.needs_reference().then(|| {
-                let mut shape = vec![1, 1];
-                shape.extend_from_slice(case.mask.shape());
-                let mask = case.mask.to_shape(shape).expect("mask shape").to_owned();
-                labels_tensor::<D>(&mask, &device)
+                let mask = case.mask.view().insert_axis(Axis(0)).insert_axis(Axis(0));
+                labels_tensor::<D>(mask, &device)
             });
             let logits = model.forward_train(x, reference).1?;
             let p = burn::tensor::activation::softmax(logits, 1)

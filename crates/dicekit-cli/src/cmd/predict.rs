@@ -26,11 +26,7 @@ pub fn run(args: PredictArgs) -> ExitCode {
     };
     // The reference is read for the overlay and by the oracle attention control only; anywhere
     // else it would be silently ignored.
-    let oracle = model
-        .config()
-        .attention_config()
-        .is_some_and(|a| a.attention.needs_reference());
-    if args.truth.is_some() && !args.overlay && !oracle {
+    if args.truth.is_some() && !args.overlay && !model.needs_reference() {
         eprintln!(
             "error: --truth is read with --overlay, or by an oracle attention network; this run is neither"
         );
